@@ -1,0 +1,23 @@
+//===- GraphOps.h - dlc graph dialect operations ----------------*- C++ -*-===//
+//
+// Operation classes of the graph dialect and its gradient interface.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DLC_DIALECT_GRAPH_GRAPHOPS_H
+#define DLC_DIALECT_GRAPH_GRAPHOPS_H
+
+#include "dlc/Dialect/Graph/GraphDialect.h"
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "dlc/Dialect/Graph/GraphInterfaces.h.inc"
+
+#define GET_OP_CLASSES
+#include "dlc/Dialect/Graph/GraphOps.h.inc"
+
+#endif // DLC_DIALECT_GRAPH_GRAPHOPS_H

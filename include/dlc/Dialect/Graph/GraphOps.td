@@ -1,0 +1,337 @@
+//===- GraphOps.td - graph dialect operations --------------*- tablegen -*-===//
+//
+// Forward ops carry GradientOpInterface; the gradient-only ops below them are
+// what those interfaces build. Shapes are static; verifiers check them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DLC_DIALECT_GRAPH_GRAPHOPS_TD
+#define DLC_DIALECT_GRAPH_GRAPHOPS_TD
+
+include "dlc/Dialect/Graph/GraphDialect.td"
+include "dlc/Dialect/Graph/GraphInterfaces.td"
+include "mlir/IR/SymbolInterfaces.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+
+def Graph_F32Tensor : RankedTensorOf<[F32]>;
+def Graph_LabelTensor : 1DTensorOf<[I32]>;
+def Graph_F32Scalar : 0DTensorOf<[F32]>,
+    BuildableType<"::mlir::RankedTensorType::get({}, $_builder.getF32Type())">;
+
+//===----------------------------------------------------------------------===//
+// State
+//===----------------------------------------------------------------------===//
+
+def Graph_VariableOp : Graph_Op<"variable", [Symbol]> {
+  let summary = "A named tensor that lives across training steps";
+  let description = [{
+    Model parameters (`trainable`), constants of the model, and optimizer
+    state. `initial_value` is absent for state that starts at zero.
+    `onnx_name` is the ONNX initializer the variable came from; the trained
+    model is written back under that name.
+
+    ```mlir
+    graph.variable trainable @fc1_weight {onnx_name = "fc1.weight"}
+        : tensor<512x784xf32> = dense<...> : tensor<512x784xf32>
+    graph.variable @fc1_weight_velocity : tensor<512x784xf32>
+    ```
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name,
+                       TypeAttrOf<Graph_F32Tensor>:$type,
+                       OptionalAttr<ElementsAttr>:$initial_value,
+                       UnitAttr:$trainable,
+                       OptionalAttr<StrAttr>:$onnx_name);
+  let assemblyFormat = [{
+    (`trainable` $trainable^)? $sym_name attr-dict `:` $type
+    (`=` $initial_value^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::mlir::RankedTensorType getTensorType() {
+      return ::llvm::cast<::mlir::RankedTensorType>(getType());
+    }
+  }];
+}
+
+def Graph_LoadOp : Graph_Op<"load", [
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>,
+    MemoryEffects<[MemRead]>]> {
+  let summary = "Reads the current value of a variable";
+  let description = [{
+    ```mlir
+    %w = graph.load @fc1_weight : tensor<512x784xf32>
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$variable);
+  let results = (outs Graph_F32Tensor:$result);
+  let assemblyFormat = "$variable attr-dict `:` type($result)";
+}
+
+def Graph_SgdUpdateOp : Graph_Op<"sgd_update", [
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>,
+    MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "Stochastic gradient descent step on a variable, in place";
+  let description = [{
+    With velocity `v`: `v = momentum * v + (g + weight_decay * w)`,
+    `w = w - lr * v` (PyTorch's SGD). Without a velocity variable the
+    momentum must be zero and `w = w - lr * (g + weight_decay * w)`.
+
+    ```mlir
+    graph.sgd_update @fc1_weight, %g velocity @fc1_weight_velocity
+        {lr = 5.0e-02 : f32, momentum = 9.0e-01 : f32, weight_decay = 0.0 : f32}
+        : tensor<512x784xf32>
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$param, Graph_F32Tensor:$gradient,
+                       OptionalAttr<FlatSymbolRefAttr>:$velocity,
+                       F32Attr:$lr, F32Attr:$momentum, F32Attr:$weight_decay);
+  let assemblyFormat = [{
+    $param `,` $gradient (`velocity` $velocity^)? attr-dict `:` type($gradient)
+  }];
+  let hasVerifier = 1;
+}
+
+def Graph_AllReduceMeanOp : Graph_Op<"allreduce_mean", [
+    SameOperandsAndResultType]> {
+  let summary = "Averages a tensor over all data-parallel ranks";
+  let description = [{
+    Not `Pure`: it communicates, so it must not be removed or duplicated. With
+    one rank it is the identity.
+
+    ```mlir
+    %avg = graph.allreduce_mean %g : tensor<512x784xf32>
+    ```
+  }];
+  let arguments = (ins Graph_F32Tensor:$input);
+  let results = (outs Graph_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
+// Forward ops
+//===----------------------------------------------------------------------===//
+
+def Graph_GemmOp : Graph_Op<"gemm", [Pure,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "General matrix product, ONNX Gemm semantics";
+  let description = [{
+    `result = alpha * op(a) * op(b) + beta * c`, where `op` transposes when
+    `trans_a` / `trans_b` is set and `c` (optional) broadcasts to the result.
+
+    ```mlir
+    %y = graph.gemm %x, %w, %b {trans_b}
+        : (tensor<128x784xf32>, tensor<512x784xf32>, tensor<512xf32>)
+        -> tensor<128x512xf32>
+    ```
+  }];
+  let arguments = (ins 2DTensorOf<[F32]>:$a, 2DTensorOf<[F32]>:$b,
+                       Optional<Graph_F32Tensor>:$c,
+                       UnitAttr:$trans_a, UnitAttr:$trans_b,
+                       DefaultValuedAttr<F32Attr, "1.0f">:$alpha,
+                       DefaultValuedAttr<F32Attr, "1.0f">:$beta);
+  let results = (outs 2DTensorOf<[F32]>:$result);
+  let assemblyFormat = [{
+    $a `,` $b (`,` $c^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Graph_AddOp : Graph_Op<"add", [Pure,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "Elementwise sum with numpy broadcasting";
+  let description = [{
+    ```mlir
+    %z = graph.add %x, %b : (tensor<128x10xf32>, tensor<10xf32>) -> tensor<128x10xf32>
+    ```
+  }];
+  let arguments = (ins Graph_F32Tensor:$lhs, Graph_F32Tensor:$rhs);
+  let results = (outs Graph_F32Tensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Graph_ReluOp : Graph_Op<"relu", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "Rectified linear unit, max(x, 0)";
+  let description = [{
+    ```mlir
+    %y = graph.relu %x : tensor<128x512xf32>
+    ```
+  }];
+  let arguments = (ins Graph_F32Tensor:$input);
+  let results = (outs Graph_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+def Graph_ReshapeOp : Graph_Op<"reshape", [Pure,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "Reinterprets a tensor's shape; the element count is kept";
+  let description = [{
+    ONNX Reshape (with a constant shape) and Flatten both become this op.
+
+    ```mlir
+    %y = graph.reshape %x : tensor<128x1x28x28xf32> -> tensor<128x784xf32>
+    ```
+  }];
+  let arguments = (ins Graph_F32Tensor:$input);
+  let results = (outs Graph_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Graph_SoftmaxOp : Graph_Op<"softmax", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "Softmax over the last axis of a 2-D tensor";
+  let description = [{
+    ```mlir
+    %p = graph.softmax %logits : tensor<128x10xf32>
+    ```
+  }];
+  let arguments = (ins 2DTensorOf<[F32]>:$input);
+  let results = (outs 2DTensorOf<[F32]>:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
+// Losses: the mean over the rank's batch of a per-sample loss against
+// integer class labels.
+//===----------------------------------------------------------------------===//
+
+class Graph_LossOp<string mnemonic> : Graph_Op<mnemonic, [Pure,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let arguments = (ins 2DTensorOf<[F32]>:$input, Graph_LabelTensor:$labels);
+  let results = (outs Graph_F32Scalar:$loss);
+  let assemblyFormat = [{
+    $input `,` $labels attr-dict `:` type($input) `,` type($labels)
+  }];
+  let hasVerifier = 1;
+}
+
+def Graph_SoftmaxCrossEntropyOp : Graph_LossOp<"softmax_cross_entropy"> {
+  let summary = "Cross-entropy of softmax(logits) against class labels";
+  let description = [{
+    Computed from the logits through log-sum-exp, so no logarithm of a
+    rounded probability is ever taken.
+
+    ```mlir
+    %l = graph.softmax_cross_entropy %logits, %labels : tensor<128x10xf32>, tensor<128xi32>
+    ```
+  }];
+}
+
+def Graph_MseLossOp : Graph_LossOp<"mse_loss"> {
+  let summary = "Mean squared error of predictions against one-hot labels";
+  let description = [{
+    The mean over all elements, as PyTorch's `MSELoss` with the default
+    reduction, of `(input - one_hot(labels))^2`.
+
+    ```mlir
+    %l = graph.mse_loss %pred, %labels : tensor<128x10xf32>, tensor<128xi32>
+    ```
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Gradient ops
+//===----------------------------------------------------------------------===//
+
+def Graph_ReluGradOp : Graph_Op<"relu_grad", [Pure, SameOperandsAndResultType]> {
+  let summary = "Gradient of relu: passes `grad` where `output` > 0";
+  let description = [{
+    ```mlir
+    %dx = graph.relu_grad %dy, %y : tensor<128x512xf32>
+    ```
+  }];
+  let arguments = (ins Graph_F32Tensor:$grad, Graph_F32Tensor:$output);
+  let results = (outs Graph_F32Tensor:$result);
+  let assemblyFormat = "$grad `,` $output attr-dict `:` type($result)";
+}
+
+def Graph_SoftmaxGradOp : Graph_Op<"softmax_grad", [Pure,
+    SameOperandsAndResultType]> {
+  let summary = "Gradient of softmax: y * (dy - sum(dy * y)) per row";
+  let description = [{
+    ```mlir
+    %dx = graph.softmax_grad %dy, %y : tensor<128x10xf32>
+    ```
+  }];
+  let arguments = (ins 2DTensorOf<[F32]>:$grad, 2DTensorOf<[F32]>:$output);
+  let results = (outs 2DTensorOf<[F32]>:$result);
+  let assemblyFormat = "$grad `,` $output attr-dict `:` type($result)";
+}
+
+def Graph_ReduceSumToOp : Graph_Op<"reduce_sum_to", [Pure]> {
+  let summary = "Sums a tensor down to a shape it was broadcast from";
+  let description = [{
+    The adjoint of numpy broadcasting: the result's shape must broadcast to the
+    input's; broadcast dimensions are summed.
+
+    ```mlir
+    %db = graph.reduce_sum_to %dy : tensor<128x512xf32> -> tensor<512xf32>
+    ```
+  }];
+  let arguments = (ins Graph_F32Tensor:$input);
+  let results = (outs Graph_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Graph_ScaleOp : Graph_Op<"scale", [Pure, SameOperandsAndResultType]> {
+  let summary = "Multiplies every element by a constant factor";
+  let description = [{
+    ```mlir
+    %y = graph.scale %x {factor = 5.0e-01 : f32} : tensor<512xf32>
+    ```
+  }];
+  let arguments = (ins Graph_F32Tensor:$input, F32Attr:$factor);
+  let results = (outs Graph_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+class Graph_LossGradOp<string mnemonic, string lossName>
+    : Graph_Op<mnemonic, [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "Gradient of " # lossName # " with respect to its input";
+  let arguments = (ins 2DTensorOf<[F32]>:$input, Graph_LabelTensor:$labels,
+                       Graph_F32Scalar:$grad);
+  let results = (outs 2DTensorOf<[F32]>:$result);
+  let assemblyFormat = [{
+    $input `,` $labels `,` $grad attr-dict `:` type($input) `,` type($labels)
+  }];
+}
+
+def Graph_SoftmaxCrossEntropyGradOp
+    : Graph_LossGradOp<"softmax_cross_entropy_grad", "softmax_cross_entropy"> {
+  let description = [{
+    `grad * (softmax(input) - one_hot(labels)) / batch`.
+
+    ```mlir
+    %d = graph.softmax_cross_entropy_grad %logits, %labels, %dl
+        : tensor<128x10xf32>, tensor<128xi32>
+    ```
+  }];
+}
+
+def Graph_MseLossGradOp : Graph_LossGradOp<"mse_loss_grad", "mse_loss"> {
+  let description = [{
+    `grad * 2 * (input - one_hot(labels)) / numel(input)`.
+
+    ```mlir
+    %d = graph.mse_loss_grad %pred, %labels, %dl : tensor<128x10xf32>, tensor<128xi32>
+    ```
+  }];
+}
+
+def Graph_OnesOp : Graph_Op<"ones", [Pure]> {
+  let summary = "A tensor filled with 1; seeds reverse-mode autodiff";
+  let description = [{
+    ```mlir
+    %one = graph.ones : tensor<f32>
+    ```
+  }];
+  let results = (outs Graph_F32Tensor:$result);
+  let assemblyFormat = "attr-dict `:` type($result)";
+}
+
+#endif // DLC_DIALECT_GRAPH_GRAPHOPS_TD

@@ -1,0 +1,18 @@
+//===- InitAllDialects.h - every dialect dlc's tools load -------*- C++ -*-===//
+
+#ifndef DLC_INITALLDIALECTS_H
+#define DLC_INITALLDIALECTS_H
+
+#include "dlc/Dialect/Graph/GraphDialect.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/DialectRegistry.h"
+
+namespace dlc {
+
+inline void registerAllDialects(mlir::DialectRegistry &registry) {
+  registry.insert<graph::GraphDialect, mlir::func::FuncDialect>();
+}
+
+} // namespace dlc
+
+#endif // DLC_INITALLDIALECTS_H

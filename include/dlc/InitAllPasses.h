@@ -1,0 +1,19 @@
+//===- InitAllPasses.h - every pass dlc's tools know ------------*- C++ -*-===//
+
+#ifndef DLC_INITALLPASSES_H
+#define DLC_INITALLPASSES_H
+
+#include "dlc/Transforms/Passes.h"
+#include "mlir/Transforms/Passes.h"
+
+namespace dlc {
+
+inline void registerAllPasses() {
+  registerDLCPasses();
+  mlir::registerCanonicalizerPass();
+  mlir::registerCSEPass();
+}
+
+} // namespace dlc
+
+#endif // DLC_INITALLPASSES_H

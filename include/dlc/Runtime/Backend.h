@@ -1,0 +1,36 @@
+//===- Backend.h - device and communication services ------------*- C++ -*-===//
+//
+// What the trainer needs from a backend besides kernels: a context, the
+// arena's memory, copies between host and backend memory. The CPU backend's
+// "device" memory is host memory. No MLIR or LLVM here.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DLC_RUNTIME_BACKEND_H
+#define DLC_RUNTIME_BACKEND_H
+
+#include <cstdint>
+
+namespace dlc::rt {
+
+struct Context;
+
+/// Name shown in the trainer's banner, e.g. "cpu (OpenBLAS, 2 threads)".
+const char *backendName();
+
+/// `threads` <= 0 keeps the library default. MPI must be initialised.
+Context *createContext(int threads);
+void destroyContext(Context *ctx);
+
+/// Zero-filled backend memory; nullptr when it cannot be had.
+char *allocateArena(Context &ctx, int64_t bytes);
+void freeArena(Context &ctx, char *arena);
+
+void copyToBackend(Context &ctx, void *dst, const void *src, int64_t bytes);
+void copyToHost(Context &ctx, void *dst, const void *src, int64_t bytes);
+/// Waits until every call issued so far has finished.
+void synchronize(Context &ctx);
+
+} // namespace dlc::rt
+
+#endif // DLC_RUNTIME_BACKEND_H

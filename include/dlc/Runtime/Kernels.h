@@ -1,0 +1,77 @@
+//===- Kernels.h - dlc runtime kernel API -----------------------*- C++ -*-===//
+//
+// The calls generated training programs make. Each backend (CPU: OpenBLAS and
+// OpenMP; CUDA: cuBLAS and CUDA kernels) implements every function; pointers
+// point into that backend's memory. Tensors are dense and row-major.
+// Broadcast operands are described by per-dimension element strides into the
+// result's shape, 0 along broadcast dimensions. No MLIR or LLVM here.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DLC_RUNTIME_KERNELS_H
+#define DLC_RUNTIME_KERNELS_H
+
+#include <cstdint>
+
+namespace dlc::rt {
+
+/// Per-backend execution state (BLAS handle, stream, communicator).
+struct Context;
+
+/// c = alpha * op(a) * op(b) + beta * c, with c m x n. a is m x k (k x m when
+/// transposed), b is k x n (n x k when transposed).
+void gemm(Context &ctx, bool transA, bool transB, int64_t m, int64_t n,
+          int64_t k, float alpha, const float *a, const float *b, float beta,
+          float *c);
+
+/// y = factor * broadcast(x) over `shape`.
+void broadcastScaled(Context &ctx, const float *x, const int64_t *xStrides,
+                     float factor, float *y, const int64_t *shape, int rank);
+
+/// y = broadcast(a) + broadcast(b) over `shape`.
+void add(Context &ctx, const float *a, const int64_t *aStrides,
+         const float *b, const int64_t *bStrides, float *y,
+         const int64_t *shape, int rank);
+
+/// y = the sum of x (of `shape`) over the dimensions where yStrides is 0.
+void reduceSumTo(Context &ctx, const float *x, const int64_t *shape, int rank,
+                 float *y, const int64_t *yStrides, int64_t yCount);
+
+void scale(Context &ctx, const float *x, float factor, float *y, int64_t n);
+void fill(Context &ctx, float *y, float value, int64_t n);
+void relu(Context &ctx, const float *x, float *y, int64_t n);
+/// dx = dy where y > 0, else 0.
+void reluGrad(Context &ctx, const float *dy, const float *y, float *dx,
+              int64_t n);
+
+/// Row-wise softmax of a rows x cols matrix.
+void softmax(Context &ctx, const float *x, float *y, int64_t rows,
+             int64_t cols);
+void softmaxGrad(Context &ctx, const float *dy, const float *y, float *dx,
+                 int64_t rows, int64_t cols);
+
+/// loss[0] = mean over rows of -log softmax(logits)[label], by log-sum-exp.
+void softmaxCrossEntropy(Context &ctx, const float *logits,
+                         const int32_t *labels, float *loss, int64_t rows,
+                         int64_t cols);
+/// dx = dloss * (softmax(logits) - one_hot(labels)) / rows.
+void softmaxCrossEntropyGrad(Context &ctx, const float *logits,
+                             const int32_t *labels, const float *dloss,
+                             float *dx, int64_t rows, int64_t cols);
+/// loss[0] = mean over all elements of (x - one_hot(labels))^2.
+void mseLoss(Context &ctx, const float *x, const int32_t *labels, float *loss,
+             int64_t rows, int64_t cols);
+void mseLossGrad(Context &ctx, const float *x, const int32_t *labels,
+                 const float *dloss, float *dx, int64_t rows, int64_t cols);
+
+/// x = the mean of x over all ranks (the identity with one rank).
+void allReduceMean(Context &ctx, float *x, int64_t n);
+
+/// PyTorch's SGD: g' = g + wd * w; v = momentum * v + g' (if v);
+/// w -= lr * (v or g').
+void sgdUpdate(Context &ctx, float *w, const float *g, float *v, int64_t n,
+               float lr, float momentum, float weightDecay);
+
+} // namespace dlc::rt
+
+#endif // DLC_RUNTIME_KERNELS_H

@@ -1,0 +1,37 @@
+//===- Passes.h - dlc cross-dialect passes ----------------------*- C++ -*-===//
+//
+// Pass declarations and the pipelines the driver runs.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DLC_TRANSFORMS_PASSES_H
+#define DLC_TRANSFORMS_PASSES_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
+
+namespace dlc {
+
+#define GEN_PASS_DECL
+#include "dlc/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "dlc/Transforms/Passes.h.inc"
+
+/// Graph clean-up run right after import: canonicalize and CSE.
+void buildGraphCleanupPipeline(mlir::OpPassManager &pm);
+
+/// Forward graph -> training step -> memory plan.
+void buildTrainingPipeline(mlir::OpPassManager &pm,
+                           const BuildTrainingGraphOptions &options);
+
+/// Names of the attributes PlanMemory writes.
+constexpr llvm::StringLiteral kOffsetAttr = "dlc.offset";
+constexpr llvm::StringLiteral kArgOffsetsAttr = "dlc.arg_offsets";
+constexpr llvm::StringLiteral kArenaSizeAttr = "dlc.arena_size";
+
+} // namespace dlc
+
+#endif // DLC_TRANSFORMS_PASSES_H

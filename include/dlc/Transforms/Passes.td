@@ -1,0 +1,52 @@
+//===- Passes.td - dlc cross-dialect passes ----------------*- tablegen -*-===//
+
+#ifndef DLC_TRANSFORMS_PASSES_TD
+#define DLC_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def BuildTrainingGraph : Pass<"dlc-build-training-graph", "mlir::ModuleOp"> {
+  let summary = "Appends loss, reverse-mode gradients and the optimizer";
+  let description = [{
+    From the module's `@forward(inputs) -> output` function, builds
+    `@train_step(inputs, labels) -> loss`: the forward ops, the loss, the
+    gradient of every op through `GradientOpInterface` in reverse order, a
+    `graph.allreduce_mean` of each parameter gradient (data parallelism), and
+    a `graph.sgd_update` of every trainable variable. Velocity variables are
+    added to the module when the momentum is non-zero.
+
+    When `@forward` ends in `graph.softmax` and the loss is cross-entropy, the
+    loss takes the softmax's input as logits, so it never takes the logarithm
+    of a rounded probability.
+  }];
+  let options = [
+    Option<"loss", "loss", "std::string", /*default=*/"\"cross-entropy\"",
+           "Loss function: cross-entropy or mse">,
+    Option<"learningRate", "lr", "float", /*default=*/"0.01f",
+           "SGD learning rate">,
+    Option<"momentum", "momentum", "float", /*default=*/"0.0f",
+           "SGD momentum">,
+    Option<"weightDecay", "weight-decay", "float", /*default=*/"0.0f",
+           "L2 weight decay added to each gradient">,
+  ];
+  let dependentDialects = ["dlc::graph::GraphDialect",
+                           "mlir::func::FuncDialect"];
+}
+
+def PlanMemory : Pass<"dlc-plan-memory", "mlir::ModuleOp"> {
+  let summary = "Places every tensor in one static arena";
+  let description = [{
+    Variables get persistent slots at the start of the arena. Within each
+    function, every other tensor (arguments included) gets an offset in a
+    shared scratch region, reused once the tensor's last use has passed
+    (first fit over live intervals). `graph.reshape` and
+    `graph.allreduce_mean` write no new data: their results share their
+    operand's slot. Offsets are recorded as `dlc.offset` attributes on the
+    defining op (or `dlc.arg_offsets` on the function) and the total size as
+    `dlc.arena_size` on the module; all offsets are byte offsets, 64-byte
+    aligned.
+  }];
+  let dependentDialects = ["dlc::graph::GraphDialect"];
+}
+
+#endif // DLC_TRANSFORMS_PASSES_TD

@@ -1,0 +1,87 @@
+//===- GraphGradients.cpp - vector-Jacobian products of graph ops ---------===//
+//
+// GradientOpInterface implementations. Each builds the gradient of the loss
+// with respect to its operands from the gradient with respect to its result;
+// BuildTrainingGraph strings them together in reverse order.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dlc/Dialect/Graph/GraphOps.h"
+#include "mlir/IR/Builders.h"
+
+using namespace mlir;
+using namespace dlc::graph;
+
+namespace {
+/// The adjoint of broadcasting `grad` up from `type`: sums the broadcast
+/// dimensions away, or passes `grad` through when nothing was broadcast.
+Value sumToType(OpBuilder &builder, Location loc, Value grad, Type type) {
+  if (grad.getType() == type)
+    return grad;
+  return ReduceSumToOp::create(builder, loc, type, grad);
+}
+
+/// alpha * op(x) * op(y), with `op` transposing where asked.
+Value buildGemm(OpBuilder &builder, Location loc, Type resultType, Value x,
+                Value y, bool transX, bool transY, float alpha) {
+  auto gemm = GemmOp::create(builder, loc, TypeRange{resultType},
+                             ValueRange{x, y}, ArrayRef<NamedAttribute>{});
+  gemm.setTransA(transX);
+  gemm.setTransB(transY);
+  gemm.setAlphaAttr(builder.getF32FloatAttr(alpha));
+  return gemm;
+}
+} // namespace
+
+SmallVector<Value> GemmOp::buildGradients(OpBuilder &builder, Value dy) {
+  Location loc = getLoc();
+  float alpha = getAlpha().convertToFloat();
+  bool ta = getTransA(), tb = getTransB();
+  Value a = getA(), b = getB();
+  // y = alpha * op(a) op(b): d op(a) = alpha * dy op(b)^T and
+  // d op(b) = alpha * op(a)^T dy; transposed operands take the transpose.
+  Value da = ta ? buildGemm(builder, loc, a.getType(), b, dy, tb, true, alpha)
+                : buildGemm(builder, loc, a.getType(), dy, b, false, !tb, alpha);
+  Value db = tb ? buildGemm(builder, loc, b.getType(), dy, a, true, ta, alpha)
+                : buildGemm(builder, loc, b.getType(), a, dy, !ta, false, alpha);
+  SmallVector<Value> grads = {da, db};
+  if (Value c = getC()) {
+    Value dc = sumToType(builder, loc, dy, c.getType());
+    float beta = getBeta().convertToFloat();
+    if (beta != 1.0f)
+      dc = ScaleOp::create(builder, loc, dc, builder.getF32FloatAttr(beta));
+    grads.push_back(dc);
+  }
+  return grads;
+}
+
+SmallVector<Value> AddOp::buildGradients(OpBuilder &builder, Value dy) {
+  return {sumToType(builder, getLoc(), dy, getLhs().getType()),
+          sumToType(builder, getLoc(), dy, getRhs().getType())};
+}
+
+SmallVector<Value> ReluOp::buildGradients(OpBuilder &builder, Value dy) {
+  return {ReluGradOp::create(builder, getLoc(), dy, getResult())};
+}
+
+SmallVector<Value> ReshapeOp::buildGradients(OpBuilder &builder, Value dy) {
+  return {ReshapeOp::create(builder, getLoc(), getInput().getType(), dy)};
+}
+
+SmallVector<Value> SoftmaxOp::buildGradients(OpBuilder &builder, Value dy) {
+  return {SoftmaxGradOp::create(builder, getLoc(), dy, getResult())};
+}
+
+SmallVector<Value> SoftmaxCrossEntropyOp::buildGradients(OpBuilder &builder,
+                                                         Value dloss) {
+  Value dx = SoftmaxCrossEntropyGradOp::create(
+      builder, getLoc(), getInput().getType(), getInput(), getLabels(), dloss);
+  return {dx, Value()};
+}
+
+SmallVector<Value> MseLossOp::buildGradients(OpBuilder &builder,
+                                             Value dloss) {
+  Value dx = MseLossGradOp::create(builder, getLoc(), getInput().getType(),
+                                   getInput(), getLabels(), dloss);
+  return {dx, Value()};
+}

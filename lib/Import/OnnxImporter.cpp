@@ -1,0 +1,591 @@
+//===- OnnxImporter.cpp - ONNX model to graph dialect ---------------------===//
+//
+// Walks the ONNX graph in order (ONNX requires topological order) and builds
+// one graph-dialect op per node. Float initializers become trainable
+// variables; integer tensors (Reshape's shape) are kept as compile-time
+// constants. Shapes are computed here, with the batch fixed by the options.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dlc/Import/OnnxImporter.h"
+#include "dlc/Dialect/Graph/GraphOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Traits.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Endian.h"
+
+#include "onnx/onnx_pb.h"
+
+#include <functional>
+
+using namespace mlir;
+using namespace dlc;
+using namespace dlc::graph;
+
+namespace {
+
+/// Reads a TensorProto's elements, from raw_data or the typed field.
+template <typename T, typename Field>
+std::optional<std::vector<T>> readElements(const onnx::TensorProto &tensor,
+                                           const Field &typed) {
+  int64_t count = 1;
+  for (int64_t d : tensor.dims())
+    count *= d;
+  std::vector<T> values;
+  if (tensor.has_raw_data()) {
+    const std::string &raw = tensor.raw_data();
+    if (raw.size() != count * sizeof(T))
+      return std::nullopt;
+    values.resize(count);
+    for (int64_t i = 0; i < count; ++i)
+      values[i] = llvm::support::endian::read<T, llvm::endianness::little>(
+          raw.data() + i * sizeof(T));
+    return values;
+  }
+  if (typed.size() != count)
+    return std::nullopt;
+  values.assign(typed.begin(), typed.end());
+  return values;
+}
+
+class Importer {
+public:
+  Importer(MLIRContext *context, StringRef fileName,
+           const OnnxImportOptions &options)
+      : context(context), fileName(fileName.str()), options(options),
+        builder(context) {}
+
+  OwningOpRef<ModuleOp> run(const onnx::ModelProto &model);
+
+private:
+  using NodeHandler =
+      std::function<LogicalResult(Importer &, const onnx::NodeProto &)>;
+  static const llvm::StringMap<NodeHandler> &handlers();
+
+  Location fileLoc() { return FileLineColLoc::get(context, fileName, 0, 0); }
+  Location nodeLoc(const onnx::NodeProto &node) {
+    return NameLoc::get(StringAttr::get(context, node.name()), fileLoc());
+  }
+  InFlightDiagnostic nodeError(const onnx::NodeProto &node) {
+    return emitError(nodeLoc(node))
+           << "ONNX node '" << node.name() << "' (" << node.op_type()
+           << ", opset " << opset << "): ";
+  }
+
+  LogicalResult importInitializers(const onnx::GraphProto &graph);
+  LogicalResult importFloatTensor(const onnx::TensorProto &tensor,
+                                  StringRef name, bool trainable,
+                                  Location loc);
+  FailureOr<RankedTensorType> importDataInput(const onnx::GraphProto &graph);
+  LogicalResult importNode(const onnx::NodeProto &node);
+
+  /// The value of input `index` of `node`, loading variables on first use.
+  FailureOr<Value> input(const onnx::NodeProto &node, int index);
+  FailureOr<RankedTensorType> inputType(const onnx::NodeProto &node,
+                                        int index);
+  bool hasInput(const onnx::NodeProto &node, int index) {
+    return index < node.input_size() && !node.input(index).empty();
+  }
+  void define(const onnx::NodeProto &node, Value value) {
+    values[node.output(0)] = value;
+  }
+  const onnx::AttributeProto *attribute(const onnx::NodeProto &node,
+                                        StringRef name) {
+    for (const onnx::AttributeProto &attr : node.attribute())
+      if (attr.name() == name)
+        return &attr;
+    return nullptr;
+  }
+  int64_t intAttr(const onnx::NodeProto &node, StringRef name, int64_t def) {
+    const onnx::AttributeProto *attr = attribute(node, name);
+    return attr ? attr->i() : def;
+  }
+  float floatAttr(const onnx::NodeProto &node, StringRef name, float def) {
+    const onnx::AttributeProto *attr = attribute(node, name);
+    return attr ? attr->f() : def;
+  }
+  std::string symbolFor(StringRef onnxName);
+
+  // One importer per ONNX op type.
+  LogicalResult importGemm(const onnx::NodeProto &node);
+  LogicalResult importMatMul(const onnx::NodeProto &node);
+  LogicalResult importAdd(const onnx::NodeProto &node);
+  LogicalResult importRelu(const onnx::NodeProto &node);
+  LogicalResult importIdentity(const onnx::NodeProto &node);
+  LogicalResult importDropout(const onnx::NodeProto &node);
+  LogicalResult importSoftmax(const onnx::NodeProto &node);
+  LogicalResult importFlatten(const onnx::NodeProto &node);
+  LogicalResult importReshape(const onnx::NodeProto &node);
+  LogicalResult importConstant(const onnx::NodeProto &node);
+
+  MLIRContext *context;
+  std::string fileName;
+  OnnxImportOptions options;
+  OpBuilder builder;
+  ModuleOp module;
+  int64_t opset = 0;
+  llvm::StringMap<Value> values;
+  /// ONNX name -> variable symbol, for float tensors stored in variables.
+  llvm::StringMap<VariableOp> variables;
+  /// ONNX name -> value, for integer tensors known at compile time.
+  llvm::StringMap<std::vector<int64_t>> intConstants;
+  llvm::StringSet<> usedSymbols;
+  std::string dataInputName;
+};
+
+} // namespace
+
+const llvm::StringMap<Importer::NodeHandler> &Importer::handlers() {
+  static const llvm::StringMap<NodeHandler> table = {
+      {"Gemm", &Importer::importGemm},
+      {"MatMul", &Importer::importMatMul},
+      {"Add", &Importer::importAdd},
+      {"Relu", &Importer::importRelu},
+      {"Identity", &Importer::importIdentity},
+      {"Dropout", &Importer::importDropout},
+      {"Softmax", &Importer::importSoftmax},
+      {"Flatten", &Importer::importFlatten},
+      {"Reshape", &Importer::importReshape},
+      {"Constant", &Importer::importConstant},
+  };
+  return table;
+}
+
+std::string Importer::symbolFor(StringRef onnxName) {
+  std::string base;
+  for (char c : onnxName)
+    base.push_back(llvm::isAlnum(c) ? c : '_');
+  if (base.empty() || llvm::isDigit(base[0]))
+    base = "v_" + base;
+  std::string name = base;
+  for (int suffix = 1; !usedSymbols.insert(name).second; ++suffix)
+    name = base + "_" + std::to_string(suffix);
+  return name;
+}
+
+LogicalResult Importer::importFloatTensor(const onnx::TensorProto &tensor,
+                                          StringRef name, bool trainable,
+                                          Location loc) {
+  if (tensor.data_location() == onnx::TensorProto::EXTERNAL)
+    return emitError(loc) << "tensor '" << name
+                          << "' stores its data externally, which dlc does "
+                             "not read yet";
+  auto data = readElements<float>(tensor, tensor.float_data());
+  if (!data)
+    return emitError(loc) << "tensor '" << name
+                          << "' holds fewer or more values than its shape";
+  SmallVector<int64_t> shape(tensor.dims().begin(), tensor.dims().end());
+  auto type = RankedTensorType::get(shape, builder.getF32Type());
+  auto init = DenseElementsAttr::get(type, ArrayRef<float>(*data));
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToEnd(module.getBody());
+  auto variable = VariableOp::create(builder, loc, symbolFor(name), type, init,
+                                     trainable, builder.getStringAttr(name));
+  variables[name] = variable;
+  return success();
+}
+
+LogicalResult Importer::importInitializers(const onnx::GraphProto &graph) {
+  for (const onnx::TensorProto &tensor : graph.initializer()) {
+    Location loc = NameLoc::get(builder.getStringAttr(tensor.name()), fileLoc());
+    switch (tensor.data_type()) {
+    case onnx::TensorProto::FLOAT:
+      if (failed(importFloatTensor(tensor, tensor.name(), /*trainable=*/true,
+                                   loc)))
+        return failure();
+      break;
+    case onnx::TensorProto::INT64: {
+      auto data = readElements<int64_t>(tensor, tensor.int64_data());
+      if (!data)
+        return emitError(loc) << "initializer '" << tensor.name()
+                              << "' holds fewer or more values than its shape";
+      intConstants[tensor.name()] = std::move(*data);
+      break;
+    }
+    default:
+      return emitError(loc) << "initializer '" << tensor.name()
+                            << "' has element type "
+                            << onnx::TensorProto::DataType_Name(
+                                   static_cast<onnx::TensorProto::DataType>(
+                                       tensor.data_type()))
+                            << "; dlc supports float and int64 initializers";
+    }
+  }
+  return success();
+}
+
+FailureOr<RankedTensorType> Importer::importDataInput(const onnx::GraphProto &graph) {
+  const onnx::ValueInfoProto *data = nullptr;
+  for (const onnx::ValueInfoProto &input : graph.input()) {
+    if (variables.count(input.name()) || intConstants.count(input.name()))
+      continue;
+    if (data)
+      return emitError(fileLoc())
+             << "model has more than one data input ('" << data->name()
+             << "', '" << input.name() << "'); dlc trains single-input models";
+    data = &input;
+  }
+  if (!data)
+    return emitError(fileLoc()) << "model has no data input";
+  Location loc = NameLoc::get(builder.getStringAttr(data->name()), fileLoc());
+  const onnx::TypeProto &type = data->type();
+  if (!type.has_tensor_type() ||
+      type.tensor_type().elem_type() != onnx::TensorProto::FLOAT ||
+      !type.tensor_type().has_shape())
+    return emitError(loc) << "data input '" << data->name()
+                          << "' must be a float tensor with a known shape";
+  SmallVector<int64_t> shape;
+  for (const auto &dim : type.tensor_type().shape().dim()) {
+    // The batch dimension is replaced whatever it was; the rest must be fixed.
+    if (shape.empty()) {
+      shape.push_back(options.batchSize);
+      continue;
+    }
+    if (!dim.has_dim_value() || dim.dim_value() <= 0)
+      return emitError(loc) << "data input '" << data->name() << "' dimension "
+                            << shape.size() << " is not a fixed size";
+    shape.push_back(dim.dim_value());
+  }
+  if (shape.empty())
+    return emitError(loc) << "data input '" << data->name()
+                          << "' is a scalar; it needs a batch dimension";
+
+  module->setAttr(kOnnxInputNameAttr, builder.getStringAttr(data->name()));
+  dataInputName = data->name();
+  return RankedTensorType::get(shape, builder.getF32Type());
+}
+
+FailureOr<Value> Importer::input(const onnx::NodeProto &node, int index) {
+  if (!hasInput(node, index)) {
+    nodeError(node) << "input " << index << " is missing";
+    return failure();
+  }
+  const std::string &name = node.input(index);
+  if (Value value = values.lookup(name))
+    return value;
+  auto variable = variables.find(name);
+  if (variable != variables.end()) {
+    // Loaded once, where first used; later uses share the load.
+    Value load = LoadOp::create(builder, nodeLoc(node),
+                                variable->second.getType(),
+                                variable->second.getSymName());
+    values[name] = load;
+    return load;
+  }
+  if (intConstants.count(name)) {
+    nodeError(node) << "input '" << name
+                    << "' is an integer constant, which this op cannot take";
+    return failure();
+  }
+  nodeError(node) << "input '" << name << "' is not defined by any earlier "
+                                          "node, initializer or graph input";
+  return failure();
+}
+
+FailureOr<RankedTensorType> Importer::inputType(const onnx::NodeProto &node,
+                                                int index) {
+  FailureOr<Value> value = input(node, index);
+  if (failed(value))
+    return failure();
+  return cast<RankedTensorType>(value->getType());
+}
+
+//===----------------------------------------------------------------------===//
+// Op importers
+//===----------------------------------------------------------------------===//
+
+LogicalResult Importer::importGemm(const onnx::NodeProto &node) {
+  FailureOr<Value> a = input(node, 0), b = input(node, 1);
+  if (failed(a) || failed(b))
+    return failure();
+  auto aType = cast<RankedTensorType>(a->getType());
+  auto bType = cast<RankedTensorType>(b->getType());
+  if (aType.getRank() != 2 || bType.getRank() != 2)
+    return nodeError(node) << "inputs must be 2-D, got " << aType << " and "
+                           << bType;
+  bool transA = intAttr(node, "transA", 0), transB = intAttr(node, "transB", 0);
+  int64_t m = aType.getDimSize(transA ? 1 : 0);
+  int64_t n = bType.getDimSize(transB ? 0 : 1);
+  auto type = RankedTensorType::get({m, n}, builder.getF32Type());
+  SmallVector<Value> operands = {*a, *b};
+  if (hasInput(node, 2)) {
+    FailureOr<Value> c = input(node, 2);
+    if (failed(c))
+      return failure();
+    operands.push_back(*c);
+  }
+  auto gemm = GemmOp::create(builder, nodeLoc(node), TypeRange{type},
+                             operands, ArrayRef<NamedAttribute>{});
+  gemm.setTransA(transA);
+  gemm.setTransB(transB);
+  gemm.setAlphaAttr(builder.getF32FloatAttr(floatAttr(node, "alpha", 1.0f)));
+  gemm.setBetaAttr(builder.getF32FloatAttr(floatAttr(node, "beta", 1.0f)));
+  if (failed(verify(gemm)))
+    return failure();
+  define(node, gemm);
+  return success();
+}
+
+LogicalResult Importer::importMatMul(const onnx::NodeProto &node) {
+  FailureOr<RankedTensorType> aType = inputType(node, 0),
+                              bType = inputType(node, 1);
+  if (failed(aType) || failed(bType))
+    return failure();
+  if (aType->getRank() != 2 || bType->getRank() != 2)
+    return nodeError(node) << "only 2-D MatMul is supported, got " << *aType
+                           << " and " << *bType;
+  auto type = RankedTensorType::get(
+      {aType->getDimSize(0), bType->getDimSize(1)}, builder.getF32Type());
+  auto gemm = GemmOp::create(builder, nodeLoc(node), TypeRange{type},
+                             ValueRange{*input(node, 0), *input(node, 1)},
+                             ArrayRef<NamedAttribute>{});
+  if (failed(verify(gemm)))
+    return failure();
+  define(node, gemm);
+  return success();
+}
+
+LogicalResult Importer::importAdd(const onnx::NodeProto &node) {
+  FailureOr<Value> lhs = input(node, 0), rhs = input(node, 1);
+  if (failed(lhs) || failed(rhs))
+    return failure();
+  auto lhsType = cast<RankedTensorType>(lhs->getType());
+  auto rhsType = cast<RankedTensorType>(rhs->getType());
+  SmallVector<int64_t> shape;
+  if (!OpTrait::util::getBroadcastedShape(lhsType.getShape(),
+                                          rhsType.getShape(), shape))
+    return nodeError(node) << "shapes " << lhsType << " and " << rhsType
+                           << " do not broadcast";
+  define(node, AddOp::create(builder, nodeLoc(node),
+                             RankedTensorType::get(shape, builder.getF32Type()),
+                             *lhs, *rhs));
+  return success();
+}
+
+LogicalResult Importer::importRelu(const onnx::NodeProto &node) {
+  FailureOr<Value> x = input(node, 0);
+  if (failed(x))
+    return failure();
+  define(node, ReluOp::create(builder, nodeLoc(node), *x));
+  return success();
+}
+
+LogicalResult Importer::importIdentity(const onnx::NodeProto &node) {
+  FailureOr<Value> x = input(node, 0);
+  if (failed(x))
+    return failure();
+  define(node, *x);
+  return success();
+}
+
+LogicalResult Importer::importDropout(const onnx::NodeProto &node) {
+  // TODO(issue 3): a seeded random mask in training. Until then dropout is
+  // the identity, as in inference; the mask output cannot be used.
+  if (node.output_size() > 1 && !node.output(1).empty())
+    return nodeError(node) << "the mask output is not supported";
+  return importIdentity(node);
+}
+
+LogicalResult Importer::importSoftmax(const onnx::NodeProto &node) {
+  FailureOr<Value> x = input(node, 0);
+  if (failed(x))
+    return failure();
+  auto type = cast<RankedTensorType>(x->getType());
+  int64_t axis = intAttr(node, "axis", opset >= 13 ? -1 : 1);
+  if (axis < 0)
+    axis += type.getRank();
+  if (type.getRank() != 2 || axis != 1)
+    return nodeError(node) << "softmax is supported over the last axis of a "
+                              "2-D tensor; got axis "
+                           << intAttr(node, "axis", opset >= 13 ? -1 : 1)
+                           << " of " << type;
+  define(node, SoftmaxOp::create(builder, nodeLoc(node), *x));
+  return success();
+}
+
+LogicalResult Importer::importFlatten(const onnx::NodeProto &node) {
+  FailureOr<Value> x = input(node, 0);
+  if (failed(x))
+    return failure();
+  auto type = cast<RankedTensorType>(x->getType());
+  int64_t axis = intAttr(node, "axis", 1);
+  if (axis < 0)
+    axis += type.getRank();
+  if (axis < 0 || axis > type.getRank())
+    return nodeError(node) << "axis " << intAttr(node, "axis", 1)
+                           << " out of range for " << type;
+  int64_t outer = 1, inner = 1;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    (i < axis ? outer : inner) *= type.getDimSize(i);
+  auto resultType =
+      RankedTensorType::get({outer, inner}, builder.getF32Type());
+  define(node, ReshapeOp::create(builder, nodeLoc(node), resultType, *x));
+  return success();
+}
+
+LogicalResult Importer::importReshape(const onnx::NodeProto &node) {
+  FailureOr<Value> x = input(node, 0);
+  if (failed(x))
+    return failure();
+  if (!hasInput(node, 1) || !intConstants.count(node.input(1)))
+    return nodeError(node) << "the shape must be a constant (an initializer "
+                              "or a Constant node)";
+  if (intAttr(node, "allowzero", 0))
+    return nodeError(node) << "attribute allowzero=1 is not supported";
+  auto type = cast<RankedTensorType>(x->getType());
+  const std::vector<int64_t> &spec = intConstants[node.input(1)];
+  SmallVector<int64_t> shape;
+  int64_t known = 1, inferred = -1;
+  for (auto [i, entry] : llvm::enumerate(spec)) {
+    int64_t d = entry;
+    if (d == 0) {
+      if (static_cast<int64_t>(i) >= type.getRank())
+        return nodeError(node) << "shape entry " << i
+                               << " is 0 but the input has rank "
+                               << type.getRank();
+      d = type.getDimSize(i);
+    }
+    if (d == -1) {
+      if (inferred >= 0)
+        return nodeError(node) << "shape has more than one -1";
+      inferred = i;
+    } else if (d < 0) {
+      return nodeError(node) << "shape entry " << d << " is invalid";
+    } else {
+      known *= d;
+    }
+    shape.push_back(d);
+  }
+  if (inferred >= 0) {
+    if (known == 0 || type.getNumElements() % known != 0)
+      return nodeError(node) << "cannot infer the -1 entry reshaping " << type;
+    shape[inferred] = type.getNumElements() / known;
+  }
+  auto resultType = RankedTensorType::get(shape, builder.getF32Type());
+  if (resultType.getNumElements() != type.getNumElements())
+    return nodeError(node) << "cannot reshape " << type << " to "
+                           << resultType;
+  define(node, ReshapeOp::create(builder, nodeLoc(node), resultType, *x));
+  return success();
+}
+
+LogicalResult Importer::importConstant(const onnx::NodeProto &node) {
+  const onnx::AttributeProto *value = attribute(node, "value");
+  if (!value || !value->has_t())
+    return nodeError(node) << "only the 'value' tensor attribute is supported";
+  const onnx::TensorProto &tensor = value->t();
+  const std::string &name = node.output(0);
+  if (tensor.data_type() == onnx::TensorProto::INT64) {
+    auto data = readElements<int64_t>(tensor, tensor.int64_data());
+    if (!data)
+      return nodeError(node) << "value holds fewer or more values than its "
+                                "shape";
+    intConstants[name] = std::move(*data);
+    return success();
+  }
+  if (tensor.data_type() != onnx::TensorProto::FLOAT)
+    return nodeError(node) << "constants of element type "
+                           << tensor.data_type() << " are not supported";
+  return importFloatTensor(tensor, name, /*trainable=*/false, nodeLoc(node));
+}
+
+//===----------------------------------------------------------------------===//
+// Driver
+//===----------------------------------------------------------------------===//
+
+LogicalResult Importer::importNode(const onnx::NodeProto &node) {
+  if (!node.domain().empty() && node.domain() != "ai.onnx")
+    return nodeError(node) << "domain '" << node.domain()
+                           << "' is not supported";
+  auto handler = handlers().find(node.op_type());
+  if (handler == handlers().end())
+    return nodeError(node) << "unsupported op type '" << node.op_type() << "'";
+  if (node.output_size() < 1)
+    return nodeError(node) << "node has no output";
+  return handler->second(*this, node);
+}
+
+OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
+  for (const onnx::OperatorSetIdProto &set : model.opset_import())
+    if (set.domain().empty() || set.domain() == "ai.onnx")
+      opset = set.version();
+  if (opset == 0) {
+    emitError(fileLoc()) << "model imports no default-domain opset";
+    return nullptr;
+  }
+  if (opset < 7) {
+    emitError(fileLoc()) << "opset " << opset
+                         << " is older than dlc supports (7 and newer)";
+    return nullptr;
+  }
+  const onnx::GraphProto &graph = model.graph();
+  if (graph.node_size() == 0) {
+    emitError(fileLoc()) << "the model's graph has no nodes";
+    return nullptr;
+  }
+  if (graph.output_size() != 1) {
+    emitError(fileLoc()) << "the model has " << graph.output_size()
+                         << " outputs; dlc trains single-output models";
+    return nullptr;
+  }
+
+  OwningOpRef<ModuleOp> owned = ModuleOp::create(fileLoc());
+  module = *owned;
+  module->setAttr("dlc.opset", builder.getI64IntegerAttr(opset));
+  if (failed(importInitializers(graph)))
+    return nullptr;
+  FailureOr<RankedTensorType> inputType = importDataInput(graph);
+  if (failed(inputType))
+    return nullptr;
+
+  builder.setInsertionPointToEnd(module.getBody());
+  auto forward = func::FuncOp::create(
+      builder, fileLoc(), "forward", builder.getFunctionType({*inputType}, {}));
+  Block *body = forward.addEntryBlock();
+  values[dataInputName] = body->getArgument(0);
+  builder.setInsertionPointToEnd(body);
+  for (const onnx::NodeProto &node : graph.node())
+    if (failed(importNode(node)))
+      return nullptr;
+
+  const std::string &outputName = graph.output(0).name();
+  Value output = values.lookup(outputName);
+  if (!output) {
+    emitError(fileLoc()) << "graph output '" << outputName
+                         << "' is not computed by any node";
+    return nullptr;
+  }
+  func::ReturnOp::create(builder, fileLoc(), output);
+  forward.setType(
+      builder.getFunctionType({*inputType}, {output.getType()}));
+  if (failed(verify(module)))
+    return nullptr;
+  return owned;
+}
+
+OwningOpRef<ModuleOp> dlc::importOnnxModel(MLIRContext *context,
+                                           StringRef bytes, StringRef fileName,
+                                           const OnnxImportOptions &options) {
+  context->loadDialect<GraphDialect, func::FuncDialect>();
+  onnx::ModelProto model;
+  Location loc = FileLineColLoc::get(context, fileName, 0, 0);
+  if (bytes.empty() ||
+      !model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
+      !model.has_graph() || model.ir_version() <= 0) {
+    emitError(loc) << "not a valid ONNX model (the file is truncated, empty, "
+                      "or not an ONNX protobuf)";
+    return nullptr;
+  }
+  if (options.batchSize <= 0) {
+    emitError(loc) << "batch size " << options.batchSize
+                   << " must be positive";
+    return nullptr;
+  }
+  return Importer(context, fileName, options).run(model);
+}

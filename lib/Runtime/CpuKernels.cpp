@@ -1,0 +1,273 @@
+//===- CpuKernels.cpp - CPU backend: OpenBLAS and OpenMP ------------------===//
+//
+// Matrix products go to BLAS; the rest are loops parallelised with OpenMP.
+// Losses are reduced in double precision so the printed loss does not depend
+// on the thread count.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dlc/Runtime/Backend.h"
+#include "dlc/Runtime/Kernels.h"
+
+#include <cblas.h>
+#include <mpi.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace dlc::rt {
+
+struct Context {
+  int worldSize = 1;
+  std::string name;
+};
+
+const char *backendName() {
+  static std::string name;
+  name = "cpu (OpenBLAS, " + std::to_string(openblas_get_num_threads()) +
+         " threads)";
+  return name.c_str();
+}
+
+Context *createContext(int threads) {
+  if (threads > 0) {
+    openblas_set_num_threads(threads);
+    omp_set_num_threads(threads);
+  }
+  auto *ctx = new Context;
+  MPI_Comm_size(MPI_COMM_WORLD, &ctx->worldSize);
+  return ctx;
+}
+
+void destroyContext(Context *ctx) { delete ctx; }
+
+char *allocateArena(Context &, int64_t bytes) {
+  size_t size = (static_cast<size_t>(bytes) + 63) / 64 * 64;
+  void *memory = std::aligned_alloc(64, std::max<size_t>(size, 64));
+  if (memory)
+    std::memset(memory, 0, size);
+  return static_cast<char *>(memory);
+}
+
+void freeArena(Context &, char *arena) { std::free(arena); }
+
+void copyToBackend(Context &, void *dst, const void *src, int64_t bytes) {
+  std::memcpy(dst, src, bytes);
+}
+
+void copyToHost(Context &, void *dst, const void *src, int64_t bytes) {
+  std::memcpy(dst, src, bytes);
+}
+
+void synchronize(Context &) {}
+
+//===----------------------------------------------------------------------===//
+// Kernels
+//===----------------------------------------------------------------------===//
+
+void gemm(Context &, bool transA, bool transB, int64_t m, int64_t n, int64_t k,
+          float alpha, const float *a, const float *b, float beta, float *c) {
+  cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
+              transB ? CblasTrans : CblasNoTrans, m, n, k, alpha, a,
+              transA ? m : k, b, transB ? k : n, beta, c, n);
+}
+
+namespace {
+/// Calls `body(index, offsets...)` for every element of `shape`, in order,
+/// with each operand's element offset under its broadcast strides.
+template <size_t N, typename Body>
+void forEachBroadcast(const int64_t *shape, int rank,
+                      const int64_t *const (&strides)[N], Body body) {
+  int64_t total = 1;
+  for (int d = 0; d < rank; ++d)
+    total *= shape[d];
+  int64_t inner = rank ? shape[rank - 1] : 1;
+  #pragma omp parallel for if (total > 32768)
+  for (int64_t row = 0; row < total / std::max<int64_t>(inner, 1); ++row) {
+    int64_t base[N] = {};
+    int64_t rest = row;
+    for (int d = rank - 2; d >= 0; --d) {
+      int64_t index = rest % shape[d];
+      rest /= shape[d];
+      for (size_t o = 0; o < N; ++o)
+        base[o] += index * strides[o][d];
+    }
+    for (int64_t j = 0; j < inner; ++j) {
+      int64_t offsets[N];
+      for (size_t o = 0; o < N; ++o)
+        offsets[o] = base[o] + j * (rank ? strides[o][rank - 1] : 0);
+      body(row * inner + j, offsets);
+    }
+  }
+}
+} // namespace
+
+void broadcastScaled(Context &, const float *x, const int64_t *xStrides,
+                     float factor, float *y, const int64_t *shape, int rank) {
+  const int64_t *const strides[1] = {xStrides};
+  forEachBroadcast(shape, rank, strides, [&](int64_t i, const int64_t *o) {
+    y[i] = factor * x[o[0]];
+  });
+}
+
+void add(Context &, const float *a, const int64_t *aStrides, const float *b,
+         const int64_t *bStrides, float *y, const int64_t *shape, int rank) {
+  const int64_t *const strides[2] = {aStrides, bStrides};
+  forEachBroadcast(shape, rank, strides, [&](int64_t i, const int64_t *o) {
+    y[i] = a[o[0]] + b[o[1]];
+  });
+}
+
+void reduceSumTo(Context &, const float *x, const int64_t *shape, int rank,
+                 float *y, const int64_t *yStrides, int64_t yCount) {
+  // Accumulate in double, then round once: sums over a batch stay accurate.
+  std::vector<double> sums(yCount, 0.0);
+  int64_t total = 1;
+  for (int d = 0; d < rank; ++d)
+    total *= shape[d];
+  std::vector<int64_t> index(rank, 0);
+  int64_t offset = 0;
+  for (int64_t i = 0; i < total; ++i) {
+    sums[offset] += x[i];
+    for (int d = rank - 1; d >= 0; --d) {
+      offset += yStrides[d];
+      if (++index[d] < shape[d])
+        break;
+      offset -= yStrides[d] * shape[d];
+      index[d] = 0;
+    }
+  }
+  for (int64_t j = 0; j < yCount; ++j)
+    y[j] = static_cast<float>(sums[j]);
+}
+
+void scale(Context &, const float *x, float factor, float *y, int64_t n) {
+  #pragma omp parallel for simd if (n > 65536)
+  for (int64_t i = 0; i < n; ++i)
+    y[i] = factor * x[i];
+}
+
+void fill(Context &, float *y, float value, int64_t n) {
+  std::fill(y, y + n, value);
+}
+
+void relu(Context &, const float *x, float *y, int64_t n) {
+  #pragma omp parallel for simd if (n > 65536)
+  for (int64_t i = 0; i < n; ++i)
+    y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+void reluGrad(Context &, const float *dy, const float *y, float *dx,
+              int64_t n) {
+  #pragma omp parallel for simd if (n > 65536)
+  for (int64_t i = 0; i < n; ++i)
+    dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+void softmax(Context &, const float *x, float *y, int64_t rows, int64_t cols) {
+  #pragma omp parallel for if (rows * cols > 65536)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float *in = x + r * cols;
+    float *out = y + r * cols;
+    float max = *std::max_element(in, in + cols);
+    double sum = 0.0;
+    for (int64_t c = 0; c < cols; ++c)
+      sum += out[c] = std::exp(in[c] - max);
+    for (int64_t c = 0; c < cols; ++c)
+      out[c] = static_cast<float>(out[c] / sum);
+  }
+}
+
+void softmaxGrad(Context &, const float *dy, const float *y, float *dx,
+                 int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float *g = dy + r * cols, *p = y + r * cols;
+    double dot = 0.0;
+    for (int64_t c = 0; c < cols; ++c)
+      dot += g[c] * p[c];
+    for (int64_t c = 0; c < cols; ++c)
+      dx[r * cols + c] = static_cast<float>(p[c] * (g[c] - dot));
+  }
+}
+
+namespace {
+/// log(sum(exp(row))) computed around the row's maximum.
+double logSumExp(const float *row, int64_t cols) {
+  float max = *std::max_element(row, row + cols);
+  double sum = 0.0;
+  for (int64_t c = 0; c < cols; ++c)
+    sum += std::exp(static_cast<double>(row[c]) - max);
+  return max + std::log(sum);
+}
+} // namespace
+
+void softmaxCrossEntropy(Context &, const float *logits, const int32_t *labels,
+                         float *loss, int64_t rows, int64_t cols) {
+  double total = 0.0;
+  for (int64_t r = 0; r < rows; ++r)
+    total += logSumExp(logits + r * cols, cols) - logits[r * cols + labels[r]];
+  loss[0] = static_cast<float>(total / rows);
+}
+
+void softmaxCrossEntropyGrad(Context &, const float *logits,
+                             const int32_t *labels, const float *dloss,
+                             float *dx, int64_t rows, int64_t cols) {
+  double factor = static_cast<double>(dloss[0]) / rows;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float *row = logits + r * cols;
+    double lse = logSumExp(row, cols);
+    for (int64_t c = 0; c < cols; ++c) {
+      double p = std::exp(row[c] - lse);
+      dx[r * cols + c] =
+          static_cast<float>(factor * (p - (c == labels[r] ? 1.0 : 0.0)));
+    }
+  }
+}
+
+void mseLoss(Context &, const float *x, const int32_t *labels, float *loss,
+             int64_t rows, int64_t cols) {
+  double total = 0.0;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) {
+      double d = x[r * cols + c] - (c == labels[r] ? 1.0 : 0.0);
+      total += d * d;
+    }
+  loss[0] = static_cast<float>(total / (rows * cols));
+}
+
+void mseLossGrad(Context &, const float *x, const int32_t *labels,
+                 const float *dloss, float *dx, int64_t rows, int64_t cols) {
+  double factor = 2.0 * dloss[0] / (rows * cols);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      dx[r * cols + c] = static_cast<float>(
+          factor * (x[r * cols + c] - (c == labels[r] ? 1.0 : 0.0)));
+}
+
+void allReduceMean(Context &ctx, float *x, int64_t n) {
+  if (ctx.worldSize == 1)
+    return;
+  MPI_Allreduce(MPI_IN_PLACE, x, static_cast<int>(n), MPI_FLOAT, MPI_SUM,
+                MPI_COMM_WORLD);
+  float inverse = 1.0f / ctx.worldSize;
+  for (int64_t i = 0; i < n; ++i)
+    x[i] *= inverse;
+}
+
+void sgdUpdate(Context &, float *w, const float *g, float *v, int64_t n,
+               float lr, float momentum, float weightDecay) {
+  #pragma omp parallel for simd if (n > 65536)
+  for (int64_t i = 0; i < n; ++i) {
+    float step = g[i] + weightDecay * w[i];
+    if (v)
+      step = v[i] = momentum * v[i] + step;
+    w[i] -= lr * step;
+  }
+}
+
+} // namespace dlc::rt

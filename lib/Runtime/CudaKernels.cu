@@ -1,0 +1,393 @@
+//===- CudaKernels.cu - CUDA backend: cuBLAS and CUDA kernels -------------===//
+//
+// The arena lives in device memory. Matrix products go to cuBLAS (column-
+// major: a row-major C = A*B is computed as C^T = B^T * A^T); the rest are
+// small kernels. Gradient averaging is staged through the host for MPI.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Error.h"
+#include "dlc/Runtime/Backend.h"
+#include "dlc/Runtime/Kernels.h"
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <mpi.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace dlc::rt {
+
+namespace {
+void check(cudaError_t status, const char *what) {
+  if (status != cudaSuccess)
+    throw Error(std::string("CUDA: ") + what + ": " +
+                cudaGetErrorString(status));
+}
+void check(cublasStatus_t status, const char *what) {
+  if (status != CUBLAS_STATUS_SUCCESS)
+    throw Error(std::string("cuBLAS: ") + what + " failed with status " +
+                std::to_string(static_cast<int>(status)));
+}
+
+constexpr int kMaxRank = 8;
+struct Dims {
+  int64_t shape[kMaxRank];
+  int64_t strides[2][kMaxRank];
+  int rank;
+};
+
+Dims makeDims(const int64_t *shape, int rank, const int64_t *s0,
+              const int64_t *s1) {
+  if (rank > kMaxRank)
+    throw Error("tensor rank " + std::to_string(rank) + " exceeds " +
+                std::to_string(kMaxRank));
+  Dims dims{};
+  dims.rank = rank;
+  for (int d = 0; d < rank; ++d) {
+    dims.shape[d] = shape[d];
+    dims.strides[0][d] = s0 ? s0[d] : 0;
+    dims.strides[1][d] = s1 ? s1[d] : 0;
+  }
+  return dims;
+}
+
+int64_t elementCount(const int64_t *shape, int rank) {
+  int64_t n = 1;
+  for (int d = 0; d < rank; ++d)
+    n *= shape[d];
+  return n;
+}
+
+__device__ void broadcastOffsets(const Dims &dims, int64_t i, int64_t &o0,
+                                 int64_t &o1) {
+  o0 = o1 = 0;
+  for (int d = dims.rank - 1; d >= 0; --d) {
+    int64_t index = i % dims.shape[d];
+    i /= dims.shape[d];
+    o0 += index * dims.strides[0][d];
+    o1 += index * dims.strides[1][d];
+  }
+}
+
+constexpr int kThreads = 256;
+unsigned blocksFor(int64_t n) {
+  return static_cast<unsigned>((n + kThreads - 1) / kThreads);
+}
+
+__global__ void broadcastScaledKernel(const float *x, float factor, float *y,
+                                      Dims dims, int64_t n) {
+  int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (i >= n)
+    return;
+  int64_t o0, o1;
+  broadcastOffsets(dims, i, o0, o1);
+  y[i] = factor * x[o0];
+}
+
+__global__ void addKernel(const float *a, const float *b, float *y, Dims dims,
+                          int64_t n) {
+  int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (i >= n)
+    return;
+  int64_t o0, o1;
+  broadcastOffsets(dims, i, o0, o1);
+  y[i] = a[o0] + b[o1];
+}
+
+__global__ void reduceSumToKernel(const float *x, float *y, Dims dims,
+                                  int64_t n) {
+  int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (i >= n)
+    return;
+  int64_t o0, o1;
+  broadcastOffsets(dims, i, o0, o1);
+  atomicAdd(&y[o0], x[i]);
+}
+
+__global__ void scaleKernel(const float *x, float factor, float *y,
+                            int64_t n) {
+  int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (i < n)
+    y[i] = factor * x[i];
+}
+
+__global__ void fillKernel(float *y, float value, int64_t n) {
+  int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (i < n)
+    y[i] = value;
+}
+
+__global__ void reluKernel(const float *x, float *y, int64_t n) {
+  int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (i < n)
+    y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+__global__ void reluGradKernel(const float *dy, const float *y, float *dx,
+                               int64_t n) {
+  int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (i < n)
+    dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+__device__ float rowLogSumExp(const float *row, int64_t cols) {
+  float max = row[0];
+  for (int64_t c = 1; c < cols; ++c)
+    max = fmaxf(max, row[c]);
+  float sum = 0.0f;
+  for (int64_t c = 0; c < cols; ++c)
+    sum += expf(row[c] - max);
+  return max + logf(sum);
+}
+
+__global__ void softmaxKernel(const float *x, float *y, int64_t rows,
+                              int64_t cols) {
+  int64_t r = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (r >= rows)
+    return;
+  float lse = rowLogSumExp(x + r * cols, cols);
+  for (int64_t c = 0; c < cols; ++c)
+    y[r * cols + c] = expf(x[r * cols + c] - lse);
+}
+
+__global__ void softmaxGradKernel(const float *dy, const float *y, float *dx,
+                                  int64_t rows, int64_t cols) {
+  int64_t r = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (r >= rows)
+    return;
+  float dot = 0.0f;
+  for (int64_t c = 0; c < cols; ++c)
+    dot += dy[r * cols + c] * y[r * cols + c];
+  for (int64_t c = 0; c < cols; ++c)
+    dx[r * cols + c] = y[r * cols + c] * (dy[r * cols + c] - dot);
+}
+
+/// One block sums a per-row quantity into loss[0], scaled by `factor`.
+template <bool Mse>
+__global__ void lossKernel(const float *x, const int32_t *labels, float *loss,
+                           int64_t rows, int64_t cols, float factor) {
+  __shared__ float partial[kThreads];
+  float sum = 0.0f;
+  for (int64_t r = threadIdx.x; r < rows; r += blockDim.x) {
+    const float *row = x + r * cols;
+    if (Mse) {
+      for (int64_t c = 0; c < cols; ++c) {
+        float d = row[c] - (c == labels[r] ? 1.0f : 0.0f);
+        sum += d * d;
+      }
+    } else {
+      sum += rowLogSumExp(row, cols) - row[labels[r]];
+    }
+  }
+  partial[threadIdx.x] = sum;
+  __syncthreads();
+  for (int s = blockDim.x / 2; s > 0; s /= 2) {
+    if (threadIdx.x < s)
+      partial[threadIdx.x] += partial[threadIdx.x + s];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0)
+    loss[0] = partial[0] * factor;
+}
+
+__global__ void softmaxCrossEntropyGradKernel(const float *logits,
+                                              const int32_t *labels,
+                                              const float *dloss, float *dx,
+                                              int64_t rows, int64_t cols) {
+  int64_t r = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (r >= rows)
+    return;
+  const float *row = logits + r * cols;
+  float lse = rowLogSumExp(row, cols);
+  float factor = dloss[0] / rows;
+  for (int64_t c = 0; c < cols; ++c)
+    dx[r * cols + c] =
+        factor * (expf(row[c] - lse) - (c == labels[r] ? 1.0f : 0.0f));
+}
+
+__global__ void mseLossGradKernel(const float *x, const int32_t *labels,
+                                  const float *dloss, float *dx, int64_t rows,
+                                  int64_t cols) {
+  int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (i >= rows * cols)
+    return;
+  int64_t r = i / cols, c = i % cols;
+  dx[i] = 2.0f * dloss[0] / (rows * cols) *
+          (x[i] - (c == labels[r] ? 1.0f : 0.0f));
+}
+
+__global__ void sgdKernel(float *w, const float *g, float *v, int64_t n,
+                          float lr, float momentum, float weightDecay) {
+  int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (i >= n)
+    return;
+  float step = g[i] + weightDecay * w[i];
+  if (v)
+    step = v[i] = momentum * v[i] + step;
+  w[i] -= lr * step;
+}
+} // namespace
+
+struct Context {
+  cublasHandle_t blas = nullptr;
+  int worldSize = 1;
+  std::vector<float> staging;
+};
+
+const char *backendName() {
+  static std::string name;
+  cudaDeviceProp props;
+  int device = 0;
+  cudaGetDevice(&device);
+  if (cudaGetDeviceProperties(&props, device) == cudaSuccess)
+    name = std::string("cuda (") + props.name + ", cuBLAS)";
+  else
+    name = "cuda (cuBLAS)";
+  return name.c_str();
+}
+
+Context *createContext(int) {
+  int devices = 0;
+  check(cudaGetDeviceCount(&devices), "no usable GPU");
+  if (devices == 0)
+    throw Error("CUDA: no GPU found");
+  // One GPU per rank on the same node.
+  const char *localRank = std::getenv("OMPI_COMM_WORLD_LOCAL_RANK");
+  check(cudaSetDevice(localRank ? std::atoi(localRank) % devices : 0),
+        "selecting the GPU");
+  auto *ctx = new Context;
+  check(cublasCreate(&ctx->blas), "cublasCreate");
+  MPI_Comm_size(MPI_COMM_WORLD, &ctx->worldSize);
+  return ctx;
+}
+
+void destroyContext(Context *ctx) {
+  cublasDestroy(ctx->blas);
+  delete ctx;
+}
+
+char *allocateArena(Context &, int64_t bytes) {
+  void *memory = nullptr;
+  if (cudaMalloc(&memory, bytes) != cudaSuccess)
+    return nullptr;
+  check(cudaMemset(memory, 0, bytes), "clearing the arena");
+  return static_cast<char *>(memory);
+}
+
+void freeArena(Context &, char *arena) { cudaFree(arena); }
+
+void copyToBackend(Context &, void *dst, const void *src, int64_t bytes) {
+  check(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice), "copy to GPU");
+}
+
+void copyToHost(Context &, void *dst, const void *src, int64_t bytes) {
+  check(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost), "copy to host");
+}
+
+void synchronize(Context &) {
+  check(cudaDeviceSynchronize(), "synchronize");
+}
+
+void gemm(Context &ctx, bool transA, bool transB, int64_t m, int64_t n,
+          int64_t k, float alpha, const float *a, const float *b, float beta,
+          float *c) {
+  check(cublasSgemm(ctx.blas, transB ? CUBLAS_OP_T : CUBLAS_OP_N,
+                    transA ? CUBLAS_OP_T : CUBLAS_OP_N, n, m, k, &alpha, b,
+                    transB ? k : n, a, transA ? m : k, &beta, c, n),
+        "sgemm");
+}
+
+void broadcastScaled(Context &, const float *x, const int64_t *xStrides,
+                     float factor, float *y, const int64_t *shape, int rank) {
+  int64_t n = elementCount(shape, rank);
+  broadcastScaledKernel<<<blocksFor(n), kThreads>>>(
+      x, factor, y, makeDims(shape, rank, xStrides, nullptr), n);
+}
+
+void add(Context &, const float *a, const int64_t *aStrides, const float *b,
+         const int64_t *bStrides, float *y, const int64_t *shape, int rank) {
+  int64_t n = elementCount(shape, rank);
+  addKernel<<<blocksFor(n), kThreads>>>(
+      a, b, y, makeDims(shape, rank, aStrides, bStrides), n);
+}
+
+void reduceSumTo(Context &, const float *x, const int64_t *shape, int rank,
+                 float *y, const int64_t *yStrides, int64_t yCount) {
+  int64_t n = elementCount(shape, rank);
+  check(cudaMemsetAsync(y, 0, yCount * sizeof(float)), "clear");
+  reduceSumToKernel<<<blocksFor(n), kThreads>>>(
+      x, y, makeDims(shape, rank, yStrides, nullptr), n);
+}
+
+void scale(Context &, const float *x, float factor, float *y, int64_t n) {
+  scaleKernel<<<blocksFor(n), kThreads>>>(x, factor, y, n);
+}
+
+void fill(Context &, float *y, float value, int64_t n) {
+  fillKernel<<<blocksFor(n), kThreads>>>(y, value, n);
+}
+
+void relu(Context &, const float *x, float *y, int64_t n) {
+  reluKernel<<<blocksFor(n), kThreads>>>(x, y, n);
+}
+
+void reluGrad(Context &, const float *dy, const float *y, float *dx,
+              int64_t n) {
+  reluGradKernel<<<blocksFor(n), kThreads>>>(dy, y, dx, n);
+}
+
+void softmax(Context &, const float *x, float *y, int64_t rows, int64_t cols) {
+  softmaxKernel<<<blocksFor(rows), kThreads>>>(x, y, rows, cols);
+}
+
+void softmaxGrad(Context &, const float *dy, const float *y, float *dx,
+                 int64_t rows, int64_t cols) {
+  softmaxGradKernel<<<blocksFor(rows), kThreads>>>(dy, y, dx, rows, cols);
+}
+
+void softmaxCrossEntropy(Context &, const float *logits, const int32_t *labels,
+                         float *loss, int64_t rows, int64_t cols) {
+  lossKernel<false><<<1, kThreads>>>(logits, labels, loss, rows, cols,
+                                     1.0f / rows);
+}
+
+void softmaxCrossEntropyGrad(Context &, const float *logits,
+                             const int32_t *labels, const float *dloss,
+                             float *dx, int64_t rows, int64_t cols) {
+  softmaxCrossEntropyGradKernel<<<blocksFor(rows), kThreads>>>(
+      logits, labels, dloss, dx, rows, cols);
+}
+
+void mseLoss(Context &, const float *x, const int32_t *labels, float *loss,
+             int64_t rows, int64_t cols) {
+  lossKernel<true><<<1, kThreads>>>(x, labels, loss, rows, cols,
+                                    1.0f / (rows * cols));
+}
+
+void mseLossGrad(Context &, const float *x, const int32_t *labels,
+                 const float *dloss, float *dx, int64_t rows, int64_t cols) {
+  mseLossGradKernel<<<blocksFor(rows * cols), kThreads>>>(x, labels, dloss, dx,
+                                                          rows, cols);
+}
+
+void allReduceMean(Context &ctx, float *x, int64_t n) {
+  if (ctx.worldSize == 1)
+    return;
+  ctx.staging.resize(n);
+  copyToHost(ctx, ctx.staging.data(), x, n * sizeof(float));
+  MPI_Allreduce(MPI_IN_PLACE, ctx.staging.data(), static_cast<int>(n),
+                MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+  for (float &v : ctx.staging)
+    v /= ctx.worldSize;
+  copyToBackend(ctx, x, ctx.staging.data(), n * sizeof(float));
+}
+
+void sgdUpdate(Context &, float *w, const float *g, float *v, int64_t n,
+               float lr, float momentum, float weightDecay) {
+  sgdKernel<<<blocksFor(n), kThreads>>>(w, g, v, n, lr, momentum, weightDecay);
+}
+
+} // namespace dlc::rt

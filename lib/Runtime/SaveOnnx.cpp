@@ -1,0 +1,60 @@
+//===- SaveOnnx.cpp - write the trained model -----------------------------===//
+//
+// The executable embeds the ONNX model it was compiled from; saving replaces
+// the trained initializers in it and keeps everything else (graph, symbolic
+// batch dimension, metadata) as the user exported it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "SaveOnnx.h"
+#include "Error.h"
+#include "dlc/Runtime/Model.h"
+
+#include "onnx/onnx_pb.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <unordered_map>
+
+using namespace dlc::rt;
+
+void dlc::rt::saveTrainedModel(
+    const ModelInfo &model,
+    const std::vector<std::vector<float>> &hostVariables,
+    const std::string &path) {
+  onnx::ModelProto proto;
+  if (!proto.ParseFromArray(model.onnxModel,
+                            static_cast<int>(model.onnxModelBytes)))
+    throw Error("the embedded ONNX model does not parse; the executable is "
+                "damaged");
+  std::unordered_map<std::string, const std::vector<float> *> trained;
+  for (int i = 0; i < model.numVariables; ++i)
+    if (model.variables[i].trainable && model.variables[i].onnxName)
+      trained[model.variables[i].onnxName] = &hostVariables[i];
+
+  for (onnx::TensorProto &tensor : *proto.mutable_graph()->mutable_initializer()) {
+    auto it = trained.find(tensor.name());
+    if (it == trained.end())
+      continue;
+    const std::vector<float> &values = *it->second;
+    tensor.clear_float_data();
+    tensor.set_raw_data(values.data(), values.size() * sizeof(float));
+    trained.erase(it);
+  }
+  if (!trained.empty())
+    throw Error("initializer '" + trained.begin()->first +
+                "' is missing from the embedded ONNX model");
+
+  std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out || !proto.SerializeToOstream(&out) || !out.flush())
+      throw Error("cannot write '" + temporary + "': " + std::strerror(errno));
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    std::remove(temporary.c_str());
+    throw Error("cannot write '" + path + "': " + std::strerror(errno));
+  }
+}

@@ -1,0 +1,22 @@
+//===- SaveOnnx.h - write the trained model ---------------------*- C++ -*-===//
+
+#ifndef DLC_RUNTIME_SAVEONNX_H
+#define DLC_RUNTIME_SAVEONNX_H
+
+#include <string>
+#include <vector>
+
+namespace dlc::rt {
+
+struct ModelInfo;
+
+/// Writes the compiled ONNX model with each trainable initializer replaced by
+/// its value in `hostVariables` (one float array per ModelInfo variable).
+/// Writes to a temporary file first, so a failure leaves nothing behind.
+void saveTrainedModel(const ModelInfo &model,
+                      const std::vector<std::vector<float>> &hostVariables,
+                      const std::string &path);
+
+} // namespace dlc::rt
+
+#endif // DLC_RUNTIME_SAVEONNX_H

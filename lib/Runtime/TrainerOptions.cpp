@@ -1,0 +1,113 @@
+//===- TrainerOptions.cpp - the trainer's command line --------------------===//
+
+#include "TrainerOptions.h"
+#include "Error.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+using namespace dlc::rt;
+
+namespace {
+int64_t parseInteger(const std::string &flag, const char *text, int64_t min) {
+  char *end = nullptr;
+  errno = 0;
+  long long value = std::strtoll(text, &end, 10);
+  if (errno || end == text || *end || value < min)
+    throw Error("invalid value '" + std::string(text) + "' for " + flag +
+                ": expected an integer >= " + std::to_string(min));
+  return value;
+}
+} // namespace
+
+std::string dlc::rt::trainerUsage(const char *program) {
+  return std::string("usage: ") + program +
+         R"( (--data DIR | --train-x X.npy --train-y Y.npy) [options]
+
+Trains the model compiled into this program. Run under mpirun for
+data-parallel training; the compiled batch is the batch of each rank.
+
+Data:
+  --data DIR        IDX files in MNIST naming (train-images-idx3-ubyte,
+                    train-labels-idx1-ubyte, t10k-* for the test set),
+                    gzip-compressed (.gz) or raw
+  --train-x FILE    .npy samples: float32, or uint8 (scaled to [0,1])
+  --train-y FILE    .npy integer class labels
+  --test-x FILE     .npy test samples (optional)
+  --test-y FILE     .npy test labels (optional)
+Training:
+  --epochs N        passes over the training set (default 1)
+  --steps N         stop after N steps in all (default: no limit)
+  --seed N          seed of the global shuffle (default 0)
+  --no-shuffle      keep the data set's order
+  --threads N       CPU threads (default: the BLAS library's default)
+  --log-every N     progress line every N steps (default 100, 0: off)
+Output:
+  --save FILE.onnx  write the model with its trained parameters
+  --help            this text
+)";
+}
+
+TrainerOptions dlc::rt::parseTrainerOptions(int argc, char **argv) {
+  TrainerOptions options;
+  for (int i = 1; i < argc; ++i) {
+    std::string flag = argv[i];
+    std::string inlineValue;
+    bool hasInline = false;
+    if (size_t eq = flag.find('='); flag.rfind("--", 0) == 0 &&
+                                    eq != std::string::npos) {
+      inlineValue = flag.substr(eq + 1);
+      flag = flag.substr(0, eq);
+      hasInline = true;
+    }
+    auto value = [&]() -> const char * {
+      if (hasInline)
+        return inlineValue.c_str();
+      if (i + 1 >= argc)
+        throw Error("missing value for " + flag);
+      return argv[++i];
+    };
+    if (flag == "--help" || flag == "-h")
+      options.help = true;
+    else if (flag == "--data")
+      options.dataDir = value();
+    else if (flag == "--train-x")
+      options.trainX = value();
+    else if (flag == "--train-y")
+      options.trainY = value();
+    else if (flag == "--test-x")
+      options.testX = value();
+    else if (flag == "--test-y")
+      options.testY = value();
+    else if (flag == "--epochs")
+      options.epochs = parseInteger(flag, value(), 1);
+    else if (flag == "--steps")
+      options.steps = parseInteger(flag, value(), 1);
+    else if (flag == "--seed")
+      options.seed = parseInteger(flag, value(), 0);
+    else if (flag == "--no-shuffle")
+      options.shuffle = false;
+    else if (flag == "--threads")
+      options.threads = parseInteger(flag, value(), 1);
+    else if (flag == "--log-every")
+      options.logEvery = parseInteger(flag, value(), 0);
+    else if (flag == "--save")
+      options.savePath = value();
+    else
+      throw Error("unknown option '" + std::string(argv[i]) +
+                  "' (see --help)");
+  }
+  if (options.help)
+    return options;
+  bool npy = !options.trainX.empty() || !options.trainY.empty();
+  if (!options.dataDir.empty() && npy)
+    throw Error("give either --data or --train-x/--train-y, not both");
+  if (options.dataDir.empty() && !npy)
+    throw Error("no training data: give --data DIR or --train-x and --train-y");
+  if (npy && (options.trainX.empty() || options.trainY.empty()))
+    throw Error("--train-x and --train-y go together");
+  if (options.testX.empty() != options.testY.empty())
+    throw Error("--test-x and --test-y go together");
+  return options;
+}

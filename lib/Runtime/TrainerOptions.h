@@ -1,0 +1,32 @@
+//===- TrainerOptions.h - the trainer's command line ------------*- C++ -*-===//
+
+#ifndef DLC_RUNTIME_TRAINEROPTIONS_H
+#define DLC_RUNTIME_TRAINEROPTIONS_H
+
+#include <cstdint>
+#include <string>
+
+namespace dlc::rt {
+
+struct TrainerOptions {
+  std::string dataDir;
+  std::string trainX, trainY, testX, testY;
+  int64_t epochs = 1;
+  int64_t steps = 0; ///< 0: no limit
+  uint64_t seed = 0;
+  bool shuffle = true;
+  std::string savePath;
+  int threads = 0; ///< 0: the library default
+  int64_t logEvery = 100;
+  bool help = false;
+};
+
+/// Parses argv; throws Error naming the bad flag or value.
+TrainerOptions parseTrainerOptions(int argc, char **argv);
+
+/// The --help text.
+std::string trainerUsage(const char *program);
+
+} // namespace dlc::rt
+
+#endif // DLC_RUNTIME_TRAINEROPTIONS_H

@@ -1,0 +1,192 @@
+//===- BuildTrainingGraph.cpp - loss, autodiff and optimizer --------------===//
+//
+// Turns `@forward` into `@train_step`: forward ops, loss, reverse-mode
+// gradients (each op's own GradientOpInterface), gradient averaging across
+// ranks, and an in-place SGD update of every trainable variable.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dlc/Dialect/Graph/GraphOps.h"
+#include "dlc/Transforms/Passes.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/MapVector.h"
+
+namespace dlc {
+#define GEN_PASS_DEF_BUILDTRAININGGRAPH
+#include "dlc/Transforms/Passes.h.inc"
+} // namespace dlc
+
+using namespace mlir;
+using namespace dlc;
+using namespace dlc::graph;
+
+namespace {
+struct BuildTrainingGraph
+    : dlc::impl::BuildTrainingGraphBase<BuildTrainingGraph> {
+  using BuildTrainingGraphBase::BuildTrainingGraphBase;
+  void runOnOperation() override;
+
+private:
+  LogicalResult checkOptions(ModuleOp module);
+  Value buildLoss(OpBuilder &builder, Value output, Value labels);
+  LogicalResult buildBackward(OpBuilder &builder, Block &body, Value loss,
+                              llvm::MapVector<StringAttr, Value> &paramGrads);
+  void buildUpdates(OpBuilder &builder, ModuleOp module,
+                    llvm::MapVector<StringAttr, Value> &paramGrads);
+};
+} // namespace
+
+LogicalResult BuildTrainingGraph::checkOptions(ModuleOp module) {
+  if (loss != "cross-entropy" && loss != "mse")
+    return module.emitError("unknown loss '")
+           << loss << "': expected cross-entropy or mse";
+  if (!(learningRate > 0.0f))
+    return module.emitError("learning rate ") << learningRate
+                                              << " must be positive";
+  if (momentum < 0.0f || momentum >= 1.0f)
+    return module.emitError("momentum ") << momentum
+                                         << " must be in [0, 1)";
+  if (weightDecay < 0.0f)
+    return module.emitError("weight decay ") << weightDecay
+                                             << " must not be negative";
+  return success();
+}
+
+Value BuildTrainingGraph::buildLoss(OpBuilder &builder, Value output,
+                                    Value labels) {
+  Location loc = output.getLoc();
+  auto scalarType = RankedTensorType::get({}, builder.getF32Type());
+  if (loss == "mse")
+    return MseLossOp::create(builder, loc, scalarType, output, labels);
+  // Cross-entropy reads logits; a trailing softmax is folded into the loss.
+  Value logits = output;
+  if (auto softmax = output.getDefiningOp<SoftmaxOp>())
+    logits = softmax.getInput();
+  return SoftmaxCrossEntropyOp::create(builder, loc, scalarType, logits,
+                                       labels);
+}
+
+LogicalResult BuildTrainingGraph::buildBackward(
+    OpBuilder &builder, Block &body, Value loss,
+    llvm::MapVector<StringAttr, Value> &paramGrads) {
+  Location loc = loss.getLoc();
+  DenseMap<Value, Value> grads;
+  auto accumulate = [&](Value value, Value grad) {
+    Value &slot = grads[value];
+    slot = slot ? AddOp::create(builder, loc, grad.getType(), slot, grad)
+                : grad;
+  };
+  grads[loss] = OnesOp::create(builder, loc, loss.getType());
+
+  // Walk the forward ops (everything before the loss) in reverse.
+  SmallVector<Operation *> forwardOps;
+  for (Operation &op : body) {
+    if (&op == loss.getDefiningOp())
+      break;
+    forwardOps.push_back(&op);
+  }
+  forwardOps.push_back(loss.getDefiningOp());
+  for (Operation *op : llvm::reverse(forwardOps)) {
+    if (op->getNumResults() != 1 || !grads.count(op->getResult(0)))
+      continue;
+    Value dy = grads.lookup(op->getResult(0));
+    if (auto load = dyn_cast<LoadOp>(op)) {
+      Value &slot = paramGrads[load.getVariableAttr().getAttr()];
+      slot = slot ? AddOp::create(builder, loc, dy.getType(), slot, dy) : dy;
+      continue;
+    }
+    auto differentiable = dyn_cast<GradientOpInterface>(op);
+    if (!differentiable)
+      return op->emitOpError("has no gradient; it cannot be trained through");
+    SmallVector<Value> operandGrads =
+        differentiable.buildGradients(builder, dy);
+    for (auto [operand, grad] : llvm::zip(op->getOperands(), operandGrads))
+      if (grad)
+        accumulate(operand, grad);
+  }
+  return success();
+}
+
+void BuildTrainingGraph::buildUpdates(
+    OpBuilder &builder, ModuleOp module,
+    llvm::MapVector<StringAttr, Value> &paramGrads) {
+  SymbolTable symbols(module);
+  OpBuilder moduleBuilder = OpBuilder::atBlockEnd(module.getBody());
+  for (auto [name, grad] : paramGrads) {
+    auto param = symbols.lookup<VariableOp>(name);
+    if (!param.getTrainable())
+      continue;
+    Location loc = param.getLoc();
+    Value averaged = AllReduceMeanOp::create(builder, loc, grad);
+    FlatSymbolRefAttr velocity;
+    if (momentum != 0.0f) {
+      moduleBuilder.setInsertionPointAfter(param);
+      auto state = VariableOp::create(
+          moduleBuilder, loc, (param.getSymName() + "_velocity").str(),
+          param.getType(), /*initial_value=*/nullptr, /*trainable=*/false,
+          /*onnx_name=*/nullptr);
+      // A name clash gets a unique suffix; refer to whatever was chosen.
+      symbols.insert(state);
+      velocity = FlatSymbolRefAttr::get(state.getSymNameAttr());
+    }
+    SgdUpdateOp::create(builder, loc, FlatSymbolRefAttr::get(name), averaged,
+                        velocity, builder.getF32FloatAttr(learningRate),
+                        builder.getF32FloatAttr(momentum),
+                        builder.getF32FloatAttr(weightDecay));
+  }
+}
+
+void BuildTrainingGraph::runOnOperation() {
+  ModuleOp module = getOperation();
+  if (failed(checkOptions(module)))
+    return signalPassFailure();
+  auto forward = module.lookupSymbol<func::FuncOp>("forward");
+  if (!forward) {
+    module.emitError("no @forward function to build a training step from");
+    return signalPassFailure();
+  }
+  if (module.lookupSymbol("train_step")) {
+    module.emitError("module already has a @train_step");
+    return signalPassFailure();
+  }
+  auto outputType = forward.getNumResults() == 1
+                        ? dyn_cast<RankedTensorType>(forward.getResultTypes()[0])
+                        : RankedTensorType();
+  if (!outputType || outputType.getRank() != 2) {
+    forward.emitOpError("must return one 2-D tensor (batch x classes) to "
+                        "train with a classification loss");
+    return signalPassFailure();
+  }
+
+  auto train = cast<func::FuncOp>(forward->clone());
+  train.setName("train_step");
+  module.push_back(train);
+  Block &body = train.front();
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+  OpBuilder builder(ret);
+  auto labelsType =
+      RankedTensorType::get({outputType.getDimSize(0)}, builder.getI32Type());
+  Value labels = body.addArgument(labelsType, train.getLoc());
+
+  Value loss = buildLoss(builder, ret.getOperand(0), labels);
+  llvm::MapVector<StringAttr, Value> paramGrads;
+  if (failed(buildBackward(builder, body, loss, paramGrads)))
+    return signalPassFailure();
+  buildUpdates(builder, module, paramGrads);
+
+  func::ReturnOp::create(builder, ret.getLoc(), loss);
+  ret.erase();
+  train.setType(builder.getFunctionType(body.getArgumentTypes(),
+                                        {loss.getType()}));
+  // The forward output is no longer returned; drop what only fed it.
+  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
+    if (isPure(&op) && op.use_empty() && !op.hasTrait<OpTrait::IsTerminator>())
+      op.erase();
+}
+
+void dlc::buildTrainingPipeline(OpPassManager &pm,
+                                const BuildTrainingGraphOptions &options) {
+  pm.addPass(createBuildTrainingGraph(options));
+  buildGraphCleanupPipeline(pm);
+  pm.addPass(createPlanMemory());
+}

@@ -1,0 +1,1 @@
+"""Python helpers for dlc: model export and PyTorch reference checks."""

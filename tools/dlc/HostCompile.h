@@ -1,0 +1,31 @@
+//===- HostCompile.h - build the executable from generated code -*- C++ -*-===//
+
+#ifndef DLC_TOOLS_DLC_HOSTCOMPILE_H
+#define DLC_TOOLS_DLC_HOSTCOMPILE_H
+
+#include "dlc/Target/EmitTrainer.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <vector>
+
+namespace dlc {
+
+struct HostCompileRequest {
+  Target target = Target::Cpu;
+  std::string source;         ///< the generated program
+  std::vector<char> initData; ///< initial values of the variables
+  llvm::StringRef onnxModel;  ///< bytes of the compiled ONNX model
+  std::string outputPath;
+  std::string hostCompiler = "c++";
+  bool keepTemporaries = false;
+};
+
+/// Writes the generated files to a temporary directory, runs the host
+/// compiler (c++ or nvcc) and links the runtime. The executable appears at
+/// `outputPath` only once it is complete.
+llvm::Error compileExecutable(const HostCompileRequest &request);
+
+} // namespace dlc
+
+#endif // DLC_TOOLS_DLC_HOSTCOMPILE_H

@@ -1,0 +1,238 @@
+//===- dlc.cpp - the dlc compiler driver ----------------------------------===//
+//
+// ONNX model -> graph dialect -> training step -> memory plan -> C++ or CUDA
+// C++ -> training executable. `--emit=` stops at any stage; an `.mlir` input
+// resumes from the stage it was written at.
+//
+//===----------------------------------------------------------------------===//
+
+#include "HostCompile.h"
+#include "dlc/Import/OnnxImporter.h"
+#include "dlc/InitAllDialects.h"
+#include "dlc/InitAllPasses.h"
+#include "dlc/Target/EmitTrainer.h"
+#include "dlc/Transforms/Passes.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+using namespace mlir;
+using namespace llvm;
+
+namespace {
+
+enum class Emit { Mlir, Training, Lowered, Source, Exe };
+
+cl::OptionCategory dlcCategory("dlc options");
+
+cl::opt<std::string> inputFilename(cl::Positional, cl::Required,
+                                   cl::desc("<model.onnx | stage.mlir>"),
+                                   cl::cat(dlcCategory));
+cl::opt<std::string> outputFilename(
+    "o", cl::value_desc("file"), cl::cat(dlcCategory),
+    cl::desc("Output file (default: 'trainer' for --emit=exe, else stdout)"));
+cl::opt<Emit> emitStage(
+    "emit", cl::desc("Stage to stop at"), cl::init(Emit::Exe),
+    cl::cat(dlcCategory),
+    cl::values(clEnumValN(Emit::Mlir, "mlir", "imported forward graph"),
+               clEnumValN(Emit::Training, "training",
+                          "training step: loss, gradients, optimizer"),
+               clEnumValN(Emit::Lowered, "lowered",
+                          "training step with its arena memory plan"),
+               clEnumValN(Emit::Source, "source",
+                          "generated C++ / CUDA C++ source"),
+               clEnumValN(Emit::Exe, "exe", "training executable (default)")));
+cl::opt<dlc::Target> target(
+    "target", cl::desc("Code generation target"), cl::init(dlc::Target::Cpu),
+    cl::cat(dlcCategory),
+    cl::values(clEnumValN(dlc::Target::Cpu, "cpu", "C++ on OpenBLAS (default)"),
+               clEnumValN(dlc::Target::Cuda, "cuda",
+                          "CUDA C++ on cuBLAS (needs nvcc)")));
+cl::opt<int64_t> batchSize("batch", cl::init(128), cl::cat(dlcCategory),
+                           cl::desc("Batch size per rank (default 128)"));
+cl::opt<std::string> lossName(
+    "loss", cl::init("cross-entropy"), cl::cat(dlcCategory),
+    cl::desc("Loss: cross-entropy (default) or mse"));
+cl::opt<std::string> optimizerName("optimizer", cl::init("sgd"),
+                                   cl::cat(dlcCategory),
+                                   cl::desc("Optimizer: sgd (default)"));
+cl::opt<float> learningRate("lr", cl::init(0.01f), cl::cat(dlcCategory),
+                            cl::desc("Learning rate (default 0.01)"));
+cl::opt<float> momentum("momentum", cl::init(0.0f), cl::cat(dlcCategory),
+                        cl::desc("SGD momentum (default 0)"));
+cl::opt<float> weightDecay("weight-decay", cl::init(0.0f),
+                           cl::cat(dlcCategory),
+                           cl::desc("L2 weight decay (default 0)"));
+cl::opt<std::string> hostCompiler("host-cxx", cl::init("c++"),
+                                  cl::cat(dlcCategory),
+                                  cl::desc("Host C++ compiler for --target=cpu"));
+cl::opt<bool> keepTemporaries("keep-temps", cl::cat(dlcCategory),
+                              cl::desc("Keep the generated files of --emit=exe"));
+
+/// Prints diagnostics as `file: error: message`; ONNX locations have no line.
+void printDiagnostic(Diagnostic &diag) {
+  std::string where;
+  diag.getLocation()->walk([&](Location loc) {
+    if (auto file = dyn_cast<FileLineColLoc>(loc)) {
+      where = file.getFilename().str();
+      if (file.getLine() > 0)
+        where += formatv(":{0}:{1}", file.getLine(), file.getColumn()).str();
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  const char *severity = diag.getSeverity() == DiagnosticSeverity::Error
+                             ? "error"
+                         : diag.getSeverity() == DiagnosticSeverity::Warning
+                             ? "warning"
+                             : "note";
+  errs() << (where.empty() ? "dlc" : where) << ": " << severity << ": " << diag
+         << "\n";
+  for (Diagnostic &note : diag.getNotes())
+    printDiagnostic(note);
+}
+
+int fail(const Twine &message) {
+  errs() << "dlc: error: " << message << "\n";
+  return 1;
+}
+
+std::string trainingConfig() {
+  return formatv("loss={0} optimizer={1} lr={2} momentum={3} weight-decay={4}",
+                 lossName, optimizerName, learningRate, momentum, weightDecay)
+      .str();
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  registerAsmPrinterCLOptions();
+  registerMLIRContextCLOptions();
+  registerPassManagerCLOptions();
+  registerDefaultTimingManagerCLOptions();
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "dlc: compiles an ONNX model into a training executable\n\n"
+      "  dlc model.onnx -o trainer --batch 128 --lr 0.05 --momentum 0.9\n"
+      "  mpirun -np 2 ./trainer --data DIR --epochs 1 --save trained.onnx\n");
+
+  if (batchSize <= 0)
+    return fail(formatv("--batch={0}: the batch size must be positive",
+                        batchSize.getValue()));
+  if (optimizerName != "sgd")
+    return fail("--optimizer=" + optimizerName + ": supported: sgd");
+  if (lossName != "cross-entropy" && lossName != "mse")
+    return fail("--loss=" + lossName + ": supported: cross-entropy, mse");
+  if (!(learningRate > 0.0f))
+    return fail(formatv("--lr={0}: the learning rate must be positive",
+                        learningRate.getValue()));
+  if (!(momentum >= 0.0f && momentum < 1.0f))
+    return fail(formatv("--momentum={0}: expected a value in [0, 1)",
+                        momentum.getValue()));
+  if (!(weightDecay >= 0.0f))
+    return fail(formatv("--weight-decay={0}: must not be negative",
+                        weightDecay.getValue()));
+
+  DialectRegistry registry;
+  dlc::registerAllDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  context.getDiagEngine().registerHandler(
+      [](Diagnostic &diag) { printDiagnostic(diag); });
+
+  std::string errorMessage;
+  auto input = openInputFile(inputFilename, &errorMessage);
+  if (!input)
+    return fail("cannot read '" + inputFilename + "': " + errorMessage);
+
+  bool fromMlir = StringRef(inputFilename).ends_with(".mlir");
+  OwningOpRef<ModuleOp> module;
+  if (fromMlir) {
+    SourceMgr sourceMgr;
+    sourceMgr.AddNewSourceBuffer(MemoryBuffer::getMemBufferCopy(
+                                     input->getBuffer(), inputFilename),
+                                 SMLoc());
+    module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  } else {
+    dlc::OnnxImportOptions options;
+    options.batchSize = batchSize;
+    module = dlc::importOnnxModel(&context, input->getBuffer(), inputFilename,
+                                  options);
+    if (module)
+      (*module)->setAttr("dlc.source",
+                         StringAttr::get(&context,
+                                         sys::path::filename(inputFilename)));
+  }
+  if (!module)
+    return 1;
+
+  // Resume from whatever stage an .mlir input was written at.
+  bool hasTraining = module->lookupSymbol("train_step") != nullptr;
+  bool hasPlan = (*module)->hasAttr(dlc::kArenaSizeAttr);
+  PassManager pm(&context);
+  if (failed(applyPassManagerCLOptions(pm)))
+    return 1;
+  applyDefaultTimingPassManagerCLOptions(pm);
+  if (!hasTraining)
+    dlc::buildGraphCleanupPipeline(pm);
+  if (emitStage >= Emit::Training && !hasTraining) {
+    dlc::BuildTrainingGraphOptions options;
+    options.loss = lossName;
+    options.learningRate = learningRate;
+    options.momentum = momentum;
+    options.weightDecay = weightDecay;
+    pm.addPass(dlc::createBuildTrainingGraph(options));
+    dlc::buildGraphCleanupPipeline(pm);
+  }
+  if (emitStage >= Emit::Lowered && !hasPlan)
+    pm.addPass(dlc::createPlanMemory());
+  if (failed(pm.run(*module)))
+    return 1;
+
+  if (emitStage == Emit::Exe) {
+    if (fromMlir)
+      return fail("--emit=exe needs the ONNX model as input: the executable "
+                  "embeds it to write the trained model");
+    dlc::HostCompileRequest request;
+    request.target = target;
+    request.onnxModel = input->getBuffer();
+    request.outputPath =
+        outputFilename.empty() ? "trainer" : outputFilename.getValue();
+    request.hostCompiler = hostCompiler;
+    request.keepTemporaries = keepTemporaries;
+    raw_string_ostream os(request.source);
+    if (failed(dlc::emitTrainerSource(*module, target, trainingConfig(), os,
+                                      request.initData)))
+      return 1;
+    if (Error error = dlc::compileExecutable(request))
+      return fail(toString(std::move(error)));
+    return 0;
+  }
+
+  auto output = openOutputFile(
+      outputFilename.empty() ? "-" : outputFilename.getValue(), &errorMessage);
+  if (!output)
+    return fail(errorMessage);
+  if (emitStage == Emit::Source) {
+    std::vector<char> initData;
+    if (failed(dlc::emitTrainerSource(*module, target, trainingConfig(),
+                                      output->os(), initData)))
+      return 1;
+  } else {
+    module->print(output->os());
+    output->os() << "\n";
+  }
+  output->keep();
+  return 0;
+}
