@@ -13,7 +13,7 @@ packages=(
   # Runtime: MPI and BLAS.
   libopenmpi-dev openmpi-bin libopenblas-dev
   # Tests and references.
-  libgtest-dev python3-numpy python3-onnx python3-torch python3-venv
+  libgtest-dev python3-numpy python3-onnx python3-torch python3-venv python3-pytest
   # Data.
   dataset-fashion-mnist
 )

@@ -13,6 +13,8 @@
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cstdlib>
+
 using namespace llvm;
 using namespace dlc;
 
@@ -67,13 +69,20 @@ Error dlc::compileExecutable(const HostCompileRequest &request) {
   bool cuda = request.target == Target::Cuda;
   std::string compiler;
   if (cuda) {
-    if (!DLC_HAVE_CUDA || !sys::fs::can_execute(DLC_NVCC))
+    // DLC_NVCC overrides the nvcc found when dlc was built.
+    const char *nvccOverride = std::getenv("DLC_NVCC");
+    compiler = nvccOverride ? nvccOverride : DLC_NVCC;
+    if (!DLC_HAVE_CUDA)
       return createStringError(
           inconvertibleErrorCode(),
-          "--target=cuda needs the CUDA toolkit (nvcc, cuBLAS), which this "
-          "dlc was built without; install it and rebuild dlc, or use "
-          "--target=cpu");
-    compiler = DLC_NVCC;
+          "--target=cuda needs the CUDA toolkit (nvcc, cuBLAS); this dlc was "
+          "built without it. Install it and rebuild dlc, or use --target=cpu");
+    if (!sys::fs::can_execute(compiler))
+      return createStringError(
+          inconvertibleErrorCode(),
+          "--target=cuda needs the CUDA toolkit: nvcc not found at '%s'. "
+          "Install it, set DLC_NVCC, or use --target=cpu",
+          compiler.c_str());
   } else {
     auto found = sys::findProgramByName(request.hostCompiler);
     if (!found)
@@ -115,15 +124,19 @@ Error dlc::compileExecutable(const HostCompileRequest &request) {
     if (Error e = runTool({*cxx, "-c", embedPath, "-o", embedObject}, logPath))
       return e;
 
-    std::vector<std::string> args = {compiler, "-O2", "-std=c++17",
-                                     "-I" DLC_RUNTIME_INCLUDE_DIR, sourcePath,
-                                     embedObject, "-o", partial};
+    // The generated program is compiled by c++ or nvcc; c++ links for both.
+    std::string programObject = path("program.o");
+    std::vector<std::string> compile = {compiler, "-O2", "-std=c++17",
+                                        "-I" DLC_RUNTIME_INCLUDE_DIR, "-c",
+                                        sourcePath, "-o", programObject};
     if (cuda)
-      args.insert(args.begin() + 1, {"-arch=sm_90", "-Xcompiler", "-fopenmp"});
-    else
-      args.push_back("-fopenmp");
-    appendList(args, cuda ? DLC_CUDA_LINK : DLC_CPU_LINK);
-    if (Error e = runTool(args, logPath))
+      compile.insert(compile.begin() + 1, "-arch=sm_90");
+    if (Error e = runTool(compile, logPath))
+      return e;
+    std::vector<std::string> link = {*cxx, programObject, embedObject, "-o",
+                                     partial, "-fopenmp"};
+    appendList(link, cuda ? DLC_CUDA_LINK : DLC_CPU_LINK);
+    if (Error e = runTool(link, logPath))
       return e;
     if (std::error_code ec = sys::fs::rename(partial, request.outputPath))
       return createStringError(ec, "cannot write '%s': %s",

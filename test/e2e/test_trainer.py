@@ -1,0 +1,128 @@
+"""The trainer as users run it: Fashion-MNIST accuracy, data-parallel runs
+under mpirun, data formats, saving the trained model, the CUDA target."""
+import gzip
+import os
+import struct
+
+import numpy as np
+import onnx
+import pytest
+
+import models
+from conftest import (DLC, FASHION_MNIST, ROOT, compile_model, run,
+                      save_npy_dataset, train)
+
+MLP = ROOT / "models" / "mlp.onnx"
+
+
+def test_fashion_mnist_mlp_reaches_target_accuracy(workdir):
+    """The issue's result: MLP 784-512-256-10, batch 128, SGD lr 0.05
+    momentum 0.9, one epoch: test accuracy >= 0.82. The saved model passes
+    onnx.checker and compiles again."""
+    exe = compile_model(MLP, workdir / "trainer", "--batch", 128, "--lr", 0.05,
+                        "--momentum", 0.9)
+    saved = workdir / "trained.onnx"
+    result = train(exe, "--data", FASHION_MNIST, "--epochs", 1, "--save", saved)
+    assert result.returncode == 0, result
+    assert result.json["epochs"] == 1 and result.json["steps"] == 468
+    assert result.json["test_accuracy"] >= 0.82, result
+    assert "epoch 1 step 100/468 loss" in result.stdout
+    onnx.checker.check_model(onnx.load(str(saved)))
+    again = run([DLC, saved, "--emit=training", "--batch", 16])
+    assert again.returncode == 0, again
+
+
+@pytest.fixture(scope="module")
+def mpi_trainers(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("mpi")
+    return (compile_model(MLP, workdir / "b32", "--batch", 32, "--lr", 0.05, "--momentum", 0.9),
+            compile_model(MLP, workdir / "b64", "--batch", 64, "--lr", 0.05, "--momentum", 0.9))
+
+
+def test_two_ranks_match_one_rank_with_the_global_batch(mpi_trainers):
+    """mpirun -np 2 of a batch-32 build trains like -np 1 of a batch-64 build:
+    the same global shuffle, each rank a slice, gradients averaged."""
+    b32, b64 = mpi_trainers
+    args = ["--data", FASHION_MNIST, "--steps", 40, "--seed", 7, "--log-every", 10]
+    two = train(b32, *args, ranks=2)
+    one = train(b64, *args)
+    assert two.returncode == 0, two
+    assert one.returncode == 0, one
+    assert two.json["steps"] == one.json["steps"] == 40
+    assert two.json["last_loss"] == pytest.approx(one.json["last_loss"], rel=1e-4)
+    # Only rank 0 prints: one banner, one JSON line.
+    assert two.stdout.count("dlc trainer:") == 1
+    assert sum(l.startswith("{") for l in two.stdout.splitlines()) == 1
+    assert "2 rank(s) x batch 32" in two.stdout
+
+
+def write_idx(path, array, compress):
+    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim)
+    header += b"".join(struct.pack(">I", d) for d in array.shape)
+    opener = gzip.open if compress else open
+    with opener(path, "wb") as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["raw", "gzip"])
+def test_idx_and_npy_data_train_identically(workdir, compress):
+    """IDX (raw or gzip) and .npy, uint8 or float32 samples: uint8 is scaled
+    to [0,1], so all four give the same losses."""
+    model = models.torch_mlp(workdir / "m.onnx", sizes=(16, 8, 10))
+    exe = compile_model(model, workdir / "t", "--batch", 8)
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (64, 4, 4)).astype(np.uint8)
+    labels = rng.integers(0, 10, 64).astype(np.uint8)
+    suffix = ".gz" if compress else ""
+    idx_dir = workdir / "idx"
+    idx_dir.mkdir()
+    write_idx(idx_dir / ("train-images-idx3-ubyte" + suffix), images, compress)
+    write_idx(idx_dir / ("train-labels-idx1-ubyte" + suffix), labels, compress)
+    common = ["--no-shuffle", "--steps", 8, "--log-every", 0]
+    from_idx = train(exe, "--data", idx_dir, *common)
+    xu, yu = save_npy_dataset(workdir, images.reshape(64, 16), labels.astype(np.int64), "u8")
+    from_u8 = train(exe, "--train-x", xu, "--train-y", yu, *common)
+    xf, yf = save_npy_dataset(workdir, images.reshape(64, 16).astype(np.float32) / 255,
+                              labels.astype(np.int32), "f32")
+    from_f32 = train(exe, "--train-x", xf, "--train-y", yf, *common)
+    for result in (from_idx, from_u8, from_f32):
+        assert result.returncode == 0, result
+    assert from_idx.json["last_loss"] == from_u8.json["last_loss"]
+    assert from_u8.json["last_loss"] == pytest.approx(from_f32.json["last_loss"], rel=1e-6)
+    assert from_idx.json["test_accuracy"] is None
+
+
+def test_test_set_accuracy_counts_a_partial_last_batch(workdir):
+    """--test-x/--test-y with a test set that is not a multiple of the batch:
+    every sample counts once (checked against the trained model in PyTorch)."""
+    import torch
+    from dlc_tools.torch_reference import OnnxModule
+    model = models.torch_mlp(workdir / "m.onnx", sizes=(6, 10, 3))
+    exe = compile_model(model, workdir / "t", "--batch", 8, "--lr", 0.5)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((64, 6)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64) + (x[:, 1] > 0)
+    xt, yt = x[:29], y[:29]
+    paths = save_npy_dataset(workdir, x, y) + save_npy_dataset(workdir, xt, yt, "test")
+    saved = workdir / "trained.onnx"
+    result = train(exe, "--train-x", paths[0], "--train-y", paths[1], "--test-x", paths[2],
+                   "--test-y", paths[3], "--epochs", 3, "--save", saved, "--log-every", 0)
+    assert result.returncode == 0, result
+    module = OnnxModule(onnx.load(str(saved)))
+    with torch.no_grad():
+        predicted = module(torch.from_numpy(xt)).argmax(1).numpy()
+    assert result.json["test_accuracy"] == pytest.approx((predicted == yt).mean())
+
+
+def test_cuda_target_compiles_and_fails_cleanly_without_a_gpu(workdir):
+    """--target=cuda builds a CUDA executable with nvcc; on a machine without
+    a GPU it stops with a clear message instead of crashing."""
+    exe = compile_model(MLP, workdir / "trainer-cuda", "--target=cuda", "--batch", 128)
+    assert os.access(exe, os.X_OK)
+    source = run([DLC, MLP, "--emit=source", "--target=cuda"])
+    assert "Generated by dlc for the CUDA runtime" in source.stdout
+    result = train(exe, "--data", FASHION_MNIST, "--steps", 1)
+    if result.returncode == 0:
+        pytest.skip("this machine has a GPU; scripts/gpu-check.sh covers it")
+    assert result.returncode == 1, result
+    assert "error: CUDA" in result.stderr, result

@@ -1,0 +1,105 @@
+"""dlc's gradients and training steps against PyTorch autograd and
+torch.optim.SGD, on the same ONNX model, weights and data."""
+import numpy as np
+import onnx
+import pytest
+import torch
+from onnx import numpy_helper
+
+import models
+from conftest import compile_model, save_npy_dataset, train
+from dlc_tools.torch_reference import OnnxModule, reference_loss
+
+# (id, builder, kwargs, input shape per sample, classes)
+MODELS = [
+    ("mlp-opset11", models.torch_mlp, dict(opset=11), (20,), 5),
+    ("mlp-opset13", models.torch_mlp, dict(opset=13), (20,), 5),
+    ("mlp-opset17-fixed-batch", models.torch_mlp, dict(opset=17, symbolic_batch=False), (20,), 5),
+    ("mlp-softmax", models.torch_mlp, dict(softmax=True), (20,), 5),
+    ("matmul-add-reshape-dropout", models.matmul_add_model, {}, (12,), 4),
+    ("gemm-trans-a", models.trans_a_model, {}, (6,), 3),
+]
+
+
+def make_data(shape, classes, count, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((count,) + shape).astype(np.float32)
+    y = rng.integers(0, classes, count).astype(np.int64)
+    return x, y
+
+
+def initializers(path):
+    return {t.name: numpy_helper.to_array(t) for t in onnx.load(str(path)).graph.initializer
+            if t.data_type == onnx.TensorProto.FLOAT}
+
+
+def relative_error(actual, expected):
+    return np.linalg.norm(actual - expected) / max(np.linalg.norm(expected), 1e-30)
+
+
+def dlc_train(workdir, model, x, y, batch, steps, loss, lr, momentum=0.0, wd=0.0):
+    exe = compile_model(model, workdir / "trainer", "--batch", batch, "--loss", loss,
+                        "--lr", lr, "--momentum", momentum, "--weight-decay", wd)
+    xp, yp = save_npy_dataset(workdir, x, y)
+    saved = workdir / "trained.onnx"
+    result = train(exe, "--train-x", xp, "--train-y", yp, "--no-shuffle",
+                   "--steps", steps, "--log-every", 0, "--save", saved)
+    assert result.returncode == 0, result
+    return result.json, initializers(saved)
+
+
+def torch_train(model, x, y, batch, steps, loss, lr, momentum=0.0, wd=0.0):
+    module = OnnxModule(onnx.load(str(model)))
+    optimizer = torch.optim.SGD(module.parameters(), lr=lr, momentum=momentum, weight_decay=wd)
+    losses = []
+    for step in range(steps):
+        xb = torch.from_numpy(x[step * batch:(step + 1) * batch])
+        yb = torch.from_numpy(y[step * batch:(step + 1) * batch])
+        optimizer.zero_grad()
+        value = reference_loss(loss, module, xb, yb)
+        value.backward()
+        optimizer.step()
+        losses.append(value.item())
+    return module, losses
+
+
+@pytest.mark.parametrize("loss", ["cross-entropy", "mse"])
+@pytest.mark.parametrize("name,builder,kwargs,shape,classes", MODELS, ids=[m[0] for m in MODELS])
+def test_first_step_gradients_match_autograd(workdir, name, builder, kwargs, shape, classes, loss):
+    """One SGD step with a large learning rate: (w0 - w1) / lr is dlc's
+    gradient, compared with torch autograd's per parameter."""
+    model = builder(workdir / "model.onnx", **kwargs)
+    batch, lr = 8, 100.0
+    x, y = make_data(shape, classes, batch, seed=10)
+    summary, trained = dlc_train(workdir, model, x, y, batch, 1, loss, lr)
+
+    module = OnnxModule(onnx.load(str(model)))
+    reference = reference_loss(loss, module, torch.from_numpy(x), torch.from_numpy(y))
+    reference.backward()
+    assert summary["last_loss"] == pytest.approx(reference.item(), rel=1e-5)
+    initial = initializers(model)
+    assert trained.keys() == initial.keys()
+    for onnx_name, w0 in initial.items():
+        grad = (w0.astype(np.float64) - trained[onnx_name]) / lr
+        expected = module.parameter(onnx_name).grad.double().numpy()
+        assert relative_error(grad, expected) < 1e-4, onnx_name
+
+
+@pytest.mark.parametrize("name,builder,kwargs,shape,classes",
+                         [MODELS[1], MODELS[4]], ids=[MODELS[1][0], MODELS[4][0]])
+def test_sgd_momentum_weight_decay_match_torch_optim(workdir, name, builder, kwargs, shape,
+                                                     classes):
+    """Several steps of SGD with momentum and weight decay: the losses and the
+    trained weights follow torch.optim.SGD."""
+    model = builder(workdir / "model.onnx", **kwargs)
+    batch, steps = 16, 6
+    x, y = make_data(shape, classes, batch * steps, seed=11)
+    config = dict(loss="cross-entropy", lr=0.1, momentum=0.9, wd=0.01)
+    summary, trained = dlc_train(workdir, model, x, y, batch, steps, **config)
+    module, losses = torch_train(model, x, y, batch, steps, **config)
+    assert summary["steps"] == steps
+    assert summary["last_loss"] == pytest.approx(losses[-1], rel=1e-4)
+    assert summary["train_loss"] == pytest.approx(np.mean(losses), rel=1e-4)
+    for onnx_name, w in trained.items():
+        expected = module.parameter(onnx_name).detach().numpy()
+        assert relative_error(w, expected) < 1e-4, onnx_name
