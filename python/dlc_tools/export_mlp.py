@@ -8,15 +8,27 @@ import argparse
 import torch
 
 
+class MLP(torch.nn.Module):
+    """Flatten, then Linear layers fc1..fcN with ReLU between them."""
+
+    def __init__(self, sizes, softmax=False):
+        super().__init__()
+        self.depth = len(sizes) - 1
+        for i in range(self.depth):
+            setattr(self, "fc%d" % (i + 1), torch.nn.Linear(sizes[i], sizes[i + 1]))
+        self.softmax = softmax
+
+    def forward(self, x):
+        x = torch.flatten(x, 1)
+        for i in range(self.depth):
+            x = getattr(self, "fc%d" % (i + 1))(x)
+            if i < self.depth - 1:
+                x = torch.relu(x)
+        return torch.softmax(x, dim=1) if self.softmax else x
+
+
 def build_mlp(sizes, softmax=False):
-    layers = [torch.nn.Flatten()]
-    for i in range(len(sizes) - 1):
-        layers.append(torch.nn.Linear(sizes[i], sizes[i + 1]))
-        if i < len(sizes) - 2:
-            layers.append(torch.nn.ReLU())
-    if softmax:
-        layers.append(torch.nn.Softmax(dim=1))
-    return torch.nn.Sequential(*layers)
+    return MLP(sizes, softmax)
 
 
 def export(model, path, input_shape, opset, symbolic_batch=True):

@@ -19,6 +19,7 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -108,9 +109,12 @@ int fail(const Twine &message) {
 }
 
 std::string trainingConfig() {
-  return formatv("loss={0} optimizer={1} lr={2} momentum={3} weight-decay={4}",
-                 lossName, optimizerName, learningRate, momentum, weightDecay)
-      .str();
+  std::string text;
+  raw_string_ostream os(text);
+  os << "loss=" << lossName << " optimizer=" << optimizerName
+     << format(" lr=%g momentum=%g weight-decay=%g", learningRate.getValue(),
+               momentum.getValue(), weightDecay.getValue());
+  return text;
 }
 
 } // namespace

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test: lit (dialect, passes,
+# driver), GoogleTest (runtime kernels), end-to-end (PyTorch references, MPI,
+# bad input). Exits non-zero if anything fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+bash scripts/build.sh
+
+echo "== lit"
+/usr/lib/llvm-22/bin/lit -sv build/test
+
+echo "== GoogleTest"
+ctest --test-dir build --output-on-failure
+
+echo "== end-to-end"
+# Debian's interpreter: it has python3-torch, python3-onnx and pytest.
+/usr/bin/python3 -m pytest -q -p no:cacheprovider test/e2e

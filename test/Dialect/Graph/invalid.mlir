@@ -1,0 +1,128 @@
+// RUN: dlc-opt %s -split-input-file -verify-diagnostics
+
+func.func @gemm_contraction(%a: tensor<2x4xf32>, %b: tensor<3x5xf32>) {
+  // expected-error @+1 {{contraction sizes differ: op(a) is 2x4, op(b) is 5x3}}
+  %y = graph.gemm %a, %b {trans_b} : (tensor<2x4xf32>, tensor<3x5xf32>) -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @gemm_result(%a: tensor<2x4xf32>, %b: tensor<4x3xf32>) {
+  // expected-error @+1 {{result shape 'tensor<2x2xf32>' should be 2x3}}
+  %y = graph.gemm %a, %b : (tensor<2x4xf32>, tensor<4x3xf32>) -> tensor<2x2xf32>
+  return
+}
+
+// -----
+
+func.func @gemm_bias(%a: tensor<2x4xf32>, %b: tensor<4x3xf32>, %c: tensor<4xf32>) {
+  // expected-error @+1 {{bias of type 'tensor<4xf32>' does not broadcast to 'tensor<2x3xf32>'}}
+  %y = graph.gemm %a, %b, %c : (tensor<2x4xf32>, tensor<4x3xf32>, tensor<4xf32>) -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @gemm_rank(%a: tensor<2x4x1xf32>, %b: tensor<4x3xf32>) {
+  // expected-error @+1 {{operand #0 must be 2D tensor of 32-bit float values}}
+  %y = graph.gemm %a, %b : (tensor<2x4x1xf32>, tensor<4x3xf32>) -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @add_broadcast(%a: tensor<2x4xf32>, %b: tensor<3xf32>) {
+  // expected-error @+1 {{operand shapes 'tensor<2x4xf32>' and 'tensor<3xf32>' do not broadcast}}
+  %y = graph.add %a, %b : (tensor<2x4xf32>, tensor<3xf32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @add_result(%a: tensor<2x4xf32>, %b: tensor<4xf32>) {
+  // expected-error @+1 {{result type 'tensor<4xf32>' is not the broadcast shape of the operands}}
+  %y = graph.add %a, %b : (tensor<2x4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @reshape_count(%a: tensor<2x4xf32>) {
+  // expected-error @+1 {{cannot reshape 'tensor<2x4xf32>' to 'tensor<3x3xf32>': element counts differ}}
+  %y = graph.reshape %a : tensor<2x4xf32> -> tensor<3x3xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_sum_to(%a: tensor<2x4xf32>) {
+  // expected-error @+1 {{result type 'tensor<3xf32>' does not broadcast to input type 'tensor<2x4xf32>'}}
+  %y = graph.reduce_sum_to %a : tensor<2x4xf32> -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @loss_labels(%a: tensor<2x4xf32>, %l: tensor<3xi32>) {
+  // expected-error @+1 {{has 3 labels for a batch of 2}}
+  %y = graph.softmax_cross_entropy %a, %l : tensor<2x4xf32>, tensor<3xi32>
+  return
+}
+
+// -----
+
+func.func @relu_types(%a: tensor<2x4xf32>) {
+  // expected-error @+1 {{'graph.relu' op requires a single operand}}
+  %y = "graph.relu"(%a, %a) : (tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+// expected-error @+1 {{initial value of type 'tensor<2xf32>' does not match variable type 'tensor<3xf32>'}}
+graph.variable @v : tensor<3xf32> = dense<0.0> : tensor<2xf32>
+
+// -----
+
+func.func @load_unknown() {
+  // expected-error @+1 {{references unknown variable @nowhere}}
+  %v = graph.load @nowhere : tensor<3xf32>
+  return
+}
+
+// -----
+
+graph.variable @v : tensor<3xf32>
+func.func @load_type() {
+  // expected-error @+1 {{type 'tensor<4xf32>' does not match variable @v of type 'tensor<3xf32>'}}
+  %v = graph.load @v : tensor<4xf32>
+  return
+}
+
+// -----
+
+graph.variable @state : tensor<3xf32>
+func.func @update_not_trainable(%g: tensor<3xf32>) {
+  // expected-error @+1 {{updates @state, which is not trainable}}
+  graph.sgd_update @state, %g {lr = 0.1 : f32, momentum = 0.0 : f32, weight_decay = 0.0 : f32} : tensor<3xf32>
+  return
+}
+
+// -----
+
+graph.variable trainable @w : tensor<3xf32> = dense<0.0> : tensor<3xf32>
+func.func @update_momentum_without_velocity(%g: tensor<3xf32>) {
+  // expected-error @+1 {{momentum 9.000000e-01 needs a velocity variable}}
+  graph.sgd_update @w, %g {lr = 0.1 : f32, momentum = 0.9 : f32, weight_decay = 0.0 : f32} : tensor<3xf32>
+  return
+}
+
+// -----
+
+graph.variable trainable @w : tensor<3xf32> = dense<0.0> : tensor<3xf32>
+func.func @update_lr(%g: tensor<3xf32>) {
+  // expected-error @+1 {{learning rate -1.000000e+00 must be positive}}
+  graph.sgd_update @w, %g {lr = -1.0 : f32, momentum = 0.0 : f32, weight_decay = 0.0 : f32} : tensor<3xf32>
+  return
+}

@@ -1,0 +1,54 @@
+// RUN: dlc-opt %s | dlc-opt | FileCheck %s
+// RUN: dlc-opt %s --mlir-print-op-generic | dlc-opt | FileCheck %s
+
+// CHECK: graph.variable trainable @w {onnx_name = "fc.weight"} : tensor<3x4xf32> = dense<1.000000e+00> : tensor<3x4xf32>
+graph.variable trainable @w {onnx_name = "fc.weight"} : tensor<3x4xf32> = dense<1.0> : tensor<3x4xf32>
+// CHECK: graph.variable trainable @b : tensor<3xf32> = dense<0.000000e+00> : tensor<3xf32>
+graph.variable trainable @b : tensor<3xf32> = dense<0.0> : tensor<3xf32>
+// CHECK: graph.variable @w_velocity : tensor<3x4xf32>{{$}}
+graph.variable @w_velocity : tensor<3x4xf32>
+
+// CHECK-LABEL: func.func @forward
+func.func @forward(%x: tensor<2x1x2x2xf32>, %labels: tensor<2xi32>) -> tensor<f32> {
+  // CHECK: [[FLAT:%.+]] = graph.reshape %{{.+}} : tensor<2x1x2x2xf32> -> tensor<2x4xf32>
+  %flat = graph.reshape %x : tensor<2x1x2x2xf32> -> tensor<2x4xf32>
+  // CHECK: [[W:%.+]] = graph.load @w : tensor<3x4xf32>
+  %w = graph.load @w : tensor<3x4xf32>
+  %b = graph.load @b : tensor<3xf32>
+  // CHECK: graph.gemm [[FLAT]], [[W]], %{{.+}} {alpha = 5.000000e-01 : f32, trans_b} : (tensor<2x4xf32>, tensor<3x4xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  %y = graph.gemm %flat, %w, %b {trans_b, alpha = 0.5 : f32} : (tensor<2x4xf32>, tensor<3x4xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  // CHECK: graph.add %{{.+}}, %{{.+}} : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  %z = graph.add %y, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  // CHECK: graph.relu %{{.+}} : tensor<2x3xf32>
+  %r = graph.relu %z : tensor<2x3xf32>
+  // CHECK: graph.softmax %{{.+}} : tensor<2x3xf32>
+  %p = graph.softmax %r : tensor<2x3xf32>
+  // CHECK: graph.mse_loss %{{.+}}, %{{.+}} : tensor<2x3xf32>, tensor<2xi32>
+  %m = graph.mse_loss %p, %labels : tensor<2x3xf32>, tensor<2xi32>
+  // CHECK: graph.softmax_cross_entropy %{{.+}}, %{{.+}} : tensor<2x3xf32>, tensor<2xi32>
+  %l = graph.softmax_cross_entropy %r, %labels : tensor<2x3xf32>, tensor<2xi32>
+  // CHECK: graph.ones : tensor<f32>
+  %one = graph.ones : tensor<f32>
+  // CHECK: graph.softmax_cross_entropy_grad %{{.+}}, %{{.+}}, %{{.+}} : tensor<2x3xf32>, tensor<2xi32>
+  %dr = graph.softmax_cross_entropy_grad %r, %labels, %one : tensor<2x3xf32>, tensor<2xi32>
+  // CHECK: graph.mse_loss_grad %{{.+}}, %{{.+}}, %{{.+}} : tensor<2x3xf32>, tensor<2xi32>
+  %dp = graph.mse_loss_grad %p, %labels, %one : tensor<2x3xf32>, tensor<2xi32>
+  // CHECK: graph.softmax_grad %{{.+}}, %{{.+}} : tensor<2x3xf32>
+  %ds = graph.softmax_grad %dp, %p : tensor<2x3xf32>
+  // CHECK: graph.relu_grad %{{.+}}, %{{.+}} : tensor<2x3xf32>
+  %dz = graph.relu_grad %dr, %r : tensor<2x3xf32>
+  // CHECK: graph.reduce_sum_to %{{.+}} : tensor<2x3xf32> -> tensor<3xf32>
+  %db = graph.reduce_sum_to %dz : tensor<2x3xf32> -> tensor<3xf32>
+  // CHECK: graph.scale %{{.+}} {factor = 2.000000e+00 : f32} : tensor<3xf32>
+  %db2 = graph.scale %db {factor = 2.0 : f32} : tensor<3xf32>
+  // CHECK: graph.gemm %{{.+}}, %{{.+}} {trans_a} : (tensor<2x3xf32>, tensor<2x4xf32>) -> tensor<3x4xf32>
+  %dw = graph.gemm %dz, %flat {trans_a} : (tensor<2x3xf32>, tensor<2x4xf32>) -> tensor<3x4xf32>
+  // CHECK: graph.allreduce_mean %{{.+}} : tensor<3x4xf32>
+  %dwa = graph.allreduce_mean %dw : tensor<3x4xf32>
+  // CHECK: graph.sgd_update @w, %{{.+}} velocity @w_velocity {lr = 1.000000e-01 : f32, momentum = 0.899999976 : f32, weight_decay = 0.000000e+00 : f32} : tensor<3x4xf32>
+  graph.sgd_update @w, %dwa velocity @w_velocity {lr = 0.1 : f32, momentum = 0.9 : f32, weight_decay = 0.0 : f32} : tensor<3x4xf32>
+  // CHECK: graph.sgd_update @b, %{{.+}} {lr = 1.000000e-01 : f32, momentum = 0.000000e+00 : f32, weight_decay = 0.000000e+00 : f32} : tensor<3xf32>
+  graph.sgd_update @b, %db2 {lr = 0.1 : f32, momentum = 0.0 : f32, weight_decay = 0.0 : f32} : tensor<3xf32>
+  %sum = graph.add %l, %m : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  return %sum : tensor<f32>
+}

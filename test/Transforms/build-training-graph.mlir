@@ -1,0 +1,71 @@
+// RUN: dlc-opt %s -split-input-file -dlc-build-training-graph="lr=0.5 momentum=0.9 weight-decay=0.01" | FileCheck %s
+// RUN: dlc-opt %s -split-input-file -dlc-build-training-graph="loss=mse lr=0.5" | FileCheck %s --check-prefix=MSE
+
+// CHECK: graph.variable trainable @w
+// CHECK-NEXT: graph.variable @w_velocity : tensor<3x4xf32>
+// CHECK: graph.variable trainable @b
+// CHECK-NEXT: graph.variable @b_velocity : tensor<3xf32>
+graph.variable trainable @w : tensor<3x4xf32> = dense<0.5> : tensor<3x4xf32>
+graph.variable trainable @b : tensor<3xf32> = dense<0.1> : tensor<3xf32>
+
+// The forward function stays as it was.
+// CHECK-LABEL: func.func @forward
+// CHECK: graph.softmax
+func.func @forward(%x: tensor<2x4xf32>) -> tensor<2x3xf32> {
+  %w = graph.load @w : tensor<3x4xf32>
+  %b = graph.load @b : tensor<3xf32>
+  %y = graph.gemm %x, %w, %b {trans_b} : (tensor<2x4xf32>, tensor<3x4xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  %r = graph.relu %y : tensor<2x3xf32>
+  %p = graph.softmax %r : tensor<2x3xf32>
+  return %p : tensor<2x3xf32>
+}
+
+// Cross-entropy takes the logits under the trailing softmax.
+// CHECK-LABEL: func.func @train_step
+// CHECK-SAME: ([[X:%.+]]: tensor<2x4xf32>, [[LABELS:%.+]]: tensor<2xi32>) -> tensor<f32>
+// CHECK: [[W:%.+]] = graph.load @w
+// CHECK: [[Y:%.+]] = graph.gemm [[X]], [[W]]
+// CHECK: [[R:%.+]] = graph.relu [[Y]]
+// CHECK-NOT: graph.softmax %
+// CHECK: [[LOSS:%.+]] = graph.softmax_cross_entropy [[R]], [[LABELS]]
+// CHECK: [[ONE:%.+]] = graph.ones : tensor<f32>
+// CHECK: [[DR:%.+]] = graph.softmax_cross_entropy_grad [[R]], [[LABELS]], [[ONE]]
+// CHECK: [[DY:%.+]] = graph.relu_grad [[DR]], [[R]]
+// y = x w^T: dw = dy^T x.
+// CHECK: [[DW:%.+]] = graph.gemm [[DY]], [[X]] {trans_a} : (tensor<2x3xf32>, tensor<2x4xf32>) -> tensor<3x4xf32>
+// CHECK: [[DB:%.+]] = graph.reduce_sum_to [[DY]] : tensor<2x3xf32> -> tensor<3xf32>
+// Updates come in backward order, last layer first.
+// CHECK: [[AB:%.+]] = graph.allreduce_mean [[DB]]
+// CHECK: graph.sgd_update @b, [[AB]] velocity @b_velocity
+// CHECK: [[AW:%.+]] = graph.allreduce_mean [[DW]]
+// CHECK: graph.sgd_update @w, [[AW]] velocity @w_velocity {lr = 5.000000e-01 : f32, momentum = 0.899999976 : f32, weight_decay = 0.00999999977 : f32}
+// CHECK: return [[LOSS]] : tensor<f32>
+
+// MSE trains through the softmax.
+// MSE-LABEL: func.func @train_step
+// MSE: [[P:%.+]] = graph.softmax
+// MSE: graph.mse_loss [[P]]
+// MSE: [[DP:%.+]] = graph.mse_loss_grad [[P]]
+// MSE: graph.softmax_grad [[DP]], [[P]]
+// MSE: graph.sgd_update @w, %{{.+}} {lr = 5.000000e-01 : f32, momentum = 0.000000e+00 : f32
+// MSE-NOT: velocity
+
+// -----
+
+// A parameter read twice gets the sum of both gradients; fan-out of an
+// activation accumulates with graph.add.
+graph.variable trainable @w : tensor<4x4xf32> = dense<0.5> : tensor<4x4xf32>
+
+// CHECK-LABEL: func.func @train_step
+// CHECK: graph.add [[DH:%.+]], [[DH]] : (tensor<2x4xf32>, tensor<2x4xf32>)
+// CHECK: [[SUM:%.+]] = graph.add %{{.+}}, %{{.+}} : (tensor<4x4xf32>, tensor<4x4xf32>)
+// CHECK: [[AVG:%.+]] = graph.allreduce_mean [[SUM]]
+// CHECK: graph.sgd_update @w, [[AVG]]
+func.func @forward(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  %w = graph.load @w : tensor<4x4xf32>
+  %h = graph.gemm %x, %w : (tensor<2x4xf32>, tensor<4x4xf32>) -> tensor<2x4xf32>
+  %h2 = graph.add %h, %h : (tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x4xf32>
+  %w2 = graph.load @w : tensor<4x4xf32>
+  %y = graph.gemm %h2, %w2 : (tensor<2x4xf32>, tensor<4x4xf32>) -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}

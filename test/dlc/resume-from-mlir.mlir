@@ -1,0 +1,20 @@
+// An .mlir input resumes the pipeline from the stage it was written at.
+// RUN: dlc %s --emit=lowered | FileCheck %s --check-prefix=LOWERED
+// RUN: dlc %s --emit=source | FileCheck %s --check-prefix=SOURCE
+// RUN: not dlc %s -o %t.exe 2>&1 | FileCheck %s --check-prefix=EXE
+
+graph.variable trainable @w : tensor<3x4xf32> = dense<0.5> : tensor<3x4xf32>
+
+func.func @forward(%x: tensor<2x4xf32>) -> tensor<2x3xf32> {
+  %w = graph.load @w : tensor<3x4xf32>
+  %y = graph.gemm %x, %w {trans_b} : (tensor<2x4xf32>, tensor<3x4xf32>) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// LOWERED: func.func @train_step
+// LOWERED: graph.sgd_update @w
+
+// SOURCE: const VariableInfo kVariables[] = {
+// SOURCE-NEXT: {nullptr, 0, 12, 0, true},
+
+// EXE: dlc: error: --emit=exe needs the ONNX model as input

@@ -1,0 +1,210 @@
+//===- KernelGradientTest.cpp - runtime gradients vs finite differences ---===//
+//
+// Every gradient kernel of the CPU runtime against central finite differences
+// of the forward kernel it differentiates. The scalar probed is
+// sum(probe * forward(x)) for a random `probe`, whose gradient with respect
+// to x is the gradient kernel applied to `probe`.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dlc/Runtime/Backend.h"
+#include "dlc/Runtime/Kernels.h"
+
+#include <gtest/gtest.h>
+#include <mpi.h>
+
+#include <cmath>
+#include <functional>
+#include <random>
+#include <vector>
+
+using namespace dlc::rt;
+
+namespace {
+
+std::vector<float> randomVector(size_t n, unsigned seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, scale);
+  std::vector<float> v(n);
+  for (float &x : v)
+    x = normal(rng);
+  return v;
+}
+
+/// Central differences of `f` at `x`, in double precision for the step.
+std::vector<double>
+numericGradient(std::vector<float> x,
+                const std::function<double(const std::vector<float> &)> &f,
+                float step = 1e-2f) {
+  std::vector<double> grad(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    float saved = x[i];
+    x[i] = saved + step;
+    double up = f(x);
+    x[i] = saved - step;
+    double down = f(x);
+    x[i] = saved;
+    grad[i] = (up - down) / (2.0 * step);
+  }
+  return grad;
+}
+
+double relativeError(const std::vector<float> &actual,
+                     const std::vector<double> &expected) {
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < actual.size(); ++i) {
+    diff += (actual[i] - expected[i]) * (actual[i] - expected[i]);
+    norm += expected[i] * expected[i];
+  }
+  return std::sqrt(diff / std::max(norm, 1e-30));
+}
+
+double dot(const std::vector<float> &a, const std::vector<float> &b) {
+  double sum = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    sum += static_cast<double>(a[i]) * b[i];
+  return sum;
+}
+
+class KernelGradientTest : public ::testing::Test {
+protected:
+  void SetUp() override { ctx = createContext(1); }
+  void TearDown() override { destroyContext(ctx); }
+  Context *ctx = nullptr;
+};
+
+constexpr int64_t kRows = 6, kCols = 7;
+constexpr double kTolerance = 2e-3;
+
+TEST_F(KernelGradientTest, Relu) {
+  // Keep inputs away from the kink at 0, where differences are not defined.
+  std::vector<float> x = randomVector(kRows * kCols, 1);
+  for (float &v : x)
+    v += v > 0 ? 0.1f : -0.1f;
+  std::vector<float> probe = randomVector(x.size(), 2), y(x.size());
+  auto f = [&](const std::vector<float> &in) {
+    relu(*ctx, in.data(), y.data(), in.size());
+    return dot(probe, y);
+  };
+  std::vector<float> dx(x.size());
+  relu(*ctx, x.data(), y.data(), x.size());
+  reluGrad(*ctx, probe.data(), y.data(), dx.data(), x.size());
+  EXPECT_LT(relativeError(dx, numericGradient(x, f, 1e-3f)), kTolerance);
+}
+
+TEST_F(KernelGradientTest, Softmax) {
+  std::vector<float> x = randomVector(kRows * kCols, 3);
+  std::vector<float> probe = randomVector(x.size(), 4), y(x.size());
+  auto f = [&](const std::vector<float> &in) {
+    softmax(*ctx, in.data(), y.data(), kRows, kCols);
+    return dot(probe, y);
+  };
+  std::vector<float> dx(x.size());
+  softmax(*ctx, x.data(), y.data(), kRows, kCols);
+  softmaxGrad(*ctx, probe.data(), y.data(), dx.data(), kRows, kCols);
+  EXPECT_LT(relativeError(dx, numericGradient(x, f)), kTolerance);
+}
+
+/// Labels 0, 1, ... wrapping around the classes.
+std::vector<int32_t> labels() {
+  std::vector<int32_t> l(kRows);
+  for (int64_t r = 0; r < kRows; ++r)
+    l[r] = (3 * r) % kCols;
+  return l;
+}
+
+TEST_F(KernelGradientTest, SoftmaxCrossEntropy) {
+  std::vector<float> x = randomVector(kRows * kCols, 5, 2.0f);
+  std::vector<int32_t> l = labels();
+  float loss, seed = 1.5f;
+  auto f = [&](const std::vector<float> &in) {
+    softmaxCrossEntropy(*ctx, in.data(), l.data(), &loss, kRows, kCols);
+    return double(seed) * loss;
+  };
+  std::vector<float> dx(x.size());
+  softmaxCrossEntropyGrad(*ctx, x.data(), l.data(), &seed, dx.data(), kRows,
+                          kCols);
+  EXPECT_LT(relativeError(dx, numericGradient(x, f)), kTolerance);
+}
+
+TEST_F(KernelGradientTest, SoftmaxCrossEntropyIsStableForLargeLogits) {
+  // log(softmax) of a rounded probability would give inf here.
+  std::vector<float> x(kCols, 0.0f);
+  x[0] = 200.0f;
+  int32_t label = 1;
+  float loss;
+  softmaxCrossEntropy(*ctx, x.data(), &label, &loss, 1, kCols);
+  EXPECT_FLOAT_EQ(loss, 200.0f);
+}
+
+TEST_F(KernelGradientTest, MseLoss) {
+  std::vector<float> x = randomVector(kRows * kCols, 6);
+  std::vector<int32_t> l = labels();
+  float loss, seed = 0.7f;
+  auto f = [&](const std::vector<float> &in) {
+    mseLoss(*ctx, in.data(), l.data(), &loss, kRows, kCols);
+    return double(seed) * loss;
+  };
+  std::vector<float> dx(x.size());
+  mseLossGrad(*ctx, x.data(), l.data(), &seed, dx.data(), kRows, kCols);
+  EXPECT_LT(relativeError(dx, numericGradient(x, f)), kTolerance);
+}
+
+TEST_F(KernelGradientTest, ReduceSumToIsTheAdjointOfBroadcast) {
+  // y = broadcast(b) from [1, kCols] over [kRows, kCols]; the gradient of
+  // sum(probe * y) with respect to b is reduceSumTo(probe).
+  const int64_t shape[] = {kRows, kCols}, strides[] = {0, 1};
+  std::vector<float> b = randomVector(kCols, 7);
+  std::vector<float> probe = randomVector(kRows * kCols, 8), y(probe.size());
+  auto f = [&](const std::vector<float> &in) {
+    broadcastScaled(*ctx, in.data(), strides, 2.0f, y.data(), shape, 2);
+    return dot(probe, y);
+  };
+  std::vector<float> db(kCols);
+  reduceSumTo(*ctx, probe.data(), shape, 2, db.data(), strides, kCols);
+  for (float &v : db)
+    v *= 2.0f; // the broadcast's factor
+  EXPECT_LT(relativeError(db, numericGradient(b, f)), kTolerance);
+}
+
+TEST_F(KernelGradientTest, GemmOperandGradients) {
+  // y = a * b^T (the layout of nn.Linear); da = probe * b, db = probe^T * a.
+  const int64_t m = 5, n = 4, k = 3;
+  std::vector<float> a = randomVector(m * k, 9), b = randomVector(n * k, 10);
+  std::vector<float> probe = randomVector(m * n, 11), y(m * n);
+  auto fa = [&](const std::vector<float> &in) {
+    gemm(*ctx, false, true, m, n, k, 1.0f, in.data(), b.data(), 0.0f,
+         y.data());
+    return dot(probe, y);
+  };
+  auto fb = [&](const std::vector<float> &in) {
+    gemm(*ctx, false, true, m, n, k, 1.0f, a.data(), in.data(), 0.0f,
+         y.data());
+    return dot(probe, y);
+  };
+  std::vector<float> da(m * k), db(n * k);
+  gemm(*ctx, false, false, m, k, n, 1.0f, probe.data(), b.data(), 0.0f,
+       da.data());
+  gemm(*ctx, true, false, n, k, m, 1.0f, probe.data(), a.data(), 0.0f,
+       db.data());
+  EXPECT_LT(relativeError(da, numericGradient(a, fa)), kTolerance);
+  EXPECT_LT(relativeError(db, numericGradient(b, fb)), kTolerance);
+}
+
+TEST_F(KernelGradientTest, SgdMatchesPyTorchFormula) {
+  // v = momentum * v + g + wd * w; w -= lr * v.
+  float w = 2.0f, g = 0.5f, v = 1.0f;
+  sgdUpdate(*ctx, &w, &g, &v, 1, 0.1f, 0.9f, 0.01f);
+  EXPECT_FLOAT_EQ(v, 0.9f * 1.0f + 0.5f + 0.01f * 2.0f);
+  EXPECT_FLOAT_EQ(w, 2.0f - 0.1f * v);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  MPI_Init(&argc, &argv);
+  ::testing::InitGoogleTest(&argc, argv);
+  int status = RUN_ALL_TESTS();
+  MPI_Finalize();
+  return status;
+}
