@@ -10,8 +10,8 @@ packages=(
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   # ONNX protobuf classes and checker.
   libonnx-dev libprotobuf-dev protobuf-compiler
-  # Runtime: MPI and BLAS.
-  libopenmpi-dev openmpi-bin libopenblas-dev
+  # Runtime: MPI, oneDNN (matrix products), OpenMP comes with g++.
+  libopenmpi-dev openmpi-bin libdnnl-dev
   # Tests and references.
   libgtest-dev python3-numpy python3-onnx python3-torch python3-venv python3-pytest
   # Data.

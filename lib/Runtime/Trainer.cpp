@@ -3,7 +3,8 @@
 // Parses the command line, loads the data, lays the model's variables into
 // the arena, and runs the compiled @train_step over globally shuffled
 // batches: every rank draws the same permutation from --seed and takes its
-// own slice of each global batch. Rank 0 prints progress, the test accuracy
+// own slice of each global batch. MPI is initialised only when an MPI
+// launcher started the process, so a single run needs no MPI installation. Rank 0 prints progress, the test accuracy
 // per epoch, and a final JSON line; --save writes the trained ONNX model.
 //
 //===----------------------------------------------------------------------===//
@@ -18,7 +19,9 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cinttypes>
+#include <cstdlib>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -31,8 +34,24 @@ namespace {
 
 struct World {
   int rank = 0, size = 1;
+  bool mpi = false; ///< whether MPI was initialised
   bool leader() const { return rank == 0; }
 };
+
+/// Whether mpirun (Open MPI, MPICH/Hydra) or a PMI/PMIx launcher such as
+/// srun started this process.
+bool launchedByMpi() {
+  for (const char *variable : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK",
+                               "MPI_LOCALNRANKS"})
+    if (std::getenv(variable))
+      return true;
+  return false;
+}
+
+double now() {
+  using Clock = std::chrono::steady_clock;
+  return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
+}
 
 /// The same permutation on every rank, whatever the standard library.
 void shuffleIndices(std::vector<int64_t> &order, std::mt19937_64 &rng) {
@@ -105,7 +124,7 @@ void Trainer::loadData() {
 }
 
 void Trainer::initialiseArena() {
-  ctx = createContext(options.threads);
+  ctx = createContext(options.threads, world.size);
   arena = allocateArena(*ctx, kModel.arenaBytes);
   if (!arena)
     throw Error("cannot allocate the " + std::to_string(kModel.arenaBytes) +
@@ -211,7 +230,7 @@ int Trainer::run() {
     double lossSum = 0.0;
     int64_t epochSteps = 0;
     synchronize(*ctx);
-    double start = MPI_Wtime();
+    double start = now();
     for (int64_t step = 0; step < stepsPerEpoch; ++step) {
       if (options.steps && stepsDone >= options.steps)
         break;
@@ -224,14 +243,14 @@ int Trainer::run() {
         std::printf("epoch %" PRId64 " step %" PRId64 "/%" PRId64
                     " loss %.6f images/s %.0f\n",
                     epoch, step + 1, stepsPerEpoch, lastLoss,
-                    (step + 1) * globalBatch / (MPI_Wtime() - start));
+                    (step + 1) * globalBatch / (now() - start));
       if (!std::isfinite(lastLoss))
         throw Error("the loss became " + std::to_string(lastLoss) +
                     " at step " + std::to_string(stepsDone) +
                     "; lower --lr when compiling");
     }
     synchronize(*ctx);
-    double seconds = MPI_Wtime() - start;
+    double seconds = now() - start;
     trainSeconds += seconds;
     epochLoss = lossSum / epochSteps;
     if (hasTest)
@@ -269,10 +288,13 @@ int Trainer::run() {
 } // namespace
 
 int main(int argc, char **argv) {
-  MPI_Init(&argc, &argv);
   World world;
-  MPI_Comm_rank(MPI_COMM_WORLD, &world.rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &world.size);
+  world.mpi = launchedByMpi();
+  if (world.mpi) {
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &world.rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &world.size);
+  }
   int status = 0;
   try {
     TrainerOptions options = parseTrainerOptions(argc, argv);
@@ -283,14 +305,19 @@ int main(int argc, char **argv) {
       status = Trainer(options, world).run();
     }
   } catch (const std::exception &error) {
-    if (world.leader() || world.size == 1)
+    // Every rank reports: a bad file may be bad on one rank only.
+    if (world.size == 1)
       std::fprintf(stderr, "%s: error: %s\n", argv[0], error.what());
+    else
+      std::fprintf(stderr, "%s: error (rank %d): %s\n", argv[0], world.rank,
+                   error.what());
     std::fflush(stdout);
     // Other ranks may be waiting in a collective; take them down too.
     if (world.size > 1)
       MPI_Abort(MPI_COMM_WORLD, 1);
     status = 1;
   }
-  MPI_Finalize();
+  if (world.mpi)
+    MPI_Finalize();
   return status;
 }

@@ -126,3 +126,17 @@ def test_cuda_target_compiles_and_fails_cleanly_without_a_gpu(workdir):
         pytest.skip("this machine has a GPU; scripts/gpu-check.sh covers it")
     assert result.returncode == 1, result
     assert "error: CUDA" in result.stderr, result
+
+
+def test_gpu_check_prepares_and_stops_before_the_gpu_run():
+    """scripts/gpu-check.sh on a machine without a GPU: builds the CUDA
+    executable with what it needs, checks that it loads, then says it stopped
+    before the GPU run (exit status 3)."""
+    result = run(["bash", ROOT / "scripts" / "gpu-check.sh"])
+    if "gpu-check: NVIDIA" in result.stdout or result.returncode == 0:
+        pytest.skip("this machine has a GPU")
+    assert result.returncode == 3, result
+    assert "prepared device/" in result.stdout
+    assert "no NVIDIA GPU here" in result.stdout and "stopped before training" in result.stdout
+    assert "cannot load" not in result.stdout
+    assert (ROOT / "device" / "trainer").exists()

@@ -67,29 +67,28 @@ void appendList(std::vector<std::string> &args, StringRef list) {
 
 Error dlc::compileExecutable(const HostCompileRequest &request) {
   bool cuda = request.target == Target::Cuda;
-  std::string compiler;
+  // c++ assembles the embedded data and links for both targets; the program
+  // itself is compiled by c++ or by nvcc.
+  auto cxx = sys::findProgramByName(request.hostCompiler);
+  if (!cxx)
+    return createStringError(cxx.getError(), "host C++ compiler '%s' not found",
+                             request.hostCompiler.c_str());
+  std::string compiler = *cxx;
   if (cuda) {
-    // DLC_NVCC overrides the nvcc found when dlc was built.
-    const char *nvccOverride = std::getenv("DLC_NVCC");
-    compiler = nvccOverride ? nvccOverride : DLC_NVCC;
     if (!DLC_HAVE_CUDA)
       return createStringError(
           inconvertibleErrorCode(),
           "--target=cuda needs the CUDA toolkit (nvcc, cuBLAS); this dlc was "
           "built without it. Install it and rebuild dlc, or use --target=cpu");
+    // DLC_NVCC overrides the nvcc found when dlc was built.
+    const char *nvccOverride = std::getenv("DLC_NVCC");
+    compiler = nvccOverride ? nvccOverride : DLC_NVCC;
     if (!sys::fs::can_execute(compiler))
       return createStringError(
           inconvertibleErrorCode(),
           "--target=cuda needs the CUDA toolkit: nvcc not found at '%s'. "
           "Install it, set DLC_NVCC, or use --target=cpu",
           compiler.c_str());
-  } else {
-    auto found = sys::findProgramByName(request.hostCompiler);
-    if (!found)
-      return createStringError(found.getError(),
-                               "host C++ compiler '%s' not found",
-                               request.hostCompiler.c_str());
-    compiler = *found;
   }
 
   SmallString<128> dir;
@@ -117,14 +116,9 @@ Error dlc::compileExecutable(const HostCompileRequest &request) {
       return e;
     if (Error e = writeFile(embedPath, emitEmbedAssembly(initPath, onnxPath)))
       return e;
-    auto cxx = sys::findProgramByName(request.hostCompiler);
-    if (!cxx)
-      return createStringError(cxx.getError(), "host C++ compiler '%s' not "
-                               "found", request.hostCompiler.c_str());
     if (Error e = runTool({*cxx, "-c", embedPath, "-o", embedObject}, logPath))
       return e;
 
-    // The generated program is compiled by c++ or nvcc; c++ links for both.
     std::string programObject = path("program.o");
     std::vector<std::string> compile = {compiler, "-O2", "-std=c++17",
                                         "-I" DLC_RUNTIME_INCLUDE_DIR, "-c",

@@ -11,7 +11,6 @@
 #include "dlc/Runtime/Kernels.h"
 
 #include <gtest/gtest.h>
-#include <mpi.h>
 
 #include <cmath>
 #include <functional>
@@ -68,7 +67,7 @@ double dot(const std::vector<float> &a, const std::vector<float> &b) {
 
 class KernelGradientTest : public ::testing::Test {
 protected:
-  void SetUp() override { ctx = createContext(1); }
+  void SetUp() override { ctx = createContext(1, /*worldSize=*/1); }
   void TearDown() override { destroyContext(ctx); }
   Context *ctx = nullptr;
 };
@@ -202,9 +201,6 @@ TEST_F(KernelGradientTest, SgdMatchesPyTorchFormula) {
 } // namespace
 
 int main(int argc, char **argv) {
-  MPI_Init(&argc, &argv);
   ::testing::InitGoogleTest(&argc, argv);
-  int status = RUN_ALL_TESTS();
-  MPI_Finalize();
-  return status;
+  return RUN_ALL_TESTS();
 }

@@ -18,8 +18,9 @@ struct Context;
 /// Name shown in the trainer's banner, e.g. "cpu (OpenBLAS, 2 threads)".
 const char *backendName();
 
-/// `threads` <= 0 keeps the library default. MPI must be initialised.
-Context *createContext(int threads);
+/// `threads` <= 0 keeps the library default. With `worldSize` > 1, MPI is
+/// initialised and collectives go over MPI_COMM_WORLD.
+Context *createContext(int threads, int worldSize);
 void destroyContext(Context *ctx);
 
 /// Zero-filled backend memory; nullptr when it cannot be had.
