@@ -4,13 +4,15 @@
 #define DLC_INITALLDIALECTS_H
 
 #include "dlc/Dialect/Graph/GraphDialect.h"
+#include "mlir/Dialect/EmitC/IR/EmitC.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
 
 namespace dlc {
 
 inline void registerAllDialects(mlir::DialectRegistry &registry) {
-  registry.insert<graph::GraphDialect, mlir::func::FuncDialect>();
+  registry.insert<graph::GraphDialect, mlir::func::FuncDialect,
+                  mlir::emitc::EmitCDialect>();
 }
 
 } // namespace dlc

@@ -3,6 +3,7 @@
 #ifndef DLC_INITALLPASSES_H
 #define DLC_INITALLPASSES_H
 
+#include "dlc/Conversion/Passes.h"
 #include "dlc/Transforms/Passes.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -10,6 +11,7 @@ namespace dlc {
 
 inline void registerAllPasses() {
   registerDLCPasses();
+  registerDLCConversionPasses();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
 }

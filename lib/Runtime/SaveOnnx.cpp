@@ -25,8 +25,9 @@ void dlc::rt::saveTrainedModel(
     const std::vector<std::vector<float>> &hostVariables,
     const std::string &path) {
   onnx::ModelProto proto;
-  if (!proto.ParseFromArray(model.onnxModel,
-                            static_cast<int>(model.onnxModelBytes)))
+  if (!proto.ParseFromArray(dlc_onnx_model,
+                            static_cast<int>(dlc_onnx_model_end -
+                                             dlc_onnx_model)))
     throw Error("the embedded ONNX model does not parse; the executable is "
                 "damaged");
   std::unordered_map<std::string, const std::vector<float> *> trained;

@@ -71,10 +71,10 @@ double globalMean(double value, const World &world) {
 class Trainer {
 public:
   Trainer(const TrainerOptions &options, const World &world)
-      : options(options), world(world), batch(kModel.inputShape[0]) {
-    spec.shape.assign(kModel.inputShape + 1,
-                      kModel.inputShape + kModel.inputRank);
-    spec.numClasses = kModel.numClasses;
+      : options(options), world(world), batch(dlc_model.inputShape[0]) {
+    spec.shape.assign(dlc_model.inputShape + 1,
+                      dlc_model.inputShape + dlc_model.inputRank);
+    spec.numClasses = dlc_model.numClasses;
   }
   ~Trainer() {
     if (arena)
@@ -125,15 +125,15 @@ void Trainer::loadData() {
 
 void Trainer::initialiseArena() {
   ctx = createContext(options.threads, world.size);
-  arena = allocateArena(*ctx, kModel.arenaBytes);
+  arena = allocateArena(*ctx, dlc_model.arenaBytes);
   if (!arena)
-    throw Error("cannot allocate the " + std::to_string(kModel.arenaBytes) +
+    throw Error("cannot allocate the " + std::to_string(dlc_model.arenaBytes) +
                 "-byte arena");
-  for (int i = 0; i < kModel.numVariables; ++i) {
-    const VariableInfo &v = kModel.variables[i];
+  for (int i = 0; i < dlc_model.numVariables; ++i) {
+    const VariableInfo &v = dlc_model.variables[i];
     if (v.initOffset >= 0)
       copyToBackend(*ctx, arena + v.arenaOffset,
-                    kModel.initData + v.initOffset,
+                    dlc_init_data + v.initOffset,
                     v.numElements * sizeof(float));
   }
   hostSamples.resize(batch * train.sampleSize);
@@ -149,33 +149,33 @@ double Trainer::trainStep(const std::vector<int64_t> &order, int64_t step) {
                 train.sampleSize * sizeof(float));
     hostLabels[i] = train.labels[sample];
   }
-  copyToBackend(*ctx, arena + kModel.trainInputOffset, hostSamples.data(),
+  copyToBackend(*ctx, arena + dlc_model.trainInputOffset, hostSamples.data(),
                 hostSamples.size() * sizeof(float));
-  copyToBackend(*ctx, arena + kModel.trainLabelsOffset, hostLabels.data(),
+  copyToBackend(*ctx, arena + dlc_model.trainLabelsOffset, hostLabels.data(),
                 hostLabels.size() * sizeof(int32_t));
-  kModel.trainStep(*ctx, arena);
+  dlc_model.trainStep(*ctx, arena);
   float loss;
-  copyToHost(*ctx, &loss, arena + kModel.trainLossOffset, sizeof(float));
+  copyToHost(*ctx, &loss, arena + dlc_model.trainLossOffset, sizeof(float));
   return globalMean(loss, world);
 }
 
 double Trainer::evaluate() {
   int64_t batches = (test.count + batch - 1) / batch;
-  std::vector<float> output(batch * kModel.numClasses);
+  std::vector<float> output(batch * dlc_model.numClasses);
   int64_t correct = 0;
   for (int64_t b = world.rank; b < batches; b += world.size) {
     int64_t rows = std::min(batch, test.count - b * batch);
     std::fill(hostSamples.begin(), hostSamples.end(), 0.0f);
     std::memcpy(hostSamples.data(), &test.samples[b * batch * test.sampleSize],
                 rows * test.sampleSize * sizeof(float));
-    copyToBackend(*ctx, arena + kModel.forwardInputOffset, hostSamples.data(),
+    copyToBackend(*ctx, arena + dlc_model.forwardInputOffset, hostSamples.data(),
                   hostSamples.size() * sizeof(float));
-    kModel.forward(*ctx, arena);
-    copyToHost(*ctx, output.data(), arena + kModel.forwardOutputOffset,
+    dlc_model.forward(*ctx, arena);
+    copyToHost(*ctx, output.data(), arena + dlc_model.forwardOutputOffset,
                output.size() * sizeof(float));
     for (int64_t r = 0; r < rows; ++r) {
-      const float *row = &output[r * kModel.numClasses];
-      int64_t predicted = std::max_element(row, row + kModel.numClasses) - row;
+      const float *row = &output[r * dlc_model.numClasses];
+      int64_t predicted = std::max_element(row, row + dlc_model.numClasses) - row;
       correct += predicted == test.labels[b * batch + r];
     }
   }
@@ -186,14 +186,14 @@ double Trainer::evaluate() {
 }
 
 void Trainer::save() {
-  std::vector<std::vector<float>> host(kModel.numVariables);
-  for (int i = 0; i < kModel.numVariables; ++i) {
-    const VariableInfo &v = kModel.variables[i];
+  std::vector<std::vector<float>> host(dlc_model.numVariables);
+  for (int i = 0; i < dlc_model.numVariables; ++i) {
+    const VariableInfo &v = dlc_model.variables[i];
     host[i].resize(v.numElements);
     copyToHost(*ctx, host[i].data(), arena + v.arenaOffset,
                v.numElements * sizeof(float));
   }
-  saveTrainedModel(kModel, host, options.savePath);
+  saveTrainedModel(dlc_model, host, options.savePath);
 }
 
 int Trainer::run() {
@@ -209,8 +209,8 @@ int Trainer::run() {
     std::printf("dlc trainer: %s on %s; %d rank(s) x batch %" PRId64
                 "; %s\n%" PRId64 " training samples (%" PRId64
                 " steps per epoch)%s\n",
-                kModel.sourceFile, backendName(), world.size, batch,
-                kModel.trainingConfig, train.count, stepsPerEpoch,
+                dlc_model.sourceFile, backendName(), world.size, batch,
+                dlc_model.trainingConfig, train.count, stepsPerEpoch,
                 hasTest ? (", " + std::to_string(test.count) +
                            " test samples").c_str()
                         : "");

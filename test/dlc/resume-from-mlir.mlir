@@ -11,10 +11,9 @@ func.func @forward(%x: tensor<2x4xf32>) -> tensor<2x3xf32> {
   return %y : tensor<2x3xf32>
 }
 
-// LOWERED: func.func @train_step
-// LOWERED: graph.sgd_update @w
+// LOWERED: emitc.func @trainStep
+// LOWERED: call_opaque "dlc::rt::sgdUpdate"
 
-// SOURCE: const VariableInfo kVariables[] = {
-// SOURCE-NEXT: {nullptr, 0, 12, 0, true},
+// SOURCE: static const dlc::rt::VariableInfo dlc_variables[1] = {{[{][{]}}nullptr, 0, 12, 0, true}};
 
 // EXE: dlc: error: --emit=exe needs the ONNX model as input

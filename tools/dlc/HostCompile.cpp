@@ -7,6 +7,7 @@
 
 #include "HostCompile.h"
 #include "dlc/Config.h"
+#include "dlc/Target/EmbedData.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"

@@ -3,13 +3,14 @@
 #ifndef DLC_TOOLS_DLC_HOSTCOMPILE_H
 #define DLC_TOOLS_DLC_HOSTCOMPILE_H
 
-#include "dlc/Target/EmitTrainer.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
 #include <vector>
 
 namespace dlc {
+
+enum class Target { Cpu, Cuda };
 
 struct HostCompileRequest {
   Target target = Target::Cpu;

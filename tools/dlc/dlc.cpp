@@ -10,7 +10,7 @@
 #include "dlc/Import/OnnxImporter.h"
 #include "dlc/InitAllDialects.h"
 #include "dlc/InitAllPasses.h"
-#include "dlc/Target/EmitTrainer.h"
+#include "dlc/Conversion/Passes.h"
 #include "dlc/Transforms/Passes.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/AsmState.h"
@@ -18,6 +18,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
+#include "mlir/Target/Cpp/CppEmitter.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -49,7 +50,7 @@ cl::opt<Emit> emitStage(
                clEnumValN(Emit::Training, "training",
                           "training step: loss, gradients, optimizer"),
                clEnumValN(Emit::Lowered, "lowered",
-                          "training step with its arena memory plan"),
+                          "EmitC runtime calls on arena offsets"),
                clEnumValN(Emit::Source, "source",
                           "generated C++ / CUDA C++ source"),
                clEnumValN(Emit::Exe, "exe", "training executable (default)")));
@@ -184,13 +185,14 @@ int main(int argc, char **argv) {
   // Resume from whatever stage an .mlir input was written at.
   bool hasTraining = module->lookupSymbol("train_step") != nullptr;
   bool hasPlan = (*module)->hasAttr(dlc::kArenaSizeAttr);
+  bool isLowered = !module->getOps<emitc::FuncOp>().empty();
   PassManager pm(&context);
   if (failed(applyPassManagerCLOptions(pm)))
     return 1;
   applyDefaultTimingPassManagerCLOptions(pm);
-  if (!hasTraining)
+  if (!hasTraining && !isLowered)
     dlc::buildGraphCleanupPipeline(pm);
-  if (emitStage >= Emit::Training && !hasTraining) {
+  if (emitStage >= Emit::Training && !hasTraining && !isLowered) {
     dlc::BuildTrainingGraphOptions options;
     options.loss = lossName;
     options.learningRate = learningRate;
@@ -199,25 +201,47 @@ int main(int argc, char **argv) {
     pm.addPass(dlc::createBuildTrainingGraph(options));
     dlc::buildGraphCleanupPipeline(pm);
   }
-  if (emitStage >= Emit::Lowered && !hasPlan)
+  if (emitStage >= Emit::Lowered && !hasPlan && !isLowered)
     pm.addPass(dlc::createPlanMemory());
   if (failed(pm.run(*module)))
     return 1;
 
+  // The executable embeds the initial values, read off the graph before it
+  // is lowered away.
+  std::vector<char> initData;
   if (emitStage == Emit::Exe) {
     if (fromMlir)
       return fail("--emit=exe needs the ONNX model as input: the executable "
                   "embeds it to write the trained model");
+    FailureOr<std::vector<char>> packed = dlc::packInitialValues(*module);
+    if (failed(packed))
+      return 1;
+    initData = std::move(*packed);
+  }
+  if (emitStage >= Emit::Lowered && !isLowered) {
+    PassManager lower(&context);
+    if (failed(applyPassManagerCLOptions(lower)))
+      return 1;
+    applyDefaultTimingPassManagerCLOptions(lower);
+    dlc::ConvertGraphToEmitCOptions options;
+    options.target = target == dlc::Target::Cuda ? "cuda" : "cpu";
+    options.trainingConfig = trainingConfig();
+    lower.addPass(dlc::createConvertGraphToEmitC(options));
+    if (failed(lower.run(*module)))
+      return 1;
+  }
+
+  if (emitStage == Emit::Exe) {
     dlc::HostCompileRequest request;
     request.target = target;
     request.onnxModel = input->getBuffer();
+    request.initData = std::move(initData);
     request.outputPath =
         outputFilename.empty() ? "trainer" : outputFilename.getValue();
     request.hostCompiler = hostCompiler;
     request.keepTemporaries = keepTemporaries;
     raw_string_ostream os(request.source);
-    if (failed(dlc::emitTrainerSource(*module, target, trainingConfig(), os,
-                                      request.initData)))
+    if (failed(emitc::translateToCpp(*module, os)))
       return 1;
     if (Error error = dlc::compileExecutable(request))
       return fail(toString(std::move(error)));
@@ -229,9 +253,7 @@ int main(int argc, char **argv) {
   if (!output)
     return fail(errorMessage);
   if (emitStage == Emit::Source) {
-    std::vector<char> initData;
-    if (failed(dlc::emitTrainerSource(*module, target, trainingConfig(),
-                                      output->os(), initData)))
+    if (failed(emitc::translateToCpp(*module, output->os())))
       return 1;
   } else {
     module->print(output->os());

@@ -18,6 +18,14 @@ namespace dlc::rt {
 /// Per-backend execution state (BLAS handle, stream, communicator).
 struct Context;
 
+/// Typed pointers into the arena, at byte offsets chosen by the compiler.
+inline float *f32At(char *arena, int64_t offset) {
+  return reinterpret_cast<float *>(arena + offset);
+}
+inline int32_t *i32At(char *arena, int64_t offset) {
+  return reinterpret_cast<int32_t *>(arena + offset);
+}
+
 /// c = alpha * op(a) * op(b) + beta * c, with c m x n. a is m x k (k x m when
 /// transposed), b is k x n (n x k when transposed).
 void gemm(Context &ctx, bool transA, bool transB, int64_t m, int64_t n,

@@ -1,8 +1,10 @@
 //===- Model.h - what a generated program tells the trainer -----*- C++ -*-===//
 //
-// The generated source defines `dlc::rt::kModel`; the trainer (Trainer.cpp)
+// The generated program defines `dlc_model`; the trainer (Trainer.cpp)
 // reads it to lay out the arena, load data into it and run the step
-// functions. No MLIR or LLVM here.
+// functions. The executable also embeds, under the symbols declared at the
+// end, the variables' initial values and the ONNX model it was compiled from.
+// No MLIR or LLVM here.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,7 +23,7 @@ struct VariableInfo {
   const char *onnxName;
   int64_t arenaOffset;
   int64_t numElements;
-  /// Byte offset of its initial value in `initData`, or -1 for zeros.
+  /// Byte offset of its initial value in `dlc_init_data`, or -1 for zeros.
   int64_t initOffset;
   bool trainable;
 };
@@ -44,14 +46,17 @@ struct ModelInfo {
   int64_t forwardInputOffset, forwardOutputOffset;
   const VariableInfo *variables;
   int numVariables;
-  const unsigned char *initData;
-  /// The ONNX model compiled, written back with trained values by --save.
-  const unsigned char *onnxModel;
-  int64_t onnxModelBytes;
 };
 
-extern const ModelInfo kModel;
-
 } // namespace dlc::rt
+
+/// Defined by the generated program.
+extern const dlc::rt::ModelInfo dlc_model;
+
+/// Defined by the assembly stub dlc links in (.incbin): the variables'
+/// initial values, and the ONNX model that --save writes back out.
+extern "C" const unsigned char dlc_init_data[];
+extern "C" const unsigned char dlc_onnx_model[];
+extern "C" const unsigned char dlc_onnx_model_end[];
 
 #endif // DLC_RUNTIME_MODEL_H

@@ -1,0 +1,447 @@
+//===- GraphToEmitC.cpp - planned graph module to EmitC kernel calls ------===//
+//
+// Every graph op becomes one or two runtime calls (dlc/Runtime/Kernels.h) on
+// pointers into the arena at the offsets dlc-plan-memory chose; views
+// (reshape, load) become nothing. The runtime's model table is built here
+// too, so the module translates to a complete C++ program with MLIR's
+// C++ emitter. Both targets share the program: the CUDA runtime implements
+// the same calls with cuBLAS and CUDA kernels.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dlc/Conversion/Passes.h"
+#include "dlc/Dialect/Graph/GraphOps.h"
+#include "dlc/Transforms/Passes.h"
+#include "mlir/Dialect/EmitC/IR/EmitC.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/FormatVariadic.h"
+
+namespace dlc {
+#define GEN_PASS_DEF_CONVERTGRAPHTOEMITC
+#include "dlc/Conversion/Passes.h.inc"
+} // namespace dlc
+
+using namespace mlir;
+using namespace dlc;
+using namespace dlc::graph;
+
+//===----------------------------------------------------------------------===//
+// Initial values
+//===----------------------------------------------------------------------===//
+
+FailureOr<InitialValueLayout> dlc::layoutInitialValues(ModuleOp module) {
+  InitialValueLayout layout;
+  for (auto variable : module.getOps<VariableOp>()) {
+    ElementsAttr init = variable.getInitialValueAttr();
+    if (!init) {
+      layout.offsets.push_back(-1);
+      continue;
+    }
+    if (!isa<DenseElementsAttr>(init))
+      return variable.emitOpError("initial value must be a dense attribute");
+    layout.size = (layout.size + 63) / 64 * 64;
+    layout.offsets.push_back(layout.size);
+    layout.size += variable.getTensorType().getNumElements() * sizeof(float);
+  }
+  return layout;
+}
+
+FailureOr<std::vector<char>> dlc::packInitialValues(ModuleOp module) {
+  FailureOr<InitialValueLayout> layout = layoutInitialValues(module);
+  if (failed(layout))
+    return failure();
+  std::vector<char> bytes(layout->size);
+  for (auto [variable, offset] :
+       llvm::zip(module.getOps<VariableOp>(), layout->offsets)) {
+    if (offset < 0)
+      continue;
+    char *out = bytes.data() + offset;
+    for (float value :
+         cast<DenseElementsAttr>(variable.getInitialValueAttr())
+             .getValues<float>()) {
+      std::memcpy(out, &value, sizeof(float));
+      out += sizeof(float);
+    }
+  }
+  return bytes;
+}
+
+//===----------------------------------------------------------------------===//
+// Kernel calls
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+int64_t offsetOf(Value value) {
+  if (auto arg = dyn_cast<BlockArgument>(value)) {
+    auto func = cast<func::FuncOp>(arg.getOwner()->getParentOp());
+    auto offsets = func->getAttrOfType<ArrayAttr>(kArgOffsetsAttr);
+    return cast<IntegerAttr>(offsets[arg.getArgNumber()]).getInt();
+  }
+  return value.getDefiningOp()->getAttrOfType<IntegerAttr>(kOffsetAttr).getInt();
+}
+
+RankedTensorType tensorType(Value value) {
+  return cast<RankedTensorType>(value.getType());
+}
+
+/// Element strides that read `operand` broadcast to `shape` (numpy rules).
+SmallVector<int64_t> broadcastStrides(ArrayRef<int64_t> operand,
+                                      ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> strides(shape.size(), 0);
+  int64_t stride = 1;
+  size_t lead = shape.size() - operand.size();
+  for (int64_t i = operand.size() - 1; i >= 0; --i) {
+    if (operand[i] != 1 || shape[lead + i] == 1)
+      strides[lead + i] = stride;
+    stride *= operand[i];
+  }
+  return strides;
+}
+
+/// One argument of a runtime call: an SSA value or a constant.
+struct Arg {
+  Arg(Value value) : value(value) {}
+  Arg(Attribute attr) : attr(attr) {}
+  Value value;
+  Attribute attr;
+};
+
+/// Builds the EmitC program: includes and globals at the top of the module,
+/// before the graph ops it replaces; functions at the end, after them.
+class ProgramBuilder {
+public:
+  ProgramBuilder(ModuleOp module, Operation *firstOldOp)
+      : module(module), ctx(module.getContext()), builder(ctx),
+        globals(ctx) {
+    globals.setInsertionPoint(firstOldOp);
+    builder.setInsertionPointToEnd(module.getBody());
+  }
+
+  OpBuilder &globalBuilder() { return globals; }
+  LogicalResult buildFunction(func::FuncOp func, StringRef name);
+  /// A static const int64_t array at module scope, shared by equal contents.
+  StringRef arrayGlobal(ArrayRef<int64_t> values);
+
+private:
+  Location loc() { return module.getLoc(); }
+  Value pointer(int64_t offset, Type elementType);
+  Value pointer(Value tensor) {
+    return pointer(offsetOf(tensor), tensorType(tensor).getElementType());
+  }
+  Value array(ArrayRef<int64_t> values);
+  Attribute i64(int64_t value) { return builder.getI64IntegerAttr(value); }
+  Attribute f32(float value) { return builder.getF32FloatAttr(value); }
+  Attribute boolean(bool value) { return builder.getBoolAttr(value); }
+  Attribute count(Value tensor) {
+    return i64(tensorType(tensor).getNumElements());
+  }
+  void call(StringRef callee, ArrayRef<Arg> args);
+  LogicalResult lowerOp(Operation *op);
+
+  ModuleOp module;
+  MLIRContext *ctx;
+  OpBuilder builder, globals;
+  Value context, arena;
+  DenseMap<std::pair<int64_t, Type>, Value> pointers;
+  std::map<std::vector<int64_t>, std::string> arrays;
+};
+
+Value ProgramBuilder::pointer(int64_t offset, Type elementType) {
+  Value &slot = pointers[{offset, elementType}];
+  if (!slot) {
+    auto type = emitc::PointerType::get(elementType);
+    StringRef helper = elementType.isF32() ? "dlc::rt::f32At" : "dlc::rt::i32At";
+    slot = emitc::CallOpaqueOp::create(
+               builder, loc(), TypeRange{type}, helper, ValueRange{arena},
+               builder.getArrayAttr({builder.getIndexAttr(0), i64(offset)}))
+               .getResult(0);
+  }
+  return slot;
+}
+
+StringRef ProgramBuilder::arrayGlobal(ArrayRef<int64_t> values) {
+  std::string &name = arrays[std::vector<int64_t>(values.begin(), values.end())];
+  if (name.empty()) {
+    name = llvm::formatv("dlc_dims{0}", arrays.size() - 1).str();
+    auto type = RankedTensorType::get({(int64_t)values.size()},
+                                      globals.getI64Type());
+    auto global = emitc::GlobalOp::create(
+        globals, loc(), name,
+        emitc::ArrayType::get({(int64_t)values.size()}, globals.getI64Type()),
+        DenseElementsAttr::get(type, values), /*extern_specifier=*/false,
+        /*static_specifier=*/true, /*const_specifier=*/true);
+    (void)global;
+  }
+  return name;
+}
+
+Value ProgramBuilder::array(ArrayRef<int64_t> values) {
+  StringRef name = arrayGlobal(values);
+  return emitc::GetGlobalOp::create(
+      builder, loc(),
+      emitc::ArrayType::get({(int64_t)values.size()}, builder.getI64Type()),
+      name);
+}
+
+void ProgramBuilder::call(StringRef callee, ArrayRef<Arg> args) {
+  SmallVector<Value> operands = {context};
+  SmallVector<Attribute> order = {builder.getIndexAttr(0)};
+  for (const Arg &arg : args) {
+    if (arg.value) {
+      order.push_back(builder.getIndexAttr(operands.size()));
+      operands.push_back(arg.value);
+    } else {
+      order.push_back(arg.attr);
+    }
+  }
+  emitc::CallOpaqueOp::create(builder, loc(), TypeRange{},
+                              ("dlc::rt::" + callee).str(), operands,
+                              builder.getArrayAttr(order));
+}
+
+LogicalResult ProgramBuilder::lowerOp(Operation *op) {
+  auto rows = [&](Value v) { return i64(tensorType(v).getDimSize(0)); };
+  auto cols = [&](Value v) { return i64(tensorType(v).getDimSize(1)); };
+  auto rank = [&](Value v) { return builder.getI32IntegerAttr(tensorType(v).getRank()); };
+  return llvm::TypeSwitch<Operation *, LogicalResult>(op)
+      .Case<LoadOp, ReshapeOp, func::ReturnOp>([](auto) { return success(); })
+      .Case([&](GemmOp gemm) {
+        ArrayRef<int64_t> a = tensorType(gemm.getA()).getShape();
+        ArrayRef<int64_t> y = gemm.getType().getShape();
+        float beta = 0.0f;
+        if (Value c = gemm.getC()) {
+          // c is broadcast into the result first; the product accumulates.
+          call("broadcastScaled",
+               {pointer(c), array(broadcastStrides(tensorType(c).getShape(), y)),
+                f32(gemm.getBeta().convertToFloat()), pointer(gemm.getResult()),
+                array(y), rank(gemm)});
+          beta = 1.0f;
+        }
+        call("gemm", {boolean(gemm.getTransA()), boolean(gemm.getTransB()),
+                      rows(gemm), cols(gemm), i64(gemm.getTransA() ? a[0] : a[1]),
+                      f32(gemm.getAlpha().convertToFloat()), pointer(gemm.getA()),
+                      pointer(gemm.getB()), f32(beta), pointer(gemm.getResult())});
+        return success();
+      })
+      .Case([&](AddOp add) {
+        ArrayRef<int64_t> y = add.getType().getShape();
+        call("add", {pointer(add.getLhs()),
+                     array(broadcastStrides(add.getLhs().getType().getShape(), y)),
+                     pointer(add.getRhs()),
+                     array(broadcastStrides(add.getRhs().getType().getShape(), y)),
+                     pointer(add.getResult()), array(y), rank(add)});
+        return success();
+      })
+      .Case([&](ReduceSumToOp reduce) {
+        ArrayRef<int64_t> x = reduce.getInput().getType().getShape();
+        call("reduceSumTo",
+             {pointer(reduce.getInput()), array(x), rank(reduce.getInput()),
+              pointer(reduce.getResult()),
+              array(broadcastStrides(reduce.getType().getShape(), x)),
+              count(reduce)});
+        return success();
+      })
+      .Case([&](ScaleOp scale) {
+        call("scale", {pointer(scale.getInput()),
+                       f32(scale.getFactor().convertToFloat()),
+                       pointer(scale.getResult()), count(scale)});
+        return success();
+      })
+      .Case([&](OnesOp ones) {
+        call("fill", {pointer(ones.getResult()), f32(1.0f), count(ones)});
+        return success();
+      })
+      .Case([&](ReluOp relu) {
+        call("relu", {pointer(relu.getInput()), pointer(relu.getResult()),
+                      count(relu)});
+        return success();
+      })
+      .Case([&](ReluGradOp grad) {
+        call("reluGrad", {pointer(grad.getGrad()), pointer(grad.getOutput()),
+                          pointer(grad.getResult()), count(grad)});
+        return success();
+      })
+      .Case([&](SoftmaxOp softmax) {
+        call("softmax", {pointer(softmax.getInput()),
+                         pointer(softmax.getResult()), rows(softmax),
+                         cols(softmax)});
+        return success();
+      })
+      .Case([&](SoftmaxGradOp grad) {
+        call("softmaxGrad", {pointer(grad.getGrad()), pointer(grad.getOutput()),
+                             pointer(grad.getResult()), rows(grad), cols(grad)});
+        return success();
+      })
+      .Case<SoftmaxCrossEntropyOp, MseLossOp>([&](auto loss) {
+        StringRef callee = isa<MseLossOp>(op) ? "mseLoss" : "softmaxCrossEntropy";
+        call(callee, {pointer(loss.getInput()), pointer(loss.getLabels()),
+                      pointer(loss.getLoss()), rows(loss.getInput()),
+                      cols(loss.getInput())});
+        return success();
+      })
+      .Case<SoftmaxCrossEntropyGradOp, MseLossGradOp>([&](auto grad) {
+        StringRef callee = isa<MseLossGradOp>(op) ? "mseLossGrad"
+                                                  : "softmaxCrossEntropyGrad";
+        call(callee, {pointer(grad.getInput()), pointer(grad.getLabels()),
+                      pointer(grad.getGrad()), pointer(grad.getResult()),
+                      rows(grad), cols(grad)});
+        return success();
+      })
+      .Case([&](AllReduceMeanOp reduce) {
+        call("allReduceMean", {pointer(reduce.getResult()), count(reduce)});
+        return success();
+      })
+      .Case([&](SgdUpdateOp update) {
+        auto offsetOfVariable = [&](FlatSymbolRefAttr name) {
+          return module.lookupSymbol<VariableOp>(name)
+              ->getAttrOfType<IntegerAttr>(kOffsetAttr)
+              .getInt();
+        };
+        Type f32Type = builder.getF32Type();
+        Arg velocity =
+            update.getVelocity()
+                ? Arg(pointer(offsetOfVariable(update.getVelocityAttr()), f32Type))
+                : Arg(emitc::OpaqueAttr::get(ctx, "nullptr"));
+        call("sgdUpdate",
+             {pointer(offsetOfVariable(update.getParamAttr()), f32Type),
+              pointer(update.getGradient()), velocity, count(update.getGradient()),
+              f32(update.getLr().convertToFloat()),
+              f32(update.getMomentum().convertToFloat()),
+              f32(update.getWeightDecay().convertToFloat())});
+        return success();
+      })
+      .Default([](Operation *op) {
+        return op->emitOpError("has no lowering to the runtime");
+      });
+}
+
+LogicalResult ProgramBuilder::buildFunction(func::FuncOp func,
+                                            StringRef name) {
+  auto contextType = emitc::OpaqueType::get(ctx, "dlc::rt::Context &");
+  auto arenaType = emitc::PointerType::get(emitc::OpaqueType::get(ctx, "char"));
+  auto emitted = emitc::FuncOp::create(
+      builder, func.getLoc(), name,
+      builder.getFunctionType({contextType, arenaType}, {}));
+  emitted.setSpecifiersAttr(builder.getStrArrayAttr({"static"}));
+  Block *body = emitted.addEntryBlock();
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(body);
+  context = body->getArgument(0);
+  arena = body->getArgument(1);
+  pointers.clear();
+  for (Operation &op : func.front()) {
+    if (op.getNumResults() == 1 && !op.hasAttr(kOffsetAttr))
+      return op.emitOpError("has no arena offset; run dlc-plan-memory first");
+    if (failed(lowerOp(&op)))
+      return failure();
+  }
+  emitc::ReturnOp::create(builder, func.getLoc(), Value());
+  return success();
+}
+
+std::string cString(StringRef text) {
+  std::string escaped;
+  llvm::raw_string_ostream os(escaped);
+  os << '"';
+  os.write_escaped(text);
+  os << '"';
+  return escaped;
+}
+
+struct ConvertGraphToEmitC
+    : dlc::impl::ConvertGraphToEmitCBase<ConvertGraphToEmitC> {
+  using ConvertGraphToEmitCBase::ConvertGraphToEmitCBase;
+  void runOnOperation() override;
+};
+
+} // namespace
+
+void ConvertGraphToEmitC::runOnOperation() {
+  ModuleOp module = getOperation();
+  auto forward = module.lookupSymbol<func::FuncOp>("forward");
+  auto train = module.lookupSymbol<func::FuncOp>("train_step");
+  auto arenaSize = module->getAttrOfType<IntegerAttr>(kArenaSizeAttr);
+  if (!forward || !train || !arenaSize) {
+    module.emitError("expected @forward, @train_step and a memory plan; run "
+                     "dlc-build-training-graph and dlc-plan-memory first");
+    return signalPassFailure();
+  }
+  if (target != "cpu" && target != "cuda") {
+    module.emitError("unknown target '") << target << "': expected cpu or cuda";
+    return signalPassFailure();
+  }
+  FailureOr<InitialValueLayout> layout = layoutInitialValues(module);
+  if (failed(layout))
+    return signalPassFailure();
+
+  SmallVector<Operation *> oldOps;
+  for (Operation &op : *module.getBody())
+    oldOps.push_back(&op);
+  ProgramBuilder program(module, oldOps.front());
+  OpBuilder &top = program.globalBuilder();
+  Location loc = module.getLoc();
+  emitc::VerbatimOp::create(
+      top, loc,
+      top.getStringAttr(llvm::formatv("// Generated by dlc for the {0} runtime. "
+                                      "Do not edit.",
+                                      target == "cuda" ? "CUDA" : "CPU")
+                            .str()));
+  emitc::IncludeOp::create(top, loc, "dlc/Runtime/Kernels.h");
+  emitc::IncludeOp::create(top, loc, "dlc/Runtime/Model.h");
+  if (failed(program.buildFunction(forward, "forward")) ||
+      failed(program.buildFunction(train, "trainStep")))
+    return signalPassFailure();
+
+  // The model table, after the functions it points to.
+  OpBuilder tables = OpBuilder::atBlockEnd(module.getBody());
+  std::string variables;
+  llvm::raw_string_ostream os(variables);
+  int numVariables = 0;
+  for (auto [variable, initOffset] :
+       llvm::zip(module.getOps<VariableOp>(), layout->offsets)) {
+    std::optional<StringRef> name = variable.getOnnxName();
+    os << (numVariables++ ? ", " : "") << "{"
+       << (name ? cString(*name) : "nullptr") << ", "
+       << variable->getAttrOfType<IntegerAttr>(kOffsetAttr).getInt() << ", "
+       << variable.getTensorType().getNumElements() << ", " << initOffset
+       << ", " << (variable.getTrainable() ? "true" : "false") << "}";
+  }
+  auto infoType = emitc::OpaqueType::get(&getContext(), "dlc::rt::VariableInfo");
+  if (numVariables)
+    emitc::GlobalOp::create(
+        tables, loc, "dlc_variables",
+        emitc::ArrayType::get({numVariables}, infoType),
+        emitc::OpaqueAttr::get(&getContext(), "{" + variables + "}"),
+        /*extern_specifier=*/false, /*static_specifier=*/true,
+        /*const_specifier=*/true);
+
+  RankedTensorType inputType = tensorType(forward.getArgument(0));
+  auto returned = [](func::FuncOp func) {
+    return offsetOf(func.front().getTerminator()->getOperand(0));
+  };
+  auto source = module->getAttrOfType<StringAttr>("dlc.source");
+  std::string model = llvm::formatv(
+      "{{{0}, {1}, {2}, {3}, {4}, {5}, trainStep, {6}, {7}, {8}, forward, {9}, "
+      "{10}, {11}, {12}}",
+      cString(source ? source.getValue() : ""), cString(trainingConfig),
+      arenaSize.getInt(), program.arrayGlobal(inputType.getShape()),
+      inputType.getRank(),
+      tensorType(forward.front().getTerminator()->getOperand(0)).getDimSize(1),
+      offsetOf(train.getArgument(0)), offsetOf(train.getArgument(1)),
+      returned(train), offsetOf(forward.getArgument(0)), returned(forward),
+      numVariables ? "dlc_variables" : "nullptr", numVariables);
+  emitc::GlobalOp::create(
+      tables, loc, "dlc_model",
+      emitc::OpaqueType::get(&getContext(), "dlc::rt::ModelInfo"),
+      emitc::OpaqueAttr::get(&getContext(), model), /*extern_specifier=*/false,
+      /*static_specifier=*/false, /*const_specifier=*/true);
+
+  for (Operation *op : oldOps)
+    op->erase();
+  for (StringRef attr : {kArenaSizeAttr.data(), "dlc.onnx_input", "dlc.opset",
+                         "dlc.source"})
+    module->removeAttr(attr);
+}
