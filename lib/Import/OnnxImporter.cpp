@@ -115,8 +115,11 @@ private:
   // One importer per ONNX op type.
   LogicalResult importGemm(const onnx::NodeProto &node);
   LogicalResult importMatMul(const onnx::NodeProto &node);
-  LogicalResult importAdd(const onnx::NodeProto &node);
-  LogicalResult importRelu(const onnx::NodeProto &node);
+  template <typename OpT>
+  LogicalResult importBinary(const onnx::NodeProto &node);
+  template <typename OpT>
+  LogicalResult importActivation(const onnx::NodeProto &node);
+  LogicalResult importLeakyRelu(const onnx::NodeProto &node);
   LogicalResult importIdentity(const onnx::NodeProto &node);
   LogicalResult importDropout(const onnx::NodeProto &node);
   LogicalResult importSoftmax(const onnx::NodeProto &node);
@@ -145,8 +148,14 @@ const llvm::StringMap<Importer::NodeHandler> &Importer::handlers() {
   static const llvm::StringMap<NodeHandler> table = {
       {"Gemm", &Importer::importGemm},
       {"MatMul", &Importer::importMatMul},
-      {"Add", &Importer::importAdd},
-      {"Relu", &Importer::importRelu},
+      {"Add", &Importer::importBinary<AddOp>},
+      {"Sub", &Importer::importBinary<SubOp>},
+      {"Mul", &Importer::importBinary<MulOp>},
+      {"Div", &Importer::importBinary<DivOp>},
+      {"Relu", &Importer::importActivation<ReluOp>},
+      {"Sigmoid", &Importer::importActivation<SigmoidOp>},
+      {"Tanh", &Importer::importActivation<TanhOp>},
+      {"LeakyRelu", &Importer::importLeakyRelu},
       {"Identity", &Importer::importIdentity},
       {"Dropout", &Importer::importDropout},
       {"Softmax", &Importer::importSoftmax},
@@ -351,7 +360,8 @@ LogicalResult Importer::importMatMul(const onnx::NodeProto &node) {
   return success();
 }
 
-LogicalResult Importer::importAdd(const onnx::NodeProto &node) {
+template <typename OpT>
+LogicalResult Importer::importBinary(const onnx::NodeProto &node) {
   FailureOr<Value> lhs = input(node, 0), rhs = input(node, 1);
   if (failed(lhs) || failed(rhs))
     return failure();
@@ -362,17 +372,28 @@ LogicalResult Importer::importAdd(const onnx::NodeProto &node) {
                                           rhsType.getShape(), shape))
     return nodeError(node) << "shapes " << lhsType << " and " << rhsType
                            << " do not broadcast";
-  define(node, AddOp::create(builder, nodeLoc(node),
-                             RankedTensorType::get(shape, builder.getF32Type()),
-                             *lhs, *rhs));
+  define(node, OpT::create(builder, nodeLoc(node),
+                           RankedTensorType::get(shape, builder.getF32Type()),
+                           *lhs, *rhs));
   return success();
 }
 
-LogicalResult Importer::importRelu(const onnx::NodeProto &node) {
+template <typename OpT>
+LogicalResult Importer::importActivation(const onnx::NodeProto &node) {
   FailureOr<Value> x = input(node, 0);
   if (failed(x))
     return failure();
-  define(node, ReluOp::create(builder, nodeLoc(node), *x));
+  define(node, OpT::create(builder, nodeLoc(node), *x));
+  return success();
+}
+
+LogicalResult Importer::importLeakyRelu(const onnx::NodeProto &node) {
+  FailureOr<Value> x = input(node, 0);
+  if (failed(x))
+    return failure();
+  define(node, LeakyReluOp::create(
+                   builder, nodeLoc(node), *x,
+                   builder.getF32FloatAttr(floatAttr(node, "alpha", 0.01f))));
   return success();
 }
 

@@ -115,12 +115,25 @@ void broadcastScaled(Context &, const float *x, const int64_t *xStrides,
   });
 }
 
-void add(Context &, const float *a, const int64_t *aStrides, const float *b,
-         const int64_t *bStrides, float *y, const int64_t *shape, int rank) {
+void binary(Context &, Binary op, const float *a, const int64_t *aStrides,
+            const float *b, const int64_t *bStrides, float *y,
+            const int64_t *shape, int rank) {
   const int64_t *const strides[2] = {aStrides, bStrides};
-  forEachBroadcast(shape, rank, strides, [&](int64_t i, const int64_t *o) {
-    y[i] = a[o[0]] + b[o[1]];
-  });
+  auto apply = [&](auto f) {
+    forEachBroadcast(shape, rank, strides, [&](int64_t i, const int64_t *o) {
+      y[i] = f(a[o[0]], b[o[1]]);
+    });
+  };
+  switch (op) {
+  case Binary::Add:
+    return apply([](float u, float v) { return u + v; });
+  case Binary::Sub:
+    return apply([](float u, float v) { return u - v; });
+  case Binary::Mul:
+    return apply([](float u, float v) { return u * v; });
+  case Binary::Div:
+    return apply([](float u, float v) { return u / v; });
+  }
 }
 
 void reduceSumTo(Context &, const float *x, const int64_t *shape, int rank,
@@ -156,17 +169,45 @@ void fill(Context &, float *y, float value, int64_t n) {
   std::fill(y, y + n, value);
 }
 
-void relu(Context &, const float *x, float *y, int64_t n) {
+namespace {
+/// y[i] = f(x[i]) (or f(x[i], z[i])), vectorised and threaded when large.
+template <typename F>
+void map(float *y, int64_t n, F f) {
   #pragma omp parallel for simd if (n > 65536)
   for (int64_t i = 0; i < n; ++i)
-    y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+    y[i] = f(i);
+}
+} // namespace
+
+void activation(Context &, Activation f, float alpha, const float *x,
+                float *y, int64_t n) {
+  switch (f) {
+  case Activation::Relu:
+    return map(y, n, [&](int64_t i) { return x[i] > 0.0f ? x[i] : 0.0f; });
+  case Activation::Sigmoid:
+    return map(y, n, [&](int64_t i) { return 1.0f / (1.0f + std::exp(-x[i])); });
+  case Activation::Tanh:
+    return map(y, n, [&](int64_t i) { return std::tanh(x[i]); });
+  case Activation::LeakyRelu:
+    return map(y, n,
+               [&](int64_t i) { return x[i] >= 0.0f ? x[i] : alpha * x[i]; });
+  }
 }
 
-void reluGrad(Context &, const float *dy, const float *y, float *dx,
-              int64_t n) {
-  #pragma omp parallel for simd if (n > 65536)
-  for (int64_t i = 0; i < n; ++i)
-    dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+void activationGrad(Context &, Activation f, float alpha, const float *dy,
+                    const float *saved, float *dx, int64_t n) {
+  const float *s = saved;
+  switch (f) {
+  case Activation::Relu:
+    return map(dx, n, [&](int64_t i) { return s[i] > 0.0f ? dy[i] : 0.0f; });
+  case Activation::Sigmoid:
+    return map(dx, n, [&](int64_t i) { return dy[i] * s[i] * (1.0f - s[i]); });
+  case Activation::Tanh:
+    return map(dx, n, [&](int64_t i) { return dy[i] * (1.0f - s[i] * s[i]); });
+  case Activation::LeakyRelu:
+    return map(dx, n,
+               [&](int64_t i) { return s[i] >= 0.0f ? dy[i] : alpha * dy[i]; });
+  }
 }
 
 void softmax(Context &, const float *x, float *y, int64_t rows, int64_t cols) {

@@ -87,14 +87,28 @@ __global__ void broadcastScaledKernel(const float *x, float factor, float *y,
   y[i] = factor * x[o0];
 }
 
-__global__ void addKernel(const float *a, const float *b, float *y, Dims dims,
-                          int64_t n) {
+__global__ void binaryKernel(Binary op, const float *a, const float *b,
+                             float *y, Dims dims, int64_t n) {
   int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (i >= n)
     return;
   int64_t o0, o1;
   broadcastOffsets(dims, i, o0, o1);
-  y[i] = a[o0] + b[o1];
+  float u = a[o0], v = b[o1];
+  switch (op) {
+  case Binary::Add:
+    y[i] = u + v;
+    break;
+  case Binary::Sub:
+    y[i] = u - v;
+    break;
+  case Binary::Mul:
+    y[i] = u * v;
+    break;
+  case Binary::Div:
+    y[i] = u / v;
+    break;
+  }
 }
 
 __global__ void reduceSumToKernel(const float *x, float *y, Dims dims,
@@ -120,17 +134,49 @@ __global__ void fillKernel(float *y, float value, int64_t n) {
     y[i] = value;
 }
 
-__global__ void reluKernel(const float *x, float *y, int64_t n) {
+__global__ void activationKernel(Activation f, float alpha, const float *x,
+                                 float *y, int64_t n) {
   int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
-  if (i < n)
-    y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+  if (i >= n)
+    return;
+  float v = x[i];
+  switch (f) {
+  case Activation::Relu:
+    y[i] = v > 0.0f ? v : 0.0f;
+    break;
+  case Activation::Sigmoid:
+    y[i] = 1.0f / (1.0f + expf(-v));
+    break;
+  case Activation::Tanh:
+    y[i] = tanhf(v);
+    break;
+  case Activation::LeakyRelu:
+    y[i] = v >= 0.0f ? v : alpha * v;
+    break;
+  }
 }
 
-__global__ void reluGradKernel(const float *dy, const float *y, float *dx,
-                               int64_t n) {
+__global__ void activationGradKernel(Activation f, float alpha,
+                                     const float *dy, const float *saved,
+                                     float *dx, int64_t n) {
   int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
-  if (i < n)
-    dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+  if (i >= n)
+    return;
+  float s = saved[i];
+  switch (f) {
+  case Activation::Relu:
+    dx[i] = s > 0.0f ? dy[i] : 0.0f;
+    break;
+  case Activation::Sigmoid:
+    dx[i] = dy[i] * s * (1.0f - s);
+    break;
+  case Activation::Tanh:
+    dx[i] = dy[i] * (1.0f - s * s);
+    break;
+  case Activation::LeakyRelu:
+    dx[i] = s >= 0.0f ? dy[i] : alpha * dy[i];
+    break;
+  }
 }
 
 __device__ float rowLogSumExp(const float *row, int64_t cols) {
@@ -307,11 +353,12 @@ void broadcastScaled(Context &, const float *x, const int64_t *xStrides,
       x, factor, y, makeDims(shape, rank, xStrides, nullptr), n);
 }
 
-void add(Context &, const float *a, const int64_t *aStrides, const float *b,
-         const int64_t *bStrides, float *y, const int64_t *shape, int rank) {
+void binary(Context &, Binary op, const float *a, const int64_t *aStrides,
+            const float *b, const int64_t *bStrides, float *y,
+            const int64_t *shape, int rank) {
   int64_t n = elementCount(shape, rank);
-  addKernel<<<blocksFor(n), kThreads>>>(
-      a, b, y, makeDims(shape, rank, aStrides, bStrides), n);
+  binaryKernel<<<blocksFor(n), kThreads>>>(
+      op, a, b, y, makeDims(shape, rank, aStrides, bStrides), n);
 }
 
 void reduceSumTo(Context &, const float *x, const int64_t *shape, int rank,
@@ -330,13 +377,14 @@ void fill(Context &, float *y, float value, int64_t n) {
   fillKernel<<<blocksFor(n), kThreads>>>(y, value, n);
 }
 
-void relu(Context &, const float *x, float *y, int64_t n) {
-  reluKernel<<<blocksFor(n), kThreads>>>(x, y, n);
+void activation(Context &, Activation f, float alpha, const float *x,
+                float *y, int64_t n) {
+  activationKernel<<<blocksFor(n), kThreads>>>(f, alpha, x, y, n);
 }
 
-void reluGrad(Context &, const float *dy, const float *y, float *dx,
-              int64_t n) {
-  reluGradKernel<<<blocksFor(n), kThreads>>>(dy, y, dx, n);
+void activationGrad(Context &, Activation f, float alpha, const float *dy,
+                    const float *saved, float *dx, int64_t n) {
+  activationGradKernel<<<blocksFor(n), kThreads>>>(f, alpha, dy, saved, dx, n);
 }
 
 void softmax(Context &, const float *x, float *y, int64_t rows, int64_t cols) {

@@ -64,8 +64,20 @@ class OnnxModule(torch.nn.Module):
             return ins[0] @ ins[1]
         if op == "Add":
             return ins[0] + ins[1]
+        if op == "Sub":
+            return ins[0] - ins[1]
+        if op == "Mul":
+            return ins[0] * ins[1]
+        if op == "Div":
+            return ins[0] / ins[1]
         if op == "Relu":
             return torch.relu(ins[0])
+        if op == "Sigmoid":
+            return torch.sigmoid(ins[0])
+        if op == "Tanh":
+            return torch.tanh(ins[0])
+        if op == "LeakyRelu":
+            return torch.nn.functional.leaky_relu(ins[0], attrs.get("alpha", 0.01))
         if op in ("Identity", "Dropout"):
             return ins[0]
         if op == "Flatten":

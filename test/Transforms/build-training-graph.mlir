@@ -69,3 +69,34 @@ func.func @forward(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
   %y = graph.gemm %h2, %w2 : (tensor<2x4xf32>, tensor<4x4xf32>) -> tensor<2x4xf32>
   return %y : tensor<2x4xf32>
 }
+
+// -----
+
+// Broadcast operands of sub, mul and div get their gradients summed back to
+// their own shapes; y = a / b gives db = -(dy * y) / b.
+graph.variable trainable @v : tensor<4xf32> = dense<2.0> : tensor<4xf32>
+
+// CHECK-LABEL: func.func @train_step
+// CHECK-SAME: ([[X:%.+]]: tensor<2x4xf32>
+// CHECK: [[V:%.+]] = graph.load @v
+// CHECK: [[Q:%.+]] = graph.div [[X]], [[V]]
+// CHECK: [[D:%.+]] = graph.sub [[Q]], [[V]]
+// CHECK: [[M:%.+]] = graph.mul [[D]], [[V]]
+// CHECK: [[DM:%.+]] = graph.softmax_cross_entropy_grad [[M]]
+// CHECK: [[DD:%.+]] = graph.mul [[DM]], [[V]]
+// CHECK: [[DVM:%.+]] = graph.mul [[DM]], [[D]]
+// CHECK: graph.reduce_sum_to [[DVM]] : tensor<2x4xf32> -> tensor<4xf32>
+// CHECK: [[NEG:%.+]] = graph.scale [[DD]] {factor = -1.000000e+00 : f32}
+// CHECK: graph.reduce_sum_to [[NEG]] : tensor<2x4xf32> -> tensor<4xf32>
+// CHECK: [[T:%.+]] = graph.mul [[DD]], [[Q]]
+// CHECK: [[U:%.+]] = graph.div [[T]], [[V]]
+// CHECK: [[NU:%.+]] = graph.scale [[U]] {factor = -1.000000e+00 : f32}
+// CHECK: graph.reduce_sum_to [[NU]] : tensor<2x4xf32> -> tensor<4xf32>
+// CHECK: graph.sgd_update @v
+func.func @forward(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  %v = graph.load @v : tensor<4xf32>
+  %q = graph.div %x, %v : (tensor<2x4xf32>, tensor<4xf32>) -> tensor<2x4xf32>
+  %d = graph.sub %q, %v : (tensor<2x4xf32>, tensor<4xf32>) -> tensor<2x4xf32>
+  %m = graph.mul %d, %v : (tensor<2x4xf32>, tensor<4xf32>) -> tensor<2x4xf32>
+  return %m : tensor<2x4xf32>
+}

@@ -82,3 +82,33 @@ def unsupported_op_model(path):
                  [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])],
                  helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3]),
                  [_init("w", (3, 4), rng)], 13, path)
+
+
+def elementwise_model(path, features=6, hidden=8, classes=4, seed=4):
+    """Sigmoid, Mul, Sub, Tanh, Div and LeakyRelu between two Gemms, with
+    broadcasting against parameters, a Constant divisor, and an activation
+    read twice (its gradients add up)."""
+    rng = np.random.default_rng(seed)
+    divisor = (1.5 + np.abs(rng.standard_normal(hidden))).astype(np.float32)
+    two = numpy_helper.from_array(np.array(2.0, np.float32))
+    nodes = [
+        helper.make_node("Gemm", ["x", "w1", "b1"], ["h1"], name="fc1", transB=1),
+        helper.make_node("Sigmoid", ["h1"], ["h2"], name="sigmoid"),
+        helper.make_node("Mul", ["h2", "s"], ["h3"], name="scale"),
+        helper.make_node("Sub", ["h3", "m"], ["h4"], name="shift"),
+        helper.make_node("Tanh", ["h4"], ["h5"], name="tanh"),
+        helper.make_node("Div", ["h5", "d"], ["h6"], name="divide"),
+        helper.make_node("LeakyRelu", ["h6"], ["h7"], name="leaky", alpha=0.2),
+        helper.make_node("Constant", [], ["two"], name="two", value=two),
+        helper.make_node("Div", ["h7", "two"], ["h8"], name="halve"),
+        helper.make_node("Mul", ["h8", "h1"], ["h9"], name="gate"),
+        helper.make_node("Gemm", ["h9", "w2", "b2"], ["y"], name="fc2", transB=1),
+    ]
+    return _save(nodes, "elementwise",
+                 [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", features])],
+                 helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", classes]),
+                 [_init("w1", (hidden, features), rng), _init("b1", (hidden,), rng),
+                  _init("s", (hidden,), rng, 1.0), _init("m", (1, hidden), rng),
+                  numpy_helper.from_array(divisor, "d"),
+                  _init("w2", (classes, hidden), rng), _init("b2", (classes,), rng)],
+                 13, path)

@@ -18,6 +18,7 @@ MODELS = [
     ("mlp-softmax", models.torch_mlp, dict(softmax=True), (20,), 5),
     ("matmul-add-reshape-dropout", models.matmul_add_model, {}, (12,), 4),
     ("gemm-trans-a", models.trans_a_model, {}, (6,), 3),
+    ("elementwise-ops", models.elementwise_model, {}, (6,), 4),
 ]
 
 
@@ -86,7 +87,8 @@ def test_first_step_gradients_match_autograd(workdir, name, builder, kwargs, sha
 
 
 @pytest.mark.parametrize("name,builder,kwargs,shape,classes",
-                         [MODELS[1], MODELS[4]], ids=[MODELS[1][0], MODELS[4][0]])
+                         [MODELS[1], MODELS[4], MODELS[6]],
+                         ids=[MODELS[1][0], MODELS[4][0], MODELS[6][0]])
 def test_sgd_momentum_weight_decay_match_torch_optim(workdir, name, builder, kwargs, shape,
                                                      classes):
     """Several steps of SGD with momentum and weight decay: the losses and the

@@ -75,20 +75,57 @@ protected:
 constexpr int64_t kRows = 6, kCols = 7;
 constexpr double kTolerance = 2e-3;
 
-TEST_F(KernelGradientTest, Relu) {
-  // Keep inputs away from the kink at 0, where differences are not defined.
+/// Checks activationGrad against differences of activation, away from 0
+/// where relu and leaky relu have a kink.
+void checkActivation(Context &ctx, Activation f, float alpha) {
   std::vector<float> x = randomVector(kRows * kCols, 1);
   for (float &v : x)
     v += v > 0 ? 0.1f : -0.1f;
   std::vector<float> probe = randomVector(x.size(), 2), y(x.size());
-  auto f = [&](const std::vector<float> &in) {
-    relu(*ctx, in.data(), y.data(), in.size());
+  auto forward = [&](const std::vector<float> &in) {
+    activation(ctx, f, alpha, in.data(), y.data(), in.size());
     return dot(probe, y);
   };
   std::vector<float> dx(x.size());
-  relu(*ctx, x.data(), y.data(), x.size());
-  reluGrad(*ctx, probe.data(), y.data(), dx.data(), x.size());
-  EXPECT_LT(relativeError(dx, numericGradient(x, f, 1e-3f)), kTolerance);
+  activation(ctx, f, alpha, x.data(), y.data(), x.size());
+  const float *saved = f == Activation::LeakyRelu ? x.data() : y.data();
+  activationGrad(ctx, f, alpha, probe.data(), saved, dx.data(), x.size());
+  EXPECT_LT(relativeError(dx, numericGradient(x, forward, 1e-3f)), kTolerance);
+}
+
+TEST_F(KernelGradientTest, Relu) { checkActivation(*ctx, Activation::Relu, 0); }
+TEST_F(KernelGradientTest, Sigmoid) {
+  checkActivation(*ctx, Activation::Sigmoid, 0);
+}
+TEST_F(KernelGradientTest, Tanh) { checkActivation(*ctx, Activation::Tanh, 0); }
+TEST_F(KernelGradientTest, LeakyRelu) {
+  checkActivation(*ctx, Activation::LeakyRelu, 0.2f);
+}
+
+TEST_F(KernelGradientTest, ActivationValues) {
+  const float x[] = {-2.0f, 0.5f};
+  float y[2];
+  activation(*ctx, Activation::Sigmoid, 0, x, y, 2);
+  EXPECT_FLOAT_EQ(y[0], 1.0f / (1.0f + std::exp(2.0f)));
+  activation(*ctx, Activation::LeakyRelu, 0.1f, x, y, 2);
+  EXPECT_FLOAT_EQ(y[0], -0.2f);
+  EXPECT_FLOAT_EQ(y[1], 0.5f);
+}
+
+TEST_F(KernelGradientTest, BroadcastMulAndDiv) {
+  // a [kRows, kCols] with b [kCols] broadcast along rows.
+  const int64_t shape[] = {kRows, kCols}, full[] = {kCols, 1},
+                row[] = {0, 1};
+  std::vector<float> a = randomVector(kRows * kCols, 12);
+  std::vector<float> b = randomVector(kCols, 13), y(a.size());
+  for (float &v : b)
+    v += v > 0 ? 0.5f : -0.5f; // keep the divisor away from 0
+  binary(*ctx, Binary::Mul, a.data(), full, b.data(), row, y.data(), shape, 2);
+  EXPECT_FLOAT_EQ(y[kCols + 2], a[kCols + 2] * b[2]);
+  binary(*ctx, Binary::Div, a.data(), full, b.data(), row, y.data(), shape, 2);
+  EXPECT_FLOAT_EQ(y[3 * kCols + 1], a[3 * kCols + 1] / b[1]);
+  binary(*ctx, Binary::Sub, b.data(), row, a.data(), full, y.data(), shape, 2);
+  EXPECT_FLOAT_EQ(y[kCols], b[0] - a[kCols]);
 }
 
 TEST_F(KernelGradientTest, Softmax) {

@@ -36,21 +36,28 @@ void gemm(Context &ctx, bool transA, bool transB, int64_t m, int64_t n,
 void broadcastScaled(Context &ctx, const float *x, const int64_t *xStrides,
                      float factor, float *y, const int64_t *shape, int rank);
 
-/// y = broadcast(a) + broadcast(b) over `shape`.
-void add(Context &ctx, const float *a, const int64_t *aStrides,
-         const float *b, const int64_t *bStrides, float *y,
-         const int64_t *shape, int rank);
+enum class Binary : int { Add, Sub, Mul, Div };
+
+/// y = broadcast(a) op broadcast(b) over `shape`.
+void binary(Context &ctx, Binary op, const float *a, const int64_t *aStrides,
+            const float *b, const int64_t *bStrides, float *y,
+            const int64_t *shape, int rank);
 
 /// y = the sum of x (of `shape`) over the dimensions where yStrides is 0.
 void reduceSumTo(Context &ctx, const float *x, const int64_t *shape, int rank,
                  float *y, const int64_t *yStrides, int64_t yCount);
 
+/// Elementwise activations; `alpha` is LeakyRelu's negative slope.
+enum class Activation : int { Relu, Sigmoid, Tanh, LeakyRelu };
+
+void activation(Context &ctx, Activation f, float alpha, const float *x,
+                float *y, int64_t n);
+/// dx = dy * f'(x), where `saved` is f's output, or for LeakyRelu its input.
+void activationGrad(Context &ctx, Activation f, float alpha, const float *dy,
+                    const float *saved, float *dx, int64_t n);
+
 void scale(Context &ctx, const float *x, float factor, float *y, int64_t n);
 void fill(Context &ctx, float *y, float value, int64_t n);
-void relu(Context &ctx, const float *x, float *y, int64_t n);
-/// dx = dy where y > 0, else 0.
-void reluGrad(Context &ctx, const float *dy, const float *y, float *dx,
-              int64_t n);
 
 /// Row-wise softmax of a rows x cols matrix.
 void softmax(Context &ctx, const float *x, float *y, int64_t rows,

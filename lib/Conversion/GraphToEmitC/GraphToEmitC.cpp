@@ -138,6 +138,19 @@ private:
   Attribute count(Value tensor) {
     return i64(tensorType(tensor).getNumElements());
   }
+  Attribute opaque(const std::string &text) {
+    return emitc::OpaqueAttr::get(ctx, text);
+  }
+  /// The runtime's Activation enumerator for an activation or its gradient.
+  Attribute activationKind(Operation *op) {
+    StringRef kind =
+        llvm::TypeSwitch<Operation *, StringRef>(op)
+            .Case<ReluOp, ReluGradOp>([](auto) { return "Relu"; })
+            .Case<SigmoidOp, SigmoidGradOp>([](auto) { return "Sigmoid"; })
+            .Case<TanhOp, TanhGradOp>([](auto) { return "Tanh"; })
+            .Default([](Operation *) { return "LeakyRelu"; });
+    return opaque("dlc::rt::Activation::" + kind.str());
+  }
   void call(StringRef callee, ArrayRef<Arg> args);
   LogicalResult lowerOp(Operation *op);
 
@@ -226,13 +239,20 @@ LogicalResult ProgramBuilder::lowerOp(Operation *op) {
                       pointer(gemm.getB()), f32(beta), pointer(gemm.getResult())});
         return success();
       })
-      .Case([&](AddOp add) {
-        ArrayRef<int64_t> y = add.getType().getShape();
-        call("add", {pointer(add.getLhs()),
-                     array(broadcastStrides(add.getLhs().getType().getShape(), y)),
-                     pointer(add.getRhs()),
-                     array(broadcastStrides(add.getRhs().getType().getShape(), y)),
-                     pointer(add.getResult()), array(y), rank(add)});
+      .Case<AddOp, SubOp, MulOp, DivOp>([&](auto binary) {
+        StringRef kind = llvm::TypeSwitch<Operation *, StringRef>(op)
+                             .Case([](AddOp) { return "Add"; })
+                             .Case([](SubOp) { return "Sub"; })
+                             .Case([](MulOp) { return "Mul"; })
+                             .Default([](Operation *) { return "Div"; });
+        ArrayRef<int64_t> y = binary.getType().getShape();
+        auto strides = [&](Value v) {
+          return array(broadcastStrides(tensorType(v).getShape(), y));
+        };
+        call("binary", {opaque("dlc::rt::Binary::" + kind.str()),
+                        pointer(binary.getLhs()), strides(binary.getLhs()),
+                        pointer(binary.getRhs()), strides(binary.getRhs()),
+                        pointer(binary.getResult()), array(y), rank(binary)});
         return success();
       })
       .Case([&](ReduceSumToOp reduce) {
@@ -254,14 +274,31 @@ LogicalResult ProgramBuilder::lowerOp(Operation *op) {
         call("fill", {pointer(ones.getResult()), f32(1.0f), count(ones)});
         return success();
       })
-      .Case([&](ReluOp relu) {
-        call("relu", {pointer(relu.getInput()), pointer(relu.getResult()),
-                      count(relu)});
+      .Case<ReluOp, SigmoidOp, TanhOp>([&](auto f) {
+        call("activation", {activationKind(op), f32(0.0f),
+                            pointer(f.getInput()), pointer(f.getResult()),
+                            count(f)});
         return success();
       })
-      .Case([&](ReluGradOp grad) {
-        call("reluGrad", {pointer(grad.getGrad()), pointer(grad.getOutput()),
-                          pointer(grad.getResult()), count(grad)});
+      .Case([&](LeakyReluOp f) {
+        call("activation", {activationKind(op),
+                            f32(f.getAlpha().convertToFloat()),
+                            pointer(f.getInput()), pointer(f.getResult()),
+                            count(f)});
+        return success();
+      })
+      .Case<ReluGradOp, SigmoidGradOp, TanhGradOp>([&](auto grad) {
+        call("activationGrad",
+             {activationKind(op), f32(0.0f), pointer(grad.getGrad()),
+              pointer(grad.getOutput()), pointer(grad.getResult()),
+              count(grad)});
+        return success();
+      })
+      .Case([&](LeakyReluGradOp grad) {
+        call("activationGrad",
+             {activationKind(op), f32(grad.getAlpha().convertToFloat()),
+              pointer(grad.getGrad()), pointer(grad.getInput()),
+              pointer(grad.getResult()), count(grad)});
         return success();
       })
       .Case([&](SoftmaxOp softmax) {
@@ -304,7 +341,7 @@ LogicalResult ProgramBuilder::lowerOp(Operation *op) {
         Arg velocity =
             update.getVelocity()
                 ? Arg(pointer(offsetOfVariable(update.getVelocityAttr()), f32Type))
-                : Arg(emitc::OpaqueAttr::get(ctx, "nullptr"));
+                : Arg(opaque("nullptr"));
         call("sgdUpdate",
              {pointer(offsetOfVariable(update.getParamAttr()), f32Type),
               pointer(update.getGradient()), velocity, count(update.getGradient()),

@@ -126,3 +126,11 @@ func.func @update_lr(%g: tensor<3xf32>) {
   graph.sgd_update @w, %g {lr = -1.0 : f32, momentum = 0.0 : f32, weight_decay = 0.0 : f32} : tensor<3xf32>
   return
 }
+
+// -----
+
+func.func @mul_broadcast(%a: tensor<2x4xf32>, %b: tensor<2xf32>) {
+  // expected-error @+1 {{'graph.mul' op operand shapes 'tensor<2x4xf32>' and 'tensor<2xf32>' do not broadcast}}
+  %y = graph.mul %a, %b : (tensor<2x4xf32>, tensor<2xf32>) -> tensor<2x4xf32>
+  return
+}

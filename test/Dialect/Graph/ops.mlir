@@ -52,3 +52,26 @@ func.func @forward(%x: tensor<2x1x2x2xf32>, %labels: tensor<2xi32>) -> tensor<f3
   %sum = graph.add %l, %m : (tensor<f32>, tensor<f32>) -> tensor<f32>
   return %sum : tensor<f32>
 }
+
+// CHECK-LABEL: func.func @elementwise
+func.func @elementwise(%x: tensor<2x3xf32>, %v: tensor<3xf32>, %s: tensor<f32>) -> tensor<2x3xf32> {
+  // CHECK: graph.sub %{{.+}}, %{{.+}} : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  %a = graph.sub %x, %v : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  // CHECK: graph.mul %{{.+}}, %{{.+}} : (tensor<2x3xf32>, tensor<f32>) -> tensor<2x3xf32>
+  %b = graph.mul %a, %s : (tensor<2x3xf32>, tensor<f32>) -> tensor<2x3xf32>
+  // CHECK: graph.div %{{.+}}, %{{.+}} : (tensor<3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  %c = graph.div %v, %b : (tensor<3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  // CHECK: graph.sigmoid %{{.+}} : tensor<2x3xf32>
+  %d = graph.sigmoid %c : tensor<2x3xf32>
+  // CHECK: graph.tanh %{{.+}} : tensor<2x3xf32>
+  %e = graph.tanh %d : tensor<2x3xf32>
+  // CHECK: graph.leaky_relu %{{.+}} {alpha = 2.000000e-01 : f32} : tensor<2x3xf32>
+  %f = graph.leaky_relu %e {alpha = 0.2 : f32} : tensor<2x3xf32>
+  // CHECK: graph.sigmoid_grad %{{.+}}, %{{.+}} : tensor<2x3xf32>
+  %g = graph.sigmoid_grad %f, %d : tensor<2x3xf32>
+  // CHECK: graph.tanh_grad %{{.+}}, %{{.+}} : tensor<2x3xf32>
+  %h = graph.tanh_grad %g, %e : tensor<2x3xf32>
+  // CHECK: graph.leaky_relu_grad %{{.+}}, %{{.+}} {alpha = 2.000000e-01 : f32} : tensor<2x3xf32>
+  %i = graph.leaky_relu_grad %h, %e {alpha = 0.2 : f32} : tensor<2x3xf32>
+  return %i : tensor<2x3xf32>
+}

@@ -137,12 +137,15 @@ def Graph_GemmOp : Graph_Op<"gemm", [Pure,
   let hasVerifier = 1;
 }
 
-def Graph_AddOp : Graph_Op<"add", [Pure,
-    DeclareOpInterfaceMethods<GradientOpInterface>]> {
-  let summary = "Elementwise sum with numpy broadcasting";
+/// Elementwise arithmetic with numpy broadcasting.
+class Graph_BinaryOp<string mnemonic, string what, string example>
+    : Graph_Op<mnemonic, [Pure,
+        DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "Elementwise " # what # " with numpy broadcasting";
   let description = [{
     ```mlir
-    %z = graph.add %x, %b : (tensor<128x10xf32>, tensor<10xf32>) -> tensor<128x10xf32>
+    }] # example # [{
+
     ```
   }];
   let arguments = (ins Graph_F32Tensor:$lhs, Graph_F32Tensor:$rhs);
@@ -151,15 +154,44 @@ def Graph_AddOp : Graph_Op<"add", [Pure,
   let hasVerifier = 1;
 }
 
-def Graph_ReluOp : Graph_Op<"relu", [Pure, SameOperandsAndResultType,
-    DeclareOpInterfaceMethods<GradientOpInterface>]> {
-  let summary = "Rectified linear unit, max(x, 0)";
+def Graph_AddOp : Graph_BinaryOp<"add", "sum",
+    "%z = graph.add %x, %b : (tensor<128x10xf32>, tensor<10xf32>) -> tensor<128x10xf32>">;
+def Graph_SubOp : Graph_BinaryOp<"sub", "difference",
+    "%z = graph.sub %x, %m : (tensor<128x10xf32>, tensor<1x10xf32>) -> tensor<128x10xf32>">;
+def Graph_MulOp : Graph_BinaryOp<"mul", "product",
+    "%z = graph.mul %x, %s : (tensor<128x10xf32>, tensor<f32>) -> tensor<128x10xf32>">;
+def Graph_DivOp : Graph_BinaryOp<"div", "quotient",
+    "%z = graph.div %x, %d : (tensor<128x10xf32>, tensor<128x1xf32>) -> tensor<128x10xf32>">;
+
+/// Elementwise activation functions.
+class Graph_ActivationOp<string mnemonic, string what>
+    : Graph_Op<mnemonic, [Pure, SameOperandsAndResultType,
+        DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = what;
   let description = [{
     ```mlir
-    %y = graph.relu %x : tensor<128x512xf32>
+    %y = graph.}] # mnemonic # [{ %x : tensor<128x512xf32>
     ```
   }];
   let arguments = (ins Graph_F32Tensor:$input);
+  let results = (outs Graph_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+def Graph_ReluOp : Graph_ActivationOp<"relu", "Rectified linear unit, max(x, 0)">;
+def Graph_SigmoidOp : Graph_ActivationOp<"sigmoid", "Logistic sigmoid, 1 / (1 + exp(-x))">;
+def Graph_TanhOp : Graph_ActivationOp<"tanh", "Hyperbolic tangent">;
+
+def Graph_LeakyReluOp : Graph_Op<"leaky_relu", [Pure,
+    SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "x where x >= 0, alpha * x elsewhere";
+  let description = [{
+    ```mlir
+    %y = graph.leaky_relu %x {alpha = 0.01 : f32} : tensor<128x512xf32>
+    ```
+  }];
+  let arguments = (ins Graph_F32Tensor:$input, F32Attr:$alpha);
   let results = (outs Graph_F32Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($result)";
 }
@@ -237,16 +269,42 @@ def Graph_MseLossOp : Graph_LossOp<"mse_loss"> {
 // Gradient ops
 //===----------------------------------------------------------------------===//
 
-def Graph_ReluGradOp : Graph_Op<"relu_grad", [Pure, SameOperandsAndResultType]> {
-  let summary = "Gradient of relu: passes `grad` where `output` > 0";
+/// Gradients of activations, computed from the saved forward output.
+class Graph_ActivationGradOp<string mnemonic, string forward, string formula>
+    : Graph_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+  let summary = "Gradient of " # forward # ": " # formula;
   let description = [{
     ```mlir
-    %dx = graph.relu_grad %dy, %y : tensor<128x512xf32>
+    %dx = graph.}] # mnemonic # [{ %dy, %y : tensor<128x512xf32>
     ```
   }];
   let arguments = (ins Graph_F32Tensor:$grad, Graph_F32Tensor:$output);
   let results = (outs Graph_F32Tensor:$result);
   let assemblyFormat = "$grad `,` $output attr-dict `:` type($result)";
+}
+
+def Graph_ReluGradOp : Graph_ActivationGradOp<"relu_grad", "relu",
+    "grad where output > 0, else 0">;
+def Graph_SigmoidGradOp : Graph_ActivationGradOp<"sigmoid_grad", "sigmoid",
+    "grad * output * (1 - output)">;
+def Graph_TanhGradOp : Graph_ActivationGradOp<"tanh_grad", "tanh",
+    "grad * (1 - output^2)">;
+
+def Graph_LeakyReluGradOp : Graph_Op<"leaky_relu_grad", [Pure,
+    SameOperandsAndResultType]> {
+  let summary = "Gradient of leaky_relu: grad where input >= 0, else alpha * grad";
+  let description = [{
+    Reads the forward input, not the output: with a negative alpha the
+    output's sign says nothing about the input's.
+
+    ```mlir
+    %dx = graph.leaky_relu_grad %dy, %x {alpha = 0.01 : f32} : tensor<128x512xf32>
+    ```
+  }];
+  let arguments = (ins Graph_F32Tensor:$grad, Graph_F32Tensor:$input,
+                       F32Attr:$alpha);
+  let results = (outs Graph_F32Tensor:$result);
+  let assemblyFormat = "$grad `,` $input attr-dict `:` type($result)";
 }
 
 def Graph_SoftmaxGradOp : Graph_Op<"softmax_grad", [Pure,

@@ -60,8 +60,50 @@ SmallVector<Value> AddOp::buildGradients(OpBuilder &builder, Value dy) {
           sumToType(builder, getLoc(), dy, getRhs().getType())};
 }
 
+SmallVector<Value> SubOp::buildGradients(OpBuilder &builder, Value dy) {
+  Value negated =
+      ScaleOp::create(builder, getLoc(), dy, builder.getF32FloatAttr(-1.0f));
+  return {sumToType(builder, getLoc(), dy, getLhs().getType()),
+          sumToType(builder, getLoc(), negated, getRhs().getType())};
+}
+
+SmallVector<Value> MulOp::buildGradients(OpBuilder &builder, Value dy) {
+  Location loc = getLoc();
+  Type type = dy.getType();
+  Value da = MulOp::create(builder, loc, type, dy, getRhs());
+  Value db = MulOp::create(builder, loc, type, dy, getLhs());
+  return {sumToType(builder, loc, da, getLhs().getType()),
+          sumToType(builder, loc, db, getRhs().getType())};
+}
+
+SmallVector<Value> DivOp::buildGradients(OpBuilder &builder, Value dy) {
+  // y = a / b: da = dy / b, db = -dy * a / b^2 = -(dy * y) / b.
+  Location loc = getLoc();
+  Type type = dy.getType();
+  Value da = DivOp::create(builder, loc, type, dy, getRhs());
+  Value dyTimesY = MulOp::create(builder, loc, type, dy, getResult());
+  Value db = ScaleOp::create(
+      builder, loc, DivOp::create(builder, loc, type, dyTimesY, getRhs()),
+      builder.getF32FloatAttr(-1.0f));
+  return {sumToType(builder, loc, da, getLhs().getType()),
+          sumToType(builder, loc, db, getRhs().getType())};
+}
+
 SmallVector<Value> ReluOp::buildGradients(OpBuilder &builder, Value dy) {
   return {ReluGradOp::create(builder, getLoc(), dy, getResult())};
+}
+
+SmallVector<Value> SigmoidOp::buildGradients(OpBuilder &builder, Value dy) {
+  return {SigmoidGradOp::create(builder, getLoc(), dy, getResult())};
+}
+
+SmallVector<Value> TanhOp::buildGradients(OpBuilder &builder, Value dy) {
+  return {TanhGradOp::create(builder, getLoc(), dy, getResult())};
+}
+
+SmallVector<Value> LeakyReluOp::buildGradients(OpBuilder &builder, Value dy) {
+  return {LeakyReluGradOp::create(builder, getLoc(), dy, getInput(),
+                                  getAlphaAttr())};
 }
 
 SmallVector<Value> ReshapeOp::buildGradients(OpBuilder &builder, Value dy) {

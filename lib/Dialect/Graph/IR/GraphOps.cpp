@@ -119,22 +119,31 @@ LogicalResult GemmOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
-// AddOp, ReduceSumToOp
+// Broadcasting ops, ReduceSumToOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult AddOp::verify() {
+namespace {
+/// The result of a broadcasting binary op has the operands' broadcast shape.
+LogicalResult verifyBroadcast(Operation *op) {
+  auto lhs = cast<RankedTensorType>(op->getOperand(0).getType());
+  auto rhs = cast<RankedTensorType>(op->getOperand(1).getType());
+  auto result = cast<RankedTensorType>(op->getResult(0).getType());
   SmallVector<int64_t> broadcast;
-  if (!OpTrait::util::getBroadcastedShape(getLhs().getType().getShape(),
-                                          getRhs().getType().getShape(),
+  if (!OpTrait::util::getBroadcastedShape(lhs.getShape(), rhs.getShape(),
                                           broadcast))
-    return emitOpError("operand shapes ")
-           << getLhs().getType() << " and " << getRhs().getType()
-           << " do not broadcast";
-  if (ArrayRef<int64_t>(broadcast) != getType().getShape())
-    return emitOpError("result type ")
-           << getType() << " is not the broadcast shape of the operands";
+    return op->emitOpError("operand shapes ")
+           << lhs << " and " << rhs << " do not broadcast";
+  if (ArrayRef<int64_t>(broadcast) != result.getShape())
+    return op->emitOpError("result type ")
+           << result << " is not the broadcast shape of the operands";
   return success();
 }
+} // namespace
+
+LogicalResult AddOp::verify() { return verifyBroadcast(*this); }
+LogicalResult SubOp::verify() { return verifyBroadcast(*this); }
+LogicalResult MulOp::verify() { return verifyBroadcast(*this); }
+LogicalResult DivOp::verify() { return verifyBroadcast(*this); }
 
 LogicalResult ReduceSumToOp::verify() {
   SmallVector<int64_t> broadcast;
