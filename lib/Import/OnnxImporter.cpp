@@ -120,6 +120,29 @@ private:
   template <typename OpT>
   LogicalResult importActivation(const onnx::NodeProto &node);
   LogicalResult importLeakyRelu(const onnx::NodeProto &node);
+  LogicalResult importConv(const onnx::NodeProto &node);
+  LogicalResult importPool(const onnx::NodeProto &node);
+  LogicalResult importGlobalAveragePool(const onnx::NodeProto &node);
+
+  /// A sliding window's attributes, resolved to explicit values.
+  struct Window {
+    SmallVector<int64_t> kernel, strides, pads, dilations;
+  };
+  FailureOr<Window> windowAttributes(const onnx::NodeProto &node,
+                                     RankedTensorType input,
+                                     ArrayRef<int64_t> kernel);
+  SmallVector<int64_t> intsAttr(const onnx::NodeProto &node, StringRef name,
+                                ArrayRef<int64_t> def) {
+    const onnx::AttributeProto *attr = attribute(node, name);
+    if (!attr)
+      return SmallVector<int64_t>(def.begin(), def.end());
+    return SmallVector<int64_t>(attr->ints().begin(), attr->ints().end());
+  }
+  std::string stringAttr(const onnx::NodeProto &node, StringRef name,
+                         StringRef def) {
+    const onnx::AttributeProto *attr = attribute(node, name);
+    return attr ? attr->s() : def.str();
+  }
   LogicalResult importIdentity(const onnx::NodeProto &node);
   LogicalResult importDropout(const onnx::NodeProto &node);
   LogicalResult importSoftmax(const onnx::NodeProto &node);
@@ -156,6 +179,10 @@ const llvm::StringMap<Importer::NodeHandler> &Importer::handlers() {
       {"Sigmoid", &Importer::importActivation<SigmoidOp>},
       {"Tanh", &Importer::importActivation<TanhOp>},
       {"LeakyRelu", &Importer::importLeakyRelu},
+      {"Conv", &Importer::importConv},
+      {"MaxPool", &Importer::importPool},
+      {"AveragePool", &Importer::importPool},
+      {"GlobalAveragePool", &Importer::importGlobalAveragePool},
       {"Identity", &Importer::importIdentity},
       {"Dropout", &Importer::importDropout},
       {"Softmax", &Importer::importSoftmax},
@@ -394,6 +421,165 @@ LogicalResult Importer::importLeakyRelu(const onnx::NodeProto &node) {
   define(node, LeakyReluOp::create(
                    builder, nodeLoc(node), *x,
                    builder.getF32FloatAttr(floatAttr(node, "alpha", 0.01f))));
+  return success();
+}
+
+namespace {
+std::string listText(ArrayRef<int64_t> values) {
+  std::string text = "[";
+  for (auto [i, v] : llvm::enumerate(values))
+    text += (i ? ", " : "") + std::to_string(v);
+  return text + "]";
+}
+} // namespace
+
+FailureOr<Importer::Window>
+Importer::windowAttributes(const onnx::NodeProto &node, RankedTensorType input,
+                           ArrayRef<int64_t> kernel) {
+  Window window;
+  window.kernel.assign(kernel.begin(), kernel.end());
+  window.strides = intsAttr(node, "strides", {1, 1});
+  window.dilations = intsAttr(node, "dilations", {1, 1});
+  window.pads = intsAttr(node, "pads", {0, 0, 0, 0});
+  if (window.strides.size() != 2 || window.dilations.size() != 2 ||
+      window.pads.size() != 4) {
+    nodeError(node) << "strides " << listText(window.strides) << ", dilations "
+                    << listText(window.dilations) << " and pads "
+                    << listText(window.pads)
+                    << " do not describe a 2-D window";
+    return failure();
+  }
+  std::string autoPad = stringAttr(node, "auto_pad", "NOTSET");
+  if (autoPad == "VALID") {
+    window.pads.assign(4, 0);
+  } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+    // Output = ceil(input / stride); the odd pad goes at the end for
+    // SAME_UPPER, at the beginning for SAME_LOWER.
+    for (int i = 0; i < 2; ++i) {
+      int64_t in = input.getDimSize(2 + i), stride = window.strides[i];
+      int64_t out = (in + stride - 1) / stride;
+      int64_t span = window.dilations[i] * (window.kernel[i] - 1) + 1;
+      int64_t total = std::max<int64_t>((out - 1) * stride + span - in, 0);
+      int64_t small = total / 2, large = total - small;
+      window.pads[i] = autoPad == "SAME_UPPER" ? small : large;
+      window.pads[i + 2] = autoPad == "SAME_UPPER" ? large : small;
+    }
+  } else if (autoPad != "NOTSET") {
+    nodeError(node) << "attribute auto_pad='" << autoPad
+                    << "' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID";
+    return failure();
+  }
+  return window;
+}
+
+LogicalResult Importer::importConv(const onnx::NodeProto &node) {
+  FailureOr<Value> x = input(node, 0), w = input(node, 1);
+  if (failed(x) || failed(w))
+    return failure();
+  auto xType = cast<RankedTensorType>(x->getType());
+  auto wType = cast<RankedTensorType>(w->getType());
+  if (xType.getRank() != 4 || wType.getRank() != 4)
+    return nodeError(node) << "kernel_shape "
+                           << listText(intsAttr(node, "kernel_shape",
+                                                wType.getShape().drop_front(2)))
+                           << " (" << wType.getRank() - 2
+                           << "-D convolution) is not supported; dlc supports "
+                              "2-D convolution on N x C x H x W inputs";
+  SmallVector<int64_t> kernel(wType.getShape().drop_front(2));
+  if (intsAttr(node, "kernel_shape", kernel) != kernel)
+    return nodeError(node) << "kernel_shape "
+                           << listText(intsAttr(node, "kernel_shape", kernel))
+                           << " does not match the filter " << wType;
+  FailureOr<Window> window = windowAttributes(node, xType, kernel);
+  if (failed(window))
+    return failure();
+  int64_t group = intAttr(node, "group", 1);
+  int64_t outChannels = wType.getDimSize(0);
+  SmallVector<int64_t> shape = {xType.getDimSize(0), outChannels};
+  for (int i = 0; i < 2; ++i)
+    shape.push_back(windowOutputSize(xType.getDimSize(2 + i), kernel[i],
+                                     window->strides[i], window->pads[i],
+                                     window->pads[i + 2],
+                                     window->dilations[i]));
+  SmallVector<Value> operands = {*x, *w};
+  if (hasInput(node, 2)) {
+    FailureOr<Value> b = input(node, 2);
+    if (failed(b))
+      return failure();
+    operands.push_back(*b);
+  }
+  auto conv = Conv2DOp::create(
+      builder, nodeLoc(node),
+      TypeRange{RankedTensorType::get(shape, builder.getF32Type())}, operands,
+      ArrayRef<NamedAttribute>{});
+  conv.setStrides(window->strides);
+  conv.setPads(window->pads);
+  conv.setDilations(window->dilations);
+  conv.setGroup(group);
+  if (failed(verify(conv)))
+    return failure();
+  define(node, conv);
+  return success();
+}
+
+LogicalResult Importer::importPool(const onnx::NodeProto &node) {
+  FailureOr<Value> x = input(node, 0);
+  if (failed(x))
+    return failure();
+  auto xType = cast<RankedTensorType>(x->getType());
+  SmallVector<int64_t> kernel = intsAttr(node, "kernel_shape", {});
+  if (xType.getRank() != 4 || kernel.size() != 2)
+    return nodeError(node) << "kernel_shape " << listText(kernel) << " ("
+                           << kernel.size()
+                           << "-D pooling) is not supported; dlc supports "
+                              "2-D pooling on N x C x H x W inputs";
+  if (int64_t ceil = intAttr(node, "ceil_mode", 0))
+    return nodeError(node) << "attribute ceil_mode=" << ceil
+                           << " is not supported";
+  if (node.output_size() > 1 && !node.output(1).empty())
+    return nodeError(node) << "the Indices output is not supported";
+  FailureOr<Window> window = windowAttributes(node, xType, kernel);
+  if (failed(window))
+    return failure();
+  if (window->dilations != SmallVector<int64_t>{1, 1})
+    return nodeError(node) << "attribute dilations="
+                           << listText(window->dilations)
+                           << " is not supported for pooling";
+  SmallVector<int64_t> shape = {xType.getDimSize(0), xType.getDimSize(1)};
+  for (int i = 0; i < 2; ++i)
+    shape.push_back(windowOutputSize(xType.getDimSize(2 + i), kernel[i],
+                                     window->strides[i], window->pads[i],
+                                     window->pads[i + 2], 1));
+  auto type = RankedTensorType::get(shape, builder.getF32Type());
+  Operation *pool;
+  if (node.op_type() == "MaxPool")
+    pool = MaxPool2DOp::create(builder, nodeLoc(node), type, *x,
+                               window->kernel, window->strides, window->pads);
+  else
+    pool = AvgPool2DOp::create(builder, nodeLoc(node), type, *x,
+                               window->kernel, window->strides, window->pads,
+                               intAttr(node, "count_include_pad", 0) != 0);
+  if (failed(verify(pool)))
+    return failure();
+  define(node, pool->getResult(0));
+  return success();
+}
+
+LogicalResult Importer::importGlobalAveragePool(const onnx::NodeProto &node) {
+  FailureOr<Value> x = input(node, 0);
+  if (failed(x))
+    return failure();
+  auto xType = cast<RankedTensorType>(x->getType());
+  if (xType.getRank() != 4)
+    return nodeError(node) << "input " << xType
+                           << " is not N x C x H x W (2-D pooling)";
+  auto type = RankedTensorType::get(
+      {xType.getDimSize(0), xType.getDimSize(1), 1, 1}, builder.getF32Type());
+  SmallVector<int64_t> kernel = {xType.getDimSize(2), xType.getDimSize(3)};
+  define(node, AvgPool2DOp::create(builder, nodeLoc(node), type, *x, kernel,
+                                   SmallVector<int64_t>{1, 1},
+                                   SmallVector<int64_t>{0, 0, 0, 0},
+                                   /*count_include_pad=*/false));
   return success();
 }
 

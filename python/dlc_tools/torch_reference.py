@@ -88,9 +88,58 @@ class OnnxModule(torch.nn.Module):
             return ins[0].reshape(shape)
         if op == "Softmax":
             return torch.softmax(ins[0], dim=attrs.get("axis", -1 if self.opset >= 13 else 1))
+        if op == "Conv":
+            return self._conv(ins, attrs)
+        if op in ("MaxPool", "AveragePool"):
+            return self._pool(op, ins[0], attrs)
+        if op == "GlobalAveragePool":
+            return ins[0].mean(dim=(2, 3), keepdim=True)
         if op == "Constant":
             return torch.from_numpy(numpy_helper.to_array(attrs["value"]).copy())
         raise NotImplementedError(op)
+
+
+    @staticmethod
+    def _pads(x, kernel, attrs):
+        """ONNX pads [top, left, bottom, right], auto_pad resolved."""
+        strides = attrs.get("strides", [1, 1])
+        dilations = attrs.get("dilations", [1, 1])
+        auto_pad = attrs.get("auto_pad", b"NOTSET")
+        auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else auto_pad
+        if auto_pad == "VALID":
+            return [0, 0, 0, 0]
+        if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+            pads = [0] * 4
+            for i in range(2):
+                size = x.shape[2 + i]
+                out = -(-size // strides[i])
+                total = max((out - 1) * strides[i] + dilations[i] * (kernel[i] - 1) + 1 - size, 0)
+                small, large = total // 2, total - total // 2
+                pads[i], pads[i + 2] = (small, large) if auto_pad == "SAME_UPPER" else (large, small)
+            return pads
+        return list(attrs.get("pads", [0, 0, 0, 0]))
+
+    def _conv(self, ins, attrs):
+        x, w = ins[0], ins[1]
+        bias = ins[2] if len(ins) > 2 else None
+        t, l, b, r = self._pads(x, w.shape[2:], attrs)
+        x = torch.nn.functional.pad(x, (l, r, t, b))
+        return torch.nn.functional.conv2d(x, w, bias, stride=attrs.get("strides", [1, 1]),
+                                          dilation=attrs.get("dilations", [1, 1]),
+                                          groups=attrs.get("group", 1))
+
+    def _pool(self, op, x, attrs):
+        kernel = attrs["kernel_shape"]
+        strides = attrs.get("strides", [1, 1])
+        t, l, b, r = self._pads(x, kernel, attrs)
+        F = torch.nn.functional
+        if op == "MaxPool":
+            return F.max_pool2d(F.pad(x, (l, r, t, b), value=-float("inf")), kernel, strides)
+        if attrs.get("count_include_pad", 0):
+            return F.avg_pool2d(F.pad(x, (l, r, t, b)), kernel, strides)
+        if (t, l) != (b, r):
+            raise NotImplementedError("asymmetric pads without count_include_pad")
+        return F.avg_pool2d(x, kernel, strides, padding=(t, l), count_include_pad=False)
 
 
 def reference_loss(name, module, x, labels):

@@ -100,3 +100,30 @@ func.func @forward(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
   %m = graph.mul %d, %v : (tensor<2x4xf32>, tensor<4xf32>) -> tensor<2x4xf32>
   return %m : tensor<2x4xf32>
 }
+
+// -----
+
+// Convolution: data and filter gradients, and the bias gradient summed over
+// batch and positions to 1 x O x 1 x 1, then reshaped to O.
+graph.variable trainable @w : tensor<2x1x3x3xf32> = dense<0.1> : tensor<2x1x3x3xf32>
+graph.variable trainable @b : tensor<2xf32> = dense<0.0> : tensor<2xf32>
+
+// CHECK-LABEL: func.func @train_step
+// CHECK: [[X:%.+]] = graph.reshape %arg0
+// CHECK: [[C:%.+]] = graph.conv2d [[X]], {{.+}}
+// CHECK: [[P:%.+]] = graph.max_pool2d [[C]]
+// CHECK: [[DP:%.+]] = graph.reshape %{{.+}} : tensor<2x8xf32> -> tensor<2x2x2x2xf32>
+// CHECK: [[DC:%.+]] = graph.max_pool2d_grad [[DP]], [[C]]
+// CHECK: graph.conv2d_backward_filter [[DC]], [[X]] {{.+}} -> tensor<2x1x3x3xf32>
+// CHECK: [[DB:%.+]] = graph.reduce_sum_to [[DC]] : tensor<2x2x4x4xf32> -> tensor<1x2x1x1xf32>
+// CHECK: graph.reshape [[DB]] : tensor<1x2x1x1xf32> -> tensor<2xf32>
+// CHECK-NOT: graph.conv2d_backward_data
+func.func @forward(%x: tensor<2x16xf32>) -> tensor<2x8xf32> {
+  %img = graph.reshape %x : tensor<2x16xf32> -> tensor<2x1x4x4xf32>
+  %w = graph.load @w : tensor<2x1x3x3xf32>
+  %b = graph.load @b : tensor<2xf32>
+  %c = graph.conv2d %img, %w, %b {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<2x1x4x4xf32>, tensor<2x1x3x3xf32>, tensor<2xf32>) -> tensor<2x2x4x4xf32>
+  %p = graph.max_pool2d %c {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>} : tensor<2x2x4x4xf32> -> tensor<2x2x2x2xf32>
+  %y = graph.reshape %p : tensor<2x2x2x2xf32> -> tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}

@@ -112,3 +112,66 @@ def elementwise_model(path, features=6, hidden=8, classes=4, seed=4):
                   numpy_helper.from_array(divisor, "d"),
                   _init("w2", (classes, hidden), rng), _init("b2", (classes,), rng)],
                  13, path)
+
+
+def torch_lenet(path, seed=0, opset=13):
+    """LeNet-5 style, as PyTorch exports it: conv-relu-maxpool twice, then
+    three fully connected layers, on 1 x 28 x 28 images."""
+    torch.manual_seed(seed)
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 6, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(6, 16, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(),
+        torch.nn.Linear(400, 120), torch.nn.ReLU(),
+        torch.nn.Linear(120, 84), torch.nn.ReLU(),
+        torch.nn.Linear(84, 10))
+    export(model, str(path), (1, 1, 28, 28), opset)
+    return path
+
+
+def conv_zoo_model(path, seed=5):
+    """The convolution and pooling variants in one graph: stride, asymmetric
+    pads and dilation with bias; depthwise with auto_pad SAME_UPPER and no
+    bias; grouped 1x1; overlapping padded max pooling; average pooling with
+    and without count_include_pad; global average pooling."""
+    rng = np.random.default_rng(seed)
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], name="strided_dilated",
+                         strides=[2, 2], pads=[1, 0, 2, 1], dilations=[2, 2]),
+        helper.make_node("Relu", ["c1"], ["r1"], name="relu"),
+        helper.make_node("Conv", ["r1", "w2"], ["c2"], name="depthwise", group=8,
+                         auto_pad="SAME_UPPER", kernel_shape=[3, 3]),
+        helper.make_node("Conv", ["c2", "w3", "b3"], ["c3"], name="grouped", group=2),
+        helper.make_node("MaxPool", ["c3"], ["m"], name="maxpool", kernel_shape=[3, 3],
+                         strides=[2, 2], pads=[1, 1, 1, 1]),
+        helper.make_node("AveragePool", ["m"], ["a1"], name="avg_incl", kernel_shape=[2, 2],
+                         pads=[1, 1, 1, 1], count_include_pad=1),
+        helper.make_node("AveragePool", ["a1"], ["a2"], name="avg_excl", kernel_shape=[3, 3],
+                         pads=[1, 1, 1, 1]),
+        helper.make_node("Tanh", ["a2"], ["t"], name="tanh"),
+        helper.make_node("GlobalAveragePool", ["t"], ["g"], name="gap"),
+        helper.make_node("Flatten", ["g"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "w4", "b4"], ["y"], name="fc", transB=1),
+    ]
+    return _save(nodes, "conv_zoo",
+                 [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4, 12, 12])],
+                 helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3]),
+                 [_init("w1", (8, 4, 3, 3), rng), _init("b1", (8,), rng),
+                  _init("w2", (8, 1, 3, 3), rng), _init("w3", (4, 4, 1, 1), rng),
+                  _init("b3", (4,), rng), _init("w4", (3, 4), rng, 1.0),
+                  _init("b4", (3,), rng)],
+                 13, path)
+
+
+def torch_fashion_cnn(path, seed=0, opset=13):
+    """The issue's LeNet-style CNN: conv-relu-maxpool twice (16 and 32
+    channels, 5x5, padding 2), then fc-relu-fc, on 1 x 28 x 28 images."""
+    torch.manual_seed(seed)
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 16, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(16, 32, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(),
+        torch.nn.Linear(32 * 7 * 7, 128), torch.nn.ReLU(),
+        torch.nn.Linear(128, 10))
+    export(model, str(path), (1, 1, 28, 28), opset)
+    return path

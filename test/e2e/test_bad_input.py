@@ -153,3 +153,38 @@ def test_save_to_unwritable_path_leaves_nothing(small_trainer, workdir):
     result = train(small_trainer, "--train-x", x, "--train-y", y, "--save", target)
     assert_clean_failure(result, "cannot write")
     assert not target.parent.exists()
+
+
+def test_3d_convolution_is_refused_naming_node_attribute_and_value(workdir):
+    from onnx import TensorProto, helper, numpy_helper
+    import onnx
+    w = numpy_helper.from_array(np.zeros((2, 1, 3, 3, 3), np.float32), "w")
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["x", "w"], ["y"], name="conv3d", kernel_shape=[3, 3, 3])],
+        "c3d", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 1, 8, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 2, 6, 6, 6])], [w])
+    path = workdir / "c3d.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    result = run([DLC, path, "--emit=mlir"])
+    assert_clean_failure(result, "'conv3d'", "Conv", "kernel_shape [3, 3, 3]",
+                         "3-D convolution) is not supported")
+
+
+def test_pooling_variant_is_refused(workdir):
+    from onnx import TensorProto, helper
+    import onnx
+    graph = helper.make_graph(
+        [helper.make_node("MaxPool", ["x"], ["y"], name="pool", kernel_shape=[2, 2],
+                          ceil_mode=1)],
+        "p", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 1, 5, 5])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 1, 3, 3])])
+    path = workdir / "pool.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    assert_clean_failure(run([DLC, path, "--emit=mlir"]), "'pool'", "ceil_mode=1")
+
+
+def test_convolution_on_cuda_target_is_refused(workdir):
+    model = models.torch_lenet(workdir / "lenet.onnx")
+    result = run([DLC, model, "--target=cuda", "-o", workdir / "t"])
+    assert_clean_failure(result, "graph.conv2d", "no CUDA kernel yet", "--target=cpu")
+    assert not (workdir / "t").exists()

@@ -140,3 +140,16 @@ def test_gpu_check_prepares_and_stops_before_the_gpu_run():
     assert "no NVIDIA GPU here" in result.stdout and "stopped before training" in result.stdout
     assert "cannot load" not in result.stdout
     assert (ROOT / "device" / "trainer").exists()
+
+
+def test_fashion_mnist_cnn_reaches_target_accuracy(workdir):
+    """Issue 3's result: a LeNet-style CNN (conv-relu-pool x2, fc-relu-fc),
+    batch 128, SGD lr 0.05 momentum 0.9, two epochs: test accuracy >= 0.88."""
+    model = models.torch_fashion_cnn(workdir / "cnn.onnx")
+    exe = compile_model(model, workdir / "trainer", "--batch", 128, "--lr", 0.05,
+                        "--momentum", 0.9)
+    result = train(exe, "--data", FASHION_MNIST, "--epochs", 2, "--threads", 2,
+                   "--log-every", 0)
+    assert result.returncode == 0, result
+    assert result.json["steps"] == 936
+    assert result.json["test_accuracy"] >= 0.88, result

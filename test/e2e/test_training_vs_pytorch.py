@@ -19,6 +19,8 @@ MODELS = [
     ("matmul-add-reshape-dropout", models.matmul_add_model, {}, (12,), 4),
     ("gemm-trans-a", models.trans_a_model, {}, (6,), 3),
     ("elementwise-ops", models.elementwise_model, {}, (6,), 4),
+    ("lenet", models.torch_lenet, {}, (1, 28, 28), 10),
+    ("conv-pool-variants", models.conv_zoo_model, {}, (4, 12, 12), 3),
 ]
 
 

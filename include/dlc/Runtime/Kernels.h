@@ -79,6 +79,42 @@ void mseLoss(Context &ctx, const float *x, const int32_t *labels, float *loss,
 void mseLossGrad(Context &ctx, const float *x, const int32_t *labels,
                  const float *dloss, float *dx, int64_t rows, int64_t cols);
 
+/// The shapes and window of a 2-D convolution over NCHW tensors; the filter
+/// is outChannels x inChannels/groups x kernelHeight x kernelWidth.
+struct Conv2DGeometry {
+  int64_t batch, inChannels, inHeight, inWidth;
+  int64_t outChannels, kernelHeight, kernelWidth, outHeight, outWidth;
+  int64_t strideH, strideW, padTop, padLeft, padBottom, padRight;
+  int64_t dilationH, dilationW, groups;
+};
+
+/// y = conv(x, w) + b (b may be null).
+void conv2d(Context &ctx, const Conv2DGeometry &g, const float *x,
+            const float *w, const float *b, float *y);
+void conv2dBackwardData(Context &ctx, const Conv2DGeometry &g,
+                        const float *dy, const float *w, float *dx);
+void conv2dBackwardFilter(Context &ctx, const Conv2DGeometry &g,
+                          const float *dy, const float *x, float *dw);
+
+/// The shapes and window of a 2-D pooling over NCHW tensors.
+struct Pool2DGeometry {
+  int64_t batch, channels, inHeight, inWidth, outHeight, outWidth;
+  int64_t kernelHeight, kernelWidth, strideH, strideW;
+  int64_t padTop, padLeft, padBottom, padRight;
+  /// Average pooling: divide by the whole window, padding included.
+  bool countIncludePad;
+};
+
+void maxPool2d(Context &ctx, const Pool2DGeometry &g, const float *x,
+               float *y);
+/// dx = each window's dy added at the window's first maximum in x.
+void maxPool2dGrad(Context &ctx, const Pool2DGeometry &g, const float *dy,
+                   const float *x, float *dx);
+void avgPool2d(Context &ctx, const Pool2DGeometry &g, const float *x,
+               float *y);
+void avgPool2dGrad(Context &ctx, const Pool2DGeometry &g, const float *dy,
+                   float *dx);
+
 /// x = the mean of x over all ranks (the identity with one rank).
 void allReduceMean(Context &ctx, float *x, int64_t n);
 

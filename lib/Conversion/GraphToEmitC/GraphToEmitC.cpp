@@ -122,6 +122,8 @@ public:
 
   OpBuilder &globalBuilder() { return globals; }
   LogicalResult buildFunction(func::FuncOp func, StringRef name);
+  /// Ops the CUDA runtime lacks are refused when set.
+  bool cudaTarget = false;
   /// A static const int64_t array at module scope, shared by equal contents.
   StringRef arrayGlobal(ArrayRef<int64_t> values);
 
@@ -138,6 +140,16 @@ private:
   Attribute count(Value tensor) {
     return i64(tensorType(tensor).getNumElements());
   }
+  /// A static const struct of the runtime's type `type` initialised by
+  /// `fields`, loaded as a value inside the current function.
+  Value structGlobal(StringRef type, ArrayRef<int64_t> fields);
+  Value convGeometry(RankedTensorType input,
+                     RankedTensorType filter, RankedTensorType output,
+                     ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
+                     ArrayRef<int64_t> dilations, int64_t group);
+  Value poolGeometry(RankedTensorType input, RankedTensorType output,
+                     ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
+                     ArrayRef<int64_t> pads, bool countIncludePad);
   Attribute opaque(const std::string &text) {
     return emitc::OpaqueAttr::get(ctx, text);
   }
@@ -160,7 +172,61 @@ private:
   Value context, arena;
   DenseMap<std::pair<int64_t, Type>, Value> pointers;
   std::map<std::vector<int64_t>, std::string> arrays;
+  std::map<std::pair<std::string, std::vector<int64_t>>, std::string> structs;
 };
+
+Value ProgramBuilder::structGlobal(StringRef type, ArrayRef<int64_t> fields) {
+  std::string &name =
+      structs[{type.str(), std::vector<int64_t>(fields.begin(), fields.end())}];
+  auto opaqueType = emitc::OpaqueType::get(ctx, ("dlc::rt::" + type).str());
+  if (name.empty()) {
+    name = llvm::formatv("dlc_geometry{0}", structs.size() - 1).str();
+    std::string init;
+    llvm::raw_string_ostream os(init);
+    os << "{";
+    llvm::interleaveComma(fields, os);
+    os << "}";
+    emitc::GlobalOp::create(globals, loc(), name, opaqueType,
+                            emitc::OpaqueAttr::get(ctx, init),
+                            /*extern_specifier=*/false,
+                            /*static_specifier=*/true,
+                            /*const_specifier=*/true);
+  }
+  Value global = emitc::GetGlobalOp::create(
+      builder, loc(), emitc::LValueType::get(opaqueType), name);
+  return emitc::LoadOp::create(builder, loc(), opaqueType, global);
+}
+
+Value ProgramBuilder::convGeometry(RankedTensorType input,
+                                   RankedTensorType filter,
+                                   RankedTensorType output,
+                                   ArrayRef<int64_t> strides,
+                                   ArrayRef<int64_t> pads,
+                                   ArrayRef<int64_t> dilations, int64_t group) {
+  // Field order of dlc::rt::Conv2DGeometry.
+  return structGlobal(
+      "Conv2DGeometry",
+      {input.getDimSize(0), input.getDimSize(1), input.getDimSize(2),
+       input.getDimSize(3), filter.getDimSize(0), filter.getDimSize(2),
+       filter.getDimSize(3), output.getDimSize(2), output.getDimSize(3),
+       strides[0], strides[1], pads[0], pads[1], pads[2], pads[3],
+       dilations[0], dilations[1], group});
+}
+
+Value ProgramBuilder::poolGeometry(RankedTensorType input,
+                                   RankedTensorType output,
+                                   ArrayRef<int64_t> kernel,
+                                   ArrayRef<int64_t> strides,
+                                   ArrayRef<int64_t> pads,
+                                   bool countIncludePad) {
+  // Field order of dlc::rt::Pool2DGeometry.
+  return structGlobal(
+      "Pool2DGeometry",
+      {input.getDimSize(0), input.getDimSize(1), input.getDimSize(2),
+       input.getDimSize(3), output.getDimSize(2), output.getDimSize(3),
+       kernel[0], kernel[1], strides[0], strides[1], pads[0], pads[1],
+       pads[2], pads[3], countIncludePad});
+}
 
 Value ProgramBuilder::pointer(int64_t offset, Type elementType) {
   Value &slot = pointers[{offset, elementType}];
@@ -327,6 +393,71 @@ LogicalResult ProgramBuilder::lowerOp(Operation *op) {
                       rows(grad), cols(grad)});
         return success();
       })
+      .Case([&](Conv2DOp conv) {
+        Value geometry = convGeometry(
+            conv.getInput().getType(), conv.getFilter().getType(),
+            conv.getType(), conv.getStrides(), conv.getPads(),
+            conv.getDilations(), conv.getGroup());
+        Arg bias = conv.getBias() ? Arg(pointer(conv.getBias()))
+                                  : Arg(opaque("nullptr"));
+        call("conv2d", {geometry, pointer(conv.getInput()),
+                        pointer(conv.getFilter()), bias,
+                        pointer(conv.getResult())});
+        return success();
+      })
+      .Case([&](Conv2DBackwardDataOp grad) {
+        Value geometry = convGeometry(
+            grad.getType(), grad.getFilter().getType(),
+            grad.getGrad().getType(), grad.getStrides(), grad.getPads(),
+            grad.getDilations(), grad.getGroup());
+        call("conv2dBackwardData", {geometry, pointer(grad.getGrad()),
+                                    pointer(grad.getFilter()),
+                                    pointer(grad.getResult())});
+        return success();
+      })
+      .Case([&](Conv2DBackwardFilterOp grad) {
+        Value geometry = convGeometry(
+            grad.getInput().getType(), grad.getType(),
+            grad.getGrad().getType(), grad.getStrides(), grad.getPads(),
+            grad.getDilations(), grad.getGroup());
+        call("conv2dBackwardFilter", {geometry, pointer(grad.getGrad()),
+                                      pointer(grad.getInput()),
+                                      pointer(grad.getResult())});
+        return success();
+      })
+      .Case([&](MaxPool2DOp pool) {
+        call("maxPool2d",
+             {poolGeometry(pool.getInput().getType(), pool.getType(),
+                           pool.getKernel(), pool.getStrides(), pool.getPads(),
+                           false),
+              pointer(pool.getInput()), pointer(pool.getResult())});
+        return success();
+      })
+      .Case([&](MaxPool2DGradOp grad) {
+        call("maxPool2dGrad",
+             {poolGeometry(grad.getInput().getType(), grad.getGrad().getType(),
+                           grad.getKernel(), grad.getStrides(), grad.getPads(),
+                           false),
+              pointer(grad.getGrad()), pointer(grad.getInput()),
+              pointer(grad.getResult())});
+        return success();
+      })
+      .Case([&](AvgPool2DOp pool) {
+        call("avgPool2d",
+             {poolGeometry(pool.getInput().getType(), pool.getType(),
+                           pool.getKernel(), pool.getStrides(), pool.getPads(),
+                           pool.getCountIncludePad()),
+              pointer(pool.getInput()), pointer(pool.getResult())});
+        return success();
+      })
+      .Case([&](AvgPool2DGradOp grad) {
+        call("avgPool2dGrad",
+             {poolGeometry(grad.getType(), grad.getGrad().getType(),
+                           grad.getKernel(), grad.getStrides(), grad.getPads(),
+                           grad.getCountIncludePad()),
+              pointer(grad.getGrad()), pointer(grad.getResult())});
+        return success();
+      })
       .Case([&](AllReduceMeanOp reduce) {
         call("allReduceMean", {pointer(reduce.getResult()), count(reduce)});
         return success();
@@ -370,6 +501,11 @@ LogicalResult ProgramBuilder::buildFunction(func::FuncOp func,
   arena = body->getArgument(1);
   pointers.clear();
   for (Operation &op : func.front()) {
+    if (cudaTarget &&
+        isa<Conv2DOp, Conv2DBackwardDataOp, Conv2DBackwardFilterOp,
+            MaxPool2DOp, MaxPool2DGradOp, AvgPool2DOp, AvgPool2DGradOp>(op))
+      return op.emitOpError("has no CUDA kernel yet; compile this model "
+                            "with --target=cpu");
     if (op.getNumResults() == 1 && !op.hasAttr(kOffsetAttr))
       return op.emitOpError("has no arena offset; run dlc-plan-memory first");
     if (failed(lowerOp(&op)))
@@ -418,6 +554,7 @@ void ConvertGraphToEmitC::runOnOperation() {
   for (Operation &op : *module.getBody())
     oldOps.push_back(&op);
   ProgramBuilder program(module, oldOps.front());
+  program.cudaTarget = target == "cuda";
   OpBuilder &top = program.globalBuilder();
   Location loc = module.getLoc();
   emitc::VerbatimOp::create(

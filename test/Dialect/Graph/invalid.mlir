@@ -134,3 +134,35 @@ func.func @mul_broadcast(%a: tensor<2x4xf32>, %b: tensor<2xf32>) {
   %y = graph.mul %a, %b : (tensor<2x4xf32>, tensor<2xf32>) -> tensor<2x4xf32>
   return
 }
+
+// -----
+
+func.func @conv_group(%x: tensor<1x4x8x8xf32>, %w: tensor<6x2x3x3xf32>) {
+  // expected-error @+1 {{group 4 must divide the input channels (4) and the output channels (6)}}
+  %y = graph.conv2d %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 4 : i64} : (tensor<1x4x8x8xf32>, tensor<6x2x3x3xf32>) -> tensor<1x6x6x6xf32>
+  return
+}
+
+// -----
+
+func.func @conv_channels(%x: tensor<1x4x8x8xf32>, %w: tensor<6x3x3x3xf32>) {
+  // expected-error @+1 {{filter 'tensor<6x3x3x3xf32>' takes 3 input channels, the input has 4}}
+  %y = graph.conv2d %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x4x8x8xf32>, tensor<6x3x3x3xf32>) -> tensor<1x6x6x6xf32>
+  return
+}
+
+// -----
+
+func.func @conv_result(%x: tensor<1x4x8x8xf32>, %w: tensor<6x4x3x3xf32>) {
+  // expected-error @+1 {{result type 'tensor<1x6x8x8xf32>' should have shape 1x6x3x3}}
+  %y = graph.conv2d %x, %w {strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x4x8x8xf32>, tensor<6x4x3x3xf32>) -> tensor<1x6x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @pool_window(%x: tensor<1x4x2x2xf32>) {
+  // expected-error @+1 {{window does not fit the input 'tensor<1x4x2x2xf32>'}}
+  %y = graph.max_pool2d %x {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>} : tensor<1x4x2x2xf32> -> tensor<1x4x1x1xf32>
+  return
+}

@@ -75,3 +75,22 @@ func.func @elementwise(%x: tensor<2x3xf32>, %v: tensor<3xf32>, %s: tensor<f32>) 
   %i = graph.leaky_relu_grad %h, %e {alpha = 0.2 : f32} : tensor<2x3xf32>
   return %i : tensor<2x3xf32>
 }
+
+// CHECK-LABEL: func.func @conv_pool
+func.func @conv_pool(%x: tensor<2x4x8x8xf32>, %w: tensor<6x2x3x3xf32>, %b: tensor<6xf32>) -> tensor<2x6x2x2xf32> {
+  // CHECK: graph.conv2d %{{.+}}, %{{.+}}, %{{.+}} {dilations = array<i64: 1, 1>, group = 2 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : (tensor<2x4x8x8xf32>, tensor<6x2x3x3xf32>, tensor<6xf32>) -> tensor<2x6x4x4xf32>
+  %c = graph.conv2d %x, %w, %b {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 2 : i64} : (tensor<2x4x8x8xf32>, tensor<6x2x3x3xf32>, tensor<6xf32>) -> tensor<2x6x4x4xf32>
+  // CHECK: graph.max_pool2d %{{.+}} {kernel = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : tensor<2x6x4x4xf32> -> tensor<2x6x2x2xf32>
+  %m = graph.max_pool2d %c {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>} : tensor<2x6x4x4xf32> -> tensor<2x6x2x2xf32>
+  // CHECK: graph.avg_pool2d %{{.+}} {count_include_pad, kernel = array<i64: 3, 3>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : tensor<2x6x2x2xf32> -> tensor<2x6x2x2xf32>
+  %a = graph.avg_pool2d %m {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, count_include_pad} : tensor<2x6x2x2xf32> -> tensor<2x6x2x2xf32>
+  // CHECK: graph.max_pool2d_grad %{{.+}}, %{{.+}} {kernel = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : tensor<2x6x2x2xf32>, tensor<2x6x4x4xf32>
+  %dm = graph.max_pool2d_grad %a, %c {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>} : tensor<2x6x2x2xf32>, tensor<2x6x4x4xf32>
+  // CHECK: graph.conv2d_backward_data
+  %dx = graph.conv2d_backward_data %dm, %w {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 2 : i64} : (tensor<2x6x4x4xf32>, tensor<6x2x3x3xf32>) -> tensor<2x4x8x8xf32>
+  // CHECK: graph.conv2d_backward_filter
+  %dw = graph.conv2d_backward_filter %dm, %dx {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 2 : i64} : (tensor<2x6x4x4xf32>, tensor<2x4x8x8xf32>) -> tensor<6x2x3x3xf32>
+  // CHECK: graph.avg_pool2d_grad %{{.+}} {kernel = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : tensor<2x6x2x2xf32> -> tensor<2x6x4x4xf32>
+  %da = graph.avg_pool2d_grad %a {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>} : tensor<2x6x2x2xf32> -> tensor<2x6x4x4xf32>
+  return %a : tensor<2x6x2x2xf32>
+}

@@ -20,4 +20,14 @@
 #define GET_OP_CLASSES
 #include "dlc/Dialect/Graph/GraphOps.h.inc"
 
+namespace dlc::graph {
+
+/// The output length of a sliding window (ONNX floor mode): `input` padded by
+/// `padBegin` and `padEnd`, a window of `kernel` taps `dilation` apart,
+/// moved by `stride`. Zero or less when the window does not fit.
+int64_t windowOutputSize(int64_t input, int64_t kernel, int64_t stride,
+                         int64_t padBegin, int64_t padEnd, int64_t dilation);
+
+} // namespace dlc::graph
+
 #endif // DLC_DIALECT_GRAPH_GRAPHOPS_H

@@ -196,6 +196,142 @@ def Graph_LeakyReluOp : Graph_Op<"leaky_relu", [Pure,
   let assemblyFormat = "$input attr-dict `:` type($result)";
 }
 
+//===----------------------------------------------------------------------===//
+// Convolution and pooling over NCHW tensors. Windows are described by
+// kernel (pooling only), strides, pads [top, left, bottom, right] and
+// dilations (convolution only), as ONNX does.
+//===----------------------------------------------------------------------===//
+
+def Graph_Conv2DOp : Graph_Op<"conv2d", [Pure,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "2-D convolution (cross-correlation), ONNX Conv semantics";
+  let description = [{
+    `input` is N x C x H x W, `filter` O x C/group x KH x KW, `bias` (optional)
+    O; the result is N x O x OH x OW.
+
+    ```mlir
+    %y = graph.conv2d %x, %w, %b {strides = array<i64: 1, 1>,
+        pads = array<i64: 2, 2, 2, 2>, dilations = array<i64: 1, 1>, group = 1 : i64}
+        : (tensor<128x1x28x28xf32>, tensor<6x1x5x5xf32>, tensor<6xf32>)
+        -> tensor<128x6x28x28xf32>
+    ```
+  }];
+  let arguments = (ins 4DTensorOf<[F32]>:$input, 4DTensorOf<[F32]>:$filter,
+                       Optional<1DTensorOf<[F32]>>:$bias,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                       DenseI64ArrayAttr:$dilations, I64Attr:$group);
+  let results = (outs 4DTensorOf<[F32]>:$result);
+  let assemblyFormat = [{
+    $input `,` $filter (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Graph_Conv2DBackwardDataOp : Graph_Op<"conv2d_backward_data", [Pure]> {
+  let summary = "Gradient of conv2d with respect to its input";
+  let description = [{
+    ```mlir
+    %dx = graph.conv2d_backward_data %dy, %w {strides = array<i64: 1, 1>,
+        pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64}
+        : (tensor<128x6x24x24xf32>, tensor<6x1x5x5xf32>) -> tensor<128x1x28x28xf32>
+    ```
+  }];
+  let arguments = (ins 4DTensorOf<[F32]>:$grad, 4DTensorOf<[F32]>:$filter,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                       DenseI64ArrayAttr:$dilations, I64Attr:$group);
+  let results = (outs 4DTensorOf<[F32]>:$result);
+  let assemblyFormat = "$grad `,` $filter attr-dict `:` functional-type(operands, results)";
+}
+
+def Graph_Conv2DBackwardFilterOp : Graph_Op<"conv2d_backward_filter", [Pure]> {
+  let summary = "Gradient of conv2d with respect to its filter";
+  let description = [{
+    ```mlir
+    %dw = graph.conv2d_backward_filter %dy, %x {strides = array<i64: 1, 1>,
+        pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64}
+        : (tensor<128x6x24x24xf32>, tensor<128x1x28x28xf32>) -> tensor<6x1x5x5xf32>
+    ```
+  }];
+  let arguments = (ins 4DTensorOf<[F32]>:$grad, 4DTensorOf<[F32]>:$input,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                       DenseI64ArrayAttr:$dilations, I64Attr:$group);
+  let results = (outs 4DTensorOf<[F32]>:$result);
+  let assemblyFormat = "$grad `,` $input attr-dict `:` functional-type(operands, results)";
+}
+
+class Graph_PoolOp<string mnemonic, string what, list<Trait> traits = []>
+    : Graph_Op<mnemonic, !listconcat([Pure], traits)> {
+  let summary = what;
+  let results = (outs 4DTensorOf<[F32]>:$result);
+}
+
+def Graph_MaxPool2DOp : Graph_PoolOp<"max_pool2d", "2-D max pooling",
+    [DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let description = [{
+    Padding never wins the maximum.
+
+    ```mlir
+    %y = graph.max_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>,
+        pads = array<i64: 0, 0, 0, 0>} : tensor<128x6x28x28xf32> -> tensor<128x6x14x14xf32>
+    ```
+  }];
+  let arguments = (ins 4DTensorOf<[F32]>:$input, DenseI64ArrayAttr:$kernel,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Graph_MaxPool2DGradOp : Graph_PoolOp<"max_pool2d_grad",
+    "Gradient of max_pool2d: each window's gradient goes to its (first) maximum",
+    [AllTypesMatch<["input", "result"]>]> {
+  let description = [{
+    ```mlir
+    %dx = graph.max_pool2d_grad %dy, %x {kernel = array<i64: 2, 2>,
+        strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>}
+        : tensor<128x6x14x14xf32>, tensor<128x6x28x28xf32>
+    ```
+  }];
+  let arguments = (ins 4DTensorOf<[F32]>:$grad, 4DTensorOf<[F32]>:$input,
+                       DenseI64ArrayAttr:$kernel, DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$pads);
+  let assemblyFormat = [{
+    $grad `,` $input attr-dict `:` type($grad) `,` type($input)
+  }];
+}
+
+def Graph_AvgPool2DOp : Graph_PoolOp<"avg_pool2d", "2-D average pooling",
+    [DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let description = [{
+    With `count_include_pad`, every window divides by the kernel's size;
+    without, by the number of input elements it covers.
+
+    ```mlir
+    %y = graph.avg_pool2d %x {kernel = array<i64: 7, 7>, strides = array<i64: 1, 1>,
+        pads = array<i64: 0, 0, 0, 0>} : tensor<32x512x7x7xf32> -> tensor<32x512x1x1xf32>
+    ```
+  }];
+  let arguments = (ins 4DTensorOf<[F32]>:$input, DenseI64ArrayAttr:$kernel,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                       UnitAttr:$count_include_pad);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Graph_AvgPool2DGradOp : Graph_PoolOp<"avg_pool2d_grad",
+    "Gradient of avg_pool2d: each window's gradient spread over it"> {
+  let description = [{
+    ```mlir
+    %dx = graph.avg_pool2d_grad %dy {kernel = array<i64: 2, 2>,
+        strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>}
+        : tensor<8x4x2x2xf32> -> tensor<8x4x4x4xf32>
+    ```
+  }];
+  let arguments = (ins 4DTensorOf<[F32]>:$grad, DenseI64ArrayAttr:$kernel,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                       UnitAttr:$count_include_pad);
+  let assemblyFormat = "$grad attr-dict `:` type($grad) `->` type($result)";
+}
+
 def Graph_ReshapeOp : Graph_Op<"reshape", [Pure,
     DeclareOpInterfaceMethods<GradientOpInterface>]> {
   let summary = "Reinterprets a tensor's shape; the element count is kept";

@@ -127,3 +127,38 @@ SmallVector<Value> MseLossOp::buildGradients(OpBuilder &builder,
                                    getInput(), getLabels(), dloss);
   return {dx, Value()};
 }
+
+SmallVector<Value> Conv2DOp::buildGradients(OpBuilder &builder, Value dy) {
+  Location loc = getLoc();
+  Value dx = Conv2DBackwardDataOp::create(
+      builder, loc, getInput().getType(), dy, getFilter(), getStridesAttr(),
+      getPadsAttr(), getDilationsAttr(), getGroupAttr());
+  Value dw = Conv2DBackwardFilterOp::create(
+      builder, loc, getFilter().getType(), dy, getInput(), getStridesAttr(),
+      getPadsAttr(), getDilationsAttr(), getGroupAttr());
+  SmallVector<Value> grads = {dx, dw};
+  if (Value bias = getBias()) {
+    // Sum over batch and positions: to 1 x O x 1 x 1, then to O.
+    int64_t channels = getType().getDimSize(1);
+    auto perChannel =
+        RankedTensorType::get({1, channels, 1, 1}, builder.getF32Type());
+    Value summed = ReduceSumToOp::create(builder, loc, perChannel, dy);
+    grads.push_back(
+        ReshapeOp::create(builder, loc, bias.getType(), summed));
+  }
+  return grads;
+}
+
+SmallVector<Value> MaxPool2DOp::buildGradients(OpBuilder &builder, Value dy) {
+  return {MaxPool2DGradOp::create(builder, getLoc(), dy, getInput(),
+                                  getKernelAttr(), getStridesAttr(),
+                                  getPadsAttr())};
+}
+
+SmallVector<Value> AvgPool2DOp::buildGradients(OpBuilder &builder, Value dy) {
+  auto grad = AvgPool2DGradOp::create(builder, getLoc(), getInput().getType(),
+                                      dy, getKernelAttr(), getStridesAttr(),
+                                      getPadsAttr());
+  grad.setCountIncludePad(getCountIncludePad());
+  return {grad};
+}

@@ -202,3 +202,83 @@ LogicalResult SoftmaxCrossEntropyOp::verify() {
 LogicalResult MseLossOp::verify() {
   return verifyLoss(*this, getInput(), getLabels());
 }
+
+//===----------------------------------------------------------------------===//
+// Convolution and pooling
+//===----------------------------------------------------------------------===//
+
+int64_t dlc::graph::windowOutputSize(int64_t input, int64_t kernel,
+                                     int64_t stride, int64_t padBegin,
+                                     int64_t padEnd, int64_t dilation) {
+  int64_t span = dilation * (kernel - 1) + 1;
+  int64_t padded = input + padBegin + padEnd;
+  if (padded < span)
+    return 0;
+  return (padded - span) / stride + 1;
+}
+
+namespace {
+/// Checks a window's attributes and that `result` has the output shape they
+/// give for `input` (N x C x H x W) and `kernel` (KH x KW).
+LogicalResult verifyWindow(Operation *op, RankedTensorType input,
+                           ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
+                           ArrayRef<int64_t> pads, ArrayRef<int64_t> dilations,
+                           int64_t channels, RankedTensorType result) {
+  if (kernel.size() != 2 || strides.size() != 2 || dilations.size() != 2 ||
+      pads.size() != 4)
+    return op->emitOpError("expects 2 kernel sizes, 2 strides, 2 dilations "
+                           "and 4 pads");
+  for (int i = 0; i < 2; ++i)
+    if (kernel[i] < 1 || strides[i] < 1 || dilations[i] < 1)
+      return op->emitOpError("kernel sizes, strides and dilations must be "
+                             "positive");
+  if (llvm::any_of(pads, [](int64_t p) { return p < 0; }))
+    return op->emitOpError("pads must not be negative");
+  SmallVector<int64_t> expected = {input.getDimSize(0), channels};
+  for (int i = 0; i < 2; ++i)
+    expected.push_back(windowOutputSize(input.getDimSize(2 + i), kernel[i],
+                                        strides[i], pads[i], pads[i + 2],
+                                        dilations[i]));
+  if (expected[2] < 1 || expected[3] < 1)
+    return op->emitOpError("window does not fit the input ") << input;
+  if (ArrayRef<int64_t>(expected) != result.getShape())
+    return op->emitOpError("result type ")
+           << result << " should have shape " << expected[0] << "x"
+           << expected[1] << "x" << expected[2] << "x" << expected[3];
+  return success();
+}
+} // namespace
+
+LogicalResult Conv2DOp::verify() {
+  RankedTensorType input = getInput().getType(), filter = getFilter().getType();
+  int64_t group = getGroup();
+  int64_t channels = input.getDimSize(1), outChannels = filter.getDimSize(0);
+  if (group < 1 || channels % group || outChannels % group)
+    return emitOpError("group ")
+           << group << " must divide the input channels (" << channels
+           << ") and the output channels (" << outChannels << ")";
+  if (filter.getDimSize(1) * group != channels)
+    return emitOpError("filter ")
+           << filter << " takes " << filter.getDimSize(1) * group
+           << " input channels, the input has " << channels;
+  if (Value bias = getBias())
+    if (cast<RankedTensorType>(bias.getType()).getDimSize(0) != outChannels)
+      return emitOpError("bias of type ")
+             << bias.getType() << " should have " << outChannels
+             << " elements";
+  return verifyWindow(*this, input, filter.getShape().drop_front(2),
+                      getStrides(), getPads(), getDilations(), outChannels,
+                      getType());
+}
+
+LogicalResult MaxPool2DOp::verify() {
+  RankedTensorType input = getInput().getType();
+  return verifyWindow(*this, input, getKernel(), getStrides(), getPads(),
+                      {1, 1}, input.getDimSize(1), getType());
+}
+
+LogicalResult AvgPool2DOp::verify() {
+  RankedTensorType input = getInput().getType();
+  return verifyWindow(*this, input, getKernel(), getStrides(), getPads(),
+                      {1, 1}, input.getDimSize(1), getType());
+}
