@@ -123,6 +123,7 @@ private:
   LogicalResult importConv(const onnx::NodeProto &node);
   LogicalResult importPool(const onnx::NodeProto &node);
   LogicalResult importGlobalAveragePool(const onnx::NodeProto &node);
+  LogicalResult importBatchNorm(const onnx::NodeProto &node);
 
   /// A sliding window's attributes, resolved to explicit values.
   struct Window {
@@ -183,6 +184,7 @@ const llvm::StringMap<Importer::NodeHandler> &Importer::handlers() {
       {"MaxPool", &Importer::importPool},
       {"AveragePool", &Importer::importPool},
       {"GlobalAveragePool", &Importer::importGlobalAveragePool},
+      {"BatchNormalization", &Importer::importBatchNorm},
       {"Identity", &Importer::importIdentity},
       {"Dropout", &Importer::importDropout},
       {"Softmax", &Importer::importSoftmax},
@@ -580,6 +582,44 @@ LogicalResult Importer::importGlobalAveragePool(const onnx::NodeProto &node) {
                                    SmallVector<int64_t>{1, 1},
                                    SmallVector<int64_t>{0, 0, 0, 0},
                                    /*count_include_pad=*/false));
+  return success();
+}
+
+LogicalResult Importer::importBatchNorm(const onnx::NodeProto &node) {
+  // Inference form (one output) and both training forms (opset 9-13: five
+  // outputs; opset 14+: three, with training_mode) import alike: dlc trains
+  // with batch statistics and updates the running ones itself, so only Y
+  // may be read by later nodes.
+  FailureOr<Value> x = input(node, 0), scale = input(node, 1),
+                   bias = input(node, 2);
+  if (failed(x) || failed(scale) || failed(bias))
+    return failure();
+  auto xType = cast<RankedTensorType>(x->getType());
+  if (xType.getRank() != 2 && xType.getRank() != 4)
+    return nodeError(node) << "input " << xType
+                           << " is not N x C or N x C x H x W";
+  if (intAttr(node, "spatial", 1) != 1)
+    return nodeError(node) << "attribute spatial=0 is not supported";
+  VariableOp stats[2];
+  for (int i = 0; i < 2; ++i) {
+    auto it = hasInput(node, 3 + i) ? variables.find(node.input(3 + i))
+                                    : variables.end();
+    if (it == variables.end())
+      return nodeError(node) << (i ? "input_var" : "input_mean")
+                             << " must be an initializer";
+    // Running statistics are state, not parameters.
+    it->second.setTrainable(false);
+    stats[i] = it->second;
+  }
+  auto op = BatchNormOp::create(
+      builder, nodeLoc(node), xType, *x, *scale, *bias,
+      FlatSymbolRefAttr::get(stats[0].getSymNameAttr()),
+      FlatSymbolRefAttr::get(stats[1].getSymNameAttr()),
+      builder.getF32FloatAttr(floatAttr(node, "epsilon", 1e-5f)),
+      builder.getF32FloatAttr(floatAttr(node, "momentum", 0.9f)));
+  if (failed(verify(op)))
+    return failure();
+  define(node, op);
   return success();
 }
 

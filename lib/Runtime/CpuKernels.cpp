@@ -191,6 +191,8 @@ void activation(Context &, Activation f, float alpha, const float *x,
   case Activation::LeakyRelu:
     return map(y, n,
                [&](int64_t i) { return x[i] >= 0.0f ? x[i] : alpha * x[i]; });
+  case Activation::Rsqrt:
+    return map(y, n, [&](int64_t i) { return 1.0f / std::sqrt(x[i] + alpha); });
   }
 }
 
@@ -207,6 +209,9 @@ void activationGrad(Context &, Activation f, float alpha, const float *dy,
   case Activation::LeakyRelu:
     return map(dx, n,
                [&](int64_t i) { return s[i] >= 0.0f ? dy[i] : alpha * dy[i]; });
+  case Activation::Rsqrt:
+    return map(dx, n,
+               [&](int64_t i) { return -0.5f * dy[i] * s[i] * s[i] * s[i]; });
   }
 }
 
@@ -288,6 +293,12 @@ void mseLossGrad(Context &, const float *x, const int32_t *labels,
     for (int64_t c = 0; c < cols; ++c)
       dx[r * cols + c] = static_cast<float>(
           factor * (x[r * cols + c] - (c == labels[r] ? 1.0 : 0.0)));
+}
+
+void runningUpdate(Context &, float *v, const float *statistic, int64_t n,
+                   float momentum, float correction) {
+  for (int64_t i = 0; i < n; ++i)
+    v[i] = momentum * v[i] + (1.0f - momentum) * correction * statistic[i];
 }
 
 void allReduceMean(Context &ctx, float *x, int64_t n) {

@@ -153,6 +153,9 @@ __global__ void activationKernel(Activation f, float alpha, const float *x,
   case Activation::LeakyRelu:
     y[i] = v >= 0.0f ? v : alpha * v;
     break;
+  case Activation::Rsqrt:
+    y[i] = rsqrtf(v + alpha);
+    break;
   }
 }
 
@@ -175,6 +178,9 @@ __global__ void activationGradKernel(Activation f, float alpha,
     break;
   case Activation::LeakyRelu:
     dx[i] = s >= 0.0f ? dy[i] : alpha * dy[i];
+    break;
+  case Activation::Rsqrt:
+    dx[i] = -0.5f * dy[i] * s * s * s;
     break;
   }
 }
@@ -263,6 +269,14 @@ __global__ void mseLossGradKernel(const float *x, const int32_t *labels,
   int64_t r = i / cols, c = i % cols;
   dx[i] = 2.0f * dloss[0] / (rows * cols) *
           (x[i] - (c == labels[r] ? 1.0f : 0.0f));
+}
+
+__global__ void runningUpdateKernel(float *v, const float *statistic,
+                                    int64_t n, float momentum,
+                                    float correction) {
+  int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (i < n)
+    v[i] = momentum * v[i] + (1.0f - momentum) * correction * statistic[i];
 }
 
 __global__ void sgdKernel(float *w, const float *g, float *v, int64_t n,
@@ -419,6 +433,12 @@ void mseLossGrad(Context &, const float *x, const int32_t *labels,
                  const float *dloss, float *dx, int64_t rows, int64_t cols) {
   mseLossGradKernel<<<blocksFor(rows * cols), kThreads>>>(x, labels, dloss, dx,
                                                           rows, cols);
+}
+
+void runningUpdate(Context &, float *v, const float *statistic, int64_t n,
+                   float momentum, float correction) {
+  runningUpdateKernel<<<blocksFor(n), kThreads>>>(v, statistic, n, momentum,
+                                                  correction);
 }
 
 void allReduceMean(Context &ctx, float *x, int64_t n) {

@@ -1,7 +1,8 @@
 //===- SaveOnnx.cpp - write the trained model -----------------------------===//
 //
 // The executable embeds the ONNX model it was compiled from; saving replaces
-// the trained initializers in it and keeps everything else (graph, symbolic
+// the initializers training wrote (parameters, running statistics) and keeps
+// everything else (graph, symbolic
 // batch dimension, metadata) as the user exported it.
 //
 //===----------------------------------------------------------------------===//
@@ -32,7 +33,7 @@ void dlc::rt::saveTrainedModel(
                 "damaged");
   std::unordered_map<std::string, const std::vector<float> *> trained;
   for (int i = 0; i < model.numVariables; ++i)
-    if (model.variables[i].trainable && model.variables[i].onnxName)
+    if (model.variables[i].saved)
       trained[model.variables[i].onnxName] = &hostVariables[i];
 
   for (onnx::TensorProto &tensor : *proto.mutable_graph()->mutable_initializer()) {

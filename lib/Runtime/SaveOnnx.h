@@ -10,8 +10,8 @@ namespace dlc::rt {
 
 struct ModelInfo;
 
-/// Writes the compiled ONNX model with each trainable initializer replaced by
-/// its value in `hostVariables` (one float array per ModelInfo variable).
+/// Writes the compiled ONNX model with each saved initializer replaced by its
+/// value in `hostVariables` (one float array per ModelInfo variable).
 /// Writes to a temporary file first, so a failure leaves nothing behind.
 void saveTrainedModel(const ModelInfo &model,
                       const std::vector<std::vector<float>> &hostVariables,

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dlc/Dialect/Graph/GraphOps.h"
+#include "dlc/Transforms/BatchNorm.h"
 #include "dlc/Transforms/Passes.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/MapVector.h"
@@ -37,6 +38,9 @@ private:
 } // namespace
 
 LogicalResult BuildTrainingGraph::checkOptions(ModuleOp module) {
+  if (batchNorm != "train" && batchNorm != "frozen")
+    return module.emitError("unknown batchnorm mode '")
+           << batchNorm << "': expected train or frozen";
   if (loss != "cross-entropy" && loss != "mse")
     return module.emitError("unknown loss '")
            << loss << "': expected cross-entropy or mse";
@@ -168,6 +172,16 @@ void BuildTrainingGraph::runOnOperation() {
       RankedTensorType::get({outputType.getDimSize(0)}, builder.getI32Type());
   Value labels = body.addArgument(labelsType, train.getLoc());
 
+  // Batch normalization trains on batch statistics unless frozen.
+  SmallVector<BatchNormOp> batchNorms(body.getOps<BatchNormOp>());
+  for (BatchNormOp op : batchNorms) {
+    OpBuilder at(op);
+    op.replaceAllUsesWith(batchNorm == "frozen"
+                              ? expandBatchNormInference(at, op)
+                              : expandBatchNormTraining(at, op));
+    op.erase();
+  }
+
   Value loss = buildLoss(builder, ret.getOperand(0), labels);
   llvm::MapVector<StringAttr, Value> paramGrads;
   if (failed(buildBackward(builder, body, loss, paramGrads)))
@@ -187,6 +201,7 @@ void BuildTrainingGraph::runOnOperation() {
 void dlc::buildTrainingPipeline(OpPassManager &pm,
                                 const BuildTrainingGraphOptions &options) {
   pm.addPass(createBuildTrainingGraph(options));
+  pm.addPass(createExpandBatchNorm());
   buildGraphCleanupPipeline(pm);
   pm.addPass(createPlanMemory());
 }

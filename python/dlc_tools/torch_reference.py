@@ -17,16 +17,23 @@ def _attrs(node):
 class OnnxModule(torch.nn.Module):
     """A torch module that evaluates a (single-input, single-output) ONNX graph."""
 
-    def __init__(self, model: onnx.ModelProto):
+    def __init__(self, model: onnx.ModelProto, batchnorm_training=True):
         super().__init__()
         self.graph = model.graph
         self.opset = next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
+        self.batchnorm_training = batchnorm_training
         self.params = torch.nn.ParameterDict()
         self.names = {}  # ONNX initializer name -> ParameterDict key
         self.constants = {}
+        # BatchNormalization's running statistics: state, not parameters.
+        self.buffers_by_name = {}
+        running = {n.input[i] for n in model.graph.node
+                   if n.op_type == "BatchNormalization" for i in (3, 4)}
         for init in model.graph.initializer:
             array = numpy_helper.to_array(init)
-            if array.dtype == np.float32:
+            if init.name in running:
+                self.buffers_by_name[init.name] = torch.from_numpy(array.copy())
+            elif array.dtype == np.float32:
                 key = "p%d" % len(self.names)
                 self.names[init.name] = key
                 self.params[key] = torch.nn.Parameter(torch.from_numpy(array.copy()))
@@ -38,9 +45,19 @@ class OnnxModule(torch.nn.Module):
     def parameter(self, onnx_name):
         return self.params[self.names[onnx_name]]
 
+    def is_parameter(self, onnx_name):
+        return onnx_name in self.names
+
+    def state(self, onnx_name):
+        """The current value of a parameter or of a running statistic."""
+        if onnx_name in self.buffers_by_name:
+            return self.buffers_by_name[onnx_name]
+        return self.parameter(onnx_name).detach()
+
     def forward(self, x, logits=False):
         """The graph's output; with ``logits``, a final Softmax's input."""
         values = dict(self.constants)
+        values.update(self.buffers_by_name)
         values.update({name: self.params[key] for name, key in self.names.items()})
         values[self.input_name] = x
         output = self.graph.output[0].name
@@ -92,6 +109,11 @@ class OnnxModule(torch.nn.Module):
             return self._conv(ins, attrs)
         if op in ("MaxPool", "AveragePool"):
             return self._pool(op, ins[0], attrs)
+        if op == "BatchNormalization":
+            # ONNX's momentum weighs the old value; PyTorch's the new one.
+            return torch.nn.functional.batch_norm(
+                ins[0], ins[3], ins[4], ins[1], ins[2], training=self.batchnorm_training,
+                momentum=1.0 - attrs.get("momentum", 0.9), eps=attrs.get("epsilon", 1e-5))
         if op == "GlobalAveragePool":
             return ins[0].mean(dim=(2, 3), keepdim=True)
         if op == "Constant":

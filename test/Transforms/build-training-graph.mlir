@@ -127,3 +127,38 @@ func.func @forward(%x: tensor<2x16xf32>) -> tensor<2x8xf32> {
   %y = graph.reshape %p : tensor<2x2x2x2xf32> -> tensor<2x8xf32>
   return %y : tensor<2x8xf32>
 }
+
+// -----
+
+// Batch norm trains on the batch's statistics (2 x 4 x 4 = 32 values per
+// channel) and updates the running ones, the variance unbiased (32 / 31).
+graph.variable trainable @scale : tensor<3xf32> = dense<1.0> : tensor<3xf32>
+graph.variable trainable @shift : tensor<3xf32> = dense<0.0> : tensor<3xf32>
+graph.variable @mean : tensor<3xf32> = dense<0.0> : tensor<3xf32>
+graph.variable @var : tensor<3xf32> = dense<1.0> : tensor<3xf32>
+
+// CHECK-LABEL: func.func @forward
+// CHECK: graph.batch_norm
+// CHECK-LABEL: func.func @train_step
+// CHECK-SAME: ([[X:%.+]]: tensor<2x3x4x4xf32>
+// CHECK: [[SUM:%.+]] = graph.reduce_sum_to [[X]] : tensor<2x3x4x4xf32> -> tensor<1x3x1x1xf32>
+// CHECK: [[MEAN:%.+]] = graph.scale [[SUM]] {factor = 3.125000e-02 : f32}
+// CHECK: [[C:%.+]] = graph.sub [[X]], [[MEAN]]
+// CHECK: [[SQ:%.+]] = graph.mul [[C]], [[C]]
+// CHECK: [[VS:%.+]] = graph.reduce_sum_to [[SQ]]
+// CHECK: [[VAR:%.+]] = graph.scale [[VS]] {factor = 3.125000e-02 : f32}
+// CHECK: graph.rsqrt [[VAR]]
+// CHECK: [[RM:%.+]] = graph.reshape [[MEAN]] : tensor<1x3x1x1xf32> -> tensor<3xf32>
+// CHECK: graph.running_update @mean, [[RM]] {correction = 1.000000e+00 : f32, momentum = 0.899999976 : f32}
+// CHECK: [[RV:%.+]] = graph.reshape [[VAR]] : tensor<1x3x1x1xf32> -> tensor<3xf32>
+// CHECK: graph.running_update @var, [[RV]] {correction = 1.03225803 : f32, momentum = 0.899999976 : f32}
+// CHECK: graph.sgd_update @shift
+// CHECK: graph.sgd_update @scale
+// CHECK-NOT: graph.sgd_update @mean
+func.func @forward(%x: tensor<2x3x4x4xf32>) -> tensor<2x48xf32> {
+  %s = graph.load @scale : tensor<3xf32>
+  %b = graph.load @shift : tensor<3xf32>
+  %y = graph.batch_norm %x, %s, %b {running_mean = @mean, running_var = @var, epsilon = 1.0e-05 : f32, momentum = 0.9 : f32} : tensor<2x3x4x4xf32>, tensor<3xf32>
+  %f = graph.reshape %y : tensor<2x3x4x4xf32> -> tensor<2x48xf32>
+  return %f : tensor<2x48xf32>
+}

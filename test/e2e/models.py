@@ -175,3 +175,48 @@ def torch_fashion_cnn(path, seed=0, opset=13):
         torch.nn.Linear(128, 10))
     export(model, str(path), (1, 1, 28, 28), opset)
     return path
+
+
+def torch_bn_cnn(path, opset=15, seed=6):
+    """Conv-BatchNorm-ReLU-MaxPool and Linear-BatchNorm1d, exported by PyTorch
+    in training mode (BatchNormalization with its running-statistic
+    outputs), with running statistics that are not the defaults."""
+    torch.manual_seed(seed)
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(2, 4, 3, padding=1), torch.nn.BatchNorm2d(4), torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2), torch.nn.Flatten(),
+        torch.nn.Linear(4 * 3 * 3, 8), torch.nn.BatchNorm1d(8), torch.nn.Tanh(),
+        torch.nn.Linear(8, 3))
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.2, 0.2)
+    torch.onnx.export(model, torch.zeros(4, 2, 6, 6), str(path), input_names=["input"],
+                      output_names=["output"], opset_version=opset,
+                      training=torch.onnx.TrainingMode.TRAINING, do_constant_folding=False,
+                      dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+    return path
+
+
+def inference_bn_model(path, seed=7):
+    """BatchNormalization in inference form (one output), on a 2-D input."""
+    rng = np.random.default_rng(seed)
+    nodes = [
+        helper.make_node("Gemm", ["x", "w1", "b1"], ["h"], name="fc1", transB=1),
+        helper.make_node("BatchNormalization", ["h", "gamma", "beta", "mean", "var"], ["n"],
+                         name="bn", epsilon=1e-3, momentum=0.8),
+        helper.make_node("Relu", ["n"], ["r"], name="relu"),
+        helper.make_node("Gemm", ["r", "w2", "b2"], ["y"], name="fc2", transB=1),
+    ]
+    var = numpy_helper.from_array((0.5 + rng.random(6)).astype(np.float32), "var")
+    return _save(nodes, "bn_inference",
+                 [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 5])],
+                 helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3]),
+                 [_init("w1", (6, 5), rng), _init("b1", (6,), rng),
+                  _init("gamma", (6,), rng), _init("beta", (6,), rng),
+                  _init("mean", (6,), rng), var,
+                  _init("w2", (3, 6), rng), _init("b2", (3,), rng)],
+                 9, path)

@@ -21,6 +21,9 @@ MODELS = [
     ("elementwise-ops", models.elementwise_model, {}, (6,), 4),
     ("lenet", models.torch_lenet, {}, (1, 28, 28), 10),
     ("conv-pool-variants", models.conv_zoo_model, {}, (4, 12, 12), 3),
+    ("batchnorm-training-form-opset15", models.torch_bn_cnn, dict(opset=15), (2, 6, 6), 3),
+    ("batchnorm-training-form-opset12", models.torch_bn_cnn, dict(opset=12), (2, 6, 6), 3),
+    ("batchnorm-inference-form", models.inference_bn_model, {}, (5,), 3),
 ]
 
 
@@ -40,9 +43,16 @@ def relative_error(actual, expected):
     return np.linalg.norm(actual - expected) / max(np.linalg.norm(expected), 1e-30)
 
 
-def dlc_train(workdir, model, x, y, batch, steps, loss, lr, momentum=0.0, wd=0.0):
+def gradients_match(actual, expected, rtol=1e-4, atol=1e-6):
+    """Relative agreement, with an absolute floor: some gradients are zero in
+    exact arithmetic (a bias right before a training-mode batch norm) and
+    both sides then hold only rounding noise."""
+    return np.linalg.norm(actual - expected) <= rtol * np.linalg.norm(expected) + atol
+
+
+def dlc_train(workdir, model, x, y, batch, steps, loss, lr, momentum=0.0, wd=0.0, flags=()):
     exe = compile_model(model, workdir / "trainer", "--batch", batch, "--loss", loss,
-                        "--lr", lr, "--momentum", momentum, "--weight-decay", wd)
+                        "--lr", lr, "--momentum", momentum, "--weight-decay", wd, *flags)
     xp, yp = save_npy_dataset(workdir, x, y)
     saved = workdir / "trained.onnx"
     result = train(exe, "--train-x", xp, "--train-y", yp, "--no-shuffle",
@@ -80,17 +90,47 @@ def test_first_step_gradients_match_autograd(workdir, name, builder, kwargs, sha
     reference = reference_loss(loss, module, torch.from_numpy(x), torch.from_numpy(y))
     reference.backward()
     assert summary["last_loss"] == pytest.approx(reference.item(), rel=1e-5)
+    check_first_step(model, trained, module, lr)
+
+
+def check_first_step(model, trained, module, lr):
+    """Parameters: (w0 - w1) / lr against autograd. Running statistics: the
+    saved values against the reference's after its forward pass."""
     initial = initializers(model)
     assert trained.keys() == initial.keys()
     for onnx_name, w0 in initial.items():
-        grad = (w0.astype(np.float64) - trained[onnx_name]) / lr
-        expected = module.parameter(onnx_name).grad.double().numpy()
-        assert relative_error(grad, expected) < 1e-4, onnx_name
+        if module.is_parameter(onnx_name):
+            grad = (w0.astype(np.float64) - trained[onnx_name]) / lr
+            expected = module.parameter(onnx_name).grad.double().numpy()
+            assert gradients_match(grad, expected), (onnx_name, grad, expected)
+        else:
+            expected = module.state(onnx_name).numpy()
+            assert relative_error(trained[onnx_name], expected) < 1e-5, onnx_name
+
+
+def test_frozen_batchnorm_trains_with_running_statistics(workdir):
+    """--batchnorm=frozen: normalization by the running statistics (PyTorch's
+    eval-mode batch norm), which stay as they were."""
+    model = models.torch_bn_cnn(workdir / "model.onnx")
+    batch, lr = 8, 100.0
+    x, y = make_data((2, 6, 6), 3, batch, seed=12)
+    summary, trained = dlc_train(workdir, model, x, y, batch, 1, "cross-entropy", lr,
+                                 flags=("--batchnorm=frozen",))
+    module = OnnxModule(onnx.load(str(model)), batchnorm_training=False)
+    reference = reference_loss("cross-entropy", module, torch.from_numpy(x), torch.from_numpy(y))
+    reference.backward()
+    assert summary["last_loss"] == pytest.approx(reference.item(), rel=1e-5)
+    check_first_step(model, trained, module, lr)
+    initial = initializers(model)
+    stats = [n for n in initial if not module.is_parameter(n)]
+    assert len(stats) == 4
+    for name in stats:
+        assert np.array_equal(trained[name], initial[name]), name
 
 
 @pytest.mark.parametrize("name,builder,kwargs,shape,classes",
-                         [MODELS[1], MODELS[4], MODELS[6]],
-                         ids=[MODELS[1][0], MODELS[4][0], MODELS[6][0]])
+                         [MODELS[1], MODELS[4], MODELS[6], MODELS[9]],
+                         ids=[MODELS[1][0], MODELS[4][0], MODELS[6][0], MODELS[9][0]])
 def test_sgd_momentum_weight_decay_match_torch_optim(workdir, name, builder, kwargs, shape,
                                                      classes):
     """Several steps of SGD with momentum and weight decay: the losses and the
@@ -105,5 +145,5 @@ def test_sgd_momentum_weight_decay_match_torch_optim(workdir, name, builder, kwa
     assert summary["last_loss"] == pytest.approx(losses[-1], rel=1e-4)
     assert summary["train_loss"] == pytest.approx(np.mean(losses), rel=1e-4)
     for onnx_name, w in trained.items():
-        expected = module.parameter(onnx_name).detach().numpy()
+        expected = module.state(onnx_name).numpy()
         assert relative_error(w, expected) < 1e-4, onnx_name

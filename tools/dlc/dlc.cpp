@@ -65,6 +65,11 @@ cl::opt<int64_t> batchSize("batch", cl::init(128), cl::cat(dlcCategory),
 cl::opt<std::string> lossName(
     "loss", cl::init("cross-entropy"), cl::cat(dlcCategory),
     cl::desc("Loss: cross-entropy (default) or mse"));
+cl::opt<std::string> batchNormMode(
+    "batchnorm", cl::init("train"), cl::cat(dlcCategory),
+    cl::desc("BatchNormalization while training: train (batch statistics, "
+             "running statistics updated; default) or frozen (running "
+             "statistics, not updated)"));
 cl::opt<std::string> optimizerName("optimizer", cl::init("sgd"),
                                    cl::cat(dlcCategory),
                                    cl::desc("Optimizer: sgd (default)"));
@@ -112,7 +117,8 @@ int fail(const Twine &message) {
 std::string trainingConfig() {
   std::string text;
   raw_string_ostream os(text);
-  os << "loss=" << lossName << " optimizer=" << optimizerName
+  os << "loss=" << lossName << " batchnorm=" << batchNormMode
+     << " optimizer=" << optimizerName
      << format(" lr=%g momentum=%g weight-decay=%g", learningRate.getValue(),
                momentum.getValue(), weightDecay.getValue());
   return text;
@@ -137,6 +143,8 @@ int main(int argc, char **argv) {
                         batchSize.getValue()));
   if (optimizerName != "sgd")
     return fail("--optimizer=" + optimizerName + ": supported: sgd");
+  if (batchNormMode != "train" && batchNormMode != "frozen")
+    return fail("--batchnorm=" + batchNormMode + ": supported: train, frozen");
   if (lossName != "cross-entropy" && lossName != "mse")
     return fail("--loss=" + lossName + ": supported: cross-entropy, mse");
   if (!(learningRate > 0.0f))
@@ -195,14 +203,19 @@ int main(int argc, char **argv) {
   if (emitStage >= Emit::Training && !hasTraining && !isLowered) {
     dlc::BuildTrainingGraphOptions options;
     options.loss = lossName;
+    options.batchNorm = batchNormMode;
     options.learningRate = learningRate;
     options.momentum = momentum;
     options.weightDecay = weightDecay;
     pm.addPass(dlc::createBuildTrainingGraph(options));
+    pm.addPass(dlc::createExpandBatchNorm());
     dlc::buildGraphCleanupPipeline(pm);
   }
-  if (emitStage >= Emit::Lowered && !hasPlan && !isLowered)
+  if (emitStage >= Emit::Lowered && !hasPlan && !isLowered) {
+    // An .mlir input may still hold inference batch norms.
+    pm.addPass(dlc::createExpandBatchNorm());
     pm.addPass(dlc::createPlanMemory());
+  }
   if (failed(pm.run(*module)))
     return 1;
 

@@ -47,8 +47,9 @@ void binary(Context &ctx, Binary op, const float *a, const int64_t *aStrides,
 void reduceSumTo(Context &ctx, const float *x, const int64_t *shape, int rank,
                  float *y, const int64_t *yStrides, int64_t yCount);
 
-/// Elementwise activations; `alpha` is LeakyRelu's negative slope.
-enum class Activation : int { Relu, Sigmoid, Tanh, LeakyRelu };
+/// Elementwise functions; `alpha` is LeakyRelu's negative slope and Rsqrt's
+/// epsilon (y = 1 / sqrt(x + epsilon)).
+enum class Activation : int { Relu, Sigmoid, Tanh, LeakyRelu, Rsqrt };
 
 void activation(Context &ctx, Activation f, float alpha, const float *x,
                 float *y, int64_t n);
@@ -114,6 +115,10 @@ void avgPool2d(Context &ctx, const Pool2DGeometry &g, const float *x,
                float *y);
 void avgPool2dGrad(Context &ctx, const Pool2DGeometry &g, const float *dy,
                    float *dx);
+
+/// v = momentum * v + (1 - momentum) * correction * statistic.
+void runningUpdate(Context &ctx, float *v, const float *statistic, int64_t n,
+                   float momentum, float correction);
 
 /// x = the mean of x over all ranks (the identity with one rank).
 void allReduceMean(Context &ctx, float *x, int64_t n);

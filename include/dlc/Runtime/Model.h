@@ -25,7 +25,9 @@ struct VariableInfo {
   int64_t numElements;
   /// Byte offset of its initial value in `dlc_init_data`, or -1 for zeros.
   int64_t initOffset;
-  bool trainable;
+  /// Written by training and saved back into the ONNX model by --save:
+  /// parameters and running statistics.
+  bool saved;
 };
 
 using StepFunction = void (*)(Context &ctx, char *arena);

@@ -17,9 +17,14 @@ def BuildTrainingGraph : Pass<"dlc-build-training-graph", "mlir::ModuleOp"> {
 
     When `@forward` ends in `graph.softmax` and the loss is cross-entropy, the
     loss takes the softmax's input as logits, so it never takes the logarithm
-    of a rounded probability.
+    of a rounded probability. `graph.batch_norm` is rewritten in the training
+    step into its training form (or, with `batchnorm=frozen`, its inference
+    form) before differentiation.
   }];
   let options = [
+    Option<"batchNorm", "batchnorm", "std::string", /*default=*/"\"train\"",
+           "Batch normalization while training: train (batch statistics, "
+           "running statistics updated) or frozen (running statistics)">,
     Option<"loss", "loss", "std::string", /*default=*/"\"cross-entropy\"",
            "Loss function: cross-entropy or mse">,
     Option<"learningRate", "lr", "float", /*default=*/"0.01f",
@@ -31,6 +36,17 @@ def BuildTrainingGraph : Pass<"dlc-build-training-graph", "mlir::ModuleOp"> {
   ];
   let dependentDialects = ["dlc::graph::GraphDialect",
                            "mlir::func::FuncDialect"];
+}
+
+def ExpandBatchNorm : Pass<"dlc-expand-batch-norm", "mlir::ModuleOp"> {
+  let summary = "Rewrites graph.batch_norm into inference arithmetic";
+  let description = [{
+    Every remaining `graph.batch_norm` (those of `@forward`, after the
+    training step has been built) becomes
+    `(x - running_mean) * rsqrt(running_var + epsilon) * scale + bias` with
+    per-channel broadcasting.
+  }];
+  let dependentDialects = ["dlc::graph::GraphDialect"];
 }
 
 def PlanMemory : Pass<"dlc-plan-memory", "mlir::ModuleOp"> {

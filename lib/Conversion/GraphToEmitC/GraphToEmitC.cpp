@@ -160,11 +160,17 @@ private:
             .Case<ReluOp, ReluGradOp>([](auto) { return "Relu"; })
             .Case<SigmoidOp, SigmoidGradOp>([](auto) { return "Sigmoid"; })
             .Case<TanhOp, TanhGradOp>([](auto) { return "Tanh"; })
+            .Case<RsqrtOp, RsqrtGradOp>([](auto) { return "Rsqrt"; })
             .Default([](Operation *) { return "LeakyRelu"; });
     return opaque("dlc::rt::Activation::" + kind.str());
   }
   void call(StringRef callee, ArrayRef<Arg> args);
   LogicalResult lowerOp(Operation *op);
+  int64_t offsetOfVariable(FlatSymbolRefAttr name) {
+    return module.lookupSymbol<VariableOp>(name)
+        ->getAttrOfType<IntegerAttr>(kOffsetAttr)
+        .getInt();
+  }
 
   ModuleOp module;
   MLIRContext *ctx;
@@ -330,6 +336,15 @@ LogicalResult ProgramBuilder::lowerOp(Operation *op) {
               count(reduce)});
         return success();
       })
+      .Case([&](BroadcastOp broadcast) {
+        ArrayRef<int64_t> y = broadcast.getType().getShape();
+        call("broadcastScaled",
+             {pointer(broadcast.getInput()),
+              array(broadcastStrides(broadcast.getInput().getType().getShape(), y)),
+              f32(1.0f), pointer(broadcast.getResult()), array(y),
+              rank(broadcast)});
+        return success();
+      })
       .Case([&](ScaleOp scale) {
         call("scale", {pointer(scale.getInput()),
                        f32(scale.getFactor().convertToFloat()),
@@ -346,6 +361,13 @@ LogicalResult ProgramBuilder::lowerOp(Operation *op) {
                             count(f)});
         return success();
       })
+      .Case([&](RsqrtOp f) {
+        call("activation", {activationKind(op),
+                            f32(f.getEpsilon().convertToFloat()),
+                            pointer(f.getInput()), pointer(f.getResult()),
+                            count(f)});
+        return success();
+      })
       .Case([&](LeakyReluOp f) {
         call("activation", {activationKind(op),
                             f32(f.getAlpha().convertToFloat()),
@@ -353,7 +375,7 @@ LogicalResult ProgramBuilder::lowerOp(Operation *op) {
                             count(f)});
         return success();
       })
-      .Case<ReluGradOp, SigmoidGradOp, TanhGradOp>([&](auto grad) {
+      .Case<ReluGradOp, SigmoidGradOp, TanhGradOp, RsqrtGradOp>([&](auto grad) {
         call("activationGrad",
              {activationKind(op), f32(0.0f), pointer(grad.getGrad()),
               pointer(grad.getOutput()), pointer(grad.getResult()),
@@ -462,12 +484,16 @@ LogicalResult ProgramBuilder::lowerOp(Operation *op) {
         call("allReduceMean", {pointer(reduce.getResult()), count(reduce)});
         return success();
       })
+      .Case([&](RunningUpdateOp update) {
+        call("runningUpdate",
+             {pointer(offsetOfVariable(update.getVariableAttr()),
+                      builder.getF32Type()),
+              pointer(update.getStatistic()), count(update.getStatistic()),
+              f32(update.getMomentum().convertToFloat()),
+              f32(update.getCorrection().convertToFloat())});
+        return success();
+      })
       .Case([&](SgdUpdateOp update) {
-        auto offsetOfVariable = [&](FlatSymbolRefAttr name) {
-          return module.lookupSymbol<VariableOp>(name)
-              ->getAttrOfType<IntegerAttr>(kOffsetAttr)
-              .getInt();
-        };
         Type f32Type = builder.getF32Type();
         Arg velocity =
             update.getVelocity()
@@ -569,6 +595,16 @@ void ConvertGraphToEmitC::runOnOperation() {
       failed(program.buildFunction(train, "trainStep")))
     return signalPassFailure();
 
+  // Variables that training writes (parameters, running statistics) are
+  // what --save puts back into the ONNX model.
+  DenseSet<StringAttr> written;
+  module.walk([&](Operation *op) {
+    if (auto update = dyn_cast<SgdUpdateOp>(op))
+      written.insert(update.getParamAttr().getAttr());
+    else if (auto update = dyn_cast<RunningUpdateOp>(op))
+      written.insert(update.getVariableAttr().getAttr());
+  });
+
   // The model table, after the functions it points to.
   OpBuilder tables = OpBuilder::atBlockEnd(module.getBody());
   std::string variables;
@@ -581,7 +617,10 @@ void ConvertGraphToEmitC::runOnOperation() {
        << (name ? cString(*name) : "nullptr") << ", "
        << variable->getAttrOfType<IntegerAttr>(kOffsetAttr).getInt() << ", "
        << variable.getTensorType().getNumElements() << ", " << initOffset
-       << ", " << (variable.getTrainable() ? "true" : "false") << "}";
+       << ", "
+       << (name && written.contains(variable.getSymNameAttr()) ? "true"
+                                                                : "false")
+       << "}";
   }
   auto infoType = emitc::OpaqueType::get(&getContext(), "dlc::rt::VariableInfo");
   if (numVariables)

@@ -332,6 +332,72 @@ def Graph_AvgPool2DGradOp : Graph_PoolOp<"avg_pool2d_grad",
   let assemblyFormat = "$grad attr-dict `:` type($grad) `->` type($result)";
 }
 
+//===----------------------------------------------------------------------===//
+// Batch normalization
+//===----------------------------------------------------------------------===//
+
+def Graph_BatchNormOp : Graph_Op<"batch_norm", [
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>,
+    MemoryEffects<[MemRead]>, AllTypesMatch<["input", "result"]>,
+    AllTypesMatch<["scale", "bias"]>]> {
+  let summary = "Batch normalization over the channel dimension (dim 1)";
+  let description = [{
+    As written, the inference form: normalizes with the running statistics
+    held in `running_mean` and `running_var`. dlc-build-training-graph
+    rewrites it in the training step into its training form (batch
+    statistics, running-statistics update) and dlc-expand-batch-norm rewrites
+    what is left into plain arithmetic; no later pass sees this op.
+
+    ```mlir
+    %y = graph.batch_norm %x, %scale, %bias {running_mean = @bn_mean,
+        running_var = @bn_var, epsilon = 1.0e-05 : f32, momentum = 0.9 : f32}
+        : tensor<32x64x8x8xf32>, tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins Graph_F32Tensor:$input, 1DTensorOf<[F32]>:$scale,
+                       1DTensorOf<[F32]>:$bias,
+                       FlatSymbolRefAttr:$running_mean,
+                       FlatSymbolRefAttr:$running_var,
+                       F32Attr:$epsilon, F32Attr:$momentum);
+  let results = (outs Graph_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $scale `,` $bias attr-dict `:` type($input) `,` type($scale)
+  }];
+  let hasVerifier = 1;
+}
+
+def Graph_RunningUpdateOp : Graph_Op<"running_update", [
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>,
+    MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "Exponential moving average of a statistic, in place";
+  let description = [{
+    `v = momentum * v + (1 - momentum) * correction * statistic`; the
+    correction turns a batch's population variance into PyTorch's unbiased
+    estimate.
+
+    ```mlir
+    graph.running_update @bn_var, %var {momentum = 0.9 : f32,
+        correction = 1.00195694 : f32} : tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$variable, Graph_F32Tensor:$statistic,
+                       F32Attr:$momentum, F32Attr:$correction);
+  let assemblyFormat = "$variable `,` $statistic attr-dict `:` type($statistic)";
+}
+
+def Graph_RsqrtOp : Graph_Op<"rsqrt", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "1 / sqrt(x + epsilon)";
+  let description = [{
+    ```mlir
+    %s = graph.rsqrt %var {epsilon = 1.0e-05 : f32} : tensor<1x64x1x1xf32>
+    ```
+  }];
+  let arguments = (ins Graph_F32Tensor:$input, F32Attr:$epsilon);
+  let results = (outs Graph_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
 def Graph_ReshapeOp : Graph_Op<"reshape", [Pure,
     DeclareOpInterfaceMethods<GradientOpInterface>]> {
   let summary = "Reinterprets a tensor's shape; the element count is kept";
@@ -425,6 +491,8 @@ def Graph_SigmoidGradOp : Graph_ActivationGradOp<"sigmoid_grad", "sigmoid",
     "grad * output * (1 - output)">;
 def Graph_TanhGradOp : Graph_ActivationGradOp<"tanh_grad", "tanh",
     "grad * (1 - output^2)">;
+def Graph_RsqrtGradOp : Graph_ActivationGradOp<"rsqrt_grad", "rsqrt",
+    "-grad * output^3 / 2">;
 
 def Graph_LeakyReluGradOp : Graph_Op<"leaky_relu_grad", [Pure,
     SameOperandsAndResultType]> {
@@ -456,7 +524,8 @@ def Graph_SoftmaxGradOp : Graph_Op<"softmax_grad", [Pure,
   let assemblyFormat = "$grad `,` $output attr-dict `:` type($result)";
 }
 
-def Graph_ReduceSumToOp : Graph_Op<"reduce_sum_to", [Pure]> {
+def Graph_ReduceSumToOp : Graph_Op<"reduce_sum_to", [Pure,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
   let summary = "Sums a tensor down to a shape it was broadcast from";
   let description = [{
     The adjoint of numpy broadcasting: the result's shape must broadcast to the
@@ -472,7 +541,24 @@ def Graph_ReduceSumToOp : Graph_Op<"reduce_sum_to", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Graph_ScaleOp : Graph_Op<"scale", [Pure, SameOperandsAndResultType]> {
+def Graph_BroadcastOp : Graph_Op<"broadcast", [Pure,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "Broadcasts a tensor to a larger shape (numpy rules)";
+  let description = [{
+    The adjoint of `graph.reduce_sum_to`.
+
+    ```mlir
+    %y = graph.broadcast %mean : tensor<1x64x1x1xf32> -> tensor<32x64x8x8xf32>
+    ```
+  }];
+  let arguments = (ins Graph_F32Tensor:$input);
+  let results = (outs Graph_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Graph_ScaleOp : Graph_Op<"scale", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
   let summary = "Multiplies every element by a constant factor";
   let description = [{
     ```mlir

@@ -162,3 +162,20 @@ SmallVector<Value> AvgPool2DOp::buildGradients(OpBuilder &builder, Value dy) {
   grad.setCountIncludePad(getCountIncludePad());
   return {grad};
 }
+
+SmallVector<Value> RsqrtOp::buildGradients(OpBuilder &builder, Value dy) {
+  return {RsqrtGradOp::create(builder, getLoc(), dy, getResult())};
+}
+
+SmallVector<Value> ScaleOp::buildGradients(OpBuilder &builder, Value dy) {
+  return {ScaleOp::create(builder, getLoc(), dy, getFactorAttr())};
+}
+
+SmallVector<Value> ReduceSumToOp::buildGradients(OpBuilder &builder,
+                                                 Value dy) {
+  return {BroadcastOp::create(builder, getLoc(), getInput().getType(), dy)};
+}
+
+SmallVector<Value> BroadcastOp::buildGradients(OpBuilder &builder, Value dy) {
+  return {sumToType(builder, getLoc(), dy, getInput().getType())};
+}

@@ -157,6 +157,17 @@ LogicalResult ReduceSumToOp::verify() {
   return success();
 }
 
+LogicalResult BroadcastOp::verify() {
+  SmallVector<int64_t> broadcast;
+  ArrayRef<int64_t> out = getType().getShape();
+  if (!OpTrait::util::getBroadcastedShape(getInput().getType().getShape(), out,
+                                          broadcast) ||
+      ArrayRef<int64_t>(broadcast) != out)
+    return emitOpError("input type ")
+           << getInput().getType() << " does not broadcast to " << getType();
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // ReshapeOp
 //===----------------------------------------------------------------------===//
@@ -281,4 +292,41 @@ LogicalResult AvgPool2DOp::verify() {
   RankedTensorType input = getInput().getType();
   return verifyWindow(*this, input, getKernel(), getStrides(), getPads(),
                       {1, 1}, input.getDimSize(1), getType());
+}
+
+//===----------------------------------------------------------------------===//
+// Batch normalization
+//===----------------------------------------------------------------------===//
+
+LogicalResult BatchNormOp::verify() {
+  RankedTensorType input = getInput().getType();
+  if (input.getRank() != 2 && input.getRank() != 4)
+    return emitOpError("input ") << input << " must be N x C or N x C x H x W";
+  int64_t channels = input.getDimSize(1);
+  if (getScale().getType().getDimSize(0) != channels ||
+      getBias().getType().getDimSize(0) != channels)
+    return emitOpError("scale and bias must have ")
+           << channels << " elements, one per channel";
+  return success();
+}
+
+LogicalResult
+BatchNormOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  auto expected = RankedTensorType::get({getInput().getType().getDimSize(1)},
+                                        Float32Type::get(getContext()));
+  for (FlatSymbolRefAttr name : {getRunningMeanAttr(), getRunningVarAttr()}) {
+    auto variable = lookupVariable(*this, symbolTable, name);
+    if (failed(variable) ||
+        failed(checkVariableType(*this, *variable, expected)))
+      return failure();
+  }
+  return success();
+}
+
+LogicalResult
+RunningUpdateOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  auto variable = lookupVariable(*this, symbolTable, getVariableAttr());
+  if (failed(variable))
+    return failure();
+  return checkVariableType(*this, *variable, getStatistic().getType());
 }

@@ -1,0 +1,117 @@
+//===- BatchNorm.cpp - forms of graph.batch_norm --------------------------===//
+//
+// Statistics live in tensors shaped 1 x C (x 1 x 1), which broadcast against
+// the N x C (x H x W) input along every dimension but the channel.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dlc/Transforms/BatchNorm.h"
+#include "dlc/Transforms/Passes.h"
+#include "mlir/IR/Builders.h"
+
+namespace dlc {
+#define GEN_PASS_DEF_EXPANDBATCHNORM
+#include "dlc/Transforms/Passes.h.inc"
+} // namespace dlc
+
+using namespace mlir;
+using namespace dlc;
+using namespace dlc::graph;
+
+namespace {
+
+/// Builds the arithmetic of one batch_norm op at the builder's position.
+class Expander {
+public:
+  Expander(OpBuilder &builder, BatchNormOp op)
+      : b(builder), op(op), loc(op.getLoc()), input(op.getInput().getType()) {
+    SmallVector<int64_t> shape(input.getRank(), 1);
+    shape[1] = input.getDimSize(1);
+    statType = RankedTensorType::get(shape, b.getF32Type());
+  }
+
+  /// A per-channel vector reshaped to broadcast over the input.
+  Value perChannel(Value vector) {
+    return ReshapeOp::create(b, loc, statType, vector);
+  }
+  Value load(FlatSymbolRefAttr variable) {
+    return perChannel(LoadOp::create(b, loc, op.getScale().getType(),
+                                     variable.getValue()));
+  }
+  Value binary(StringRef kind, Value lhs, Value rhs) {
+    auto lhsType = cast<RankedTensorType>(lhs.getType());
+    auto rhsType = cast<RankedTensorType>(rhs.getType());
+    Type type = lhsType.getRank() >= rhsType.getRank() &&
+                        lhsType.getNumElements() >= rhsType.getNumElements()
+                    ? lhsType
+                    : rhsType;
+    if (kind == "sub")
+      return SubOp::create(b, loc, type, lhs, rhs);
+    if (kind == "mul")
+      return MulOp::create(b, loc, type, lhs, rhs);
+    return AddOp::create(b, loc, type, lhs, rhs);
+  }
+  Value mean(Value x, int64_t count) {
+    Value sum = ReduceSumToOp::create(b, loc, statType, x);
+    return ScaleOp::create(b, loc, sum, b.getF32FloatAttr(1.0f / count));
+  }
+  Value invStd(Value variance) {
+    return RsqrtOp::create(b, loc, variance, op.getEpsilonAttr());
+  }
+  /// (x - mean) * invStd * scale + bias.
+  Value normalize(Value centered, Value invStdDev) {
+    Value factor = binary("mul", invStdDev, perChannel(op.getScale()));
+    return binary("add", binary("mul", centered, factor),
+                  perChannel(op.getBias()));
+  }
+
+  OpBuilder &b;
+  BatchNormOp op;
+  Location loc;
+  RankedTensorType input, statType;
+};
+
+} // namespace
+
+Value dlc::expandBatchNormInference(OpBuilder &builder, BatchNormOp op) {
+  Expander e(builder, op);
+  Value centered = e.binary("sub", op.getInput(), e.load(op.getRunningMeanAttr()));
+  return e.normalize(centered, e.invStd(e.load(op.getRunningVarAttr())));
+}
+
+Value dlc::expandBatchNormTraining(OpBuilder &builder, BatchNormOp op) {
+  Expander e(builder, op);
+  int64_t count = e.input.getNumElements() / e.input.getDimSize(1);
+  Value mean = e.mean(op.getInput(), count);
+  Value centered = e.binary("sub", op.getInput(), mean);
+  Value variance = e.mean(e.binary("mul", centered, centered), count);
+  Value result = e.normalize(centered, e.invStd(variance));
+
+  auto vectorType = op.getScale().getType();
+  FloatAttr momentum = op.getMomentumAttr();
+  RunningUpdateOp::create(builder, e.loc, op.getRunningMeanAttr(),
+                          ReshapeOp::create(builder, e.loc, vectorType, mean),
+                          momentum, builder.getF32FloatAttr(1.0f));
+  // The running variance is unbiased, as PyTorch keeps it.
+  float unbiased = count > 1 ? float(count) / float(count - 1) : 1.0f;
+  RunningUpdateOp::create(
+      builder, e.loc, op.getRunningVarAttr(),
+      ReshapeOp::create(builder, e.loc, vectorType, variance), momentum,
+      builder.getF32FloatAttr(unbiased));
+  return result;
+}
+
+namespace {
+struct ExpandBatchNorm : dlc::impl::ExpandBatchNormBase<ExpandBatchNorm> {
+  using ExpandBatchNormBase::ExpandBatchNormBase;
+  void runOnOperation() override {
+    SmallVector<BatchNormOp> ops;
+    getOperation().walk([&](BatchNormOp op) { ops.push_back(op); });
+    for (BatchNormOp op : ops) {
+      OpBuilder builder(op);
+      op.replaceAllUsesWith(expandBatchNormInference(builder, op));
+      op.erase();
+    }
+  }
+};
+} // namespace
