@@ -13,7 +13,8 @@ packages=(
   # Runtime: MPI, oneDNN (matrix products), OpenMP comes with g++.
   libopenmpi-dev openmpi-bin libdnnl-dev
   # Tests and references.
-  libgtest-dev python3-numpy python3-onnx python3-torch python3-venv python3-pytest
+  libgtest-dev python3-numpy python3-onnx python3-torch python3-torchvision
+  python3-venv python3-pytest
   # Data.
   dataset-fashion-mnist
 )

@@ -27,7 +27,7 @@ namespace dlc::rt {
 
 struct Context {
   int worldSize = 1;
-  std::string name;
+  GradientObserver gradientObserver;
 };
 
 const char *backendName() {
@@ -66,6 +66,10 @@ void copyToHost(Context &, void *dst, const void *src, int64_t bytes) {
 }
 
 void synchronize(Context &) {}
+
+void setGradientObserver(Context &ctx, GradientObserver observer) {
+  ctx.gradientObserver = std::move(observer);
+}
 
 //===----------------------------------------------------------------------===//
 // Kernels
@@ -311,8 +315,10 @@ void allReduceMean(Context &ctx, float *x, int64_t n) {
     x[i] *= inverse;
 }
 
-void sgdUpdate(Context &, float *w, const float *g, float *v, int64_t n,
+void sgdUpdate(Context &ctx, float *w, const float *g, float *v, int64_t n,
                float lr, float momentum, float weightDecay) {
+  if (ctx.gradientObserver)
+    ctx.gradientObserver(w, g, n);
   #pragma omp parallel for simd if (n > 65536)
   for (int64_t i = 0; i < n; ++i) {
     float step = g[i] + weightDecay * w[i];

@@ -295,6 +295,7 @@ struct Context {
   cublasHandle_t blas = nullptr;
   int worldSize = 1;
   std::vector<float> staging;
+  GradientObserver gradientObserver;
 };
 
 const char *backendName() {
@@ -349,6 +350,10 @@ void copyToHost(Context &, void *dst, const void *src, int64_t bytes) {
 
 void synchronize(Context &) {
   check(cudaDeviceSynchronize(), "synchronize");
+}
+
+void setGradientObserver(Context &ctx, GradientObserver observer) {
+  ctx.gradientObserver = std::move(observer);
 }
 
 void gemm(Context &ctx, bool transA, bool transB, int64_t m, int64_t n,
@@ -453,8 +458,10 @@ void allReduceMean(Context &ctx, float *x, int64_t n) {
   copyToBackend(ctx, x, ctx.staging.data(), n * sizeof(float));
 }
 
-void sgdUpdate(Context &, float *w, const float *g, float *v, int64_t n,
+void sgdUpdate(Context &ctx, float *w, const float *g, float *v, int64_t n,
                float lr, float momentum, float weightDecay) {
+  if (ctx.gradientObserver)
+    ctx.gradientObserver(w, g, n);
   sgdKernel<<<blocksFor(n), kThreads>>>(w, g, v, n, lr, momentum, weightDecay);
 }
 

@@ -21,6 +21,37 @@
 
 using namespace dlc::rt;
 
+namespace {
+/// Serializes `message` to `path` through a temporary file.
+void writeAtomically(const google::protobuf::MessageLite &message,
+                     const std::string &path) {
+  std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out || !message.SerializeToOstream(&out) || !out.flush()) {
+      std::remove(temporary.c_str());
+      throw Error("cannot write '" + temporary + "': " + std::strerror(errno));
+    }
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    std::remove(temporary.c_str());
+    throw Error("cannot write '" + path + "': " + std::strerror(errno));
+  }
+}
+} // namespace
+
+void dlc::rt::writeTensorProto(const std::string &path,
+                               const std::string &name, const int64_t *shape,
+                               int rank, const float *data, int64_t count) {
+  onnx::TensorProto tensor;
+  tensor.set_name(name);
+  tensor.set_data_type(onnx::TensorProto::FLOAT);
+  for (int d = 0; d < rank; ++d)
+    tensor.add_dims(shape[d]);
+  tensor.set_raw_data(data, count * sizeof(float));
+  writeAtomically(tensor, path);
+}
+
 void dlc::rt::saveTrainedModel(
     const ModelInfo &model,
     const std::vector<std::vector<float>> &hostVariables,
@@ -49,14 +80,5 @@ void dlc::rt::saveTrainedModel(
     throw Error("initializer '" + trained.begin()->first +
                 "' is missing from the embedded ONNX model");
 
-  std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out || !proto.SerializeToOstream(&out) || !out.flush())
-      throw Error("cannot write '" + temporary + "': " + std::strerror(errno));
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::remove(temporary.c_str());
-    throw Error("cannot write '" + path + "': " + std::strerror(errno));
-  }
+  writeAtomically(proto, path);
 }

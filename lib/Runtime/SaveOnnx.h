@@ -3,6 +3,7 @@
 #ifndef DLC_RUNTIME_SAVEONNX_H
 #define DLC_RUNTIME_SAVEONNX_H
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,11 @@ struct ModelInfo;
 void saveTrainedModel(const ModelInfo &model,
                       const std::vector<std::vector<float>> &hostVariables,
                       const std::string &path);
+
+/// Writes `data` (of `shape`) as a float TensorProto named `name`.
+void writeTensorProto(const std::string &path, const std::string &name,
+                      const int64_t *shape, int rank, const float *data,
+                      int64_t count);
 
 } // namespace dlc::rt
 

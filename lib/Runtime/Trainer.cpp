@@ -18,13 +18,17 @@
 
 #include <mpi.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cinttypes>
 #include <cstdlib>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <numeric>
 #include <random>
 
@@ -91,6 +95,7 @@ private:
   double trainStep(const std::vector<int64_t> &order, int64_t step);
   double evaluate();
   void save();
+  void dumpGradientsOfNextStep();
 
   const TrainerOptions &options;
   World world;
@@ -185,6 +190,31 @@ double Trainer::evaluate() {
   return static_cast<double>(total) / test.count;
 }
 
+void Trainer::dumpGradientsOfNextStep() {
+  const std::string &dir = options.dumpGradientsDir;
+  if (world.leader() && mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST)
+    throw Error("cannot create '" + dir + "': " + std::strerror(errno));
+  std::map<int64_t, int> variableAt;
+  for (int i = 0; i < dlc_model.numVariables; ++i)
+    variableAt[dlc_model.variables[i].arenaOffset] = i;
+  setGradientObserver(*ctx, [this, dir, variableAt](const float *param,
+                                                    const float *grad,
+                                                    int64_t n) {
+    if (!world.leader())
+      return;
+    auto it = variableAt.find(reinterpret_cast<const char *>(param) - arena);
+    if (it == variableAt.end())
+      throw Error("gradient of an unknown parameter");
+    const VariableInfo &v = dlc_model.variables[it->second];
+    std::vector<float> host(n);
+    copyToHost(*ctx, host.data(), grad, n * sizeof(float));
+    std::string file = v.onnxName ? v.onnxName : "unnamed";
+    std::replace(file.begin(), file.end(), '/', '_');
+    writeTensorProto(dir + "/" + file + ".pb", v.onnxName ? v.onnxName : "",
+                     v.shape, v.rank, host.data(), n);
+  });
+}
+
 void Trainer::save() {
   std::vector<std::vector<float>> host(dlc_model.numVariables);
   for (int i = 0; i < dlc_model.numVariables; ++i) {
@@ -234,7 +264,12 @@ int Trainer::run() {
     for (int64_t step = 0; step < stepsPerEpoch; ++step) {
       if (options.steps && stepsDone >= options.steps)
         break;
+      bool dumping = stepsDone == 0 && !options.dumpGradientsDir.empty();
+      if (dumping)
+        dumpGradientsOfNextStep();
       lastLoss = trainStep(order, step);
+      if (dumping)
+        setGradientObserver(*ctx, nullptr);
       lossSum += lastLoss;
       ++epochSteps;
       ++stepsDone;

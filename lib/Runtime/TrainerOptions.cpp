@@ -45,6 +45,11 @@ Training:
   --log-every N     progress line every N steps (default 100, 0: off)
 Output:
   --save FILE.onnx  write the model with its trained parameters
+  --dump-gradients DIR
+                    after the first step's backward, before its update,
+                    write each parameter's gradient (averaged over ranks) as
+                    an ONNX TensorProto: DIR/<initializer name>.pb, with
+                    '/' in the name replaced by '_'
   --help            this text
 )";
 }
@@ -94,6 +99,8 @@ TrainerOptions dlc::rt::parseTrainerOptions(int argc, char **argv) {
       options.logEvery = parseInteger(flag, value(), 0);
     else if (flag == "--save")
       options.savePath = value();
+    else if (flag == "--dump-gradients")
+      options.dumpGradientsDir = value();
     else
       throw Error("unknown option '" + std::string(argv[i]) +
                   "' (see --help)");

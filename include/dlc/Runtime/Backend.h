@@ -10,10 +10,16 @@
 #define DLC_RUNTIME_BACKEND_H
 
 #include <cstdint>
+#include <functional>
 
 namespace dlc::rt {
 
 struct Context;
+
+/// Called by sgdUpdate with a parameter and its (rank-averaged) gradient,
+/// both in backend memory, just before the update.
+using GradientObserver =
+    std::function<void(const float *param, const float *grad, int64_t n)>;
 
 /// Name shown in the trainer's banner, e.g. "cpu (OpenBLAS, 2 threads)".
 const char *backendName();
@@ -31,6 +37,9 @@ void copyToBackend(Context &ctx, void *dst, const void *src, int64_t bytes);
 void copyToHost(Context &ctx, void *dst, const void *src, int64_t bytes);
 /// Waits until every call issued so far has finished.
 void synchronize(Context &ctx);
+
+/// Installs (or, with an empty function, removes) the gradient observer.
+void setGradientObserver(Context &ctx, GradientObserver observer);
 
 } // namespace dlc::rt
 

@@ -23,6 +23,8 @@ struct VariableInfo {
   const char *onnxName;
   int64_t arenaOffset;
   int64_t numElements;
+  const int64_t *shape;
+  int rank;
   /// Byte offset of its initial value in `dlc_init_data`, or -1 for zeros.
   int64_t initOffset;
   /// Written by training and saved back into the ONNX model by --save:

@@ -616,7 +616,12 @@ void ConvertGraphToEmitC::runOnOperation() {
     os << (numVariables++ ? ", " : "") << "{"
        << (name ? cString(*name) : "nullptr") << ", "
        << variable->getAttrOfType<IntegerAttr>(kOffsetAttr).getInt() << ", "
-       << variable.getTensorType().getNumElements() << ", " << initOffset
+       << variable.getTensorType().getNumElements() << ", "
+       << (variable.getTensorType().getRank()
+               ? program.arrayGlobal(variable.getTensorType().getShape())
+               : "nullptr")
+       << ", "
+       << variable.getTensorType().getRank() << ", " << initOffset
        << ", "
        << (name && written.contains(variable.getSymNameAttr()) ? "true"
                                                                 : "false")
