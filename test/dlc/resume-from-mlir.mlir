@@ -14,6 +14,6 @@ func.func @forward(%x: tensor<2x4xf32>) -> tensor<2x3xf32> {
 // LOWERED: emitc.func @trainStep
 // LOWERED: call_opaque "dlc::rt::sgdUpdate"
 
-// SOURCE: static const dlc::rt::VariableInfo dlc_variables[1] = {{[{][{]}}nullptr, 0, 12, 0, false}};
+// SOURCE: static const dlc::rt::VariableInfo dlc_variables[1] = {{[{][{]}}nullptr, 0, 12, dlc_dims{{[0-9]+}}, 2, 0, false}};
 
 // EXE: dlc: error: --emit=exe needs the ONNX model as input
