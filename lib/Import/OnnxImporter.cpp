@@ -23,6 +23,7 @@
 #include "onnx/onnx_pb.h"
 
 #include <functional>
+#include <limits>
 
 using namespace mlir;
 using namespace dlc;
@@ -124,6 +125,15 @@ private:
   LogicalResult importPool(const onnx::NodeProto &node);
   LogicalResult importGlobalAveragePool(const onnx::NodeProto &node);
   LogicalResult importBatchNorm(const onnx::NodeProto &node);
+  LogicalResult importTranspose(const onnx::NodeProto &node);
+  LogicalResult importConcat(const onnx::NodeProto &node);
+  LogicalResult importClip(const onnx::NodeProto &node);
+  LogicalResult importSum(const onnx::NodeProto &node);
+  LogicalResult importReduceMean(const onnx::NodeProto &node);
+  LogicalResult importLogSoftmax(const onnx::NodeProto &node);
+  /// The value of a scalar float constant input (initializer or Constant
+  /// node), which stops being a trainable parameter.
+  FailureOr<float> constantScalar(const onnx::NodeProto &node, int index);
 
   /// A sliding window's attributes, resolved to explicit values.
   struct Window {
@@ -185,6 +195,12 @@ const llvm::StringMap<Importer::NodeHandler> &Importer::handlers() {
       {"AveragePool", &Importer::importPool},
       {"GlobalAveragePool", &Importer::importGlobalAveragePool},
       {"BatchNormalization", &Importer::importBatchNorm},
+      {"Transpose", &Importer::importTranspose},
+      {"Concat", &Importer::importConcat},
+      {"Clip", &Importer::importClip},
+      {"Sum", &Importer::importSum},
+      {"ReduceMean", &Importer::importReduceMean},
+      {"LogSoftmax", &Importer::importLogSoftmax},
       {"Identity", &Importer::importIdentity},
       {"Dropout", &Importer::importDropout},
       {"Softmax", &Importer::importSoftmax},
@@ -620,6 +636,183 @@ LogicalResult Importer::importBatchNorm(const onnx::NodeProto &node) {
   if (failed(verify(op)))
     return failure();
   define(node, op);
+  return success();
+}
+
+LogicalResult Importer::importTranspose(const onnx::NodeProto &node) {
+  FailureOr<Value> x = input(node, 0);
+  if (failed(x))
+    return failure();
+  auto type = cast<RankedTensorType>(x->getType());
+  SmallVector<int64_t> reversed;
+  for (int64_t d = type.getRank() - 1; d >= 0; --d)
+    reversed.push_back(d);
+  SmallVector<int64_t> perm = intsAttr(node, "perm", reversed);
+  SmallVector<int64_t> shape;
+  for (int64_t p : perm) {
+    if (p < 0 || p >= type.getRank())
+      return nodeError(node) << "attribute perm=" << listText(perm)
+                             << " is not a permutation of " << type;
+    shape.push_back(type.getDimSize(p));
+  }
+  auto op = TransposeOp::create(
+      builder, nodeLoc(node), RankedTensorType::get(shape, builder.getF32Type()),
+      *x, perm);
+  if (failed(verify(op)))
+    return failure();
+  define(node, op);
+  return success();
+}
+
+LogicalResult Importer::importConcat(const onnx::NodeProto &node) {
+  SmallVector<Value> inputs;
+  for (int i = 0; i < node.input_size(); ++i) {
+    FailureOr<Value> v = input(node, i);
+    if (failed(v))
+      return failure();
+    inputs.push_back(*v);
+  }
+  if (inputs.empty())
+    return nodeError(node) << "has no inputs";
+  auto first = cast<RankedTensorType>(inputs.front().getType());
+  int64_t axis = intAttr(node, "axis", 0);
+  if (axis < 0)
+    axis += first.getRank();
+  if (axis < 0 || axis >= first.getRank())
+    return nodeError(node) << "attribute axis=" << intAttr(node, "axis", 0)
+                           << " is out of range for " << first;
+  SmallVector<int64_t> shape(first.getShape());
+  shape[axis] = 0;
+  for (Value v : inputs)
+    shape[axis] += cast<RankedTensorType>(v.getType()).getDimSize(axis);
+  auto op = ConcatOp::create(builder, nodeLoc(node),
+                             RankedTensorType::get(shape, builder.getF32Type()),
+                             inputs, axis);
+  if (failed(verify(op)))
+    return failure();
+  define(node, op);
+  return success();
+}
+
+FailureOr<float> Importer::constantScalar(const onnx::NodeProto &node,
+                                          int index) {
+  auto it = variables.find(node.input(index));
+  auto dense = it == variables.end()
+                   ? DenseElementsAttr()
+                   : dyn_cast_or_null<DenseElementsAttr>(
+                         it->second.getInitialValueAttr());
+  if (!dense || dense.getNumElements() != 1) {
+    nodeError(node) << "input " << index << " ('" << node.input(index)
+                    << "') must be a constant scalar";
+    return failure();
+  }
+  it->second.setTrainable(false);
+  return *dense.getValues<float>().begin();
+}
+
+LogicalResult Importer::importClip(const onnx::NodeProto &node) {
+  FailureOr<Value> x = input(node, 0);
+  if (failed(x))
+    return failure();
+  // Opset 11 moved min and max from attributes to (optional) inputs.
+  float lo = floatAttr(node, "min", -std::numeric_limits<float>::infinity());
+  float hi = floatAttr(node, "max", std::numeric_limits<float>::infinity());
+  for (int i : {1, 2}) {
+    if (!hasInput(node, i))
+      continue;
+    FailureOr<float> bound = constantScalar(node, i);
+    if (failed(bound))
+      return failure();
+    (i == 1 ? lo : hi) = *bound;
+  }
+  define(node, ClipOp::create(builder, nodeLoc(node), *x,
+                              builder.getF32FloatAttr(lo),
+                              builder.getF32FloatAttr(hi)));
+  return success();
+}
+
+LogicalResult Importer::importSum(const onnx::NodeProto &node) {
+  FailureOr<Value> total = input(node, 0);
+  if (failed(total))
+    return failure();
+  for (int i = 1; i < node.input_size(); ++i) {
+    FailureOr<Value> v = input(node, i);
+    if (failed(v))
+      return failure();
+    SmallVector<int64_t> shape;
+    auto a = cast<RankedTensorType>(total->getType());
+    auto b = cast<RankedTensorType>(v->getType());
+    if (!OpTrait::util::getBroadcastedShape(a.getShape(), b.getShape(), shape))
+      return nodeError(node) << "shapes " << a << " and " << b
+                             << " do not broadcast";
+    total = Value(AddOp::create(builder, nodeLoc(node),
+                                RankedTensorType::get(shape, builder.getF32Type()),
+                                *total, *v));
+  }
+  define(node, *total);
+  return success();
+}
+
+LogicalResult Importer::importReduceMean(const onnx::NodeProto &node) {
+  FailureOr<Value> x = input(node, 0);
+  if (failed(x))
+    return failure();
+  auto type = cast<RankedTensorType>(x->getType());
+  SmallVector<int64_t> axes = intsAttr(node, "axes", {});
+  if (hasInput(node, 1)) {
+    if (!intConstants.count(node.input(1)))
+      return nodeError(node) << "axes must be a constant";
+    const std::vector<int64_t> &given = intConstants[node.input(1)];
+    axes.assign(given.begin(), given.end());
+  }
+  if (axes.empty())
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      axes.push_back(d);
+  SmallVector<int64_t> kept(type.getShape());
+  int64_t count = 1;
+  for (int64_t axis : axes) {
+    int64_t d = axis < 0 ? axis + type.getRank() : axis;
+    if (d < 0 || d >= type.getRank())
+      return nodeError(node) << "axes " << listText(axes)
+                             << " out of range for " << type;
+    count *= kept[d] == 1 ? 1 : kept[d];
+    kept[d] = 1;
+  }
+  // Sum down to the kept shape, divide, and drop the reduced dimensions
+  // unless keepdims.
+  Location loc = nodeLoc(node);
+  auto keptType = RankedTensorType::get(kept, builder.getF32Type());
+  Value mean = ScaleOp::create(
+      builder, loc, ReduceSumToOp::create(builder, loc, keptType, *x),
+      builder.getF32FloatAttr(1.0f / count));
+  if (!intAttr(node, "keepdims", 1)) {
+    SmallVector<int64_t> dropped;
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      if (!llvm::is_contained(axes, d) &&
+          !llvm::is_contained(axes, d - type.getRank()))
+        dropped.push_back(type.getDimSize(d));
+    mean = ReshapeOp::create(
+        builder, loc, RankedTensorType::get(dropped, builder.getF32Type()),
+        mean);
+  }
+  define(node, mean);
+  return success();
+}
+
+LogicalResult Importer::importLogSoftmax(const onnx::NodeProto &node) {
+  FailureOr<Value> x = input(node, 0);
+  if (failed(x))
+    return failure();
+  auto type = cast<RankedTensorType>(x->getType());
+  int64_t axis = intAttr(node, "axis", opset >= 13 ? -1 : 1);
+  if (axis < 0)
+    axis += type.getRank();
+  if (type.getRank() != 2 || axis != 1)
+    return nodeError(node) << "log-softmax is supported over the last axis "
+                              "of a 2-D tensor; got axis "
+                           << intAttr(node, "axis", opset >= 13 ? -1 : 1)
+                           << " of " << type;
+  define(node, LogSoftmaxOp::create(builder, nodeLoc(node), *x));
   return success();
 }
 

@@ -299,6 +299,38 @@ void mseLossGrad(Context &, const float *x, const int32_t *labels,
           factor * (x[r * cols + c] - (c == labels[r] ? 1.0 : 0.0)));
 }
 
+void clip(Context &, const float *x, float lo, float hi, float *y, int64_t n) {
+  map(y, n, [&](int64_t i) { return std::min(std::max(x[i], lo), hi); });
+}
+
+void clipGrad(Context &, const float *dy, const float *x, float lo, float hi,
+              float *dx, int64_t n) {
+  map(dx, n,
+      [&](int64_t i) { return x[i] >= lo && x[i] <= hi ? dy[i] : 0.0f; });
+}
+
+void logSoftmax(Context &, const float *x, float *y, int64_t rows,
+                int64_t cols) {
+  #pragma omp parallel for if (rows * cols > 65536)
+  for (int64_t r = 0; r < rows; ++r) {
+    double lse = logSumExp(x + r * cols, cols);
+    for (int64_t c = 0; c < cols; ++c)
+      y[r * cols + c] = static_cast<float>(x[r * cols + c] - lse);
+  }
+}
+
+void logSoftmaxGrad(Context &, const float *dy, const float *y, float *dx,
+                    int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r) {
+    double sum = 0.0;
+    for (int64_t c = 0; c < cols; ++c)
+      sum += dy[r * cols + c];
+    for (int64_t c = 0; c < cols; ++c)
+      dx[r * cols + c] = static_cast<float>(
+          dy[r * cols + c] - std::exp(double(y[r * cols + c])) * sum);
+  }
+}
+
 void runningUpdate(Context &, float *v, const float *statistic, int64_t n,
                    float momentum, float correction) {
   for (int64_t i = 0; i < n; ++i)

@@ -116,6 +116,25 @@ class OnnxModule(torch.nn.Module):
                 momentum=1.0 - attrs.get("momentum", 0.9), eps=attrs.get("epsilon", 1e-5))
         if op == "GlobalAveragePool":
             return ins[0].mean(dim=(2, 3), keepdim=True)
+        if op == "Transpose":
+            perm = attrs.get("perm", list(reversed(range(ins[0].dim()))))
+            return ins[0].permute(*perm)
+        if op == "Concat":
+            return torch.cat(ins, dim=attrs.get("axis", 0))
+        if op == "Clip":
+            lo = ins[1].item() if len(ins) > 1 and ins[1] is not None else attrs.get("min")
+            hi = ins[2].item() if len(ins) > 2 and ins[2] is not None else attrs.get("max")
+            return torch.clamp(ins[0], min=lo, max=hi)
+        if op == "Sum":
+            total = ins[0]
+            for other in ins[1:]:
+                total = total + other
+            return total
+        if op == "ReduceMean":
+            axes = attrs.get("axes", list(range(ins[0].dim())))
+            return ins[0].mean(dim=axes, keepdim=bool(attrs.get("keepdims", 1)))
+        if op == "LogSoftmax":
+            return torch.log_softmax(ins[0], dim=attrs.get("axis", -1 if self.opset >= 13 else 1))
         if op == "Constant":
             return torch.from_numpy(numpy_helper.to_array(attrs["value"]).copy())
         raise NotImplementedError(op)

@@ -220,3 +220,35 @@ def inference_bn_model(path, seed=7):
                   _init("mean", (6,), rng), var,
                   _init("w2", (3, 6), rng), _init("b2", (3,), rng)],
                  9, path)
+
+
+def structure_ops_model(path, seed=8):
+    """Transpose, Reshape, Clip (Constant bounds, as ReLU6 exports),
+    ReduceMean without keepdims, Sum, Concat and a final LogSoftmax, all
+    behind a learned per-channel scale so every gradient is needed."""
+    rng = np.random.default_rng(seed)
+    lo = numpy_helper.from_array(np.array(-0.5, np.float32))
+    hi = numpy_helper.from_array(np.array(0.7, np.float32))
+    shape = numpy_helper.from_array(np.array([0, -1], np.int64))
+    nodes = [
+        helper.make_node("Mul", ["x", "g"], ["xs"], name="channel_scale"),
+        helper.make_node("Transpose", ["xs"], ["t"], name="nhwc", perm=[0, 2, 3, 1]),
+        helper.make_node("Constant", [], ["shape"], name="shape", value=shape),
+        helper.make_node("Reshape", ["t", "shape"], ["r"], name="flatten"),
+        helper.make_node("Gemm", ["r", "w1", "b1"], ["a"], name="fc1", transB=1),
+        helper.make_node("Constant", [], ["lo"], name="lo", value=lo),
+        helper.make_node("Constant", [], ["hi"], name="hi", value=hi),
+        helper.make_node("Clip", ["a", "lo", "hi"], ["c"], name="clip"),
+        helper.make_node("ReduceMean", ["xs"], ["m"], name="mean", axes=[2, 3], keepdims=0),
+        helper.make_node("Sum", ["c", "a", "b3"], ["s"], name="sum"),
+        helper.make_node("Concat", ["s", "m"], ["cat"], name="cat", axis=1),
+        helper.make_node("Gemm", ["cat", "w2", "b2"], ["y"], name="fc2", transB=1),
+        helper.make_node("LogSoftmax", ["y"], ["out"], name="logsoftmax", axis=1),
+    ]
+    return _save(nodes, "structure",
+                 [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4, 3, 3])],
+                 helper.make_tensor_value_info("out", TensorProto.FLOAT, ["N", 5]),
+                 [_init("g", (4, 1, 1), rng, 1.0),
+                  _init("w1", (8, 36), rng), _init("b1", (8,), rng), _init("b3", (8,), rng),
+                  _init("w2", (5, 12), rng, 0.5), _init("b2", (5,), rng)],
+                 13, path)

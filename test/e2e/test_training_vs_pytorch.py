@@ -24,6 +24,7 @@ MODELS = [
     ("batchnorm-training-form-opset15", models.torch_bn_cnn, dict(opset=15), (2, 6, 6), 3),
     ("batchnorm-training-form-opset12", models.torch_bn_cnn, dict(opset=12), (2, 6, 6), 3),
     ("batchnorm-inference-form", models.inference_bn_model, {}, (5,), 3),
+    ("transpose-clip-mean-sum-concat-logsoftmax", models.structure_ops_model, {}, (4, 3, 3), 5),
 ]
 
 

@@ -116,6 +116,27 @@ void avgPool2d(Context &ctx, const Pool2DGeometry &g, const float *x,
 void avgPool2dGrad(Context &ctx, const Pool2DGeometry &g, const float *dy,
                    float *dx);
 
+/// y = x with its dimensions permuted: y's dimension d is x's perm[d].
+void transpose(Context &ctx, const float *x, const int64_t *shape,
+               const int64_t *perm, int rank, float *y);
+
+/// dst[r * dstStride + j] = src[r * srcStride + j] for r < rows, j < length:
+/// the row copy behind concatenation and slicing.
+void copyRows(Context &ctx, const float *src, int64_t srcStride, float *dst,
+              int64_t dstStride, int64_t rows, int64_t length);
+
+/// y = min(max(x, lo), hi); dx = dy where lo <= x <= hi, else 0.
+void clip(Context &ctx, const float *x, float lo, float hi, float *y,
+          int64_t n);
+void clipGrad(Context &ctx, const float *dy, const float *x, float lo,
+              float hi, float *dx, int64_t n);
+
+/// Row-wise log(softmax(x)); dx = dy - exp(y) * sum(dy) per row.
+void logSoftmax(Context &ctx, const float *x, float *y, int64_t rows,
+                int64_t cols);
+void logSoftmaxGrad(Context &ctx, const float *dy, const float *y, float *dx,
+                    int64_t rows, int64_t cols);
+
 /// v = momentum * v + (1 - momentum) * correction * statistic.
 void runningUpdate(Context &ctx, float *v, const float *statistic, int64_t n,
                    float momentum, float correction);

@@ -101,6 +101,19 @@ SmallVector<int64_t> broadcastStrides(ArrayRef<int64_t> operand,
   return strides;
 }
 
+/// The element counts before and after `axis`: a tensor seen as
+/// outer x extent(axis) x inner.
+std::pair<int64_t, int64_t> aroundAxis(RankedTensorType type, int64_t axis) {
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    if (d < axis)
+      outer *= type.getDimSize(d);
+    else if (d > axis)
+      inner *= type.getDimSize(d);
+  }
+  return {outer, inner};
+}
+
 /// One argument of a runtime call: an SSA value or a constant.
 struct Arg {
   Arg(Value value) : value(value) {}
@@ -480,6 +493,71 @@ LogicalResult ProgramBuilder::lowerOp(Operation *op) {
               pointer(grad.getGrad()), pointer(grad.getResult())});
         return success();
       })
+      .Case([&](TransposeOp transpose) {
+        ArrayRef<int64_t> shape = transpose.getInput().getType().getShape();
+        call("transpose", {pointer(transpose.getInput()), array(shape),
+                           array(transpose.getPermutation()),
+                           rank(transpose.getInput()),
+                           pointer(transpose.getResult())});
+        return success();
+      })
+      .Case([&](ConcatOp concat) {
+        // Each input is `outer` rows of (its extent x inner) elements.
+        RankedTensorType y = concat.getType();
+        int64_t axis = concat.getAxis();
+        auto [outer, inner] = aroundAxis(y, axis);
+        int64_t start = 0;
+        for (Value input : concat.getInputs()) {
+          int64_t extent = tensorType(input).getDimSize(axis);
+          call("copyRows",
+               {pointer(input), i64(extent * inner),
+                pointer(offsetOf(concat.getResult()) + 4 * start * inner,
+                        y.getElementType()),
+                i64(y.getDimSize(axis) * inner), i64(outer),
+                i64(extent * inner)});
+          start += extent;
+        }
+        return success();
+      })
+      .Case([&](SliceOp slice) {
+        RankedTensorType x = slice.getInput().getType();
+        int64_t axis = slice.getAxis();
+        auto [outer, inner] = aroundAxis(x, axis);
+        int64_t extent = slice.getType().getDimSize(axis);
+        call("copyRows",
+             {pointer(offsetOf(slice.getInput()) +
+                          4 * slice.getStart() * inner,
+                      x.getElementType()),
+              i64(x.getDimSize(axis) * inner), pointer(slice.getResult()),
+              i64(extent * inner), i64(outer), i64(extent * inner)});
+        return success();
+      })
+      .Case([&](ClipOp clip) {
+        call("clip", {pointer(clip.getInput()),
+                      f32(clip.getMin().convertToFloat()),
+                      f32(clip.getMax().convertToFloat()),
+                      pointer(clip.getResult()), count(clip)});
+        return success();
+      })
+      .Case([&](ClipGradOp grad) {
+        call("clipGrad", {pointer(grad.getGrad()), pointer(grad.getInput()),
+                          f32(grad.getMin().convertToFloat()),
+                          f32(grad.getMax().convertToFloat()),
+                          pointer(grad.getResult()), count(grad)});
+        return success();
+      })
+      .Case([&](LogSoftmaxOp f) {
+        call("logSoftmax", {pointer(f.getInput()), pointer(f.getResult()),
+                            rows(f), cols(f)});
+        return success();
+      })
+      .Case([&](LogSoftmaxGradOp grad) {
+        call("logSoftmaxGrad", {pointer(grad.getGrad()),
+                                pointer(grad.getOutput()),
+                                pointer(grad.getResult()), rows(grad),
+                                cols(grad)});
+        return success();
+      })
       .Case([&](AllReduceMeanOp reduce) {
         call("allReduceMean", {pointer(reduce.getResult()), count(reduce)});
         return success();
@@ -529,7 +607,9 @@ LogicalResult ProgramBuilder::buildFunction(func::FuncOp func,
   for (Operation &op : func.front()) {
     if (cudaTarget &&
         isa<Conv2DOp, Conv2DBackwardDataOp, Conv2DBackwardFilterOp,
-            MaxPool2DOp, MaxPool2DGradOp, AvgPool2DOp, AvgPool2DGradOp>(op))
+            MaxPool2DOp, MaxPool2DGradOp, AvgPool2DOp, AvgPool2DGradOp,
+            TransposeOp, ConcatOp, SliceOp, ClipOp, ClipGradOp, LogSoftmaxOp,
+            LogSoftmaxGradOp>(op))
       return op.emitOpError("has no CUDA kernel yet; compile this model "
                             "with --target=cpu");
     if (op.getNumResults() == 1 && !op.hasAttr(kOffsetAttr))

@@ -166,3 +166,27 @@ func.func @pool_window(%x: tensor<1x4x2x2xf32>) {
   %y = graph.max_pool2d %x {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>} : tensor<1x4x2x2xf32> -> tensor<1x4x1x1xf32>
   return
 }
+
+// -----
+
+func.func @transpose_perm(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{permutation is not a permutation of 0..1}}
+  %y = graph.transpose %x {permutation = array<i64: 1, 1>} : tensor<2x3xf32> -> tensor<3x3xf32>
+  return
+}
+
+// -----
+
+func.func @concat_shapes(%a: tensor<2x3xf32>, %b: tensor<4x3xf32>) {
+  // expected-error @+1 {{input 'tensor<4x3xf32>' differs from 'tensor<2x3xf32>' outside the concatenation axis}}
+  %y = graph.concat %a, %b {axis = 1 : i64} : (tensor<2x3xf32>, tensor<4x3xf32>) -> tensor<2x6xf32>
+  return
+}
+
+// -----
+
+func.func @slice_range(%a: tensor<2x8xf32>) {
+  // expected-error @+1 {{slice [6, 10) exceeds the input's 8}}
+  %y = graph.slice %a {axis = 1 : i64, start = 6 : i64} : tensor<2x8xf32> -> tensor<2x4xf32>
+  return
+}

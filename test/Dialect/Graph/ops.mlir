@@ -94,3 +94,26 @@ func.func @conv_pool(%x: tensor<2x4x8x8xf32>, %w: tensor<6x2x3x3xf32>, %b: tenso
   %da = graph.avg_pool2d_grad %a {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>} : tensor<2x6x2x2xf32> -> tensor<2x6x4x4xf32>
   return %a : tensor<2x6x2x2xf32>
 }
+
+// CHECK-LABEL: func.func @data_movement
+func.func @data_movement(%x: tensor<2x3x4xf32>, %y: tensor<2x5x4xf32>) -> tensor<2x8xf32> {
+  // CHECK: graph.transpose %{{.+}} {permutation = array<i64: 0, 2, 1>} : tensor<2x3x4xf32> -> tensor<2x4x3xf32>
+  %t = graph.transpose %x {permutation = array<i64: 0, 2, 1>} : tensor<2x3x4xf32> -> tensor<2x4x3xf32>
+  // CHECK: graph.concat %{{.+}}, %{{.+}} {axis = 1 : i64} : (tensor<2x3x4xf32>, tensor<2x5x4xf32>) -> tensor<2x8x4xf32>
+  %c = graph.concat %x, %y {axis = 1 : i64} : (tensor<2x3x4xf32>, tensor<2x5x4xf32>) -> tensor<2x8x4xf32>
+  // CHECK: graph.slice %{{.+}} {axis = 1 : i64, start = 3 : i64} : tensor<2x8x4xf32> -> tensor<2x5x4xf32>
+  %s = graph.slice %c {axis = 1 : i64, start = 3 : i64} : tensor<2x8x4xf32> -> tensor<2x5x4xf32>
+  %f = graph.reshape %c : tensor<2x8x4xf32> -> tensor<2x32xf32>
+  // CHECK: graph.clip %{{.+}} {max = 6.000000e+00 : f32, min = 0.000000e+00 : f32} : tensor<2x32xf32>
+  %r6 = graph.clip %f {min = 0.0 : f32, max = 6.0 : f32} : tensor<2x32xf32>
+  // CHECK: graph.clip_grad
+  %dr = graph.clip_grad %r6, %f {min = 0.0 : f32, max = 6.0 : f32} : tensor<2x32xf32>
+  %g = graph.reshape %dr : tensor<2x32xf32> -> tensor<2x4x8xf32>
+  %h = graph.reduce_sum_to %g : tensor<2x4x8xf32> -> tensor<2x1x8xf32>
+  %k = graph.reshape %h : tensor<2x1x8xf32> -> tensor<2x8xf32>
+  // CHECK: graph.log_softmax %{{.+}} : tensor<2x8xf32>
+  %l = graph.log_softmax %k : tensor<2x8xf32>
+  // CHECK: graph.log_softmax_grad %{{.+}}, %{{.+}} : tensor<2x8xf32>
+  %dl = graph.log_softmax_grad %l, %l : tensor<2x8xf32>
+  return %dl : tensor<2x8xf32>
+}

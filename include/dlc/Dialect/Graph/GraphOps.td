@@ -398,6 +398,109 @@ def Graph_RsqrtOp : Graph_Op<"rsqrt", [Pure, SameOperandsAndResultType,
   let assemblyFormat = "$input attr-dict `:` type($result)";
 }
 
+//===----------------------------------------------------------------------===//
+// Data movement
+//===----------------------------------------------------------------------===//
+
+def Graph_TransposeOp : Graph_Op<"transpose", [Pure,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "Permutes dimensions: result dim i is input dim permutation[i]";
+  let description = [{
+    ```mlir
+    %y = graph.transpose %x {permutation = array<i64: 0, 2, 1>}
+        : tensor<8x3x5xf32> -> tensor<8x5x3xf32>
+    ```
+  }];
+  let arguments = (ins Graph_F32Tensor:$input, DenseI64ArrayAttr:$permutation);
+  let results = (outs Graph_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Graph_ConcatOp : Graph_Op<"concat", [Pure,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "Joins tensors along one dimension";
+  let description = [{
+    ```mlir
+    %y = graph.concat %a, %b {axis = 1 : i64}
+        : (tensor<8x16x4x4xf32>, tensor<8x8x4x4xf32>) -> tensor<8x24x4x4xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<Graph_F32Tensor>:$inputs, I64Attr:$axis);
+  let results = (outs Graph_F32Tensor:$result);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type($inputs, $result)";
+  let hasVerifier = 1;
+}
+
+def Graph_SliceOp : Graph_Op<"slice", [Pure]> {
+  let summary = "The part of a tensor from `start` along `axis`";
+  let description = [{
+    The result's type gives the part's size; every other dimension is kept.
+    The adjoint of one operand of `graph.concat`.
+
+    ```mlir
+    %b = graph.slice %y {axis = 1 : i64, start = 16 : i64}
+        : tensor<8x24x4x4xf32> -> tensor<8x8x4x4xf32>
+    ```
+  }];
+  let arguments = (ins Graph_F32Tensor:$input, I64Attr:$axis, I64Attr:$start);
+  let results = (outs Graph_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Graph_ClipOp : Graph_Op<"clip", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "min(max(x, min), max)";
+  let description = [{
+    ```mlir
+    %y = graph.clip %x {min = 0.0 : f32, max = 6.0 : f32} : tensor<8x32xf32>
+    ```
+  }];
+  let arguments = (ins Graph_F32Tensor:$input, F32Attr:$min, F32Attr:$max);
+  let results = (outs Graph_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+def Graph_ClipGradOp : Graph_Op<"clip_grad", [Pure, SameOperandsAndResultType]> {
+  let summary = "Gradient of clip: grad where min <= input <= max, else 0";
+  let description = [{
+    ```mlir
+    %dx = graph.clip_grad %dy, %x {min = 0.0 : f32, max = 6.0 : f32} : tensor<8x32xf32>
+    ```
+  }];
+  let arguments = (ins Graph_F32Tensor:$grad, Graph_F32Tensor:$input,
+                       F32Attr:$min, F32Attr:$max);
+  let results = (outs Graph_F32Tensor:$result);
+  let assemblyFormat = "$grad `,` $input attr-dict `:` type($result)";
+}
+
+def Graph_LogSoftmaxOp : Graph_Op<"log_softmax", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "log(softmax(x)) over the last axis of a 2-D tensor";
+  let description = [{
+    ```mlir
+    %p = graph.log_softmax %logits : tensor<128x10xf32>
+    ```
+  }];
+  let arguments = (ins 2DTensorOf<[F32]>:$input);
+  let results = (outs 2DTensorOf<[F32]>:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+def Graph_LogSoftmaxGradOp : Graph_Op<"log_softmax_grad", [Pure,
+    SameOperandsAndResultType]> {
+  let summary = "Gradient of log_softmax: dy - exp(y) * sum(dy) per row";
+  let description = [{
+    ```mlir
+    %dx = graph.log_softmax_grad %dy, %y : tensor<128x10xf32>
+    ```
+  }];
+  let arguments = (ins 2DTensorOf<[F32]>:$grad, 2DTensorOf<[F32]>:$output);
+  let results = (outs 2DTensorOf<[F32]>:$result);
+  let assemblyFormat = "$grad `,` $output attr-dict `:` type($result)";
+}
+
 def Graph_ReshapeOp : Graph_Op<"reshape", [Pure,
     DeclareOpInterfaceMethods<GradientOpInterface>]> {
   let summary = "Reinterprets a tensor's shape; the element count is kept";

@@ -179,3 +179,33 @@ SmallVector<Value> ReduceSumToOp::buildGradients(OpBuilder &builder,
 SmallVector<Value> BroadcastOp::buildGradients(OpBuilder &builder, Value dy) {
   return {sumToType(builder, getLoc(), dy, getInput().getType())};
 }
+
+SmallVector<Value> TransposeOp::buildGradients(OpBuilder &builder, Value dy) {
+  ArrayRef<int64_t> perm = getPermutation();
+  SmallVector<int64_t> inverse(perm.size());
+  for (auto [i, p] : llvm::enumerate(perm))
+    inverse[p] = i;
+  return {TransposeOp::create(builder, getLoc(), getInput().getType(), dy,
+                              inverse)};
+}
+
+SmallVector<Value> ConcatOp::buildGradients(OpBuilder &builder, Value dy) {
+  SmallVector<Value> grads;
+  int64_t start = 0;
+  for (Value input : getInputs()) {
+    auto type = cast<RankedTensorType>(input.getType());
+    grads.push_back(SliceOp::create(builder, getLoc(), type, dy, getAxis(),
+                                    start));
+    start += type.getDimSize(getAxis());
+  }
+  return grads;
+}
+
+SmallVector<Value> ClipOp::buildGradients(OpBuilder &builder, Value dy) {
+  return {ClipGradOp::create(builder, getLoc(), dy, getInput(), getMinAttr(),
+                             getMaxAttr())};
+}
+
+SmallVector<Value> LogSoftmaxOp::buildGradients(OpBuilder &builder, Value dy) {
+  return {LogSoftmaxGradOp::create(builder, getLoc(), dy, getResult())};
+}

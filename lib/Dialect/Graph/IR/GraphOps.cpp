@@ -330,3 +330,71 @@ RunningUpdateOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
     return failure();
   return checkVariableType(*this, *variable, getStatistic().getType());
 }
+
+//===----------------------------------------------------------------------===//
+// Data movement
+//===----------------------------------------------------------------------===//
+
+LogicalResult TransposeOp::verify() {
+  ArrayRef<int64_t> perm = getPermutation();
+  RankedTensorType input = getInput().getType();
+  if (static_cast<int64_t>(perm.size()) != input.getRank())
+    return emitOpError("permutation of ")
+           << perm.size() << " entries for a rank-" << input.getRank()
+           << " input";
+  SmallVector<bool> seen(perm.size(), false);
+  SmallVector<int64_t> shape;
+  for (int64_t p : perm) {
+    if (p < 0 || p >= input.getRank() || seen[p])
+      return emitOpError("permutation is not a permutation of 0..")
+             << input.getRank() - 1;
+    seen[p] = true;
+    shape.push_back(input.getDimSize(p));
+  }
+  if (ArrayRef<int64_t>(shape) != getType().getShape())
+    return emitOpError("result type ")
+           << getType() << " is not the permuted input shape";
+  return success();
+}
+
+LogicalResult ConcatOp::verify() {
+  if (getInputs().empty())
+    return emitOpError("needs at least one input");
+  auto first = cast<RankedTensorType>(getInputs().front().getType());
+  int64_t axis = getAxis();
+  if (axis < 0 || axis >= first.getRank())
+    return emitOpError("axis ") << axis << " out of range [0, "
+                                << first.getRank() << ")";
+  SmallVector<int64_t> shape(first.getShape());
+  shape[axis] = 0;
+  for (Value input : getInputs()) {
+    auto type = cast<RankedTensorType>(input.getType());
+    if (type.getRank() != first.getRank())
+      return emitOpError("inputs have different ranks");
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      if (d != axis && type.getDimSize(d) != first.getDimSize(d))
+        return emitOpError("input ")
+               << type << " differs from " << first
+               << " outside the concatenation axis";
+    shape[axis] += type.getDimSize(axis);
+  }
+  if (ArrayRef<int64_t>(shape) != getType().getShape())
+    return emitOpError("result type ") << getType() << " is not the joined shape";
+  return success();
+}
+
+LogicalResult SliceOp::verify() {
+  RankedTensorType input = getInput().getType(), result = getType();
+  int64_t axis = getAxis(), start = getStart();
+  if (input.getRank() != result.getRank() || axis < 0 ||
+      axis >= input.getRank())
+    return emitOpError("axis ") << axis << " or ranks do not match";
+  for (int64_t d = 0; d < input.getRank(); ++d)
+    if (d != axis && input.getDimSize(d) != result.getDimSize(d))
+      return emitOpError("result differs from the input outside the axis");
+  if (start < 0 || start + result.getDimSize(axis) > input.getDimSize(axis))
+    return emitOpError("slice [")
+           << start << ", " << start + result.getDimSize(axis)
+           << ") exceeds the input's " << input.getDimSize(axis);
+  return success();
+}

@@ -1,0 +1,44 @@
+//===- CpuDataMovement.cpp - CPU backend: transpose and row copies --------===//
+
+#include "dlc/Runtime/Kernels.h"
+
+#include <cstring>
+#include <vector>
+
+namespace dlc::rt {
+
+void transpose(Context &, const float *x, const int64_t *shape,
+               const int64_t *perm, int rank, float *y) {
+  // Walk y in order; `step[d]` is how far x moves when y's index d grows.
+  std::vector<int64_t> xStrides(rank, 1), step(rank), outShape(rank);
+  for (int d = rank - 2; d >= 0; --d)
+    xStrides[d] = xStrides[d + 1] * shape[d + 1];
+  int64_t total = 1;
+  for (int d = 0; d < rank; ++d) {
+    step[d] = xStrides[perm[d]];
+    outShape[d] = shape[perm[d]];
+    total *= outShape[d];
+  }
+  std::vector<int64_t> index(rank, 0);
+  int64_t offset = 0;
+  for (int64_t i = 0; i < total; ++i) {
+    y[i] = x[offset];
+    for (int d = rank - 1; d >= 0; --d) {
+      offset += step[d];
+      if (++index[d] < outShape[d])
+        break;
+      offset -= step[d] * outShape[d];
+      index[d] = 0;
+    }
+  }
+}
+
+void copyRows(Context &, const float *src, int64_t srcStride, float *dst,
+              int64_t dstStride, int64_t rows, int64_t length) {
+  #pragma omp parallel for if (rows * length > 65536)
+  for (int64_t r = 0; r < rows; ++r)
+    std::memcpy(dst + r * dstStride, src + r * srcStride,
+                length * sizeof(float));
+}
+
+} // namespace dlc::rt
