@@ -825,11 +825,26 @@ LogicalResult Importer::importIdentity(const onnx::NodeProto &node) {
 }
 
 LogicalResult Importer::importDropout(const onnx::NodeProto &node) {
-  // TODO(issue 3): a seeded random mask in training. Until then dropout is
-  // the identity, as in inference; the mask output cannot be used.
   if (node.output_size() > 1 && !node.output(1).empty())
     return nodeError(node) << "the mask output is not supported";
-  return importIdentity(node);
+  FailureOr<Value> x = input(node, 0);
+  if (failed(x))
+    return failure();
+  // Opset 12 moved the ratio from an attribute to an optional input; the
+  // training_mode input does not matter: dlc trains with dropout and infers
+  // without.
+  float ratio = floatAttr(node, "ratio", 0.5f);
+  if (hasInput(node, 1)) {
+    FailureOr<float> given = constantScalar(node, 1);
+    if (failed(given))
+      return failure();
+    ratio = *given;
+  }
+  if (!(ratio >= 0.0f && ratio < 1.0f))
+    return nodeError(node) << "ratio " << ratio << " is not in [0, 1)";
+  define(node, DropoutOp::create(builder, nodeLoc(node), *x,
+                                 builder.getF32FloatAttr(ratio)));
+  return success();
 }
 
 LogicalResult Importer::importSoftmax(const onnx::NodeProto &node) {

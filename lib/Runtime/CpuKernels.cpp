@@ -11,6 +11,7 @@
 
 #include "dlc/Runtime/Backend.h"
 #include "dlc/Runtime/Kernels.h"
+#include "dlc/Runtime/Random.h"
 
 #include <mpi.h>
 #include <omp.h>
@@ -28,6 +29,7 @@ namespace dlc::rt {
 struct Context {
   int worldSize = 1;
   GradientObserver gradientObserver;
+  uint64_t randomKey = 0;
 };
 
 const char *backendName() {
@@ -66,6 +68,10 @@ void copyToHost(Context &, void *dst, const void *src, int64_t bytes) {
 }
 
 void synchronize(Context &) {}
+
+void setRandomKey(Context &ctx, uint64_t seed, int rank, uint64_t step) {
+  ctx.randomKey = stepKey(seed, rank, step);
+}
 
 void setGradientObserver(Context &ctx, GradientObserver observer) {
   ctx.gradientObserver = std::move(observer);
@@ -329,6 +335,15 @@ void logSoftmaxGrad(Context &, const float *dy, const float *y, float *dx,
       dx[r * cols + c] = static_cast<float>(
           dy[r * cols + c] - std::exp(double(y[r * cols + c])) * sum);
   }
+}
+
+void dropoutMask(Context &ctx, float *mask, int64_t n, float ratio,
+                 int64_t stream) {
+  float keep = 1.0f / (1.0f - ratio);
+  uint64_t key = ctx.randomKey;
+  map(mask, n, [&](int64_t i) {
+    return uniform(key, stream, i) < ratio ? 0.0f : keep;
+  });
 }
 
 void runningUpdate(Context &, float *v, const float *statistic, int64_t n,

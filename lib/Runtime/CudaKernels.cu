@@ -9,6 +9,7 @@
 #include "Error.h"
 #include "dlc/Runtime/Backend.h"
 #include "dlc/Runtime/Kernels.h"
+#include "dlc/Runtime/Random.h"
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -279,6 +280,13 @@ __global__ void runningUpdateKernel(float *v, const float *statistic,
     v[i] = momentum * v[i] + (1.0f - momentum) * correction * statistic[i];
 }
 
+__global__ void dropoutMaskKernel(float *mask, int64_t n, float ratio,
+                                  uint64_t key, int64_t stream) {
+  int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (i < n)
+    mask[i] = uniform(key, stream, i) < ratio ? 0.0f : 1.0f / (1.0f - ratio);
+}
+
 __global__ void sgdKernel(float *w, const float *g, float *v, int64_t n,
                           float lr, float momentum, float weightDecay) {
   int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
@@ -296,6 +304,7 @@ struct Context {
   int worldSize = 1;
   std::vector<float> staging;
   GradientObserver gradientObserver;
+  uint64_t randomKey = 0;
 };
 
 const char *backendName() {
@@ -350,6 +359,10 @@ void copyToHost(Context &, void *dst, const void *src, int64_t bytes) {
 
 void synchronize(Context &) {
   check(cudaDeviceSynchronize(), "synchronize");
+}
+
+void setRandomKey(Context &ctx, uint64_t seed, int rank, uint64_t step) {
+  ctx.randomKey = stepKey(seed, rank, step);
 }
 
 void setGradientObserver(Context &ctx, GradientObserver observer) {
@@ -438,6 +451,12 @@ void mseLossGrad(Context &, const float *x, const int32_t *labels,
                  const float *dloss, float *dx, int64_t rows, int64_t cols) {
   mseLossGradKernel<<<blocksFor(rows * cols), kThreads>>>(x, labels, dloss, dx,
                                                           rows, cols);
+}
+
+void dropoutMask(Context &ctx, float *mask, int64_t n, float ratio,
+                 int64_t stream) {
+  dropoutMaskKernel<<<blocksFor(n), kThreads>>>(mask, n, ratio, ctx.randomKey,
+                                                stream);
 }
 
 void runningUpdate(Context &, float *v, const float *statistic, int64_t n,

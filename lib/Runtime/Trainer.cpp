@@ -264,6 +264,7 @@ int Trainer::run() {
     for (int64_t step = 0; step < stepsPerEpoch; ++step) {
       if (options.steps && stepsDone >= options.steps)
         break;
+      setRandomKey(*ctx, options.seed, world.rank, stepsDone);
       bool dumping = stepsDone == 0 && !options.dumpGradientsDir.empty();
       if (dumping)
         dumpGradientsOfNextStep();

@@ -7,7 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dlc/Dialect/Graph/GraphOps.h"
-#include "dlc/Transforms/BatchNorm.h"
+#include "dlc/Transforms/TrainingForms.h"
 #include "dlc/Transforms/Passes.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/MapVector.h"
@@ -38,6 +38,9 @@ private:
 } // namespace
 
 LogicalResult BuildTrainingGraph::checkOptions(ModuleOp module) {
+  if (dropout != "train" && dropout != "off")
+    return module.emitError("unknown dropout mode '")
+           << dropout << "': expected train or off";
   if (batchNorm != "train" && batchNorm != "frozen")
     return module.emitError("unknown batchnorm mode '")
            << batchNorm << "': expected train or frozen";
@@ -99,6 +102,9 @@ LogicalResult BuildTrainingGraph::buildBackward(
       slot = slot ? AddOp::create(builder, loc, dy.getType(), slot, dy) : dy;
       continue;
     }
+    // Sources (masks, constants) have nothing to pass a gradient on to.
+    if (op->getNumOperands() == 0)
+      continue;
     auto differentiable = dyn_cast<GradientOpInterface>(op);
     if (!differentiable)
       return op->emitOpError("has no gradient; it cannot be trained through");
@@ -181,6 +187,14 @@ void BuildTrainingGraph::runOnOperation() {
                               : expandBatchNormTraining(at, op));
     op.erase();
   }
+  SmallVector<DropoutOp> dropouts(body.getOps<DropoutOp>());
+  for (auto [stream, op] : llvm::enumerate(dropouts)) {
+    OpBuilder at(op);
+    op.replaceAllUsesWith(dropout == "off"
+                              ? op.getInput()
+                              : expandDropoutTraining(at, op, stream));
+    op.erase();
+  }
 
   Value loss = buildLoss(builder, ret.getOperand(0), labels);
   llvm::MapVector<StringAttr, Value> paramGrads;
@@ -201,7 +215,7 @@ void BuildTrainingGraph::runOnOperation() {
 void dlc::buildTrainingPipeline(OpPassManager &pm,
                                 const BuildTrainingGraphOptions &options) {
   pm.addPass(createBuildTrainingGraph(options));
-  pm.addPass(createExpandBatchNorm());
+  pm.addPass(createExpandInferenceForms());
   buildGraphCleanupPipeline(pm);
   pm.addPass(createPlanMemory());
 }

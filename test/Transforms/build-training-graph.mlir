@@ -162,3 +162,26 @@ func.func @forward(%x: tensor<2x3x4x4xf32>) -> tensor<2x48xf32> {
   %f = graph.reshape %y : tensor<2x3x4x4xf32> -> tensor<2x48xf32>
   return %f : tensor<2x48xf32>
 }
+
+// -----
+
+// Dropout: a fresh mask per dropout in the training step, one stream each;
+// the forward function keeps its inference form.
+graph.variable trainable @w : tensor<4x4xf32> = dense<0.5> : tensor<4x4xf32>
+
+// CHECK-LABEL: func.func @forward
+// CHECK: graph.dropout %{{.+}} {ratio = 5.000000e-01 : f32}
+// CHECK-LABEL: func.func @train_step
+// CHECK-SAME: ([[X:%.+]]: tensor<2x4xf32>
+// CHECK: [[M0:%.+]] = graph.dropout_mask {ratio = 5.000000e-01 : f32, stream = 0 : i64} : tensor<2x4xf32>
+// CHECK: graph.mul [[X]], [[M0]]
+// CHECK: [[M1:%.+]] = graph.dropout_mask {ratio = 2.500000e-01 : f32, stream = 1 : i64} : tensor<2x4xf32>
+// CHECK: graph.mul %{{.+}}, [[M1]]
+// CHECK-NOT: graph.dropout %
+func.func @forward(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  %d = graph.dropout %x {ratio = 0.5 : f32} : tensor<2x4xf32>
+  %w = graph.load @w : tensor<4x4xf32>
+  %h = graph.gemm %d, %w : (tensor<2x4xf32>, tensor<4x4xf32>) -> tensor<2x4xf32>
+  %e = graph.dropout %h {ratio = 0.25 : f32} : tensor<2x4xf32>
+  return %e : tensor<2x4xf32>
+}

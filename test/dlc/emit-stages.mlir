@@ -30,4 +30,4 @@
 // SOURCE: dlc::rt::softmaxCrossEntropy([[CTX]],
 // SOURCE: dlc::rt::allReduceMean([[CTX]],
 // SOURCE: dlc::rt::sgdUpdate([[CTX]], {{.*}}, nullptr, 10, 5.0000000{{[0-9]+}}e-02f, 0.0e+00f, 0.0e+00f);
-// SOURCE: const dlc::rt::ModelInfo dlc_model = {"mlp.onnx", "loss=cross-entropy batchnorm=train optimizer=sgd lr=0.05 momentum=0 weight-decay=0",
+// SOURCE: const dlc::rt::ModelInfo dlc_model = {"mlp.onnx", "loss=cross-entropy batchnorm=train dropout=train optimizer=sgd lr=0.05 momentum=0 weight-decay=0",

@@ -52,8 +52,10 @@ def gradients_match(actual, expected, rtol=1e-4, atol=1e-6):
 
 
 def dlc_train(workdir, model, x, y, batch, steps, loss, lr, momentum=0.0, wd=0.0, flags=()):
+    # The reference runs Dropout as in eval mode; test_dropout.py covers masks.
     exe = compile_model(model, workdir / "trainer", "--batch", batch, "--loss", loss,
-                        "--lr", lr, "--momentum", momentum, "--weight-decay", wd, *flags)
+                        "--lr", lr, "--momentum", momentum, "--weight-decay", wd,
+                        "--dropout=off", *flags)
     xp, yp = save_npy_dataset(workdir, x, y)
     saved = workdir / "trained.onnx"
     result = train(exe, "--train-x", xp, "--train-y", yp, "--no-shuffle",

@@ -70,6 +70,10 @@ cl::opt<std::string> batchNormMode(
     cl::desc("BatchNormalization while training: train (batch statistics, "
              "running statistics updated; default) or frozen (running "
              "statistics, not updated)"));
+cl::opt<std::string> dropoutMode(
+    "dropout", cl::init("train"), cl::cat(dlcCategory),
+    cl::desc("Dropout while training: train (a fresh seeded mask every step; "
+             "default) or off (the identity, as in inference)"));
 cl::opt<std::string> optimizerName("optimizer", cl::init("sgd"),
                                    cl::cat(dlcCategory),
                                    cl::desc("Optimizer: sgd (default)"));
@@ -118,6 +122,7 @@ std::string trainingConfig() {
   std::string text;
   raw_string_ostream os(text);
   os << "loss=" << lossName << " batchnorm=" << batchNormMode
+     << " dropout=" << dropoutMode
      << " optimizer=" << optimizerName
      << format(" lr=%g momentum=%g weight-decay=%g", learningRate.getValue(),
                momentum.getValue(), weightDecay.getValue());
@@ -143,6 +148,8 @@ int main(int argc, char **argv) {
                         batchSize.getValue()));
   if (optimizerName != "sgd")
     return fail("--optimizer=" + optimizerName + ": supported: sgd");
+  if (dropoutMode != "train" && dropoutMode != "off")
+    return fail("--dropout=" + dropoutMode + ": supported: train, off");
   if (batchNormMode != "train" && batchNormMode != "frozen")
     return fail("--batchnorm=" + batchNormMode + ": supported: train, frozen");
   if (lossName != "cross-entropy" && lossName != "mse")
@@ -204,16 +211,17 @@ int main(int argc, char **argv) {
     dlc::BuildTrainingGraphOptions options;
     options.loss = lossName;
     options.batchNorm = batchNormMode;
+    options.dropout = dropoutMode;
     options.learningRate = learningRate;
     options.momentum = momentum;
     options.weightDecay = weightDecay;
     pm.addPass(dlc::createBuildTrainingGraph(options));
-    pm.addPass(dlc::createExpandBatchNorm());
+    pm.addPass(dlc::createExpandInferenceForms());
     dlc::buildGraphCleanupPipeline(pm);
   }
   if (emitStage >= Emit::Lowered && !hasPlan && !isLowered) {
     // An .mlir input may still hold inference batch norms.
-    pm.addPass(dlc::createExpandBatchNorm());
+    pm.addPass(dlc::createExpandInferenceForms());
     pm.addPass(dlc::createPlanMemory());
   }
   if (failed(pm.run(*module)))

@@ -38,6 +38,9 @@ void copyToHost(Context &ctx, void *dst, const void *src, int64_t bytes);
 /// Waits until every call issued so far has finished.
 void synchronize(Context &ctx);
 
+/// The key of this step's random numbers (dropout masks).
+void setRandomKey(Context &ctx, uint64_t seed, int rank, uint64_t step);
+
 /// Installs (or, with an empty function, removes) the gradient observer.
 void setGradientObserver(Context &ctx, GradientObserver observer);
 

@@ -137,6 +137,11 @@ void logSoftmax(Context &ctx, const float *x, float *y, int64_t rows,
 void logSoftmaxGrad(Context &ctx, const float *dy, const float *y, float *dx,
                     int64_t rows, int64_t cols);
 
+/// mask[i] = 0 with probability `ratio`, else 1 / (1 - ratio), from the
+/// context's random key, `stream` and i (see Random.h).
+void dropoutMask(Context &ctx, float *mask, int64_t n, float ratio,
+                 int64_t stream);
+
 /// v = momentum * v + (1 - momentum) * correction * statistic.
 void runningUpdate(Context &ctx, float *v, const float *statistic, int64_t n,
                    float momentum, float correction);

@@ -19,12 +19,16 @@ def BuildTrainingGraph : Pass<"dlc-build-training-graph", "mlir::ModuleOp"> {
     loss takes the softmax's input as logits, so it never takes the logarithm
     of a rounded probability. `graph.batch_norm` is rewritten in the training
     step into its training form (or, with `batchnorm=frozen`, its inference
-    form) before differentiation.
+    form) before differentiation; `graph.dropout` into a product with a fresh
+    random mask (or, with `dropout=off`, the identity).
   }];
   let options = [
     Option<"batchNorm", "batchnorm", "std::string", /*default=*/"\"train\"",
            "Batch normalization while training: train (batch statistics, "
            "running statistics updated) or frozen (running statistics)">,
+    Option<"dropout", "dropout", "std::string", /*default=*/"\"train\"",
+           "Dropout while training: train (a fresh random mask every step) "
+           "or off (the identity, as in inference)">,
     Option<"loss", "loss", "std::string", /*default=*/"\"cross-entropy\"",
            "Loss function: cross-entropy or mse">,
     Option<"learningRate", "lr", "float", /*default=*/"0.01f",
@@ -38,13 +42,13 @@ def BuildTrainingGraph : Pass<"dlc-build-training-graph", "mlir::ModuleOp"> {
                            "mlir::func::FuncDialect"];
 }
 
-def ExpandBatchNorm : Pass<"dlc-expand-batch-norm", "mlir::ModuleOp"> {
-  let summary = "Rewrites graph.batch_norm into inference arithmetic";
+def ExpandInferenceForms : Pass<"dlc-expand-inference-forms", "mlir::ModuleOp"> {
+  let summary = "Rewrites batch_norm and dropout into their inference forms";
   let description = [{
-    Every remaining `graph.batch_norm` (those of `@forward`, after the
-    training step has been built) becomes
+    What is left of them after the training step has been built (those of
+    `@forward`): `graph.batch_norm` becomes
     `(x - running_mean) * rsqrt(running_var + epsilon) * scale + bias` with
-    per-channel broadcasting.
+    per-channel broadcasting, and `graph.dropout` the identity.
   }];
   let dependentDialects = ["dlc::graph::GraphDialect"];
 }

@@ -532,6 +532,12 @@ LogicalResult ProgramBuilder::lowerOp(Operation *op) {
               i64(extent * inner), i64(outer), i64(extent * inner)});
         return success();
       })
+      .Case([&](DropoutMaskOp mask) {
+        call("dropoutMask", {pointer(mask.getResult()), count(mask),
+                             f32(mask.getRatio().convertToFloat()),
+                             i64(mask.getStream())});
+        return success();
+      })
       .Case([&](ClipOp clip) {
         call("clip", {pointer(clip.getInput()),
                       f32(clip.getMin().convertToFloat()),

@@ -345,7 +345,7 @@ def Graph_BatchNormOp : Graph_Op<"batch_norm", [
     As written, the inference form: normalizes with the running statistics
     held in `running_mean` and `running_var`. dlc-build-training-graph
     rewrites it in the training step into its training form (batch
-    statistics, running-statistics update) and dlc-expand-batch-norm rewrites
+    statistics, running-statistics update) and dlc-expand-inference-forms rewrites
     what is left into plain arithmetic; no later pass sees this op.
 
     ```mlir
@@ -364,6 +364,41 @@ def Graph_BatchNormOp : Graph_Op<"batch_norm", [
     $input `,` $scale `,` $bias attr-dict `:` type($input) `,` type($scale)
   }];
   let hasVerifier = 1;
+}
+
+def Graph_DropoutOp : Graph_Op<"dropout", [Pure,
+    SameOperandsAndResultType]> {
+  let summary = "Dropout; as written, its inference form (the identity)";
+  let description = [{
+    dlc-build-training-graph rewrites it in the training step into
+    `input * graph.dropout_mask`; dlc-expand-inference-forms rewrites what is
+    left into the identity.
+
+    ```mlir
+    %y = graph.dropout %x {ratio = 0.5 : f32} : tensor<128x4096xf32>
+    ```
+  }];
+  let arguments = (ins Graph_F32Tensor:$input, F32Attr:$ratio);
+  let results = (outs Graph_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+def Graph_DropoutMaskOp : Graph_Op<"dropout_mask", []> {
+  let summary = "A fresh random dropout mask for each training step";
+  let description = [{
+    Each element is 0 with probability `ratio`, else 1 / (1 - ratio), drawn
+    from a counter-based generator keyed by the trainer's seed, the rank,
+    the step and `stream` (one per mask in the program), so runs are
+    reproducible and every rank draws its own. Not `Pure`: two masks of the
+    same shape must not be merged.
+
+    ```mlir
+    %m = graph.dropout_mask {ratio = 0.5 : f32, stream = 0 : i64} : tensor<128x4096xf32>
+    ```
+  }];
+  let arguments = (ins F32Attr:$ratio, I64Attr:$stream);
+  let results = (outs Graph_F32Tensor:$result);
+  let assemblyFormat = "attr-dict `:` type($result)";
 }
 
 def Graph_RunningUpdateOp : Graph_Op<"running_update", [

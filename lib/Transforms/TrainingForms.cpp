@@ -1,16 +1,17 @@
-//===- BatchNorm.cpp - forms of graph.batch_norm --------------------------===//
+//===- TrainingForms.cpp - training and inference forms -------------------===//
 //
-// Statistics live in tensors shaped 1 x C (x 1 x 1), which broadcast against
-// the N x C (x H x W) input along every dimension but the channel.
+// Batch norm statistics live in tensors shaped 1 x C (x 1 x 1), which
+// broadcast against the N x C (x H x W) input along every dimension but the
+// channel. Dropout multiplies by a mask drawn afresh every step.
 //
 //===----------------------------------------------------------------------===//
 
-#include "dlc/Transforms/BatchNorm.h"
+#include "dlc/Transforms/TrainingForms.h"
 #include "dlc/Transforms/Passes.h"
 #include "mlir/IR/Builders.h"
 
 namespace dlc {
-#define GEN_PASS_DEF_EXPANDBATCHNORM
+#define GEN_PASS_DEF_EXPANDINFERENCEFORMS
 #include "dlc/Transforms/Passes.h.inc"
 } // namespace dlc
 
@@ -101,9 +102,18 @@ Value dlc::expandBatchNormTraining(OpBuilder &builder, BatchNormOp op) {
   return result;
 }
 
+Value dlc::expandDropoutTraining(OpBuilder &builder, DropoutOp op,
+                                 int64_t stream) {
+  Location loc = op.getLoc();
+  Value mask = DropoutMaskOp::create(builder, loc, op.getType(),
+                                     op.getRatioAttr(),
+                                     builder.getI64IntegerAttr(stream));
+  return MulOp::create(builder, loc, op.getType(), op.getInput(), mask);
+}
+
 namespace {
-struct ExpandBatchNorm : dlc::impl::ExpandBatchNormBase<ExpandBatchNorm> {
-  using ExpandBatchNormBase::ExpandBatchNormBase;
+struct ExpandInferenceForms : dlc::impl::ExpandInferenceFormsBase<ExpandInferenceForms> {
+  using ExpandInferenceFormsBase::ExpandInferenceFormsBase;
   void runOnOperation() override {
     SmallVector<BatchNormOp> ops;
     getOperation().walk([&](BatchNormOp op) { ops.push_back(op); });
@@ -112,6 +122,11 @@ struct ExpandBatchNorm : dlc::impl::ExpandBatchNormBase<ExpandBatchNorm> {
       op.replaceAllUsesWith(expandBatchNormInference(builder, op));
       op.erase();
     }
+    // Dropout infers as the identity.
+    getOperation().walk([&](DropoutOp op) {
+      op.replaceAllUsesWith(op.getInput());
+      op.erase();
+    });
   }
 };
 } // namespace
