@@ -15,8 +15,8 @@ packages=(
   # Tests and references.
   libgtest-dev python3-numpy python3-onnx python3-torch python3-torchvision
   python3-venv python3-pytest
-  # Data.
-  dataset-fashion-mnist
+  # Data: Fashion-MNIST, and ONNX's conformance test data.
+  dataset-fashion-mnist libonnx-testdata
 )
 
 missing=()

@@ -22,6 +22,7 @@
 
 #include "onnx/onnx_pb.h"
 
+#include <algorithm>
 #include <functional>
 #include <limits>
 
@@ -57,6 +58,14 @@ std::optional<std::vector<T>> readElements(const onnx::TensorProto &tensor,
 
 class Importer {
 public:
+  static std::vector<std::string> supportedOps() {
+    std::vector<std::string> names;
+    for (const auto &entry : handlers())
+      names.push_back(entry.getKey().str());
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
   Importer(MLIRContext *context, StringRef fileName,
            const OnnxImportOptions &options)
       : context(context), fileName(fileName.str()), options(options),
@@ -74,9 +83,14 @@ private:
     return NameLoc::get(StringAttr::get(context, node.name()), fileLoc());
   }
   InFlightDiagnostic nodeError(const onnx::NodeProto &node) {
-    return emitError(nodeLoc(node))
-           << "ONNX node '" << node.name() << "' (" << node.op_type()
-           << ", opset " << opset << "): ";
+    // Unnamed nodes (ONNX allows them) are named by their first output.
+    std::string name = !node.name().empty() ? "'" + node.name() + "'"
+                       : node.output_size()
+                           ? "producing '" + node.output(0) + "'"
+                           : "''";
+    return emitError(nodeLoc(node)) << "ONNX node " << name << " ("
+                                    << node.op_type() << ", opset " << opset
+                                    << "): ";
   }
 
   LogicalResult importInitializers(const onnx::GraphProto &graph);
@@ -84,6 +98,10 @@ private:
                                   StringRef name, bool trainable,
                                   Location loc);
   FailureOr<RankedTensorType> importDataInput(const onnx::GraphProto &graph);
+  /// Inference mode: all non-initializer inputs, with their given shapes.
+  LogicalResult importInferenceInputs(const onnx::GraphProto &graph,
+                                      SmallVector<std::string> &names,
+                                      SmallVector<Type> &types);
   LogicalResult importNode(const onnx::NodeProto &node);
 
   /// The value of input `index` of `node`, loading variables on first use.
@@ -313,6 +331,40 @@ FailureOr<RankedTensorType> Importer::importDataInput(const onnx::GraphProto &gr
   module->setAttr(kOnnxInputNameAttr, builder.getStringAttr(data->name()));
   dataInputName = data->name();
   return RankedTensorType::get(shape, builder.getF32Type());
+}
+
+LogicalResult
+Importer::importInferenceInputs(const onnx::GraphProto &graph,
+                                SmallVector<std::string> &names,
+                                SmallVector<Type> &types) {
+  for (const onnx::ValueInfoProto &input : graph.input()) {
+    if (variables.count(input.name()) || intConstants.count(input.name()))
+      continue;
+    Location loc = NameLoc::get(builder.getStringAttr(input.name()), fileLoc());
+    const onnx::TypeProto &type = input.type();
+    if (!type.has_tensor_type() || !type.tensor_type().has_shape())
+      return emitError(loc) << "input '" << input.name()
+                            << "' must be a tensor with a known shape";
+    if (type.tensor_type().elem_type() != onnx::TensorProto::FLOAT)
+      return emitError(loc)
+             << "input '" << input.name() << "' has element type "
+             << onnx::TensorProto::DataType_Name(
+                    static_cast<onnx::TensorProto::DataType>(
+                        type.tensor_type().elem_type()))
+             << "; dlc supports float inputs";
+    SmallVector<int64_t> shape;
+    for (const auto &dim : type.tensor_type().shape().dim()) {
+      if (!dim.has_dim_value() || dim.dim_value() < 0)
+        return emitError(loc) << "input '" << input.name() << "' dimension "
+                              << shape.size() << " is not a fixed size";
+      shape.push_back(dim.dim_value());
+    }
+    names.push_back(input.name());
+    types.push_back(RankedTensorType::get(shape, builder.getF32Type()));
+  }
+  if (names.empty())
+    return emitError(fileLoc()) << "model has no input";
+  return success();
 }
 
 FailureOr<Value> Importer::input(const onnx::NodeProto &node, int index) {
@@ -714,9 +766,11 @@ LogicalResult Importer::importClip(const onnx::NodeProto &node) {
   FailureOr<Value> x = input(node, 0);
   if (failed(x))
     return failure();
-  // Opset 11 moved min and max from attributes to (optional) inputs.
-  float lo = floatAttr(node, "min", -std::numeric_limits<float>::infinity());
-  float hi = floatAttr(node, "max", std::numeric_limits<float>::infinity());
+  // Opset 11 moved min and max from attributes to (optional) inputs. A
+  // missing bound is the largest float, which clips no finite value (and
+  // prints as a C++ literal, as infinity does not).
+  float lo = floatAttr(node, "min", std::numeric_limits<float>::lowest());
+  float hi = floatAttr(node, "max", std::numeric_limits<float>::max());
   for (int i : {1, 2}) {
     if (!hasInput(node, i))
       continue;
@@ -984,7 +1038,7 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
     emitError(fileLoc()) << "the model's graph has no nodes";
     return nullptr;
   }
-  if (graph.output_size() != 1) {
+  if (!options.inference && graph.output_size() != 1) {
     emitError(fileLoc()) << "the model has " << graph.output_size()
                          << " outputs; dlc trains single-output models";
     return nullptr;
@@ -995,30 +1049,50 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
   module->setAttr("dlc.opset", builder.getI64IntegerAttr(opset));
   if (failed(importInitializers(graph)))
     return nullptr;
-  FailureOr<RankedTensorType> inputType = importDataInput(graph);
-  if (failed(inputType))
-    return nullptr;
+  SmallVector<std::string> inputNames;
+  SmallVector<Type> inputTypes;
+  if (options.inference) {
+    if (failed(importInferenceInputs(graph, inputNames, inputTypes)))
+      return nullptr;
+  } else {
+    FailureOr<RankedTensorType> inputType = importDataInput(graph);
+    if (failed(inputType))
+      return nullptr;
+    inputNames.push_back(dataInputName);
+    inputTypes.push_back(*inputType);
+  }
 
   builder.setInsertionPointToEnd(module.getBody());
   auto forward = func::FuncOp::create(
-      builder, fileLoc(), "forward", builder.getFunctionType({*inputType}, {}));
+      builder, fileLoc(), "forward", builder.getFunctionType(inputTypes, {}));
   Block *body = forward.addEntryBlock();
-  values[dataInputName] = body->getArgument(0);
+  for (auto [name, arg] : llvm::zip(inputNames, body->getArguments()))
+    values[name] = arg;
   builder.setInsertionPointToEnd(body);
   for (const onnx::NodeProto &node : graph.node())
     if (failed(importNode(node)))
       return nullptr;
 
-  const std::string &outputName = graph.output(0).name();
-  Value output = values.lookup(outputName);
-  if (!output) {
-    emitError(fileLoc()) << "graph output '" << outputName
-                         << "' is not computed by any node";
-    return nullptr;
+  SmallVector<Value> outputs;
+  SmallVector<Attribute> outputNames;
+  for (const onnx::ValueInfoProto &out : graph.output()) {
+    Value output = values.lookup(out.name());
+    if (!output) {
+      emitError(fileLoc()) << "graph output '" << out.name()
+                           << "' is not computed by any node";
+      return nullptr;
+    }
+    outputs.push_back(output);
+    outputNames.push_back(builder.getStringAttr(out.name()));
   }
-  func::ReturnOp::create(builder, fileLoc(), output);
+  func::ReturnOp::create(builder, fileLoc(), outputs);
   forward.setType(
-      builder.getFunctionType({*inputType}, {output.getType()}));
+      builder.getFunctionType(inputTypes, ValueRange(outputs).getTypes()));
+  SmallVector<Attribute> inputNameAttrs;
+  for (const std::string &name : inputNames)
+    inputNameAttrs.push_back(builder.getStringAttr(name));
+  forward->setAttr("dlc.input_names", builder.getArrayAttr(inputNameAttrs));
+  forward->setAttr("dlc.output_names", builder.getArrayAttr(outputNames));
   if (failed(verify(module)))
     return nullptr;
   return owned;
@@ -1043,4 +1117,8 @@ OwningOpRef<ModuleOp> dlc::importOnnxModel(MLIRContext *context,
     return nullptr;
   }
   return Importer(context, fileName, options).run(model);
+}
+
+std::vector<std::string> dlc::supportedOnnxOps() {
+  return Importer::supportedOps();
 }

@@ -9,9 +9,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Arena.h"
 #include "Dataset.h"
 #include "Error.h"
-#include "SaveOnnx.h"
+#include "OnnxIO.h"
 #include "TrainerOptions.h"
 #include "dlc/Runtime/Backend.h"
 #include "dlc/Runtime/Model.h"
@@ -130,17 +131,7 @@ void Trainer::loadData() {
 
 void Trainer::initialiseArena() {
   ctx = createContext(options.threads, world.size);
-  arena = allocateArena(*ctx, dlc_model.arenaBytes);
-  if (!arena)
-    throw Error("cannot allocate the " + std::to_string(dlc_model.arenaBytes) +
-                "-byte arena");
-  for (int i = 0; i < dlc_model.numVariables; ++i) {
-    const VariableInfo &v = dlc_model.variables[i];
-    if (v.initOffset >= 0)
-      copyToBackend(*ctx, arena + v.arenaOffset,
-                    dlc_init_data + v.initOffset,
-                    v.numElements * sizeof(float));
-  }
+  arena = createArena(*ctx);
   hostSamples.resize(batch * train.sampleSize);
   hostLabels.resize(batch);
 }

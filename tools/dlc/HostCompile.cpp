@@ -130,7 +130,9 @@ Error dlc::compileExecutable(const HostCompileRequest &request) {
       return e;
     std::vector<std::string> link = {*cxx, programObject, embedObject, "-o",
                                      partial, "-fopenmp"};
-    appendList(link, cuda ? DLC_CUDA_LINK : DLC_CPU_LINK);
+    appendList(link, cuda             ? DLC_CUDA_LINK
+                     : request.runner ? DLC_CPU_RUNNER_LINK
+                                      : DLC_CPU_LINK);
     if (Error e = runTool(link, logPath))
       return e;
     if (std::error_code ec = sys::fs::rename(partial, request.outputPath))

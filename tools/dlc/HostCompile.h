@@ -20,6 +20,9 @@ struct HostCompileRequest {
   std::string outputPath;
   std::string hostCompiler = "c++";
   bool keepTemporaries = false;
+  /// Link the `dlc run` main (runs @forward on TensorProto files) instead of
+  /// the trainer's.
+  bool runner = false;
 };
 
 /// Writes the generated files to a temporary directory, runs the host

@@ -25,6 +25,8 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 
@@ -37,7 +39,7 @@ enum class Emit { Mlir, Training, Lowered, Source, Exe };
 
 cl::OptionCategory dlcCategory("dlc options");
 
-cl::opt<std::string> inputFilename(cl::Positional, cl::Required,
+cl::opt<std::string> inputFilename(cl::Positional,
                                    cl::desc("<model.onnx | stage.mlir>"),
                                    cl::cat(dlcCategory));
 cl::opt<std::string> outputFilename(
@@ -89,6 +91,15 @@ cl::opt<std::string> hostCompiler("host-cxx", cl::init("c++"),
                                   cl::desc("Host C++ compiler for --target=cpu"));
 cl::opt<bool> keepTemporaries("keep-temps", cl::cat(dlcCategory),
                               cl::desc("Keep the generated files of --emit=exe"));
+cl::opt<bool> printSupportedOps(
+    "print-supported-ops", cl::cat(dlcCategory),
+    cl::desc("Print the ONNX op types dlc imports, one a line, and exit"));
+cl::list<std::string> runInputs(
+    "input", cl::cat(dlcCategory), cl::value_desc("file.pb"),
+    cl::desc("dlc run: an input as an ONNX TensorProto, in graph-input order"));
+cl::opt<std::string> runOutputDir(
+    "output-dir", cl::cat(dlcCategory), cl::value_desc("dir"),
+    cl::desc("dlc run: where to write output_K.pb"));
 
 /// Prints diagnostics as `file: error: message`; ONNX locations have no line.
 void printDiagnostic(Diagnostic &diag) {
@@ -131,8 +142,19 @@ std::string trainingConfig() {
 
 } // namespace
 
+/// `dlc run`: builds the model's forward pass into a temporary program and
+/// runs it on the given inputs.
+int runModel(MLIRContext &context, StringRef bytes);
+
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
+  // `dlc run MODEL ...` is the inference runner; drop the word and go on.
+  bool runMode = argc > 1 && StringRef(argv[1]) == "run";
+  SmallVector<char *> args(argv, argv + argc);
+  if (runMode)
+    args.erase(args.begin() + 1);
+  argc = args.size();
+  argv = args.data();
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
@@ -141,8 +163,16 @@ int main(int argc, char **argv) {
       argc, argv,
       "dlc: compiles an ONNX model into a training executable\n\n"
       "  dlc model.onnx -o trainer --batch 128 --lr 0.05 --momentum 0.9\n"
-      "  mpirun -np 2 ./trainer --data DIR --epochs 1 --save trained.onnx\n");
+      "  mpirun -np 2 ./trainer --data DIR --epochs 1 --save trained.onnx\n"
+      "  dlc run model.onnx --input in_0.pb [--input ...] --output-dir DIR\n");
 
+  if (printSupportedOps) {
+    for (const std::string &op : dlc::supportedOnnxOps())
+      outs() << op << "\n";
+    return 0;
+  }
+  if (inputFilename.empty())
+    return fail("no input file (see --help)");
   if (batchSize <= 0)
     return fail(formatv("--batch={0}: the batch size must be positive",
                         batchSize.getValue()));
@@ -175,6 +205,10 @@ int main(int argc, char **argv) {
   auto input = openInputFile(inputFilename, &errorMessage);
   if (!input)
     return fail("cannot read '" + inputFilename + "': " + errorMessage);
+  if (runMode)
+    return runModel(context, input->getBuffer());
+  if (!runInputs.empty() || !runOutputDir.empty())
+    return fail("--input and --output-dir belong to 'dlc run'");
 
   bool fromMlir = StringRef(inputFilename).ends_with(".mlir");
   OwningOpRef<ModuleOp> module;
@@ -282,4 +316,60 @@ int main(int argc, char **argv) {
   }
   output->keep();
   return 0;
+}
+
+int runModel(MLIRContext &context, StringRef bytes) {
+  if (runOutputDir.empty())
+    return fail("dlc run needs --output-dir");
+  dlc::OnnxImportOptions options;
+  options.inference = true;
+  OwningOpRef<ModuleOp> module =
+      dlc::importOnnxModel(&context, bytes, inputFilename, options);
+  if (!module)
+    return 1;
+  (*module)->setAttr("dlc.source",
+                     StringAttr::get(&context,
+                                     sys::path::filename(inputFilename)));
+  PassManager pm(&context);
+  if (failed(applyPassManagerCLOptions(pm)))
+    return 1;
+  dlc::buildGraphCleanupPipeline(pm);
+  pm.addPass(dlc::createExpandInferenceForms());
+  pm.addPass(dlc::createPlanMemory());
+  FailureOr<std::vector<char>> initData;
+  if (failed(pm.run(*module)) ||
+      failed(initData = dlc::packInitialValues(*module)))
+    return 1;
+  PassManager lower(&context);
+  lower.addPass(dlc::createConvertGraphToEmitC());
+  if (failed(lower.run(*module)))
+    return 1;
+
+  SmallString<128> exe;
+  if (std::error_code ec = sys::fs::createTemporaryFile("dlc-run", "", exe))
+    return fail("cannot create a temporary file: " + ec.message());
+  dlc::HostCompileRequest request;
+  request.runner = true;
+  request.onnxModel = bytes;
+  request.initData = std::move(*initData);
+  request.outputPath = std::string(exe);
+  request.hostCompiler = hostCompiler;
+  request.keepTemporaries = keepTemporaries;
+  raw_string_ostream os(request.source);
+  if (failed(emitc::translateToCpp(*module, os)))
+    return 1;
+  if (Error error = dlc::compileExecutable(request)) {
+    sys::fs::remove(exe);
+    return fail(toString(std::move(error)));
+  }
+  SmallVector<StringRef> args = {exe};
+  for (const std::string &in : runInputs) {
+    args.push_back("--input");
+    args.push_back(in);
+  }
+  args.push_back("--output-dir");
+  args.push_back(runOutputDir);
+  int status = sys::ExecuteAndWait(exe, args);
+  sys::fs::remove(exe);
+  return status == 0 ? 0 : 1;
 }

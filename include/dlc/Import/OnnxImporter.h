@@ -12,12 +12,19 @@
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/StringRef.h"
 
+#include <string>
+#include <vector>
+
 namespace dlc {
 
 struct OnnxImportOptions {
   /// The batch size the model is compiled for; replaces the first dimension
   /// of the data input, symbolic or fixed.
   int64_t batchSize = 1;
+  /// For `dlc run`: every graph input that is not an initializer becomes an
+  /// argument of @forward with the shape the model gives it (which must be
+  /// static), and every graph output a result. The batch is not changed.
+  bool inference = false;
 };
 
 /// Imports the ONNX model in `bytes` (read from `fileName`, which is used in
@@ -26,6 +33,9 @@ struct OnnxImportOptions {
 mlir::OwningOpRef<mlir::ModuleOp>
 importOnnxModel(mlir::MLIRContext *context, llvm::StringRef bytes,
                 llvm::StringRef fileName, const OnnxImportOptions &options);
+
+/// The ONNX op types the importer knows, sorted.
+std::vector<std::string> supportedOnnxOps();
 
 /// Name of the module attribute holding the ONNX data input's name.
 constexpr llvm::StringLiteral kOnnxInputNameAttr = "dlc.onnx_input";

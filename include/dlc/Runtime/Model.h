@@ -34,6 +34,14 @@ struct VariableInfo {
 
 using StepFunction = void (*)(Context &ctx, char *arena);
 
+/// A tensor @forward reads or writes: its ONNX name and place in the arena.
+struct TensorSlot {
+  const char *name;
+  int64_t arenaOffset;
+  const int64_t *shape;
+  int rank;
+};
+
 struct ModelInfo {
   const char *sourceFile;
   const char *trainingConfig; ///< e.g. "loss=cross-entropy sgd lr=0.05 ..."
@@ -42,7 +50,8 @@ struct ModelInfo {
   const int64_t *inputShape;
   int inputRank;
   int64_t numClasses;
-  /// @train_step: data input, labels (int32) and loss (one float).
+  /// @train_step: data input, labels (int32) and loss (one float); null in a
+  /// program built by `dlc run`, which has no training step.
   StepFunction trainStep;
   int64_t trainInputOffset, trainLabelsOffset, trainLossOffset;
   /// @forward: data input and output (batch x classes).
@@ -50,6 +59,12 @@ struct ModelInfo {
   int64_t forwardInputOffset, forwardOutputOffset;
   const VariableInfo *variables;
   int numVariables;
+  /// Every input and output of @forward (the trainer uses the first of
+  /// each; `dlc run` all of them).
+  const TensorSlot *forwardInputs;
+  int numForwardInputs;
+  const TensorSlot *forwardOutputs;
+  int numForwardOutputs;
 };
 
 } // namespace dlc::rt

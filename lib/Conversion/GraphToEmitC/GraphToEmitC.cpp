@@ -649,9 +649,9 @@ void ConvertGraphToEmitC::runOnOperation() {
   auto forward = module.lookupSymbol<func::FuncOp>("forward");
   auto train = module.lookupSymbol<func::FuncOp>("train_step");
   auto arenaSize = module->getAttrOfType<IntegerAttr>(kArenaSizeAttr);
-  if (!forward || !train || !arenaSize) {
-    module.emitError("expected @forward, @train_step and a memory plan; run "
-                     "dlc-build-training-graph and dlc-plan-memory first");
+  if (!forward || !arenaSize) {
+    module.emitError("expected @forward and a memory plan; run "
+                     "dlc-plan-memory first");
     return signalPassFailure();
   }
   if (target != "cpu" && target != "cuda") {
@@ -678,7 +678,7 @@ void ConvertGraphToEmitC::runOnOperation() {
   emitc::IncludeOp::create(top, loc, "dlc/Runtime/Kernels.h");
   emitc::IncludeOp::create(top, loc, "dlc/Runtime/Model.h");
   if (failed(program.buildFunction(forward, "forward")) ||
-      failed(program.buildFunction(train, "trainStep")))
+      (train && failed(program.buildFunction(train, "trainStep"))))
     return signalPassFailure();
 
   // Variables that training writes (parameters, running statistics) are
@@ -722,21 +722,58 @@ void ConvertGraphToEmitC::runOnOperation() {
         /*extern_specifier=*/false, /*static_specifier=*/true,
         /*const_specifier=*/true);
 
-  RankedTensorType inputType = tensorType(forward.getArgument(0));
-  auto returned = [](func::FuncOp func) {
-    return offsetOf(func.front().getTerminator()->getOperand(0));
+  // Slots of @forward's inputs and outputs, named as the ONNX graph names
+  // them (the importer records the names).
+  auto slots = [&](StringRef global, ValueRange values, StringRef namesAttr) {
+    auto names = forward->getAttrOfType<ArrayAttr>(namesAttr);
+    std::string init;
+    llvm::raw_string_ostream text(init);
+    text << "{";
+    for (auto [i, value] : llvm::enumerate(values)) {
+      RankedTensorType type = tensorType(value);
+      StringRef name = names && i < names.size()
+                           ? cast<StringAttr>(names[i]).getValue()
+                           : StringRef();
+      text << (i ? ", " : "") << "{" << cString(name) << ", "
+           << offsetOf(value) << ", "
+           << (type.getRank() ? program.arrayGlobal(type.getShape())
+                              : StringRef("nullptr"))
+           << ", " << type.getRank() << "}";
+    }
+    text << "}";
+    emitc::GlobalOp::create(
+        tables, loc, global,
+        emitc::ArrayType::get({(int64_t)values.size()},
+                              emitc::OpaqueType::get(&getContext(),
+                                                     "dlc::rt::TensorSlot")),
+        emitc::OpaqueAttr::get(&getContext(), init), false, true, true);
   };
+  ValueRange outputs = forward.front().getTerminator()->getOperands();
+  slots("dlc_forward_inputs", forward.getArguments(), "dlc.input_names");
+  slots("dlc_forward_outputs", outputs, "dlc.output_names");
+
+  RankedTensorType inputType = tensorType(forward.getArgument(0));
+  RankedTensorType outputType = tensorType(outputs.front());
   auto source = module->getAttrOfType<StringAttr>("dlc.source");
+  std::string trainFields =
+      train ? llvm::formatv("trainStep, {0}, {1}, {2}",
+                            offsetOf(train.getArgument(0)),
+                            offsetOf(train.getArgument(1)),
+                            offsetOf(train.front().getTerminator()->getOperand(0)))
+                  .str()
+            : "nullptr, 0, 0, 0";
   std::string model = llvm::formatv(
-      "{{{0}, {1}, {2}, {3}, {4}, {5}, trainStep, {6}, {7}, {8}, forward, {9}, "
-      "{10}, {11}, {12}}",
+      "{{{0}, {1}, {2}, {3}, {4}, {5}, {6}, forward, {7}, {8}, {9}, {10}, "
+      "dlc_forward_inputs, {11}, dlc_forward_outputs, {12}}",
       cString(source ? source.getValue() : ""), cString(trainingConfig),
-      arenaSize.getInt(), program.arrayGlobal(inputType.getShape()),
+      arenaSize.getInt(),
+      inputType.getRank() ? program.arrayGlobal(inputType.getShape())
+                          : StringRef("nullptr"),
       inputType.getRank(),
-      tensorType(forward.front().getTerminator()->getOperand(0)).getDimSize(1),
-      offsetOf(train.getArgument(0)), offsetOf(train.getArgument(1)),
-      returned(train), offsetOf(forward.getArgument(0)), returned(forward),
-      numVariables ? "dlc_variables" : "nullptr", numVariables);
+      outputType.getRank() == 2 ? outputType.getDimSize(1) : 0, trainFields,
+      offsetOf(forward.getArgument(0)), offsetOf(outputs.front()),
+      numVariables ? "dlc_variables" : "nullptr", numVariables,
+      forward.getNumArguments(), outputs.size());
   emitc::GlobalOp::create(
       tables, loc, "dlc_model",
       emitc::OpaqueType::get(&getContext(), "dlc::rt::ModelInfo"),

@@ -1,5 +1,6 @@
-//===- SaveOnnx.cpp - write the trained model -----------------------------===//
+//===- OnnxIO.cpp - ONNX files the runtime reads and writes ---------------===//
 //
+// Tensors in and out (dlc run, --dump-gradients) and the trained model.
 // The executable embeds the ONNX model it was compiled from; saving replaces
 // the initializers training wrote (parameters, running statistics) and keeps
 // everything else (graph, symbolic
@@ -7,7 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "SaveOnnx.h"
+#include "OnnxIO.h"
 #include "Error.h"
 #include "dlc/Runtime/Model.h"
 
@@ -39,6 +40,42 @@ void writeAtomically(const google::protobuf::MessageLite &message,
   }
 }
 } // namespace
+
+void dlc::rt::readTensorProto(const std::string &path, std::string &name,
+                              std::vector<int64_t> &shape,
+                              std::vector<float> &data) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw Error("cannot open '" + path + "': " + std::strerror(errno));
+  onnx::TensorProto tensor;
+  if (!tensor.ParseFromIstream(&in))
+    throw Error("'" + path + "' is not an ONNX TensorProto");
+  if (tensor.data_type() != onnx::TensorProto::FLOAT)
+    throw Error("'" + path + "' holds element type " +
+                onnx::TensorProto::DataType_Name(
+                    static_cast<onnx::TensorProto::DataType>(
+                        tensor.data_type())) +
+                "; dlc reads float tensors");
+  name = tensor.name();
+  shape.assign(tensor.dims().begin(), tensor.dims().end());
+  int64_t count = 1;
+  for (int64_t d : shape)
+    count *= d;
+  if (tensor.has_raw_data()) {
+    if (tensor.raw_data().size() != count * sizeof(float))
+      throw Error("'" + path + "' holds " +
+                  std::to_string(tensor.raw_data().size()) +
+                  " bytes for " + std::to_string(count) + " floats");
+    data.resize(count);
+    std::memcpy(data.data(), tensor.raw_data().data(), count * sizeof(float));
+  } else {
+    if (tensor.float_data_size() != count)
+      throw Error("'" + path + "' holds " +
+                  std::to_string(tensor.float_data_size()) + " values for " +
+                  std::to_string(count));
+    data.assign(tensor.float_data().begin(), tensor.float_data().end());
+  }
+}
 
 void dlc::rt::writeTensorProto(const std::string &path,
                                const std::string &name, const int64_t *shape,

@@ -1,7 +1,7 @@
-//===- SaveOnnx.h - write the trained model ---------------------*- C++ -*-===//
+//===- OnnxIO.h - ONNX files the runtime reads and writes -------*- C++ -*-===//
 
-#ifndef DLC_RUNTIME_SAVEONNX_H
-#define DLC_RUNTIME_SAVEONNX_H
+#ifndef DLC_RUNTIME_ONNXIO_H
+#define DLC_RUNTIME_ONNXIO_H
 
 #include <cstdint>
 #include <string>
@@ -18,6 +18,11 @@ void saveTrainedModel(const ModelInfo &model,
                       const std::vector<std::vector<float>> &hostVariables,
                       const std::string &path);
 
+/// Reads a float TensorProto (raw or typed data); throws Error naming the
+/// file if it is not one. Fills the name, shape and values.
+void readTensorProto(const std::string &path, std::string &name,
+                     std::vector<int64_t> &shape, std::vector<float> &data);
+
 /// Writes `data` (of `shape`) as a float TensorProto named `name`.
 void writeTensorProto(const std::string &path, const std::string &name,
                       const int64_t *shape, int rank, const float *data,
@@ -25,4 +30,4 @@ void writeTensorProto(const std::string &path, const std::string &name,
 
 } // namespace dlc::rt
 
-#endif // DLC_RUNTIME_SAVEONNX_H
+#endif // DLC_RUNTIME_ONNXIO_H
