@@ -149,6 +149,17 @@ private:
   LogicalResult importSum(const onnx::NodeProto &node);
   LogicalResult importReduceMean(const onnx::NodeProto &node);
   LogicalResult importLogSoftmax(const onnx::NodeProto &node);
+  // Integer shape arithmetic, evaluated at compile time.
+  LogicalResult importShape(const onnx::NodeProto &node);
+  LogicalResult importGather(const onnx::NodeProto &node);
+  LogicalResult importUnsqueeze(const onnx::NodeProto &node);
+  LogicalResult importSqueeze(const onnx::NodeProto &node);
+  bool isIntConstant(const onnx::NodeProto &node, int index) {
+    return hasInput(node, index) && intConstants.count(node.input(index));
+  }
+  /// The axes of Unsqueeze/Squeeze: an attribute before opset 13, an input
+  /// after.
+  FailureOr<SmallVector<int64_t>> axesOf(const onnx::NodeProto &node);
   /// The value of a scalar float constant input (initializer or Constant
   /// node), which stops being a trainable parameter.
   FailureOr<float> constantScalar(const onnx::NodeProto &node, int index);
@@ -219,6 +230,10 @@ const llvm::StringMap<Importer::NodeHandler> &Importer::handlers() {
       {"Sum", &Importer::importSum},
       {"ReduceMean", &Importer::importReduceMean},
       {"LogSoftmax", &Importer::importLogSoftmax},
+      {"Shape", &Importer::importShape},
+      {"Gather", &Importer::importGather},
+      {"Unsqueeze", &Importer::importUnsqueeze},
+      {"Squeeze", &Importer::importSqueeze},
       {"Identity", &Importer::importIdentity},
       {"Dropout", &Importer::importDropout},
       {"Softmax", &Importer::importSoftmax},
@@ -717,6 +732,19 @@ LogicalResult Importer::importTranspose(const onnx::NodeProto &node) {
 }
 
 LogicalResult Importer::importConcat(const onnx::NodeProto &node) {
+  // Concatenating integer constants (shape arithmetic) folds.
+  bool allConstant = node.input_size() > 0;
+  for (int i = 0; i < node.input_size(); ++i)
+    allConstant &= isIntConstant(node, i);
+  if (allConstant) {
+    std::vector<int64_t> joined;
+    for (int i = 0; i < node.input_size(); ++i) {
+      const std::vector<int64_t> &part = intConstants[node.input(i)];
+      joined.insert(joined.end(), part.begin(), part.end());
+    }
+    intConstants[node.output(0)] = std::move(joined);
+    return success();
+  }
   SmallVector<Value> inputs;
   for (int i = 0; i < node.input_size(); ++i) {
     FailureOr<Value> v = input(node, i);
@@ -867,6 +895,117 @@ LogicalResult Importer::importLogSoftmax(const onnx::NodeProto &node) {
                            << intAttr(node, "axis", opset >= 13 ? -1 : 1)
                            << " of " << type;
   define(node, LogSoftmaxOp::create(builder, nodeLoc(node), *x));
+  return success();
+}
+
+LogicalResult Importer::importShape(const onnx::NodeProto &node) {
+  FailureOr<RankedTensorType> type = inputType(node, 0);
+  if (failed(type))
+    return failure();
+  int64_t rank = type->getRank();
+  auto clamp = [&](int64_t i) {
+    return std::clamp<int64_t>(i < 0 ? i + rank : i, 0, rank);
+  };
+  int64_t start = clamp(intAttr(node, "start", 0));
+  int64_t end = clamp(intAttr(node, "end", rank));
+  std::vector<int64_t> dims;
+  for (int64_t d = start; d < end; ++d)
+    dims.push_back(type->getDimSize(d));
+  intConstants[node.output(0)] = std::move(dims);
+  return success();
+}
+
+LogicalResult Importer::importGather(const onnx::NodeProto &node) {
+  if (!isIntConstant(node, 0) || !isIntConstant(node, 1))
+    return nodeError(node) << "Gather is supported on integer constants "
+                              "(shape arithmetic), not on computed tensors";
+  if (intAttr(node, "axis", 0) != 0)
+    return nodeError(node) << "attribute axis=" << intAttr(node, "axis", 0)
+                           << " is not supported";
+  const std::vector<int64_t> &data = intConstants[node.input(0)];
+  std::vector<int64_t> result;
+  for (int64_t index : intConstants[node.input(1)]) {
+    int64_t i = index < 0 ? index + int64_t(data.size()) : index;
+    if (i < 0 || i >= int64_t(data.size()))
+      return nodeError(node) << "index " << index << " is out of range for "
+                             << data.size() << " values";
+    result.push_back(data[i]);
+  }
+  intConstants[node.output(0)] = std::move(result);
+  return success();
+}
+
+FailureOr<SmallVector<int64_t>>
+Importer::axesOf(const onnx::NodeProto &node) {
+  if (hasInput(node, 1)) {
+    if (!isIntConstant(node, 1)) {
+      nodeError(node) << "axes must be a constant";
+      return failure();
+    }
+    const std::vector<int64_t> &axes = intConstants[node.input(1)];
+    return SmallVector<int64_t>(axes.begin(), axes.end());
+  }
+  return intsAttr(node, "axes", {});
+}
+
+LogicalResult Importer::importUnsqueeze(const onnx::NodeProto &node) {
+  FailureOr<SmallVector<int64_t>> axes = axesOf(node);
+  if (failed(axes))
+    return failure();
+  // Integer constants are kept flat: unsqueezing changes no value.
+  if (isIntConstant(node, 0)) {
+    intConstants[node.output(0)] = intConstants[node.input(0)];
+    return success();
+  }
+  FailureOr<Value> x = input(node, 0);
+  if (failed(x))
+    return failure();
+  auto type = cast<RankedTensorType>(x->getType());
+  int64_t rank = type.getRank() + axes->size();
+  SmallVector<int64_t> shape;
+  SmallVector<bool> inserted(rank, false);
+  for (int64_t axis : *axes) {
+    int64_t a = axis < 0 ? axis + rank : axis;
+    if (a < 0 || a >= rank || inserted[a])
+      return nodeError(node) << "axes " << listText(*axes)
+                             << " are not valid for " << type;
+    inserted[a] = true;
+  }
+  int64_t next = 0;
+  for (int64_t d = 0; d < rank; ++d)
+    shape.push_back(inserted[d] ? 1 : type.getDimSize(next++));
+  define(node, ReshapeOp::create(builder, nodeLoc(node),
+                                 RankedTensorType::get(shape, builder.getF32Type()),
+                                 *x));
+  return success();
+}
+
+LogicalResult Importer::importSqueeze(const onnx::NodeProto &node) {
+  FailureOr<SmallVector<int64_t>> axes = axesOf(node);
+  if (failed(axes))
+    return failure();
+  if (isIntConstant(node, 0)) {
+    intConstants[node.output(0)] = intConstants[node.input(0)];
+    return success();
+  }
+  FailureOr<Value> x = input(node, 0);
+  if (failed(x))
+    return failure();
+  auto type = cast<RankedTensorType>(x->getType());
+  SmallVector<int64_t> shape;
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    bool listed = llvm::is_contained(*axes, d) ||
+                  llvm::is_contained(*axes, d - type.getRank());
+    bool squeezed = axes->empty() ? type.getDimSize(d) == 1 : listed;
+    if (squeezed && type.getDimSize(d) != 1)
+      return nodeError(node) << "dimension " << d << " of " << type
+                             << " is not 1 and cannot be squeezed";
+    if (!squeezed)
+      shape.push_back(type.getDimSize(d));
+  }
+  define(node, ReshapeOp::create(builder, nodeLoc(node),
+                                 RankedTensorType::get(shape, builder.getF32Type()),
+                                 *x));
   return success();
 }
 

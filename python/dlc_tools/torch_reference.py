@@ -116,6 +116,21 @@ class OnnxModule(torch.nn.Module):
                 momentum=1.0 - attrs.get("momentum", 0.9), eps=attrs.get("epsilon", 1e-5))
         if op == "GlobalAveragePool":
             return ins[0].mean(dim=(2, 3), keepdim=True)
+        if op == "Shape":
+            return torch.tensor(ins[0].shape[attrs.get("start", 0):attrs.get("end", None)])
+        if op == "Gather":
+            return torch.index_select(ins[0], attrs.get("axis", 0), ins[1].reshape(-1)).reshape(
+                ins[1].shape + ins[0].shape[1:])
+        if op in ("Unsqueeze", "Squeeze"):
+            axes = ins[1].tolist() if len(ins) > 1 else attrs.get("axes", [])
+            if op == "Unsqueeze":
+                x = ins[0]
+                for axis in sorted(a % (x.dim() + len(axes)) for a in axes):
+                    x = x.unsqueeze(axis)
+                return x
+            dims = [a % ins[0].dim() for a in axes] or [
+                d for d, n in enumerate(ins[0].shape) if n == 1]
+            return ins[0].reshape([n for d, n in enumerate(ins[0].shape) if d not in dims])
         if op == "Transpose":
             perm = attrs.get("perm", list(reversed(range(ins[0].dim()))))
             return ins[0].permute(*perm)

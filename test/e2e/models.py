@@ -252,3 +252,26 @@ def structure_ops_model(path, seed=8):
                   _init("w1", (8, 36), rng), _init("b1", (8,), rng), _init("b3", (8,), rng),
                   _init("w2", (5, 12), rng, 0.5), _init("b2", (5,), rng)],
                  13, path)
+
+
+def torch_view_model(path, seed=9):
+    """Flattening with x.view(x.size(0), -1): PyTorch exports the shape
+    arithmetic as Shape, Gather, Unsqueeze and Concat feeding Reshape; an
+    unsqueeze and squeeze of a float tensor follow."""
+    torch.manual_seed(seed)
+
+    class View(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(2, 3, 3)
+            self.fc = torch.nn.Linear(3 * 4 * 4, 4)
+
+        def forward(self, x):
+            y = torch.relu(self.conv(x))
+            y = self.fc(y.view(y.size(0), -1))
+            return y.unsqueeze(1).squeeze(1)
+
+    torch.onnx.export(View(), torch.zeros(2, 2, 6, 6), str(path), input_names=["input"],
+                      output_names=["output"], opset_version=13,
+                      dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+    return path

@@ -25,6 +25,7 @@ MODELS = [
     ("batchnorm-training-form-opset12", models.torch_bn_cnn, dict(opset=12), (2, 6, 6), 3),
     ("batchnorm-inference-form", models.inference_bn_model, {}, (5,), 3),
     ("transpose-clip-mean-sum-concat-logsoftmax", models.structure_ops_model, {}, (4, 3, 3), 5),
+    ("shape-subgraph-view", models.torch_view_model, {}, (2, 6, 6), 4),
 ]
 
 
