@@ -149,6 +149,8 @@ private:
   LogicalResult importSum(const onnx::NodeProto &node);
   LogicalResult importReduceMean(const onnx::NodeProto &node);
   LogicalResult importLogSoftmax(const onnx::NodeProto &node);
+  template <typename OpT>
+  LogicalResult importSoftmaxLike(const onnx::NodeProto &node);
   // Integer shape arithmetic, evaluated at compile time.
   LogicalResult importShape(const onnx::NodeProto &node);
   LogicalResult importGather(const onnx::NodeProto &node);
@@ -882,19 +884,36 @@ LogicalResult Importer::importReduceMean(const onnx::NodeProto &node) {
 }
 
 LogicalResult Importer::importLogSoftmax(const onnx::NodeProto &node) {
+  return importSoftmaxLike<LogSoftmaxOp>(node);
+}
+
+template <typename OpT>
+LogicalResult Importer::importSoftmaxLike(const onnx::NodeProto &node) {
   FailureOr<Value> x = input(node, 0);
   if (failed(x))
     return failure();
   auto type = cast<RankedTensorType>(x->getType());
+  int64_t rank = type.getRank();
   int64_t axis = intAttr(node, "axis", opset >= 13 ? -1 : 1);
+  if (axis < -rank || axis >= rank)
+    return nodeError(node) << "attribute axis=" << axis
+                           << " is out of range for " << type;
   if (axis < 0)
-    axis += type.getRank();
-  if (type.getRank() != 2 || axis != 1)
-    return nodeError(node) << "log-softmax is supported over the last axis "
-                              "of a 2-D tensor; got axis "
-                           << intAttr(node, "axis", opset >= 13 ? -1 : 1)
-                           << " of " << type;
-  define(node, LogSoftmaxOp::create(builder, nodeLoc(node), *x));
+    axis += rank;
+  Location loc = nodeLoc(node);
+  if (opset >= 13) {
+    define(node, OpT::create(builder, loc, *x, builder.getI64IntegerAttr(axis)));
+    return success();
+  }
+  // Before opset 13 the input is seen as 2-D, [dims before axis] x [the
+  // rest], and normalized along the second.
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < rank; ++d)
+    (d < axis ? outer : inner) *= type.getDimSize(d);
+  auto flat = RankedTensorType::get({outer, inner}, builder.getF32Type());
+  Value y = OpT::create(builder, loc, ReshapeOp::create(builder, loc, flat, *x),
+                        builder.getI64IntegerAttr(1));
+  define(node, ReshapeOp::create(builder, loc, type, y));
   return success();
 }
 
@@ -1041,20 +1060,7 @@ LogicalResult Importer::importDropout(const onnx::NodeProto &node) {
 }
 
 LogicalResult Importer::importSoftmax(const onnx::NodeProto &node) {
-  FailureOr<Value> x = input(node, 0);
-  if (failed(x))
-    return failure();
-  auto type = cast<RankedTensorType>(x->getType());
-  int64_t axis = intAttr(node, "axis", opset >= 13 ? -1 : 1);
-  if (axis < 0)
-    axis += type.getRank();
-  if (type.getRank() != 2 || axis != 1)
-    return nodeError(node) << "softmax is supported over the last axis of a "
-                              "2-D tensor; got axis "
-                           << intAttr(node, "axis", opset >= 13 ? -1 : 1)
-                           << " of " << type;
-  define(node, SoftmaxOp::create(builder, nodeLoc(node), *x));
-  return success();
+  return importSoftmaxLike<SoftmaxOp>(node);
 }
 
 LogicalResult Importer::importFlatten(const onnx::NodeProto &node) {

@@ -225,30 +225,41 @@ void activationGrad(Context &, Activation f, float alpha, const float *dy,
   }
 }
 
-void softmax(Context &, const float *x, float *y, int64_t rows, int64_t cols) {
-  #pragma omp parallel for if (rows * cols > 65536)
-  for (int64_t r = 0; r < rows; ++r) {
-    const float *in = x + r * cols;
-    float *out = y + r * cols;
-    float max = *std::max_element(in, in + cols);
+namespace {
+/// Calls `body(base)` for each line along the middle dimension of an
+/// outer x size x inner tensor: elements base + k * inner, k < size.
+template <typename Body>
+void forEachLine(int64_t outer, int64_t size, int64_t inner, Body body) {
+  #pragma omp parallel for if (outer * size * inner > 65536)
+  for (int64_t line = 0; line < outer * inner; ++line)
+    body((line / inner) * size * inner + line % inner);
+}
+} // namespace
+
+void softmax(Context &, const float *x, float *y, int64_t outer, int64_t size,
+             int64_t inner) {
+  forEachLine(outer, size, inner, [&](int64_t base) {
+    float max = x[base];
+    for (int64_t k = 1; k < size; ++k)
+      max = std::max(max, x[base + k * inner]);
     double sum = 0.0;
-    for (int64_t c = 0; c < cols; ++c)
-      sum += out[c] = std::exp(in[c] - max);
-    for (int64_t c = 0; c < cols; ++c)
-      out[c] = static_cast<float>(out[c] / sum);
-  }
+    for (int64_t k = 0; k < size; ++k)
+      sum += y[base + k * inner] = std::exp(x[base + k * inner] - max);
+    for (int64_t k = 0; k < size; ++k)
+      y[base + k * inner] = static_cast<float>(y[base + k * inner] / sum);
+  });
 }
 
 void softmaxGrad(Context &, const float *dy, const float *y, float *dx,
-                 int64_t rows, int64_t cols) {
-  for (int64_t r = 0; r < rows; ++r) {
-    const float *g = dy + r * cols, *p = y + r * cols;
+                 int64_t outer, int64_t size, int64_t inner) {
+  forEachLine(outer, size, inner, [&](int64_t base) {
     double dot = 0.0;
-    for (int64_t c = 0; c < cols; ++c)
-      dot += g[c] * p[c];
-    for (int64_t c = 0; c < cols; ++c)
-      dx[r * cols + c] = static_cast<float>(p[c] * (g[c] - dot));
-  }
+    for (int64_t k = 0; k < size; ++k)
+      dot += dy[base + k * inner] * y[base + k * inner];
+    for (int64_t k = 0; k < size; ++k)
+      dx[base + k * inner] = static_cast<float>(
+          y[base + k * inner] * (dy[base + k * inner] - dot));
+  });
 }
 
 namespace {
@@ -315,26 +326,31 @@ void clipGrad(Context &, const float *dy, const float *x, float lo, float hi,
       [&](int64_t i) { return x[i] >= lo && x[i] <= hi ? dy[i] : 0.0f; });
 }
 
-void logSoftmax(Context &, const float *x, float *y, int64_t rows,
-                int64_t cols) {
-  #pragma omp parallel for if (rows * cols > 65536)
-  for (int64_t r = 0; r < rows; ++r) {
-    double lse = logSumExp(x + r * cols, cols);
-    for (int64_t c = 0; c < cols; ++c)
-      y[r * cols + c] = static_cast<float>(x[r * cols + c] - lse);
-  }
+void logSoftmax(Context &, const float *x, float *y, int64_t outer,
+                int64_t size, int64_t inner) {
+  forEachLine(outer, size, inner, [&](int64_t base) {
+    float max = x[base];
+    for (int64_t k = 1; k < size; ++k)
+      max = std::max(max, x[base + k * inner]);
+    double sum = 0.0;
+    for (int64_t k = 0; k < size; ++k)
+      sum += std::exp(static_cast<double>(x[base + k * inner]) - max);
+    double lse = max + std::log(sum);
+    for (int64_t k = 0; k < size; ++k)
+      y[base + k * inner] = static_cast<float>(x[base + k * inner] - lse);
+  });
 }
 
 void logSoftmaxGrad(Context &, const float *dy, const float *y, float *dx,
-                    int64_t rows, int64_t cols) {
-  for (int64_t r = 0; r < rows; ++r) {
+                    int64_t outer, int64_t size, int64_t inner) {
+  forEachLine(outer, size, inner, [&](int64_t base) {
     double sum = 0.0;
-    for (int64_t c = 0; c < cols; ++c)
-      sum += dy[r * cols + c];
-    for (int64_t c = 0; c < cols; ++c)
-      dx[r * cols + c] = static_cast<float>(
-          dy[r * cols + c] - std::exp(double(y[r * cols + c])) * sum);
-  }
+    for (int64_t k = 0; k < size; ++k)
+      sum += dy[base + k * inner];
+    for (int64_t k = 0; k < size; ++k)
+      dx[base + k * inner] = static_cast<float>(
+          dy[base + k * inner] - std::exp(double(y[base + k * inner])) * sum);
+  });
 }
 
 void dropoutMask(Context &ctx, float *mask, int64_t n, float ratio,

@@ -196,26 +196,38 @@ __device__ float rowLogSumExp(const float *row, int64_t cols) {
   return max + logf(sum);
 }
 
-__global__ void softmaxKernel(const float *x, float *y, int64_t rows,
-                              int64_t cols) {
-  int64_t r = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
-  if (r >= rows)
+/// One thread per line along the middle dimension of outer x size x inner.
+__device__ int64_t lineBase(int64_t line, int64_t size, int64_t inner) {
+  return (line / inner) * size * inner + line % inner;
+}
+
+__global__ void softmaxKernel(const float *x, float *y, int64_t outer,
+                              int64_t size, int64_t inner) {
+  int64_t line = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (line >= outer * inner)
     return;
-  float lse = rowLogSumExp(x + r * cols, cols);
-  for (int64_t c = 0; c < cols; ++c)
-    y[r * cols + c] = expf(x[r * cols + c] - lse);
+  int64_t base = lineBase(line, size, inner);
+  float max = x[base];
+  for (int64_t k = 1; k < size; ++k)
+    max = fmaxf(max, x[base + k * inner]);
+  float sum = 0.0f;
+  for (int64_t k = 0; k < size; ++k)
+    sum += expf(x[base + k * inner] - max);
+  for (int64_t k = 0; k < size; ++k)
+    y[base + k * inner] = expf(x[base + k * inner] - max) / sum;
 }
 
 __global__ void softmaxGradKernel(const float *dy, const float *y, float *dx,
-                                  int64_t rows, int64_t cols) {
-  int64_t r = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
-  if (r >= rows)
+                                  int64_t outer, int64_t size, int64_t inner) {
+  int64_t line = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (line >= outer * inner)
     return;
+  int64_t base = lineBase(line, size, inner);
   float dot = 0.0f;
-  for (int64_t c = 0; c < cols; ++c)
-    dot += dy[r * cols + c] * y[r * cols + c];
-  for (int64_t c = 0; c < cols; ++c)
-    dx[r * cols + c] = y[r * cols + c] * (dy[r * cols + c] - dot);
+  for (int64_t k = 0; k < size; ++k)
+    dot += dy[base + k * inner] * y[base + k * inner];
+  for (int64_t k = 0; k < size; ++k)
+    dx[base + k * inner] = y[base + k * inner] * (dy[base + k * inner] - dot);
 }
 
 /// One block sums a per-row quantity into loss[0], scaled by `factor`.
@@ -419,13 +431,16 @@ void activationGrad(Context &, Activation f, float alpha, const float *dy,
   activationGradKernel<<<blocksFor(n), kThreads>>>(f, alpha, dy, saved, dx, n);
 }
 
-void softmax(Context &, const float *x, float *y, int64_t rows, int64_t cols) {
-  softmaxKernel<<<blocksFor(rows), kThreads>>>(x, y, rows, cols);
+void softmax(Context &, const float *x, float *y, int64_t outer, int64_t size,
+             int64_t inner) {
+  softmaxKernel<<<blocksFor(outer * inner), kThreads>>>(x, y, outer, size,
+                                                        inner);
 }
 
 void softmaxGrad(Context &, const float *dy, const float *y, float *dx,
-                 int64_t rows, int64_t cols) {
-  softmaxGradKernel<<<blocksFor(rows), kThreads>>>(dy, y, dx, rows, cols);
+                 int64_t outer, int64_t size, int64_t inner) {
+  softmaxGradKernel<<<blocksFor(outer * inner), kThreads>>>(dy, y, dx, outer,
+                                                            size, inner);
 }
 
 void softmaxCrossEntropy(Context &, const float *logits, const int32_t *labels,

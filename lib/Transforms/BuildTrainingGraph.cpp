@@ -65,10 +65,12 @@ Value BuildTrainingGraph::buildLoss(OpBuilder &builder, Value output,
   auto scalarType = RankedTensorType::get({}, builder.getF32Type());
   if (loss == "mse")
     return MseLossOp::create(builder, loc, scalarType, output, labels);
-  // Cross-entropy reads logits; a trailing softmax is folded into the loss.
+  // Cross-entropy reads logits; a trailing softmax over the classes is
+  // folded into the loss.
   Value logits = output;
   if (auto softmax = output.getDefiningOp<SoftmaxOp>())
-    logits = softmax.getInput();
+    if (softmax.getAxis() == -1 || softmax.getAxis() == 1)
+      logits = softmax.getInput();
   return SoftmaxCrossEntropyOp::create(builder, loc, scalarType, logits,
                                        labels);
 }

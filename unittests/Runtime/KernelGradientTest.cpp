@@ -132,12 +132,12 @@ TEST_F(KernelGradientTest, Softmax) {
   std::vector<float> x = randomVector(kRows * kCols, 3);
   std::vector<float> probe = randomVector(x.size(), 4), y(x.size());
   auto f = [&](const std::vector<float> &in) {
-    softmax(*ctx, in.data(), y.data(), kRows, kCols);
+    softmax(*ctx, in.data(), y.data(), kRows, kCols, 1);
     return dot(probe, y);
   };
   std::vector<float> dx(x.size());
-  softmax(*ctx, x.data(), y.data(), kRows, kCols);
-  softmaxGrad(*ctx, probe.data(), y.data(), dx.data(), kRows, kCols);
+  softmax(*ctx, x.data(), y.data(), kRows, kCols, 1);
+  softmaxGrad(*ctx, probe.data(), y.data(), dx.data(), kRows, kCols, 1);
   EXPECT_LT(relativeError(dx, numericGradient(x, f)), kTolerance);
 }
 
@@ -147,6 +147,27 @@ std::vector<int32_t> labels() {
   for (int64_t r = 0; r < kRows; ++r)
     l[r] = (3 * r) % kCols;
   return l;
+}
+
+TEST_F(KernelGradientTest, SoftmaxAndLogSoftmaxAlongAMiddleAxis) {
+  // A 2 x 3 x 4 tensor along its middle axis: outer 2, size 3, inner 4.
+  std::vector<float> x = randomVector(24, 14);
+  std::vector<float> probe = randomVector(24, 15), y(24), dx(24);
+  for (bool log : {false, true}) {
+    auto f = [&](const std::vector<float> &in) {
+      (log ? logSoftmax : softmax)(*ctx, in.data(), y.data(), 2, 3, 4);
+      return dot(probe, y);
+    };
+    (log ? logSoftmax : softmax)(*ctx, x.data(), y.data(), 2, 3, 4);
+    (log ? logSoftmaxGrad : softmaxGrad)(*ctx, probe.data(), y.data(),
+                                         dx.data(), 2, 3, 4);
+    EXPECT_LT(relativeError(dx, numericGradient(x, f)), kTolerance) << log;
+    // Each line along the axis sums to one (in probability).
+    float sum = 0.0f;
+    for (int k = 0; k < 3; ++k)
+      sum += log ? std::exp(y[1 * 12 + k * 4 + 2]) : y[1 * 12 + k * 4 + 2];
+    EXPECT_NEAR(sum, 1.0f, 1e-5f) << log;
+  }
 }
 
 TEST_F(KernelGradientTest, SoftmaxCrossEntropy) {

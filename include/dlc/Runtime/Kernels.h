@@ -60,11 +60,12 @@ void activationGrad(Context &ctx, Activation f, float alpha, const float *dy,
 void scale(Context &ctx, const float *x, float factor, float *y, int64_t n);
 void fill(Context &ctx, float *y, float value, int64_t n);
 
-/// Row-wise softmax of a rows x cols matrix.
-void softmax(Context &ctx, const float *x, float *y, int64_t rows,
-             int64_t cols);
+/// Softmax along the middle dimension of an outer x size x inner tensor.
+void softmax(Context &ctx, const float *x, float *y, int64_t outer,
+             int64_t size, int64_t inner);
+/// dx = y * (dy - sum(dy * y)) along the same dimension.
 void softmaxGrad(Context &ctx, const float *dy, const float *y, float *dx,
-                 int64_t rows, int64_t cols);
+                 int64_t outer, int64_t size, int64_t inner);
 
 /// loss[0] = mean over rows of -log softmax(logits)[label], by log-sum-exp.
 void softmaxCrossEntropy(Context &ctx, const float *logits,
@@ -131,11 +132,12 @@ void clip(Context &ctx, const float *x, float lo, float hi, float *y,
 void clipGrad(Context &ctx, const float *dy, const float *x, float lo,
               float hi, float *dx, int64_t n);
 
-/// Row-wise log(softmax(x)); dx = dy - exp(y) * sum(dy) per row.
-void logSoftmax(Context &ctx, const float *x, float *y, int64_t rows,
-                int64_t cols);
+/// log(softmax(x)) along the middle dimension of outer x size x inner;
+/// dx = dy - exp(y) * sum(dy) along it.
+void logSoftmax(Context &ctx, const float *x, float *y, int64_t outer,
+                int64_t size, int64_t inner);
 void logSoftmaxGrad(Context &ctx, const float *dy, const float *y, float *dx,
-                    int64_t rows, int64_t cols);
+                    int64_t outer, int64_t size, int64_t inner);
 
 /// mask[i] = 0 with probability `ratio`, else 1 / (1 - ratio), from the
 /// context's random key, `stream` and i (see Random.h).

@@ -114,6 +114,15 @@ std::pair<int64_t, int64_t> aroundAxis(RankedTensorType type, int64_t axis) {
   return {outer, inner};
 }
 
+/// (outer, size, inner) of a tensor along `axis` (negative: from the end).
+std::tuple<int64_t, int64_t, int64_t> alongAxis(RankedTensorType type,
+                                                int64_t axis) {
+  if (axis < 0)
+    axis += type.getRank();
+  auto [outer, inner] = aroundAxis(type, axis);
+  return {outer, type.getDimSize(axis), inner};
+}
+
 /// One argument of a runtime call: an SSA value or a constant.
 struct Arg {
   Arg(Value value) : value(value) {}
@@ -402,15 +411,18 @@ LogicalResult ProgramBuilder::lowerOp(Operation *op) {
               pointer(grad.getResult()), count(grad)});
         return success();
       })
-      .Case([&](SoftmaxOp softmax) {
-        call("softmax", {pointer(softmax.getInput()),
-                         pointer(softmax.getResult()), rows(softmax),
-                         cols(softmax)});
+      .Case<SoftmaxOp, LogSoftmaxOp>([&](auto f) {
+        auto [outer, size, inner] = alongAxis(f.getType(), f.getAxis());
+        call(isa<SoftmaxOp>(op) ? "softmax" : "logSoftmax",
+             {pointer(f.getInput()), pointer(f.getResult()), i64(outer),
+              i64(size), i64(inner)});
         return success();
       })
-      .Case([&](SoftmaxGradOp grad) {
-        call("softmaxGrad", {pointer(grad.getGrad()), pointer(grad.getOutput()),
-                             pointer(grad.getResult()), rows(grad), cols(grad)});
+      .Case<SoftmaxGradOp, LogSoftmaxGradOp>([&](auto grad) {
+        auto [outer, size, inner] = alongAxis(grad.getType(), grad.getAxis());
+        call(isa<SoftmaxGradOp>(op) ? "softmaxGrad" : "logSoftmaxGrad",
+             {pointer(grad.getGrad()), pointer(grad.getOutput()),
+              pointer(grad.getResult()), i64(outer), i64(size), i64(inner)});
         return success();
       })
       .Case<SoftmaxCrossEntropyOp, MseLossOp>([&](auto loss) {
@@ -550,18 +562,6 @@ LogicalResult ProgramBuilder::lowerOp(Operation *op) {
                           f32(grad.getMin().convertToFloat()),
                           f32(grad.getMax().convertToFloat()),
                           pointer(grad.getResult()), count(grad)});
-        return success();
-      })
-      .Case([&](LogSoftmaxOp f) {
-        call("logSoftmax", {pointer(f.getInput()), pointer(f.getResult()),
-                            rows(f), cols(f)});
-        return success();
-      })
-      .Case([&](LogSoftmaxGradOp grad) {
-        call("logSoftmaxGrad", {pointer(grad.getGrad()),
-                                pointer(grad.getOutput()),
-                                pointer(grad.getResult()), rows(grad),
-                                cols(grad)});
         return success();
       })
       .Case([&](AllReduceMeanOp reduce) {

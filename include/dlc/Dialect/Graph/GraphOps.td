@@ -512,27 +512,30 @@ def Graph_ClipGradOp : Graph_Op<"clip_grad", [Pure, SameOperandsAndResultType]> 
 
 def Graph_LogSoftmaxOp : Graph_Op<"log_softmax", [Pure, SameOperandsAndResultType,
     DeclareOpInterfaceMethods<GradientOpInterface>]> {
-  let summary = "log(softmax(x)) over the last axis of a 2-D tensor";
+  let summary = "log(softmax(x)) along one axis (default: the last)";
   let description = [{
     ```mlir
     %p = graph.log_softmax %logits : tensor<128x10xf32>
     ```
   }];
-  let arguments = (ins 2DTensorOf<[F32]>:$input);
-  let results = (outs 2DTensorOf<[F32]>:$result);
+  let arguments = (ins Graph_F32Tensor:$input,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis);
+  let results = (outs Graph_F32Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($result)";
+  let hasVerifier = 1;
 }
 
 def Graph_LogSoftmaxGradOp : Graph_Op<"log_softmax_grad", [Pure,
     SameOperandsAndResultType]> {
-  let summary = "Gradient of log_softmax: dy - exp(y) * sum(dy) per row";
+  let summary = "Gradient of log_softmax: dy - exp(y) * sum(dy) along the axis";
   let description = [{
     ```mlir
     %dx = graph.log_softmax_grad %dy, %y : tensor<128x10xf32>
     ```
   }];
-  let arguments = (ins 2DTensorOf<[F32]>:$grad, 2DTensorOf<[F32]>:$output);
-  let results = (outs 2DTensorOf<[F32]>:$result);
+  let arguments = (ins Graph_F32Tensor:$grad, Graph_F32Tensor:$output,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis);
+  let results = (outs Graph_F32Tensor:$result);
   let assemblyFormat = "$grad `,` $output attr-dict `:` type($result)";
 }
 
@@ -555,15 +558,18 @@ def Graph_ReshapeOp : Graph_Op<"reshape", [Pure,
 
 def Graph_SoftmaxOp : Graph_Op<"softmax", [Pure, SameOperandsAndResultType,
     DeclareOpInterfaceMethods<GradientOpInterface>]> {
-  let summary = "Softmax over the last axis of a 2-D tensor";
+  let summary = "Softmax along one axis (default: the last)";
   let description = [{
     ```mlir
     %p = graph.softmax %logits : tensor<128x10xf32>
+    %q = graph.softmax %x {axis = 1 : i64} : tensor<8x3x5xf32>
     ```
   }];
-  let arguments = (ins 2DTensorOf<[F32]>:$input);
-  let results = (outs 2DTensorOf<[F32]>:$result);
+  let arguments = (ins Graph_F32Tensor:$input,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis);
+  let results = (outs Graph_F32Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($result)";
+  let hasVerifier = 1;
 }
 
 //===----------------------------------------------------------------------===//
@@ -651,14 +657,15 @@ def Graph_LeakyReluGradOp : Graph_Op<"leaky_relu_grad", [Pure,
 
 def Graph_SoftmaxGradOp : Graph_Op<"softmax_grad", [Pure,
     SameOperandsAndResultType]> {
-  let summary = "Gradient of softmax: y * (dy - sum(dy * y)) per row";
+  let summary = "Gradient of softmax: y * (dy - sum(dy * y)) along the axis";
   let description = [{
     ```mlir
     %dx = graph.softmax_grad %dy, %y : tensor<128x10xf32>
     ```
   }];
-  let arguments = (ins 2DTensorOf<[F32]>:$grad, 2DTensorOf<[F32]>:$output);
-  let results = (outs 2DTensorOf<[F32]>:$result);
+  let arguments = (ins Graph_F32Tensor:$grad, Graph_F32Tensor:$output,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis);
+  let results = (outs Graph_F32Tensor:$result);
   let assemblyFormat = "$grad `,` $output attr-dict `:` type($result)";
 }
 

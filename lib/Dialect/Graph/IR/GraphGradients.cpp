@@ -111,7 +111,8 @@ SmallVector<Value> ReshapeOp::buildGradients(OpBuilder &builder, Value dy) {
 }
 
 SmallVector<Value> SoftmaxOp::buildGradients(OpBuilder &builder, Value dy) {
-  return {SoftmaxGradOp::create(builder, getLoc(), dy, getResult())};
+  return {SoftmaxGradOp::create(builder, getLoc(), dy, getResult(),
+                                getAxisAttr())};
 }
 
 SmallVector<Value> SoftmaxCrossEntropyOp::buildGradients(OpBuilder &builder,
@@ -207,5 +208,6 @@ SmallVector<Value> ClipOp::buildGradients(OpBuilder &builder, Value dy) {
 }
 
 SmallVector<Value> LogSoftmaxOp::buildGradients(OpBuilder &builder, Value dy) {
-  return {LogSoftmaxGradOp::create(builder, getLoc(), dy, getResult())};
+  return {LogSoftmaxGradOp::create(builder, getLoc(), dy, getResult(),
+                                   getAxisAttr())};
 }

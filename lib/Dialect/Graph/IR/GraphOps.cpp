@@ -398,3 +398,23 @@ LogicalResult SliceOp::verify() {
            << ") exceeds the input's " << input.getDimSize(axis);
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// Softmax
+//===----------------------------------------------------------------------===//
+
+namespace {
+LogicalResult verifyAxis(Operation *op, int64_t axis, RankedTensorType type) {
+  if (axis < -type.getRank() || axis >= type.getRank())
+    return op->emitOpError("axis ") << axis << " out of range for " << type;
+  return success();
+}
+} // namespace
+
+LogicalResult SoftmaxOp::verify() {
+  return verifyAxis(*this, getAxis(), getType());
+}
+
+LogicalResult LogSoftmaxOp::verify() {
+  return verifyAxis(*this, getAxis(), getType());
+}
