@@ -456,21 +456,65 @@ LogicalResult Importer::importGemm(const onnx::NodeProto &node) {
 }
 
 LogicalResult Importer::importMatMul(const onnx::NodeProto &node) {
-  FailureOr<RankedTensorType> aType = inputType(node, 0),
-                              bType = inputType(node, 1);
-  if (failed(aType) || failed(bType))
+  FailureOr<Value> a = input(node, 0), b = input(node, 1);
+  if (failed(a) || failed(b))
     return failure();
-  if (aType->getRank() != 2 || bType->getRank() != 2)
-    return nodeError(node) << "only 2-D MatMul is supported, got " << *aType
-                           << " and " << *bType;
-  auto type = RankedTensorType::get(
-      {aType->getDimSize(0), bType->getDimSize(1)}, builder.getF32Type());
-  auto gemm = GemmOp::create(builder, nodeLoc(node), TypeRange{type},
-                             ValueRange{*input(node, 0), *input(node, 1)},
-                             ArrayRef<NamedAttribute>{});
-  if (failed(verify(gemm)))
-    return failure();
-  define(node, gemm);
+  auto aType = cast<RankedTensorType>(a->getType());
+  auto bType = cast<RankedTensorType>(b->getType());
+  Location loc = nodeLoc(node);
+  auto f32 = builder.getF32Type();
+  if (aType.getRank() == 2 && bType.getRank() == 2) {
+    auto type = RankedTensorType::get(
+        {aType.getDimSize(0), bType.getDimSize(1)}, f32);
+    auto gemm = GemmOp::create(builder, loc, TypeRange{type},
+                               ValueRange{*a, *b}, ArrayRef<NamedAttribute>{});
+    if (failed(verify(gemm)))
+      return failure();
+    define(node, gemm);
+    return success();
+  }
+  // numpy: a 1-D operand is a row (a) or a column (b) whose dimension the
+  // result then drops.
+  Value lhs = *a, rhs = *b;
+  if (aType.getRank() == 1)
+    lhs = ReshapeOp::create(builder, loc,
+                            RankedTensorType::get({1, aType.getDimSize(0)}, f32),
+                            lhs);
+  if (bType.getRank() == 1)
+    rhs = ReshapeOp::create(builder, loc,
+                            RankedTensorType::get({bType.getDimSize(0), 1}, f32),
+                            rhs);
+  auto lhsType = cast<RankedTensorType>(lhs.getType());
+  auto rhsType = cast<RankedTensorType>(rhs.getType());
+  if (lhsType.getDimSize(lhsType.getRank() - 1) !=
+      rhsType.getDimSize(rhsType.getRank() - 2))
+    return nodeError(node) << "shapes " << aType << " and " << bType
+                           << " do not multiply";
+  SmallVector<int64_t> shape;
+  if (!OpTrait::util::getBroadcastedShape(lhsType.getShape().drop_back(2),
+                                          rhsType.getShape().drop_back(2),
+                                          shape))
+    return nodeError(node) << "batch dimensions of " << aType << " and "
+                           << bType << " do not broadcast";
+  shape.push_back(lhsType.getDimSize(lhsType.getRank() - 2));
+  shape.push_back(rhsType.getDimSize(rhsType.getRank() - 1));
+  Value product;
+  if (lhsType.getRank() == 2 && rhsType.getRank() == 2)
+    product = GemmOp::create(builder, loc,
+                             TypeRange{RankedTensorType::get(shape, f32)},
+                             ValueRange{lhs, rhs}, ArrayRef<NamedAttribute>{});
+  else
+    product = MatMulOp::create(builder, loc, RankedTensorType::get(shape, f32),
+                               lhs, rhs);
+  SmallVector<int64_t> resultShape(shape.begin(), shape.end() - 2);
+  if (aType.getRank() != 1)
+    resultShape.push_back(shape[shape.size() - 2]);
+  if (bType.getRank() != 1)
+    resultShape.push_back(shape.back());
+  if (ArrayRef<int64_t>(resultShape) != ArrayRef<int64_t>(shape))
+    product = ReshapeOp::create(builder, loc,
+                                RankedTensorType::get(resultShape, f32), product);
+  define(node, product);
   return success();
 }
 

@@ -87,6 +87,26 @@ void gemm(Context &, bool transA, bool transB, int64_t m, int64_t n, int64_t k,
              transA ? m : k, b, transB ? k : n, beta, c, n);
 }
 
+void batchedGemm(Context &ctx, bool transA, bool transB, int64_t m, int64_t n,
+                 int64_t k, const float *a, const int64_t *aStrides,
+                 const float *b, const int64_t *bStrides, float *c,
+                 const int64_t *batchShape, int batchRank) {
+  int64_t count = 1;
+  for (int d = 0; d < batchRank; ++d)
+    count *= batchShape[d];
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t aOffset = 0, bOffset = 0, rest = i;
+    for (int d = batchRank - 1; d >= 0; --d) {
+      int64_t index = rest % batchShape[d];
+      rest /= batchShape[d];
+      aOffset += index * aStrides[d];
+      bOffset += index * bStrides[d];
+    }
+    gemm(ctx, transA, transB, m, n, k, 1.0f, a + aOffset, b + bOffset, 0.0f,
+         c + i * m * n);
+  }
+}
+
 namespace {
 /// Calls `body(index, offsets...)` for every element of `shape`, in order,
 /// with each operand's element offset under its broadcast strides.

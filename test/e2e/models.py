@@ -275,3 +275,30 @@ def torch_view_model(path, seed=9):
                       output_names=["output"], opset_version=13,
                       dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
     return path
+
+
+def batched_matmul_model(path, seed=10):
+    """N-D MatMul: a 2-D parameter broadcast over the batch, a 3-D parameter
+    with a broadcast batch dimension, and a product of two activations."""
+    rng = np.random.default_rng(seed)
+    shape3 = numpy_helper.from_array(np.array([0, 2, 3], np.int64))
+    flat = numpy_helper.from_array(np.array([0, -1], np.int64))
+    nodes = [
+        helper.make_node("Constant", [], ["s3"], name="s3", value=shape3),
+        helper.make_node("Reshape", ["x", "s3"], ["x3"], name="to3d"),
+        helper.make_node("MatMul", ["x3", "w1"], ["h"], name="mm_param2d"),
+        helper.make_node("Relu", ["h"], ["hr"], name="relu"),
+        helper.make_node("MatMul", ["hr", "w2"], ["k"], name="mm_param3d"),
+        helper.make_node("Transpose", ["hr"], ["ht"], name="t", perm=[0, 2, 1]),
+        helper.make_node("MatMul", ["hr", "ht"], ["g"], name="mm_activations"),
+        helper.make_node("Add", ["g", "k"], ["s"], name="add"),
+        helper.make_node("Constant", [], ["flat"], name="flat", value=flat),
+        helper.make_node("Reshape", ["s", "flat"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "w3", "b3"], ["y"], name="fc", transB=1),
+    ]
+    return _save(nodes, "batched_matmul",
+                 [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 6])],
+                 helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3]),
+                 [_init("w1", (3, 4), rng), _init("w2", (1, 4, 2), rng),
+                  _init("w3", (3, 4), rng), _init("b3", (3,), rng)],
+                 13, path)

@@ -26,6 +26,7 @@ MODELS = [
     ("batchnorm-inference-form", models.inference_bn_model, {}, (5,), 3),
     ("transpose-clip-mean-sum-concat-logsoftmax", models.structure_ops_model, {}, (4, 3, 3), 5),
     ("shape-subgraph-view", models.torch_view_model, {}, (2, 6, 6), 4),
+    ("batched-matmul", models.batched_matmul_model, {}, (6,), 3),
 ]
 
 

@@ -32,6 +32,15 @@ void gemm(Context &ctx, bool transA, bool transB, int64_t m, int64_t n,
           int64_t k, float alpha, const float *a, const float *b, float beta,
           float *c);
 
+/// For every index of `batchShape`: c = op(a) * op(b) on m x k and k x n
+/// matrices (k x m, n x k when transposed). a and b step through the batch
+/// by the element strides given per batch dimension (0 where broadcast); c
+/// is dense, batch first.
+void batchedGemm(Context &ctx, bool transA, bool transB, int64_t m, int64_t n,
+                 int64_t k, const float *a, const int64_t *aStrides,
+                 const float *b, const int64_t *bStrides, float *c,
+                 const int64_t *batchShape, int batchRank);
+
 /// y = factor * broadcast(x) over `shape`.
 void broadcastScaled(Context &ctx, const float *x, const int64_t *xStrides,
                      float factor, float *y, const int64_t *shape, int rank);

@@ -333,6 +333,32 @@ LogicalResult ProgramBuilder::lowerOp(Operation *op) {
                       pointer(gemm.getB()), f32(beta), pointer(gemm.getResult())});
         return success();
       })
+      .Case([&](MatMulOp matmul) {
+        RankedTensorType a = matmul.getA().getType(), b = matmul.getB().getType();
+        RankedTensorType y = matmul.getType();
+        ArrayRef<int64_t> batch = y.getShape().drop_back(2);
+        // Element strides through the batch: broadcast strides over the
+        // matrices, times a matrix's size.
+        auto strides = [&](RankedTensorType t) {
+          SmallVector<int64_t> s =
+              broadcastStrides(t.getShape().drop_back(2), batch);
+          int64_t matrix = t.getDimSize(t.getRank() - 1) *
+                           t.getDimSize(t.getRank() - 2);
+          for (int64_t &v : s)
+            v *= matrix;
+          return s;
+        };
+        int64_t k = a.getDimSize(a.getRank() - (matmul.getTransA() ? 2 : 1));
+        call("batchedGemm",
+             {boolean(matmul.getTransA()), boolean(matmul.getTransB()),
+              i64(y.getDimSize(y.getRank() - 2)),
+              i64(y.getDimSize(y.getRank() - 1)), i64(k),
+              pointer(matmul.getA()), array(strides(a)),
+              pointer(matmul.getB()), array(strides(b)),
+              pointer(matmul.getResult()), array(batch),
+              builder.getI32IntegerAttr(batch.size())});
+        return success();
+      })
       .Case<AddOp, SubOp, MulOp, DivOp>([&](auto binary) {
         StringRef kind = llvm::TypeSwitch<Operation *, StringRef>(op)
                              .Case([](AddOp) { return "Add"; })
@@ -615,7 +641,7 @@ LogicalResult ProgramBuilder::buildFunction(func::FuncOp func,
         isa<Conv2DOp, Conv2DBackwardDataOp, Conv2DBackwardFilterOp,
             MaxPool2DOp, MaxPool2DGradOp, AvgPool2DOp, AvgPool2DGradOp,
             TransposeOp, ConcatOp, SliceOp, ClipOp, ClipGradOp, LogSoftmaxOp,
-            LogSoftmaxGradOp>(op))
+            LogSoftmaxGradOp, MatMulOp>(op))
       return op.emitOpError("has no CUDA kernel yet; compile this model "
                             "with --target=cpu");
     if (op.getNumResults() == 1 && !op.hasAttr(kOffsetAttr))

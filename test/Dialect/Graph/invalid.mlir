@@ -190,3 +190,11 @@ func.func @slice_range(%a: tensor<2x8xf32>) {
   %y = graph.slice %a {axis = 1 : i64, start = 6 : i64} : tensor<2x8xf32> -> tensor<2x4xf32>
   return
 }
+
+// -----
+
+func.func @matmul_batch(%a: tensor<8x3x4xf32>, %b: tensor<7x4x5xf32>) {
+  // expected-error @+1 {{batch dimensions of 'tensor<8x3x4xf32>' and 'tensor<7x4x5xf32>' do not broadcast}}
+  %y = graph.matmul %a, %b : (tensor<8x3x4xf32>, tensor<7x4x5xf32>) -> tensor<8x3x5xf32>
+  return
+}

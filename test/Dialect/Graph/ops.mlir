@@ -117,3 +117,12 @@ func.func @data_movement(%x: tensor<2x3x4xf32>, %y: tensor<2x5x4xf32>) -> tensor
   %dl = graph.log_softmax_grad %l, %l : tensor<2x8xf32>
   return %dl : tensor<2x8xf32>
 }
+
+// CHECK-LABEL: func.func @batched_matmul
+func.func @batched_matmul(%a: tensor<8x3x4xf32>, %b: tensor<4x5xf32>, %c: tensor<1x6x4xf32>) -> tensor<8x3x6xf32> {
+  // CHECK: graph.matmul %{{.+}}, %{{.+}} : (tensor<8x3x4xf32>, tensor<4x5xf32>) -> tensor<8x3x5xf32>
+  %p = graph.matmul %a, %b : (tensor<8x3x4xf32>, tensor<4x5xf32>) -> tensor<8x3x5xf32>
+  // CHECK: graph.matmul %{{.+}}, %{{.+}} {trans_b} : (tensor<8x3x4xf32>, tensor<1x6x4xf32>) -> tensor<8x3x6xf32>
+  %q = graph.matmul %a, %c {trans_b} : (tensor<8x3x4xf32>, tensor<1x6x4xf32>) -> tensor<8x3x6xf32>
+  return %q : tensor<8x3x6xf32>
+}

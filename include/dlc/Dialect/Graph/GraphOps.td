@@ -154,6 +154,26 @@ class Graph_BinaryOp<string mnemonic, string what, string example>
   let hasVerifier = 1;
 }
 
+def Graph_MatMulOp : Graph_Op<"matmul", [Pure,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "Batched matrix product with numpy broadcasting of the batch";
+  let description = [{
+    The last two dimensions of each operand are a matrix (transposed when
+    `trans_a` / `trans_b` is set); the leading ones are batch dimensions,
+    broadcast against each other. 2-D products use `graph.gemm`.
+
+    ```mlir
+    %y = graph.matmul %q, %k {trans_b}
+        : (tensor<8x4x16x32xf32>, tensor<8x4x16x32xf32>) -> tensor<8x4x16x16xf32>
+    ```
+  }];
+  let arguments = (ins Graph_F32Tensor:$a, Graph_F32Tensor:$b,
+                       UnitAttr:$trans_a, UnitAttr:$trans_b);
+  let results = (outs Graph_F32Tensor:$result);
+  let assemblyFormat = "$a `,` $b attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 def Graph_AddOp : Graph_BinaryOp<"add", "sum",
     "%z = graph.add %x, %b : (tensor<128x10xf32>, tensor<10xf32>) -> tensor<128x10xf32>">;
 def Graph_SubOp : Graph_BinaryOp<"sub", "difference",

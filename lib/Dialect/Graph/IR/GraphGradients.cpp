@@ -211,3 +211,27 @@ SmallVector<Value> LogSoftmaxOp::buildGradients(OpBuilder &builder, Value dy) {
   return {LogSoftmaxGradOp::create(builder, getLoc(), dy, getResult(),
                                    getAxisAttr())};
 }
+
+SmallVector<Value> MatMulOp::buildGradients(OpBuilder &builder, Value dy) {
+  // As for gemm, per batch element; then each gradient is summed over the
+  // batch dimensions its operand was broadcast along.
+  Location loc = getLoc();
+  bool ta = getTransA(), tb = getTransB();
+  auto dyType = cast<RankedTensorType>(dy.getType());
+  auto product = [&](Value x, Value y, bool tx, bool ty, RankedTensorType like) {
+    SmallVector<int64_t> shape(dyType.getShape().drop_back(2));
+    shape.push_back(like.getDimSize(like.getRank() - 2));
+    shape.push_back(like.getDimSize(like.getRank() - 1));
+    auto op = MatMulOp::create(
+        builder, loc, RankedTensorType::get(shape, builder.getF32Type()), x, y);
+    op.setTransA(tx);
+    op.setTransB(ty);
+    return sumToType(builder, loc, op, like);
+  };
+  RankedTensorType aType = getA().getType(), bType = getB().getType();
+  Value da = ta ? product(getB(), dy, tb, true, aType)
+                : product(dy, getB(), false, !tb, aType);
+  Value db = tb ? product(dy, getA(), true, ta, bType)
+                : product(getA(), dy, !ta, false, bType);
+  return {da, db};
+}

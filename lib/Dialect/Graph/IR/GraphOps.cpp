@@ -418,3 +418,30 @@ LogicalResult SoftmaxOp::verify() {
 LogicalResult LogSoftmaxOp::verify() {
   return verifyAxis(*this, getAxis(), getType());
 }
+
+//===----------------------------------------------------------------------===//
+// MatMulOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatMulOp::verify() {
+  RankedTensorType a = getA().getType(), b = getB().getType();
+  if (a.getRank() < 2 || b.getRank() < 2)
+    return emitOpError("operands must have rank 2 or more");
+  int64_t m = a.getDimSize(a.getRank() - (getTransA() ? 1 : 2));
+  int64_t ka = a.getDimSize(a.getRank() - (getTransA() ? 2 : 1));
+  int64_t kb = b.getDimSize(b.getRank() - (getTransB() ? 1 : 2));
+  int64_t n = b.getDimSize(b.getRank() - (getTransB() ? 2 : 1));
+  if (ka != kb)
+    return emitOpError("contraction sizes differ: ") << ka << " and " << kb;
+  SmallVector<int64_t> batch;
+  if (!OpTrait::util::getBroadcastedShape(a.getShape().drop_back(2),
+                                          b.getShape().drop_back(2), batch))
+    return emitOpError("batch dimensions of ")
+           << a << " and " << b << " do not broadcast";
+  batch.push_back(m);
+  batch.push_back(n);
+  if (ArrayRef<int64_t>(batch) != getType().getShape())
+    return emitOpError("result type ") << getType() << " should be the "
+                                          "broadcast batch x M x N";
+  return success();
+}
