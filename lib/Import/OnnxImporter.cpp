@@ -151,6 +151,8 @@ private:
   LogicalResult importLogSoftmax(const onnx::NodeProto &node);
   template <typename OpT>
   LogicalResult importSoftmaxLike(const onnx::NodeProto &node);
+  LogicalResult importPad(const onnx::NodeProto &node);
+  LogicalResult importLrn(const onnx::NodeProto &node);
   // Integer shape arithmetic, evaluated at compile time.
   LogicalResult importShape(const onnx::NodeProto &node);
   LogicalResult importGather(const onnx::NodeProto &node);
@@ -232,6 +234,8 @@ const llvm::StringMap<Importer::NodeHandler> &Importer::handlers() {
       {"Sum", &Importer::importSum},
       {"ReduceMean", &Importer::importReduceMean},
       {"LogSoftmax", &Importer::importLogSoftmax},
+      {"Pad", &Importer::importPad},
+      {"LRN", &Importer::importLrn},
       {"Shape", &Importer::importShape},
       {"Gather", &Importer::importGather},
       {"Unsqueeze", &Importer::importUnsqueeze},
@@ -958,6 +962,72 @@ LogicalResult Importer::importSoftmaxLike(const onnx::NodeProto &node) {
   Value y = OpT::create(builder, loc, ReshapeOp::create(builder, loc, flat, *x),
                         builder.getI64IntegerAttr(1));
   define(node, ReshapeOp::create(builder, loc, type, y));
+  return success();
+}
+
+LogicalResult Importer::importPad(const onnx::NodeProto &node) {
+  FailureOr<Value> x = input(node, 0);
+  if (failed(x))
+    return failure();
+  auto type = cast<RankedTensorType>(x->getType());
+  std::string mode = stringAttr(node, "mode", "constant");
+  if (mode != "constant")
+    return nodeError(node) << "attribute mode='" << mode
+                           << "' is not supported (only 'constant')";
+  // Opset 11 moved pads and the value from attributes to inputs.
+  SmallVector<int64_t> pads = intsAttr(node, "pads", {});
+  float value = floatAttr(node, "value", 0.0f);
+  if (hasInput(node, 1)) {
+    if (!isIntConstant(node, 1))
+      return nodeError(node) << "pads must be a constant";
+    const std::vector<int64_t> &given = intConstants[node.input(1)];
+    pads.assign(given.begin(), given.end());
+  }
+  if (hasInput(node, 2)) {
+    FailureOr<float> given = constantScalar(node, 2);
+    if (failed(given))
+      return failure();
+    value = *given;
+  }
+  if (hasInput(node, 3))
+    return nodeError(node) << "the axes input is not supported";
+  int64_t rank = type.getRank();
+  if (static_cast<int64_t>(pads.size()) != 2 * rank)
+    return nodeError(node) << "pads " << listText(pads) << " do not give a "
+                           << "begin and an end for each of " << rank
+                           << " dimensions";
+  SmallVector<int64_t> low(pads.begin(), pads.begin() + rank);
+  SmallVector<int64_t> high(pads.begin() + rank, pads.end());
+  if (llvm::any_of(pads, [](int64_t p) { return p < 0; }))
+    return nodeError(node) << "negative pads " << listText(pads)
+                           << " (cropping) are not supported";
+  SmallVector<int64_t> shape;
+  for (int64_t d = 0; d < rank; ++d)
+    shape.push_back(type.getDimSize(d) + low[d] + high[d]);
+  define(node, PadOp::create(builder, nodeLoc(node),
+                             RankedTensorType::get(shape, builder.getF32Type()),
+                             *x, builder.getDenseI64ArrayAttr(low),
+                             builder.getDenseI64ArrayAttr(high),
+                             builder.getF32FloatAttr(value)));
+  return success();
+}
+
+LogicalResult Importer::importLrn(const onnx::NodeProto &node) {
+  FailureOr<Value> x = input(node, 0);
+  if (failed(x))
+    return failure();
+  auto type = cast<RankedTensorType>(x->getType());
+  int64_t size = intAttr(node, "size", 0);
+  if (size < 1)
+    return nodeError(node) << "attribute size=" << size << " must be positive";
+  if (type.getRank() < 2)
+    return nodeError(node) << "input " << type << " has no channel dimension";
+  define(node,
+         LrnOp::create(builder, nodeLoc(node), *x,
+                       builder.getI64IntegerAttr(size),
+                       builder.getF32FloatAttr(floatAttr(node, "alpha", 1e-4f)),
+                       builder.getF32FloatAttr(floatAttr(node, "beta", 0.75f)),
+                       builder.getF32FloatAttr(floatAttr(node, "bias", 1.0f))));
   return success();
 }
 

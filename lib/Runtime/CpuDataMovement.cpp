@@ -2,6 +2,7 @@
 
 #include "dlc/Runtime/Kernels.h"
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -39,6 +40,52 @@ void copyRows(Context &, const float *src, int64_t srcStride, float *dst,
   for (int64_t r = 0; r < rows; ++r)
     std::memcpy(dst + r * dstStride, src + r * srcStride,
                 length * sizeof(float));
+}
+
+namespace {
+/// Calls `body(small, big)` with the element offsets of every element of a
+/// tensor of `shape` and of its place in a larger tensor of `bigShape`, when
+/// placed at `at`.
+template <typename Body>
+void forEachPlaced(const int64_t *shape, int rank, const int64_t *at,
+                   const int64_t *bigShape, Body body) {
+  std::vector<int64_t> bigStrides(rank, 1);
+  for (int d = rank - 2; d >= 0; --d)
+    bigStrides[d] = bigStrides[d + 1] * bigShape[d + 1];
+  int64_t total = 1, start = 0;
+  for (int d = 0; d < rank; ++d) {
+    total *= shape[d];
+    start += at[d] * bigStrides[d];
+  }
+  std::vector<int64_t> index(rank, 0);
+  int64_t big = start;
+  for (int64_t small = 0; small < total; ++small) {
+    body(small, big);
+    for (int d = rank - 1; d >= 0; --d) {
+      big += bigStrides[d];
+      if (++index[d] < shape[d])
+        break;
+      big -= bigStrides[d] * shape[d];
+      index[d] = 0;
+    }
+  }
+}
+} // namespace
+
+void pad(Context &, const float *x, const int64_t *shape, int rank,
+         const int64_t *low, float value, float *y, const int64_t *outShape) {
+  int64_t total = 1;
+  for (int d = 0; d < rank; ++d)
+    total *= outShape[d];
+  std::fill(y, y + total, value);
+  forEachPlaced(shape, rank, low, outShape,
+                [&](int64_t small, int64_t big) { y[big] = x[small]; });
+}
+
+void crop(Context &, const float *x, const int64_t *inShape, int rank,
+          const int64_t *offsets, float *y, const int64_t *shape) {
+  forEachPlaced(shape, rank, offsets, inShape,
+                [&](int64_t small, int64_t big) { y[small] = x[big]; });
 }
 
 } // namespace dlc::rt

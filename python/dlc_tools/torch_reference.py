@@ -131,6 +131,18 @@ class OnnxModule(torch.nn.Module):
             dims = [a % ins[0].dim() for a in axes] or [
                 d for d, n in enumerate(ins[0].shape) if n == 1]
             return ins[0].reshape([n for d, n in enumerate(ins[0].shape) if d not in dims])
+        if op == "LRN":
+            return torch.nn.functional.local_response_norm(
+                ins[0], attrs["size"], alpha=attrs.get("alpha", 1e-4),
+                beta=attrs.get("beta", 0.75), k=attrs.get("bias", 1.0))
+        if op == "Pad":
+            pads = ins[1].tolist() if len(ins) > 1 else attrs["pads"]
+            value = ins[2].item() if len(ins) > 2 and ins[2] is not None else attrs.get("value", 0.0)
+            rank = ins[0].dim()
+            flat = []
+            for d in reversed(range(rank)):
+                flat += [pads[d], pads[d + rank]]
+            return torch.nn.functional.pad(ins[0], flat, value=value)
         if op == "Transpose":
             perm = attrs.get("perm", list(reversed(range(ins[0].dim()))))
             return ins[0].permute(*perm)

@@ -302,3 +302,46 @@ def batched_matmul_model(path, seed=10):
                  [_init("w1", (3, 4), rng), _init("w2", (1, 4, 2), rng),
                   _init("w3", (3, 4), rng), _init("b3", (3,), rng)],
                  13, path)
+
+
+def pad_model(path, seed=11):
+    """Constant Pad (asymmetric, value 0.5, pads and value as Constant
+    inputs, opset 13) behind a learned scale, then a convolution."""
+    rng = np.random.default_rng(seed)
+    pads = numpy_helper.from_array(np.array([0, 0, 1, 2, 0, 0, 2, 1], np.int64))
+    value = numpy_helper.from_array(np.array(0.5, np.float32))
+    nodes = [
+        helper.make_node("Mul", ["x", "g"], ["xs"], name="scale"),
+        helper.make_node("Constant", [], ["pads"], name="pads", value=pads),
+        helper.make_node("Constant", [], ["value"], name="value", value=value),
+        helper.make_node("Pad", ["xs", "pads", "value"], ["p"], name="pad"),
+        helper.make_node("Conv", ["p", "w"], ["c"], name="conv"),
+        helper.make_node("GlobalAveragePool", ["c"], ["gap"], name="gap"),
+        helper.make_node("Flatten", ["gap"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "w2", "b2"], ["y"], name="fc", transB=1),
+    ]
+    return _save(nodes, "pad",
+                 [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 2, 4, 4])],
+                 helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3]),
+                 [_init("g", (2, 1, 1), rng, 1.0), _init("w", (3, 2, 3, 3), rng),
+                  _init("w2", (3, 3), rng), _init("b2", (3,), rng)],
+                 13, path)
+
+
+def lrn_model(path, seed=12):
+    """LRN (size 5, as AlexNet) after a convolution with 7 channels."""
+    rng = np.random.default_rng(seed)
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node("LRN", ["c"], ["n"], name="lrn", size=5, alpha=0.05, beta=0.75,
+                         bias=2.0),
+        helper.make_node("GlobalAveragePool", ["n"], ["gap"], name="gap"),
+        helper.make_node("Flatten", ["gap"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "w2", "b2"], ["y"], name="fc", transB=1),
+    ]
+    return _save(nodes, "lrn",
+                 [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 5, 5])],
+                 helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 4]),
+                 [_init("w", (7, 3, 3, 3), rng, 1.0), _init("b", (7,), rng),
+                  _init("w2", (4, 7), rng), _init("b2", (4,), rng)],
+                 13, path)

@@ -27,6 +27,8 @@ MODELS = [
     ("transpose-clip-mean-sum-concat-logsoftmax", models.structure_ops_model, {}, (4, 3, 3), 5),
     ("shape-subgraph-view", models.torch_view_model, {}, (2, 6, 6), 4),
     ("batched-matmul", models.batched_matmul_model, {}, (6,), 3),
+    ("constant-pad", models.pad_model, {}, (2, 4, 4), 3),
+    ("lrn", models.lrn_model, {}, (3, 5, 5), 4),
 ]
 
 

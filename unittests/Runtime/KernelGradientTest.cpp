@@ -170,6 +170,22 @@ TEST_F(KernelGradientTest, SoftmaxAndLogSoftmaxAlongAMiddleAxis) {
   }
 }
 
+TEST_F(KernelGradientTest, LocalResponseNormalization) {
+  // 2 images x 6 channels x 3 positions; an even size tests the window's
+  // asymmetry.
+  for (int64_t size : {3, 4}) {
+    std::vector<float> x = randomVector(36, 16), probe = randomVector(36, 17);
+    std::vector<float> y(36), dx(36);
+    auto f = [&](const std::vector<float> &in) {
+      lrn(*ctx, in.data(), y.data(), 2, 6, 3, size, 0.3f, 0.75f, 1.5f);
+      return dot(probe, y);
+    };
+    lrnGrad(*ctx, probe.data(), x.data(), dx.data(), 2, 6, 3, size, 0.3f,
+            0.75f, 1.5f);
+    EXPECT_LT(relativeError(dx, numericGradient(x, f)), kTolerance) << size;
+  }
+}
+
 TEST_F(KernelGradientTest, SoftmaxCrossEntropy) {
   std::vector<float> x = randomVector(kRows * kCols, 5, 2.0f);
   std::vector<int32_t> l = labels();

@@ -130,6 +130,20 @@ void avgPool2dGrad(Context &ctx, const Pool2DGeometry &g, const float *dy,
 void transpose(Context &ctx, const float *x, const int64_t *shape,
                const int64_t *perm, int rank, float *y);
 
+/// y (of outShape) = value everywhere, with x (of shape) placed at `low`.
+void pad(Context &ctx, const float *x, const int64_t *shape, int rank,
+         const int64_t *low, float value, float *y, const int64_t *outShape);
+/// y (of shape) = the block of x (of inShape) that starts at `offsets`.
+void crop(Context &ctx, const float *x, const int64_t *inShape, int rank,
+          const int64_t *offsets, float *y, const int64_t *shape);
+
+/// ONNX LRN over an n x c x spatial tensor, and its gradient from x.
+void lrn(Context &ctx, const float *x, float *y, int64_t n, int64_t c,
+         int64_t spatial, int64_t size, float alpha, float beta, float bias);
+void lrnGrad(Context &ctx, const float *dy, const float *x, float *dx,
+             int64_t n, int64_t c, int64_t spatial, int64_t size, float alpha,
+             float beta, float bias);
+
 /// dst[r * dstStride + j] = src[r * srcStride + j] for r < rows, j < length:
 /// the row copy behind concatenation and slicing.
 void copyRows(Context &ctx, const float *src, int64_t srcStride, float *dst,

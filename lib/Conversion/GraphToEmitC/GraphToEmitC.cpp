@@ -576,6 +576,39 @@ LogicalResult ProgramBuilder::lowerOp(Operation *op) {
                              i64(mask.getStream())});
         return success();
       })
+      .Case<LrnOp, LrnGradOp>([&](auto f) {
+        RankedTensorType type = f.getType();
+        int64_t spatial = type.getNumElements() /
+                          (type.getDimSize(0) * type.getDimSize(1));
+        SmallVector<Arg> args;
+        if constexpr (std::is_same_v<decltype(f), LrnGradOp>)
+          args = {pointer(f.getGrad()), pointer(f.getInput())};
+        else
+          args = {pointer(f.getInput())};
+        args.push_back(pointer(f.getResult()));
+        for (Attribute a :
+             {i64(type.getDimSize(0)), i64(type.getDimSize(1)), i64(spatial),
+              i64(f.getSize()), f32(f.getAlpha().convertToFloat()),
+              f32(f.getBeta().convertToFloat()),
+              f32(f.getBias().convertToFloat())})
+          args.push_back(a);
+        call(isa<LrnOp>(op) ? "lrn" : "lrnGrad", args);
+        return success();
+      })
+      .Case([&](PadOp pad) {
+        call("pad", {pointer(pad.getInput()),
+                     array(pad.getInput().getType().getShape()), rank(pad),
+                     array(pad.getLow()), f32(pad.getValue().convertToFloat()),
+                     pointer(pad.getResult()), array(pad.getType().getShape())});
+        return success();
+      })
+      .Case([&](CropOp crop) {
+        call("crop", {pointer(crop.getInput()),
+                      array(crop.getInput().getType().getShape()), rank(crop),
+                      array(crop.getOffsets()), pointer(crop.getResult()),
+                      array(crop.getType().getShape())});
+        return success();
+      })
       .Case([&](ClipOp clip) {
         call("clip", {pointer(clip.getInput()),
                       f32(clip.getMin().convertToFloat()),
@@ -641,7 +674,7 @@ LogicalResult ProgramBuilder::buildFunction(func::FuncOp func,
         isa<Conv2DOp, Conv2DBackwardDataOp, Conv2DBackwardFilterOp,
             MaxPool2DOp, MaxPool2DGradOp, AvgPool2DOp, AvgPool2DGradOp,
             TransposeOp, ConcatOp, SliceOp, ClipOp, ClipGradOp, LogSoftmaxOp,
-            LogSoftmaxGradOp, MatMulOp>(op))
+            LogSoftmaxGradOp, MatMulOp, PadOp, CropOp, LrnOp, LrnGradOp>(op))
       return op.emitOpError("has no CUDA kernel yet; compile this model "
                             "with --target=cpu");
     if (op.getNumResults() == 1 && !op.hasAttr(kOffsetAttr))

@@ -126,3 +126,16 @@ func.func @batched_matmul(%a: tensor<8x3x4xf32>, %b: tensor<4x5xf32>, %c: tensor
   %q = graph.matmul %a, %c {trans_b} : (tensor<8x3x4xf32>, tensor<1x6x4xf32>) -> tensor<8x3x6xf32>
   return %q : tensor<8x3x6xf32>
 }
+
+// CHECK-LABEL: func.func @pad_lrn
+func.func @pad_lrn(%x: tensor<2x3x4x4xf32>) -> tensor<2x3x4x4xf32> {
+  // CHECK: graph.pad %{{.+}} {high = array<i64: 0, 0, 2, 1>, low = array<i64: 0, 0, 1, 2>, value = 5.000000e-01 : f32} : tensor<2x3x4x4xf32> -> tensor<2x3x7x7xf32>
+  %p = graph.pad %x {low = array<i64: 0, 0, 1, 2>, high = array<i64: 0, 0, 2, 1>, value = 0.5 : f32} : tensor<2x3x4x4xf32> -> tensor<2x3x7x7xf32>
+  // CHECK: graph.crop %{{.+}} {offsets = array<i64: 0, 0, 1, 2>} : tensor<2x3x7x7xf32> -> tensor<2x3x4x4xf32>
+  %c = graph.crop %p {offsets = array<i64: 0, 0, 1, 2>} : tensor<2x3x7x7xf32> -> tensor<2x3x4x4xf32>
+  // CHECK: graph.lrn %{{.+}} {alpha = 9.99999974E-5 : f32, beta = 7.500000e-01 : f32, bias = 2.000000e+00 : f32, size = 5 : i64} : tensor<2x3x4x4xf32>
+  %n = graph.lrn %c {size = 5 : i64, alpha = 1.0e-04 : f32, beta = 0.75 : f32, bias = 2.0 : f32} : tensor<2x3x4x4xf32>
+  // CHECK: graph.lrn_grad
+  %d = graph.lrn_grad %n, %c {size = 5 : i64, alpha = 1.0e-04 : f32, beta = 0.75 : f32, bias = 2.0 : f32} : tensor<2x3x4x4xf32>
+  return %d : tensor<2x3x4x4xf32>
+}

@@ -504,6 +504,72 @@ def Graph_SliceOp : Graph_Op<"slice", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Graph_PadOp : Graph_Op<"pad", [Pure,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "Pads every dimension with a constant value";
+  let description = [{
+    `low[d]` values before and `high[d]` after dimension d.
+
+    ```mlir
+    %y = graph.pad %x {low = array<i64: 0, 0, 1, 1>, high = array<i64: 0, 0, 1, 1>,
+        value = 0.0 : f32} : tensor<8x3x4x4xf32> -> tensor<8x3x6x6xf32>
+    ```
+  }];
+  let arguments = (ins Graph_F32Tensor:$input, DenseI64ArrayAttr:$low,
+                       DenseI64ArrayAttr:$high, F32Attr:$value);
+  let results = (outs Graph_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Graph_CropOp : Graph_Op<"crop", [Pure]> {
+  let summary = "The part of a tensor from `offsets` on, of the result's shape";
+  let description = [{
+    The adjoint of `graph.pad`.
+
+    ```mlir
+    %dx = graph.crop %dy {offsets = array<i64: 0, 0, 1, 1>}
+        : tensor<8x3x6x6xf32> -> tensor<8x3x4x4xf32>
+    ```
+  }];
+  let arguments = (ins Graph_F32Tensor:$input, DenseI64ArrayAttr:$offsets);
+  let results = (outs Graph_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Graph_LrnOp : Graph_Op<"lrn", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "Local response normalization across channels (ONNX LRN)";
+  let description = [{
+    `y = x / (bias + alpha / size * sum of x^2 over `size` neighbouring
+    channels)^beta`, on N x C x ... tensors.
+
+    ```mlir
+    %y = graph.lrn %x {size = 5 : i64, alpha = 1.0e-04 : f32, beta = 0.75 : f32,
+        bias = 2.0 : f32} : tensor<8x96x27x27xf32>
+    ```
+  }];
+  let arguments = (ins Graph_F32Tensor:$input, I64Attr:$size, F32Attr:$alpha,
+                       F32Attr:$beta, F32Attr:$bias);
+  let results = (outs Graph_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+def Graph_LrnGradOp : Graph_Op<"lrn_grad", [Pure, SameOperandsAndResultType]> {
+  let summary = "Gradient of lrn, from its input";
+  let description = [{
+    ```mlir
+    %dx = graph.lrn_grad %dy, %x {size = 5 : i64, alpha = 1.0e-04 : f32,
+        beta = 0.75 : f32, bias = 2.0 : f32} : tensor<8x96x27x27xf32>
+    ```
+  }];
+  let arguments = (ins Graph_F32Tensor:$grad, Graph_F32Tensor:$input,
+                       I64Attr:$size, F32Attr:$alpha, F32Attr:$beta,
+                       F32Attr:$bias);
+  let results = (outs Graph_F32Tensor:$result);
+  let assemblyFormat = "$grad `,` $input attr-dict `:` type($result)";
+}
+
 def Graph_ClipOp : Graph_Op<"clip", [Pure, SameOperandsAndResultType,
     DeclareOpInterfaceMethods<GradientOpInterface>]> {
   let summary = "min(max(x, min), max)";

@@ -235,3 +235,13 @@ SmallVector<Value> MatMulOp::buildGradients(OpBuilder &builder, Value dy) {
                 : product(getA(), dy, !ta, false, bType);
   return {da, db};
 }
+
+SmallVector<Value> PadOp::buildGradients(OpBuilder &builder, Value dy) {
+  return {CropOp::create(builder, getLoc(), getInput().getType(), dy,
+                         getLow())};
+}
+
+SmallVector<Value> LrnOp::buildGradients(OpBuilder &builder, Value dy) {
+  return {LrnGradOp::create(builder, getLoc(), dy, getInput(), getSizeAttr(),
+                            getAlphaAttr(), getBetaAttr(), getBiasAttr())};
+}

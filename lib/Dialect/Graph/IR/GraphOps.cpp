@@ -445,3 +445,19 @@ LogicalResult MatMulOp::verify() {
                                           "broadcast batch x M x N";
   return success();
 }
+
+LogicalResult PadOp::verify() {
+  RankedTensorType input = getInput().getType();
+  if (static_cast<int64_t>(getLow().size()) != input.getRank() ||
+      static_cast<int64_t>(getHigh().size()) != input.getRank())
+    return emitOpError("needs one low and one high pad per dimension");
+  for (int64_t d = 0; d < input.getRank(); ++d) {
+    if (getLow()[d] < 0 || getHigh()[d] < 0)
+      return emitOpError("pads must not be negative");
+    if (getType().getDimSize(d) !=
+        input.getDimSize(d) + getLow()[d] + getHigh()[d])
+      return emitOpError("result type ") << getType() << " is not the padded "
+                                            "input shape";
+  }
+  return success();
+}
