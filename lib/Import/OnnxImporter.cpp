@@ -56,6 +56,35 @@ std::optional<std::vector<T>> readElements(const onnx::TensorProto &tensor,
   return values;
 }
 
+/// Integer and boolean tensors are compile-time values (shapes, axes,
+/// flags); they are read as int64.
+bool isIntegerTensor(const onnx::TensorProto &tensor) {
+  return tensor.data_type() == onnx::TensorProto::INT64 ||
+         tensor.data_type() == onnx::TensorProto::INT32 ||
+         tensor.data_type() == onnx::TensorProto::BOOL;
+}
+
+std::optional<std::vector<int64_t>>
+readIntegers(const onnx::TensorProto &tensor) {
+  switch (tensor.data_type()) {
+  case onnx::TensorProto::INT64:
+    return readElements<int64_t>(tensor, tensor.int64_data());
+  case onnx::TensorProto::INT32: {
+    auto values = readElements<int32_t>(tensor, tensor.int32_data());
+    if (!values)
+      return std::nullopt;
+    return std::vector<int64_t>(values->begin(), values->end());
+  }
+  default: {
+    // BOOL: one byte each in raw_data, int32_data otherwise.
+    auto values = readElements<uint8_t>(tensor, tensor.int32_data());
+    if (!values)
+      return std::nullopt;
+    return std::vector<int64_t>(values->begin(), values->end());
+  }
+  }
+}
+
 class Importer {
 public:
   static std::vector<std::string> supportedOps() {
@@ -207,6 +236,17 @@ private:
   llvm::StringMap<std::vector<int64_t>> intConstants;
   llvm::StringSet<> usedSymbols;
   std::string dataInputName;
+  /// Outputs dlc does not compute (Dropout's mask, BatchNormalization's
+  /// statistics), with what produced them, for a clear error if read.
+  llvm::StringMap<std::string> uncomputed;
+  void markUncomputed(const onnx::NodeProto &node, int from) {
+    for (int i = from; i < node.output_size(); ++i)
+      if (!node.output(i).empty())
+        uncomputed[node.output(i)] = node.op_type() + " '" +
+                                     (node.name().empty() ? node.output(0)
+                                                          : node.name()) +
+                                     "'";
+  }
 };
 
 } // namespace
@@ -293,8 +333,10 @@ LogicalResult Importer::importInitializers(const onnx::GraphProto &graph) {
                                    loc)))
         return failure();
       break;
-    case onnx::TensorProto::INT64: {
-      auto data = readElements<int64_t>(tensor, tensor.int64_data());
+    case onnx::TensorProto::INT64:
+    case onnx::TensorProto::INT32:
+    case onnx::TensorProto::BOOL: {
+      auto data = readIntegers(tensor);
       if (!data)
         return emitError(loc) << "initializer '" << tensor.name()
                               << "' holds fewer or more values than its shape";
@@ -408,6 +450,12 @@ FailureOr<Value> Importer::input(const onnx::NodeProto &node, int index) {
   if (intConstants.count(name)) {
     nodeError(node) << "input '" << name
                     << "' is an integer constant, which this op cannot take";
+    return failure();
+  }
+  auto skipped = uncomputed.find(name);
+  if (skipped != uncomputed.end()) {
+    nodeError(node) << "input '" << name << "' is an extra output of "
+                    << skipped->second << ", which dlc does not compute";
     return failure();
   }
   nodeError(node) << "input '" << name << "' is not defined by any earlier "
@@ -723,6 +771,7 @@ LogicalResult Importer::importBatchNorm(const onnx::NodeProto &node) {
   // outputs; opset 14+: three, with training_mode) import alike: dlc trains
   // with batch statistics and updates the running ones itself, so only Y
   // may be read by later nodes.
+  markUncomputed(node, 1);
   FailureOr<Value> x = input(node, 0), scale = input(node, 1),
                    bias = input(node, 2);
   if (failed(x) || failed(scale) || failed(bias))
@@ -1151,8 +1200,7 @@ LogicalResult Importer::importIdentity(const onnx::NodeProto &node) {
 }
 
 LogicalResult Importer::importDropout(const onnx::NodeProto &node) {
-  if (node.output_size() > 1 && !node.output(1).empty())
-    return nodeError(node) << "the mask output is not supported";
+  markUncomputed(node, 1);
   FailureOr<Value> x = input(node, 0);
   if (failed(x))
     return failure();
@@ -1249,8 +1297,8 @@ LogicalResult Importer::importConstant(const onnx::NodeProto &node) {
     return nodeError(node) << "only the 'value' tensor attribute is supported";
   const onnx::TensorProto &tensor = value->t();
   const std::string &name = node.output(0);
-  if (tensor.data_type() == onnx::TensorProto::INT64) {
-    auto data = readElements<int64_t>(tensor, tensor.int64_data());
+  if (isIntegerTensor(tensor)) {
+    auto data = readIntegers(tensor);
     if (!data)
       return nodeError(node) << "value holds fewer or more values than its "
                                 "shape";
@@ -1259,7 +1307,10 @@ LogicalResult Importer::importConstant(const onnx::NodeProto &node) {
   }
   if (tensor.data_type() != onnx::TensorProto::FLOAT)
     return nodeError(node) << "constants of element type "
-                           << tensor.data_type() << " are not supported";
+                           << onnx::TensorProto::DataType_Name(
+                                  static_cast<onnx::TensorProto::DataType>(
+                                      tensor.data_type()))
+                           << " are not supported";
   return importFloatTensor(tensor, name, /*trainable=*/false, nodeLoc(node));
 }
 

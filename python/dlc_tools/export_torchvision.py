@@ -3,8 +3,8 @@ training form, so BatchNormalization keeps its batch-statistics semantics.
 
 Usage: export_torchvision.py MODEL OUT.onnx [--size 32] [--batch 2]
                              [--classes 10] [--seed 0] [--opset 15]
-MODEL: resnet18, resnet50 (alexnet and vgg16 need inputs of 224 or so:
-their adaptive average pooling must divide the feature map).
+MODEL: alexnet, vgg16, resnet18, resnet50. AlexNet and VGG-16 need inputs
+of 224 or so: their adaptive average pooling must divide the feature map.
 """
 import argparse
 

@@ -188,3 +188,28 @@ def test_convolution_on_cuda_target_is_refused(workdir):
     result = run([DLC, model, "--target=cuda", "-o", workdir / "t"])
     assert_clean_failure(result, "graph.conv2d", "no CUDA kernel yet", "--target=cpu")
     assert not (workdir / "t").exists()
+
+
+def test_reading_an_uncomputed_output_is_refused(workdir):
+    from onnx import TensorProto, helper, numpy_helper
+    import onnx
+    w = numpy_helper.from_array(np.ones((3, 4), np.float32), "w")
+    nodes = [helper.make_node("Dropout", ["x"], ["d", "mask"], name="drop"),
+             helper.make_node("Cast", ["mask"], ["maskf"], name="cast", to=1),
+             helper.make_node("Mul", ["d", "maskf"], ["m"], name="use_mask"),
+             helper.make_node("Gemm", ["m", "w"], ["y"], name="fc", transB=1)]
+    graph = helper.make_graph(
+        nodes, "mask", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3])], [w])
+    path = workdir / "mask.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    result = run([DLC, path, "--emit=mlir"])
+    assert_clean_failure(result, "unsupported op type 'Cast'")
+    nodes[1:3] = [helper.make_node("Mul", ["d", "mask"], ["m"], name="use_mask")]
+    graph = helper.make_graph(
+        nodes, "mask", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3])], [w])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    result = run([DLC, path, "--emit=mlir"])
+    assert_clean_failure(result, "'use_mask'", "input 'mask' is an extra output of Dropout 'drop'",
+                         "which dlc does not compute")
