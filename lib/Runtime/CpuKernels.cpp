@@ -168,25 +168,39 @@ void binary(Context &, Binary op, const float *a, const int64_t *aStrides,
 
 void reduceSumTo(Context &, const float *x, const int64_t *shape, int rank,
                  float *y, const int64_t *yStrides, int64_t yCount) {
-  // Accumulate in double, then round once: sums over a batch stay accurate.
-  std::vector<double> sums(yCount, 0.0);
-  int64_t total = 1;
+  // One task per output element: it walks the reduced dimensions (stride 0
+  // in y) below its place in x, accumulating in double.
+  std::vector<int64_t> xStrides(rank, 1), reduced;
+  for (int d = rank - 2; d >= 0; --d)
+    xStrides[d] = xStrides[d + 1] * shape[d + 1];
+  int64_t perOutput = 1;
   for (int d = 0; d < rank; ++d)
-    total *= shape[d];
-  std::vector<int64_t> index(rank, 0);
-  int64_t offset = 0;
-  for (int64_t i = 0; i < total; ++i) {
-    sums[offset] += x[i];
-    for (int d = rank - 1; d >= 0; --d) {
-      offset += yStrides[d];
-      if (++index[d] < shape[d])
-        break;
-      offset -= yStrides[d] * shape[d];
-      index[d] = 0;
+    if (yStrides[d] == 0) {
+      reduced.push_back(d);
+      perOutput *= shape[d];
     }
+  #pragma omp parallel for if (yCount * perOutput > 65536)
+  for (int64_t j = 0; j < yCount; ++j) {
+    int64_t base = 0;
+    for (int d = 0; d < rank; ++d)
+      if (yStrides[d] != 0)
+        base += (j / yStrides[d]) % shape[d] * xStrides[d];
+    std::vector<int64_t> index(reduced.size(), 0);
+    int64_t offset = base;
+    double sum = 0.0;
+    for (int64_t i = 0; i < perOutput; ++i) {
+      sum += x[offset];
+      for (int r = int(reduced.size()) - 1; r >= 0; --r) {
+        int d = reduced[r];
+        offset += xStrides[d];
+        if (++index[r] < shape[d])
+          break;
+        offset -= xStrides[d] * shape[d];
+        index[r] = 0;
+      }
+    }
+    y[j] = static_cast<float>(sum);
   }
-  for (int64_t j = 0; j < yCount; ++j)
-    y[j] = static_cast<float>(sums[j]);
 }
 
 void scale(Context &, const float *x, float factor, float *y, int64_t n) {
