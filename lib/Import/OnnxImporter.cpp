@@ -193,6 +193,9 @@ private:
   /// The axes of Unsqueeze/Squeeze: an attribute before opset 13, an input
   /// after.
   FailureOr<SmallVector<int64_t>> axesOf(const onnx::NodeProto &node);
+  /// Unsqueeze and Squeeze change no values: on an integer constant (kept
+  /// flat) they pass it through. Returns whether they did.
+  bool passIntConstant(const onnx::NodeProto &node);
   /// The value of a scalar float constant input (initializer or Constant
   /// node), which stops being a trainable parameter.
   FailureOr<float> constantScalar(const onnx::NodeProto &node, int index);
@@ -1130,15 +1133,19 @@ Importer::axesOf(const onnx::NodeProto &node) {
   return intsAttr(node, "axes", {});
 }
 
+bool Importer::passIntConstant(const onnx::NodeProto &node) {
+  if (!isIntConstant(node, 0))
+    return false;
+  intConstants[node.output(0)] = intConstants[node.input(0)];
+  return true;
+}
+
 LogicalResult Importer::importUnsqueeze(const onnx::NodeProto &node) {
   FailureOr<SmallVector<int64_t>> axes = axesOf(node);
   if (failed(axes))
     return failure();
-  // Integer constants are kept flat: unsqueezing changes no value.
-  if (isIntConstant(node, 0)) {
-    intConstants[node.output(0)] = intConstants[node.input(0)];
+  if (passIntConstant(node))
     return success();
-  }
   FailureOr<Value> x = input(node, 0);
   if (failed(x))
     return failure();
@@ -1166,10 +1173,8 @@ LogicalResult Importer::importSqueeze(const onnx::NodeProto &node) {
   FailureOr<SmallVector<int64_t>> axes = axesOf(node);
   if (failed(axes))
     return failure();
-  if (isIntConstant(node, 0)) {
-    intConstants[node.output(0)] = intConstants[node.input(0)];
+  if (passIntConstant(node))
     return success();
-  }
   FailureOr<Value> x = input(node, 0);
   if (failed(x))
     return failure();

@@ -270,17 +270,28 @@ void forEachLine(int64_t outer, int64_t size, int64_t inner, Body body) {
 }
 } // namespace
 
+namespace {
+/// log(sum(exp)) of one line (elements base + k * inner), around its
+/// maximum.
+double lineLogSumExp(const float *x, int64_t base, int64_t size,
+                     int64_t inner) {
+  float max = x[base];
+  for (int64_t k = 1; k < size; ++k)
+    max = std::max(max, x[base + k * inner]);
+  double sum = 0.0;
+  for (int64_t k = 0; k < size; ++k)
+    sum += std::exp(static_cast<double>(x[base + k * inner]) - max);
+  return max + std::log(sum);
+}
+} // namespace
+
 void softmax(Context &, const float *x, float *y, int64_t outer, int64_t size,
              int64_t inner) {
   forEachLine(outer, size, inner, [&](int64_t base) {
-    float max = x[base];
-    for (int64_t k = 1; k < size; ++k)
-      max = std::max(max, x[base + k * inner]);
-    double sum = 0.0;
+    double lse = lineLogSumExp(x, base, size, inner);
     for (int64_t k = 0; k < size; ++k)
-      sum += y[base + k * inner] = std::exp(x[base + k * inner] - max);
-    for (int64_t k = 0; k < size; ++k)
-      y[base + k * inner] = static_cast<float>(y[base + k * inner] / sum);
+      y[base + k * inner] =
+          static_cast<float>(std::exp(x[base + k * inner] - lse));
   });
 }
 
@@ -297,13 +308,9 @@ void softmaxGrad(Context &, const float *dy, const float *y, float *dx,
 }
 
 namespace {
-/// log(sum(exp(row))) computed around the row's maximum.
+/// log(sum(exp(row))) of a contiguous row.
 double logSumExp(const float *row, int64_t cols) {
-  float max = *std::max_element(row, row + cols);
-  double sum = 0.0;
-  for (int64_t c = 0; c < cols; ++c)
-    sum += std::exp(static_cast<double>(row[c]) - max);
-  return max + std::log(sum);
+  return lineLogSumExp(row, 0, cols, 1);
 }
 } // namespace
 
@@ -363,13 +370,7 @@ void clipGrad(Context &, const float *dy, const float *x, float lo, float hi,
 void logSoftmax(Context &, const float *x, float *y, int64_t outer,
                 int64_t size, int64_t inner) {
   forEachLine(outer, size, inner, [&](int64_t base) {
-    float max = x[base];
-    for (int64_t k = 1; k < size; ++k)
-      max = std::max(max, x[base + k * inner]);
-    double sum = 0.0;
-    for (int64_t k = 0; k < size; ++k)
-      sum += std::exp(static_cast<double>(x[base + k * inner]) - max);
-    double lse = max + std::log(sum);
+    double lse = lineLogSumExp(x, base, size, inner);
     for (int64_t k = 0; k < size; ++k)
       y[base + k * inner] = static_cast<float>(x[base + k * inner] - lse);
   });
