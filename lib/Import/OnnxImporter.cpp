@@ -143,6 +143,14 @@ private:
   void define(const onnx::NodeProto &node, Value value) {
     values[node.output(0)] = value;
   }
+  /// Verifies a just-built op (its location names the node) and records its
+  /// result as the node's output.
+  LogicalResult defineVerified(const onnx::NodeProto &node, Operation *op) {
+    if (failed(verify(op)))
+      return failure();
+    define(node, op->getResult(0));
+    return success();
+  }
   const onnx::AttributeProto *attribute(const onnx::NodeProto &node,
                                         StringRef name) {
     for (const onnx::AttributeProto &attr : node.attribute())
@@ -504,10 +512,7 @@ LogicalResult Importer::importGemm(const onnx::NodeProto &node) {
   gemm.setTransB(transB);
   gemm.setAlphaAttr(builder.getF32FloatAttr(floatAttr(node, "alpha", 1.0f)));
   gemm.setBetaAttr(builder.getF32FloatAttr(floatAttr(node, "beta", 1.0f)));
-  if (failed(verify(gemm)))
-    return failure();
-  define(node, gemm);
-  return success();
+  return defineVerified(node, gemm);
 }
 
 LogicalResult Importer::importMatMul(const onnx::NodeProto &node) {
@@ -523,10 +528,7 @@ LogicalResult Importer::importMatMul(const onnx::NodeProto &node) {
         {aType.getDimSize(0), bType.getDimSize(1)}, f32);
     auto gemm = GemmOp::create(builder, loc, TypeRange{type},
                                ValueRange{*a, *b}, ArrayRef<NamedAttribute>{});
-    if (failed(verify(gemm)))
-      return failure();
-    define(node, gemm);
-    return success();
+    return defineVerified(node, gemm);
   }
   // numpy: a 1-D operand is a row (a) or a column (b) whose dimension the
   // result then drops.
@@ -702,10 +704,7 @@ LogicalResult Importer::importConv(const onnx::NodeProto &node) {
   conv.setPads(window->pads);
   conv.setDilations(window->dilations);
   conv.setGroup(group);
-  if (failed(verify(conv)))
-    return failure();
-  define(node, conv);
-  return success();
+  return defineVerified(node, conv);
 }
 
 LogicalResult Importer::importPool(const onnx::NodeProto &node) {
@@ -745,10 +744,7 @@ LogicalResult Importer::importPool(const onnx::NodeProto &node) {
     pool = AvgPool2DOp::create(builder, nodeLoc(node), type, *x,
                                window->kernel, window->strides, window->pads,
                                intAttr(node, "count_include_pad", 0) != 0);
-  if (failed(verify(pool)))
-    return failure();
-  define(node, pool->getResult(0));
-  return success();
+  return defineVerified(node, pool);
 }
 
 LogicalResult Importer::importGlobalAveragePool(const onnx::NodeProto &node) {
@@ -802,10 +798,7 @@ LogicalResult Importer::importBatchNorm(const onnx::NodeProto &node) {
       FlatSymbolRefAttr::get(stats[1].getSymNameAttr()),
       builder.getF32FloatAttr(floatAttr(node, "epsilon", 1e-5f)),
       builder.getF32FloatAttr(floatAttr(node, "momentum", 0.9f)));
-  if (failed(verify(op)))
-    return failure();
-  define(node, op);
-  return success();
+  return defineVerified(node, op);
 }
 
 LogicalResult Importer::importTranspose(const onnx::NodeProto &node) {
@@ -827,10 +820,7 @@ LogicalResult Importer::importTranspose(const onnx::NodeProto &node) {
   auto op = TransposeOp::create(
       builder, nodeLoc(node), RankedTensorType::get(shape, builder.getF32Type()),
       *x, perm);
-  if (failed(verify(op)))
-    return failure();
-  define(node, op);
-  return success();
+  return defineVerified(node, op);
 }
 
 LogicalResult Importer::importConcat(const onnx::NodeProto &node) {
@@ -870,10 +860,7 @@ LogicalResult Importer::importConcat(const onnx::NodeProto &node) {
   auto op = ConcatOp::create(builder, nodeLoc(node),
                              RankedTensorType::get(shape, builder.getF32Type()),
                              inputs, axis);
-  if (failed(verify(op)))
-    return failure();
-  define(node, op);
-  return success();
+  return defineVerified(node, op);
 }
 
 FailureOr<float> Importer::constantScalar(const onnx::NodeProto &node,
