@@ -96,7 +96,8 @@ LogicalResult BuildTrainingGraph::buildBackward(
   }
   forwardOps.push_back(loss.getDefiningOp());
   for (Operation *op : llvm::reverse(forwardOps)) {
-    if (op->getNumResults() != 1 || !grads.count(op->getResult(0)))
+    // Only the first result is differentiable (see GradientOpInterface).
+    if (op->getNumResults() == 0 || !grads.count(op->getResult(0)))
       continue;
     Value dy = grads.lookup(op->getResult(0));
     if (auto load = dyn_cast<LoadOp>(op)) {

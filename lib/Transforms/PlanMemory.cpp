@@ -112,12 +112,14 @@ int64_t PlanMemory::planFunction(
       if (it != intervalOf.end())
         intervals[it->second].end = std::max(intervals[it->second].end, here);
     }
-    if (op.getNumResults() != 1 || isa<LoadOp>(op))
+    if (op.getNumResults() == 0 || isa<LoadOp>(op))
       continue;
-    if (isAlias(&op))
+    if (isAlias(&op)) {
       root[op.getResult(0)] = rootOf(op.getOperand(0));
-    else
-      addInterval(op.getResult(0), here);
+      continue;
+    }
+    for (Value result : op.getResults())
+      addInterval(result, here);
   }
 
   DenseMap<Value, int64_t> offsets;
@@ -129,6 +131,13 @@ int64_t PlanMemory::planFunction(
         builder.getI64IntegerAttr(scratchBase + offsets.lookup(arg)));
   func->setAttr(kArgOffsetsAttr, builder.getArrayAttr(argOffsets));
   for (Operation &op : body) {
+    if (op.getNumResults() > 1) {
+      SmallVector<int64_t> resultOffsets;
+      for (Value result : op.getResults())
+        resultOffsets.push_back(scratchBase + offsets.lookup(result));
+      op.setAttr(kResultOffsetsAttr, builder.getI64ArrayAttr(resultOffsets));
+      continue;
+    }
     if (op.getNumResults() != 1)
       continue;
     int64_t offset =

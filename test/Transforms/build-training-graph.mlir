@@ -141,17 +141,10 @@ graph.variable @var : tensor<3xf32> = dense<1.0> : tensor<3xf32>
 // CHECK: graph.batch_norm
 // CHECK-LABEL: func.func @train_step
 // CHECK-SAME: ([[X:%.+]]: tensor<2x3x4x4xf32>
-// CHECK: [[SUM:%.+]] = graph.reduce_sum_to [[X]] : tensor<2x3x4x4xf32> -> tensor<1x3x1x1xf32>
-// CHECK: [[MEAN:%.+]] = graph.scale [[SUM]] {factor = 3.125000e-02 : f32}
-// CHECK: [[C:%.+]] = graph.sub [[X]], [[MEAN]]
-// CHECK: [[SQ:%.+]] = graph.mul [[C]], [[C]]
-// CHECK: [[VS:%.+]] = graph.reduce_sum_to [[SQ]]
-// CHECK: [[VAR:%.+]] = graph.scale [[VS]] {factor = 3.125000e-02 : f32}
-// CHECK: graph.rsqrt [[VAR]]
-// CHECK: [[RM:%.+]] = graph.reshape [[MEAN]] : tensor<1x3x1x1xf32> -> tensor<3xf32>
-// CHECK: graph.running_update @mean, [[RM]] {correction = 1.000000e+00 : f32, momentum = 0.899999976 : f32}
-// CHECK: [[RV:%.+]] = graph.reshape [[VAR]] : tensor<1x3x1x1xf32> -> tensor<3xf32>
-// CHECK: graph.running_update @var, [[RV]] {correction = 1.03225803 : f32, momentum = 0.899999976 : f32}
+// CHECK: [[Y:%.+]], [[MEAN:%.+]], [[VAR:%.+]] = graph.batch_norm_train [[X]], [[S:%.+]], [[B:%.+]] {epsilon = 9.99999974E-6 : f32}
+// CHECK: graph.running_update @mean, [[MEAN]] {correction = 1.000000e+00 : f32, momentum = 0.899999976 : f32}
+// CHECK: graph.running_update @var, [[VAR]] {correction = 1.03225803 : f32, momentum = 0.899999976 : f32}
+// CHECK: graph.batch_norm_grad %{{.+}}, [[X]], [[S]], [[MEAN]], [[VAR]]
 // CHECK: graph.sgd_update @shift
 // CHECK: graph.sgd_update @scale
 // CHECK-NOT: graph.sgd_update @mean

@@ -25,3 +25,16 @@ func.func @forward(%x: tensor<2x4xf32>) -> tensor<6xf32> {
   %s = graph.relu %f : tensor<6xf32>
   return %s : tensor<6xf32>
 }
+
+// Each result of a multi-result op gets its own slot, listed in
+// dlc.result_offsets (48 floats -> 192 bytes, 3 floats -> 64), after the
+// arguments' slots; the relu reuses %x's slot once the op has read it.
+// CHECK-LABEL: func.func @batch_norm
+// CHECK-SAME: dlc.arg_offsets = [128, 320, 384]
+// CHECK: graph.batch_norm_train {{.*}}dlc.result_offsets = [448, 640, 704]
+// CHECK: graph.relu {{.*}}dlc.offset = 128 : i64
+func.func @batch_norm(%x: tensor<4x3x2x2xf32>, %s: tensor<3xf32>, %b: tensor<3xf32>) -> tensor<4x3x2x2xf32> {
+  %y, %m, %v = graph.batch_norm_train %x, %s, %b {epsilon = 1.0e-05 : f32} : tensor<4x3x2x2xf32>, tensor<3xf32>
+  %r = graph.relu %y : tensor<4x3x2x2xf32>
+  return %r : tensor<4x3x2x2xf32>
+}

@@ -186,6 +186,52 @@ TEST_F(KernelGradientTest, LocalResponseNormalization) {
   }
 }
 
+TEST_F(KernelGradientTest, BatchNormTraining) {
+  // 3 images x 4 channels x 5 positions: statistics over 15 values each.
+  const BatchNormGeometry g{3, 4, 5};
+  const float epsilon = 1e-3f;
+  const size_t n = 60;
+  std::vector<float> x = randomVector(n, 30, 2.0f), probe = randomVector(n, 31);
+  std::vector<float> scale = randomVector(4, 32), bias = randomVector(4, 33);
+  std::vector<float> y(n), mean(4), variance(4);
+  auto forward = [&](const std::vector<float> &in, const std::vector<float> &s,
+                     const std::vector<float> &b) {
+    batchNormTraining(*ctx, g, epsilon, in.data(), s.data(), b.data(),
+                      y.data(), mean.data(), variance.data());
+    return dot(probe, y);
+  };
+  forward(x, scale, bias);
+  for (int64_t c = 0; c < 4; ++c) {
+    double sum = 0, squares = 0;
+    for (int64_t i = 0; i < 3; ++i)
+      for (int64_t p = 0; p < 5; ++p)
+        sum += x[(i * 4 + c) * 5 + p];
+    double m = sum / 15;
+    for (int64_t i = 0; i < 3; ++i)
+      for (int64_t p = 0; p < 5; ++p)
+        squares += std::pow(x[(i * 4 + c) * 5 + p] - m, 2);
+    EXPECT_NEAR(mean[c], m, 1e-5);
+    EXPECT_NEAR(variance[c], squares / 15, 1e-4); // biased
+  }
+  std::vector<float> dx(n), dscale(4), dbias(4);
+  batchNormTrainingGrad(*ctx, g, epsilon, probe.data(), x.data(),
+                        scale.data(), mean.data(), variance.data(), dx.data(),
+                        dscale.data(), dbias.data());
+  auto ofX = [&](const std::vector<float> &in) {
+    return forward(in, scale, bias);
+  };
+  auto ofScale = [&](const std::vector<float> &in) {
+    return forward(x, in, bias);
+  };
+  auto ofBias = [&](const std::vector<float> &in) {
+    return forward(x, scale, in);
+  };
+  EXPECT_LT(relativeError(dx, numericGradient(x, ofX)), kTolerance);
+  EXPECT_LT(relativeError(dscale, numericGradient(scale, ofScale)),
+            kTolerance);
+  EXPECT_LT(relativeError(dbias, numericGradient(bias, ofBias)), kTolerance);
+}
+
 TEST_F(KernelGradientTest, SoftmaxCrossEntropy) {
   std::vector<float> x = randomVector(kRows * kCols, 5, 2.0f);
   std::vector<int32_t> l = labels();

@@ -1,8 +1,9 @@
 //===- Kernels.h - dlc runtime kernel API -----------------------*- C++ -*-===//
 //
-// The calls generated training programs make. Each backend (CPU: OpenBLAS and
-// OpenMP; CUDA: cuBLAS and CUDA kernels) implements every function; pointers
-// point into that backend's memory. Tensors are dense and row-major.
+// The calls generated training programs make. Each backend (CPU: oneDNN and
+// OpenMP; CUDA: cuBLAS and CUDA kernels) implements them; the CUDA backend
+// lacks some, and the compiler refuses models that need those for CUDA.
+// Pointers point into that backend's memory. Tensors are dense and row-major.
 // Broadcast operands are described by per-dimension element strides into the
 // result's shape, 0 along broadcast dimensions. No MLIR or LLVM here.
 //
@@ -143,6 +144,26 @@ void lrn(Context &ctx, const float *x, float *y, int64_t n, int64_t c,
 void lrnGrad(Context &ctx, const float *dy, const float *x, float *dx,
              int64_t n, int64_t c, int64_t spatial, int64_t size, float alpha,
              float beta, float bias);
+
+/// An N x C x spatial tensor normalized per channel (dim 1).
+struct BatchNormGeometry {
+  int64_t batch, channels, spatial;
+};
+
+/// Training-mode batch normalization: mean and biased variance of each
+/// channel over the batch and positions, then
+/// y = (x - mean) / sqrt(variance + epsilon) * scale + bias.
+void batchNormTraining(Context &ctx, const BatchNormGeometry &g,
+                       float epsilon, const float *x, const float *scale,
+                       const float *bias, float *y, float *mean,
+                       float *variance);
+/// The gradients of batchNormTraining with respect to x, scale and bias,
+/// given dy and the statistics it computed.
+void batchNormTrainingGrad(Context &ctx, const BatchNormGeometry &g,
+                           float epsilon, const float *dy, const float *x,
+                           const float *scale, const float *mean,
+                           const float *variance, float *dx, float *dscale,
+                           float *dbias);
 
 /// dst[r * dstStride + j] = src[r * srcStride + j] for r < rows, j < length:
 /// the row copy behind concatenation and slicing.

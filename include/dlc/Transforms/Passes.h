@@ -27,8 +27,11 @@ void buildGraphCleanupPipeline(mlir::OpPassManager &pm);
 void buildTrainingPipeline(mlir::OpPassManager &pm,
                            const BuildTrainingGraphOptions &options);
 
-/// Names of the attributes PlanMemory writes.
+/// Names of the attributes PlanMemory writes: the byte offset of a
+/// single-result op's result, of each result of a multi-result op, of each
+/// function argument, and the arena's size.
 constexpr llvm::StringLiteral kOffsetAttr = "dlc.offset";
+constexpr llvm::StringLiteral kResultOffsetsAttr = "dlc.result_offsets";
 constexpr llvm::StringLiteral kArgOffsetsAttr = "dlc.arg_offsets";
 constexpr llvm::StringLiteral kArenaSizeAttr = "dlc.arena_size";
 

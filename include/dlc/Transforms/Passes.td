@@ -62,7 +62,8 @@ def PlanMemory : Pass<"dlc-plan-memory", "mlir::ModuleOp"> {
     (first fit over live intervals). `graph.reshape` and
     `graph.allreduce_mean` write no new data: their results share their
     operand's slot. Offsets are recorded as `dlc.offset` attributes on the
-    defining op (or `dlc.arg_offsets` on the function) and the total size as
+    defining op (`dlc.result_offsets`, one per result, on an op with several
+    results; `dlc.arg_offsets` on the function) and the total size as
     `dlc.arena_size` on the module; all offsets are byte offsets, 64-byte
     aligned.
   }];

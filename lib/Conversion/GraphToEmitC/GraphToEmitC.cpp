@@ -80,7 +80,13 @@ int64_t offsetOf(Value value) {
     auto offsets = func->getAttrOfType<ArrayAttr>(kArgOffsetsAttr);
     return cast<IntegerAttr>(offsets[arg.getArgNumber()]).getInt();
   }
-  return value.getDefiningOp()->getAttrOfType<IntegerAttr>(kOffsetAttr).getInt();
+  Operation *op = value.getDefiningOp();
+  if (op->getNumResults() > 1)
+    return cast<IntegerAttr>(
+               op->getAttrOfType<ArrayAttr>(kResultOffsetsAttr)
+                   [cast<OpResult>(value).getResultNumber()])
+        .getInt();
+  return op->getAttrOfType<IntegerAttr>(kOffsetAttr).getInt();
 }
 
 RankedTensorType tensorType(Value value) {
@@ -172,6 +178,8 @@ private:
   Value poolGeometry(RankedTensorType input, RankedTensorType output,
                      ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
                      ArrayRef<int64_t> pads, bool countIncludePad);
+  /// A BatchNormGeometry for an N x C x ... input.
+  Value normGeometry(RankedTensorType input);
   Attribute opaque(const std::string &text) {
     return emitc::OpaqueAttr::get(ctx, text);
   }
@@ -254,6 +262,14 @@ Value ProgramBuilder::poolGeometry(RankedTensorType input,
        input.getDimSize(3), output.getDimSize(2), output.getDimSize(3),
        kernel[0], kernel[1], strides[0], strides[1], pads[0], pads[1],
        pads[2], pads[3], countIncludePad});
+}
+
+Value ProgramBuilder::normGeometry(RankedTensorType input) {
+  int64_t spatial =
+      input.getNumElements() / (input.getDimSize(0) * input.getDimSize(1));
+  // Field order of dlc::rt::BatchNormGeometry.
+  return structGlobal("BatchNormGeometry",
+                      {input.getDimSize(0), input.getDimSize(1), spatial});
 }
 
 Value ProgramBuilder::pointer(int64_t offset, Type elementType) {
@@ -623,6 +639,23 @@ LogicalResult ProgramBuilder::lowerOp(Operation *op) {
                           pointer(grad.getResult()), count(grad)});
         return success();
       })
+      .Case([&](BatchNormTrainOp norm) {
+        call("batchNormTraining",
+             {normGeometry(norm.getInput().getType()),
+              f32(norm.getEpsilon().convertToFloat()), pointer(norm.getInput()), pointer(norm.getScale()),
+              pointer(norm.getBias()), pointer(norm.getResult()),
+              pointer(norm.getMean()), pointer(norm.getVariance())});
+        return success();
+      })
+      .Case([&](BatchNormGradOp grad) {
+        call("batchNormTrainingGrad",
+             {normGeometry(grad.getInput().getType()),
+              f32(grad.getEpsilon().convertToFloat()), pointer(grad.getGrad()), pointer(grad.getInput()),
+              pointer(grad.getScale()), pointer(grad.getMean()),
+              pointer(grad.getVariance()), pointer(grad.getInputGrad()),
+              pointer(grad.getScaleGrad()), pointer(grad.getBiasGrad())});
+        return success();
+      })
       .Case([&](AllReduceMeanOp reduce) {
         call("allReduceMean", {pointer(reduce.getResult()), count(reduce)});
         return success();
@@ -674,10 +707,12 @@ LogicalResult ProgramBuilder::buildFunction(func::FuncOp func,
         isa<Conv2DOp, Conv2DBackwardDataOp, Conv2DBackwardFilterOp,
             MaxPool2DOp, MaxPool2DGradOp, AvgPool2DOp, AvgPool2DGradOp,
             TransposeOp, ConcatOp, SliceOp, ClipOp, ClipGradOp, LogSoftmaxOp,
-            LogSoftmaxGradOp, MatMulOp, PadOp, CropOp, LrnOp, LrnGradOp>(op))
+            LogSoftmaxGradOp, MatMulOp, PadOp, CropOp, LrnOp, LrnGradOp,
+            BatchNormTrainOp, BatchNormGradOp>(op))
       return op.emitOpError("has no CUDA kernel yet; compile this model "
                             "with --target=cpu");
-    if (op.getNumResults() == 1 && !op.hasAttr(kOffsetAttr))
+    if ((op.getNumResults() == 1 && !op.hasAttr(kOffsetAttr)) ||
+        (op.getNumResults() > 1 && !op.hasAttr(kResultOffsetsAttr)))
       return op.emitOpError("has no arena offset; run dlc-plan-memory first");
     if (failed(lowerOp(&op)))
       return failure();

@@ -198,3 +198,19 @@ func.func @matmul_batch(%a: tensor<8x3x4xf32>, %b: tensor<7x4x5xf32>) {
   %y = graph.matmul %a, %b : (tensor<8x3x4xf32>, tensor<7x4x5xf32>) -> tensor<8x3x5xf32>
   return
 }
+
+// -----
+
+func.func @batch_norm_train_channels(%x: tensor<4x3x2x2xf32>, %s: tensor<5xf32>) {
+  // expected-error @+1 {{per-channel operands must have 3 elements, one per channel}}
+  %y, %m, %v = graph.batch_norm_train %x, %s, %s {epsilon = 1.0e-05 : f32} : tensor<4x3x2x2xf32>, tensor<5xf32>
+  return
+}
+
+// -----
+
+func.func @batch_norm_grad_rank(%x: tensor<4xf32>, %s: tensor<4xf32>) {
+  // expected-error @+1 {{input 'tensor<4xf32>' must have a channel dimension (N x C x ...)}}
+  %dx, %ds, %db = graph.batch_norm_grad %x, %x, %s, %s, %s {epsilon = 1.0e-05 : f32} : tensor<4xf32>, tensor<4xf32>
+  return
+}

@@ -139,3 +139,12 @@ func.func @pad_lrn(%x: tensor<2x3x4x4xf32>) -> tensor<2x3x4x4xf32> {
   %d = graph.lrn_grad %n, %c {size = 5 : i64, alpha = 1.0e-04 : f32, beta = 0.75 : f32, bias = 2.0 : f32} : tensor<2x3x4x4xf32>
   return %d : tensor<2x3x4x4xf32>
 }
+
+// CHECK-LABEL: func.func @batch_norm_train
+func.func @batch_norm_train(%x: tensor<4x3x2x2xf32>, %s: tensor<3xf32>, %b: tensor<3xf32>) -> (tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<3xf32>) {
+  // CHECK: %[[Y:.+]], %[[M:.+]], %[[V:.+]] = graph.batch_norm_train %{{.+}}, %{{.+}}, %{{.+}} {epsilon = 9.99999974E-6 : f32} : tensor<4x3x2x2xf32>, tensor<3xf32>
+  %y, %m, %v = graph.batch_norm_train %x, %s, %b {epsilon = 1.0e-05 : f32} : tensor<4x3x2x2xf32>, tensor<3xf32>
+  // CHECK: graph.batch_norm_grad %[[Y]], %{{.+}}, %{{.+}}, %[[M]], %[[V]] {epsilon = 9.99999974E-6 : f32} : tensor<4x3x2x2xf32>, tensor<3xf32>
+  %dx, %ds, %db = graph.batch_norm_grad %y, %x, %s, %m, %v {epsilon = 1.0e-05 : f32} : tensor<4x3x2x2xf32>, tensor<3xf32>
+  return %dx, %ds, %db : tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<3xf32>
+}

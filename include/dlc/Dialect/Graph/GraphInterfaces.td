@@ -19,8 +19,10 @@ def GradientOpInterface : OpInterface<"GradientOpInterface"> {
     InterfaceMethod<[{
         Builds, at the builder's insertion point, the gradient of the loss with
         respect to each operand, given `resultGradient`, the gradient with
-        respect to the op's (single) result. Returns one value per operand; a
-        null value marks an operand that receives no gradient.
+        respect to the op's first result (the only differentiable one: further
+        results, such as batch statistics, carry no gradient). Returns one
+        value per operand; a null value marks an operand that receives no
+        gradient.
       }],
       "::llvm::SmallVector<::mlir::Value>", "buildGradients",
       (ins "::mlir::OpBuilder &":$builder, "::mlir::Value":$resultGradient)>,

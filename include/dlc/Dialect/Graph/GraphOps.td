@@ -386,6 +386,60 @@ def Graph_BatchNormOp : Graph_Op<"batch_norm", [
   let hasVerifier = 1;
 }
 
+def Graph_BatchNormTrainOp : Graph_Op<"batch_norm_train", [Pure,
+    AllTypesMatch<["input", "result"]>,
+    AllTypesMatch<["scale", "bias", "mean", "variance"]>,
+    DeclareOpInterfaceMethods<GradientOpInterface>]> {
+  let summary = "Batch normalization with the batch's own statistics";
+  let description = [{
+    The training form of `batch_norm`: normalizes each channel (dim 1) by the
+    mean and biased variance of the batch over every other dimension, then
+    scales and shifts. Also returns those statistics, for the running
+    averages. Only `result` is differentiable; `mean` and `variance` feed
+    no gradient.
+
+    ```mlir
+    %y, %mean, %var = graph.batch_norm_train %x, %scale, %bias
+        {epsilon = 1.0e-05 : f32} : tensor<32x64x8x8xf32>, tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins Graph_F32Tensor:$input, 1DTensorOf<[F32]>:$scale,
+                       1DTensorOf<[F32]>:$bias, F32Attr:$epsilon);
+  let results = (outs Graph_F32Tensor:$result, 1DTensorOf<[F32]>:$mean,
+                      1DTensorOf<[F32]>:$variance);
+  let assemblyFormat = [{
+    $input `,` $scale `,` $bias attr-dict `:` type($input) `,` type($scale)
+  }];
+  let hasVerifier = 1;
+}
+
+def Graph_BatchNormGradOp : Graph_Op<"batch_norm_grad", [Pure,
+    AllTypesMatch<["input", "grad", "input_grad"]>,
+    AllTypesMatch<["scale", "mean", "variance", "scale_grad", "bias_grad"]>]> {
+  let summary = "Gradient of batch_norm_train, from its result";
+  let description = [{
+    The gradients of the loss with respect to batch_norm_train's input,
+    scale and bias, given the gradient `grad` of its result and the batch
+    statistics it computed.
+
+    ```mlir
+    %dx, %dscale, %dbias = graph.batch_norm_grad %dy, %x, %scale, %mean, %var
+        {epsilon = 1.0e-05 : f32} : tensor<32x64x8x8xf32>, tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins Graph_F32Tensor:$grad, Graph_F32Tensor:$input,
+                       1DTensorOf<[F32]>:$scale, 1DTensorOf<[F32]>:$mean,
+                       1DTensorOf<[F32]>:$variance, F32Attr:$epsilon);
+  let results = (outs Graph_F32Tensor:$input_grad,
+                      1DTensorOf<[F32]>:$scale_grad,
+                      1DTensorOf<[F32]>:$bias_grad);
+  let assemblyFormat = [{
+    $grad `,` $input `,` $scale `,` $mean `,` $variance attr-dict `:`
+    type($input) `,` type($scale)
+  }];
+  let hasVerifier = 1;
+}
+
 def Graph_DropoutOp : Graph_Op<"dropout", [Pure,
     SameOperandsAndResultType]> {
   let summary = "Dropout; as written, its inference form (the identity)";

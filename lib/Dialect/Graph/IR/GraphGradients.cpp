@@ -245,3 +245,11 @@ SmallVector<Value> LrnOp::buildGradients(OpBuilder &builder, Value dy) {
   return {LrnGradOp::create(builder, getLoc(), dy, getInput(), getSizeAttr(),
                             getAlphaAttr(), getBetaAttr(), getBiasAttr())};
 }
+
+SmallVector<Value> BatchNormTrainOp::buildGradients(OpBuilder &builder,
+                                                    Value dy) {
+  auto grad = BatchNormGradOp::create(builder, getLoc(), dy, getInput(),
+                                      getScale(), getMean(), getVariance(),
+                                      getEpsilonAttr());
+  return {grad.getInputGrad(), grad.getScaleGrad(), grad.getBiasGrad()};
+}

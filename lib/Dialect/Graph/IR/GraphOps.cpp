@@ -310,6 +310,26 @@ LogicalResult BatchNormOp::verify() {
   return success();
 }
 
+/// Batch statistics are per channel: one element per entry of dim 1.
+static LogicalResult verifyPerChannel(Operation *op, RankedTensorType input,
+                                      Type vector) {
+  if (input.getRank() < 2)
+    return op->emitOpError("input ")
+           << input << " must have a channel dimension (N x C x ...)";
+  if (cast<RankedTensorType>(vector).getDimSize(0) != input.getDimSize(1))
+    return op->emitOpError("per-channel operands must have ")
+           << input.getDimSize(1) << " elements, one per channel";
+  return success();
+}
+
+LogicalResult BatchNormTrainOp::verify() {
+  return verifyPerChannel(*this, getInput().getType(), getScale().getType());
+}
+
+LogicalResult BatchNormGradOp::verify() {
+  return verifyPerChannel(*this, getInput().getType(), getScale().getType());
+}
+
 LogicalResult
 BatchNormOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   auto expected = RankedTensorType::get({getInput().getType().getDimSize(1)},

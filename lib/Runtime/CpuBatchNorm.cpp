@@ -1,0 +1,98 @@
+//===- CpuBatchNorm.cpp - CPU backend: batch normalization on oneDNN ------===//
+//
+// oneDNN's batch normalization, forward in training mode (it computes the
+// batch statistics) and backward (data, scale and shift gradients in one
+// pass). Tensors are N x C x spatial, presented to oneDNN as N x C x S x 1
+// in the arena's plain layout. Primitives are cached per geometry.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CpuDnnl.h"
+#include "dlc/Runtime/Kernels.h"
+
+#include <map>
+#include <mutex>
+#include <tuple>
+
+namespace dlc::rt {
+
+namespace {
+
+using namespace dnnl_support;
+using dnnl::memory;
+
+struct NormPrimitives {
+  Execution forward, backward;
+};
+
+NormPrimitives build(const BatchNormGeometry &g, float epsilon) {
+  using namespace dnnl;
+  auto f32 = memory::data_type::f32;
+  memory::desc data({g.batch, g.channels, g.spatial, 1}, f32,
+                    memory::format_tag::nchw);
+  memory::desc vector({g.channels}, f32, memory::format_tag::x);
+  auto flags = normalization_flags::use_scale | normalization_flags::use_shift;
+
+  batch_normalization_forward::primitive_desc forward(
+      batch_normalization_forward::desc(prop_kind::forward_training, data,
+                                        epsilon, flags),
+      engine());
+  batch_normalization_backward::primitive_desc backward(
+      batch_normalization_backward::desc(prop_kind::backward, data, data,
+                                         epsilon, flags),
+      engine(), forward);
+
+  NormPrimitives p;
+  p.forward = Execution(batch_normalization_forward(forward));
+  p.forward.addInput(DNNL_ARG_SRC, data, data);
+  p.forward.addInput(DNNL_ARG_SCALE, vector, vector);
+  p.forward.addInput(DNNL_ARG_SHIFT, vector, vector);
+  p.forward.addOutput(DNNL_ARG_DST, data, data);
+  p.forward.addOutput(DNNL_ARG_MEAN, vector, vector);
+  p.forward.addOutput(DNNL_ARG_VARIANCE, vector, vector);
+
+  p.backward = Execution(batch_normalization_backward(backward));
+  p.backward.addInput(DNNL_ARG_DIFF_DST, data, data);
+  p.backward.addInput(DNNL_ARG_SRC, data, data);
+  p.backward.addInput(DNNL_ARG_SCALE, vector, vector);
+  // oneDNN 2.6 insists on a shift argument with use_shift, though the
+  // backward pass never reads it; the scale is passed in its place.
+  p.backward.addInput(DNNL_ARG_SHIFT, vector, vector);
+  p.backward.addInput(DNNL_ARG_MEAN, vector, vector);
+  p.backward.addInput(DNNL_ARG_VARIANCE, vector, vector);
+  p.backward.addOutput(DNNL_ARG_DIFF_SRC, data, data);
+  p.backward.addOutput(DNNL_ARG_DIFF_SCALE, vector, vector);
+  p.backward.addOutput(DNNL_ARG_DIFF_SHIFT, vector, vector);
+  return p;
+}
+
+NormPrimitives &primitives(const BatchNormGeometry &g, float epsilon) {
+  using Key = std::tuple<int64_t, int64_t, int64_t, float>;
+  static std::map<Key, NormPrimitives> cache;
+  static std::mutex mutex;
+  Key key{g.batch, g.channels, g.spatial, epsilon};
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = cache.find(key);
+  if (it == cache.end())
+    it = cache.emplace(key, build(g, epsilon)).first;
+  return it->second;
+}
+
+} // namespace
+
+void batchNormTraining(Context &, const BatchNormGeometry &g, float epsilon,
+                       const float *x, const float *scale, const float *bias,
+                       float *y, float *mean, float *variance) {
+  primitives(g, epsilon).forward.run({x, scale, bias, y, mean, variance});
+}
+
+void batchNormTrainingGrad(Context &, const BatchNormGeometry &g,
+                           float epsilon, const float *dy, const float *x,
+                           const float *scale, const float *mean,
+                           const float *variance, float *dx, float *dscale,
+                           float *dbias) {
+  primitives(g, epsilon).backward.run(
+      {dy, x, scale, scale, mean, variance, dx, dscale, dbias});
+}
+
+} // namespace dlc::rt
