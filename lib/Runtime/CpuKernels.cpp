@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CpuParallel.h"
 #include "dlc/Runtime/Backend.h"
 #include "dlc/Runtime/Kernels.h"
 #include "dlc/Runtime/Random.h"
@@ -107,62 +108,68 @@ void batchedGemm(Context &ctx, bool transA, bool transB, int64_t m, int64_t n,
   }
 }
 
-namespace {
-/// Calls `body(index, offsets...)` for every element of `shape`, in order,
-/// with each operand's element offset under its broadcast strides.
-template <size_t N, typename Body>
-void forEachBroadcast(const int64_t *shape, int rank,
-                      const int64_t *const (&strides)[N], Body body) {
-  int64_t total = 1;
-  for (int d = 0; d < rank; ++d)
-    total *= shape[d];
-  int64_t inner = rank ? shape[rank - 1] : 1;
-  #pragma omp parallel for if (total > 32768)
-  for (int64_t row = 0; row < total / std::max<int64_t>(inner, 1); ++row) {
-    int64_t base[N] = {};
-    int64_t rest = row;
-    for (int d = rank - 2; d >= 0; --d) {
-      int64_t index = rest % shape[d];
-      rest /= shape[d];
-      for (size_t o = 0; o < N; ++o)
-        base[o] += index * strides[o][d];
-    }
-    for (int64_t j = 0; j < inner; ++j) {
-      int64_t offsets[N];
-      for (size_t o = 0; o < N; ++o)
-        offsets[o] = base[o] + j * (rank ? strides[o][rank - 1] : 0);
-      body(row * inner + j, offsets);
-    }
-  }
-}
-} // namespace
-
 void broadcastScaled(Context &, const float *x, const int64_t *xStrides,
                      float factor, float *y, const int64_t *shape, int rank) {
   const int64_t *const strides[1] = {xStrides};
-  forEachBroadcast(shape, rank, strides, [&](int64_t i, const int64_t *o) {
-    y[i] = factor * x[o[0]];
+  BroadcastSpace<1> space(shape, rank, strides);
+  int64_t step = space.strides.back()[0];
+  space.forEachRun([=](int64_t first, std::array<int64_t, 1> base,
+                       int64_t length) {
+    float *out = y + first;
+    const float *in = x + base[0];
+    if (step == 1)
+      for (int64_t j = 0; j < length; ++j)
+        out[j] = factor * in[j];
+    else
+      for (int64_t j = 0; j < length; ++j)
+        out[j] = factor * in[j * step];
   });
 }
+
+namespace {
+/// y = f(a, b) over a broadcast space, with the common row shapes (both
+/// contiguous, one a scalar per row) as plain loops the compiler vectorises.
+template <typename F>
+void broadcastBinary(const BroadcastSpace<2> &space, const float *a,
+                     const float *b, float *y, F f) {
+  int64_t sa = space.strides.back()[0], sb = space.strides.back()[1];
+  space.forEachRun([=](int64_t first, std::array<int64_t, 2> base,
+                       int64_t length) {
+    float *out = y + first;
+    const float *u = a + base[0], *v = b + base[1];
+    if (sa == 1 && sb == 1) {
+      for (int64_t j = 0; j < length; ++j)
+        out[j] = f(u[j], v[j]);
+    } else if (sa == 1 && sb == 0) {
+      float scalar = *v;
+      for (int64_t j = 0; j < length; ++j)
+        out[j] = f(u[j], scalar);
+    } else if (sa == 0 && sb == 1) {
+      float scalar = *u;
+      for (int64_t j = 0; j < length; ++j)
+        out[j] = f(scalar, v[j]);
+    } else {
+      for (int64_t j = 0; j < length; ++j)
+        out[j] = f(u[j * sa], v[j * sb]);
+    }
+  });
+}
+} // namespace
 
 void binary(Context &, Binary op, const float *a, const int64_t *aStrides,
             const float *b, const int64_t *bStrides, float *y,
             const int64_t *shape, int rank) {
   const int64_t *const strides[2] = {aStrides, bStrides};
-  auto apply = [&](auto f) {
-    forEachBroadcast(shape, rank, strides, [&](int64_t i, const int64_t *o) {
-      y[i] = f(a[o[0]], b[o[1]]);
-    });
-  };
+  BroadcastSpace<2> space(shape, rank, strides);
   switch (op) {
   case Binary::Add:
-    return apply([](float u, float v) { return u + v; });
+    return broadcastBinary(space, a, b, y, [](float u, float v) { return u + v; });
   case Binary::Sub:
-    return apply([](float u, float v) { return u - v; });
+    return broadcastBinary(space, a, b, y, [](float u, float v) { return u - v; });
   case Binary::Mul:
-    return apply([](float u, float v) { return u * v; });
+    return broadcastBinary(space, a, b, y, [](float u, float v) { return u * v; });
   case Binary::Div:
-    return apply([](float u, float v) { return u / v; });
+    return broadcastBinary(space, a, b, y, [](float u, float v) { return u / v; });
   }
 }
 
@@ -204,39 +211,27 @@ void reduceSumTo(Context &, const float *x, const int64_t *shape, int rank,
 }
 
 void scale(Context &, const float *x, float factor, float *y, int64_t n) {
-  #pragma omp parallel for simd if (n > 65536)
-  for (int64_t i = 0; i < n; ++i)
-    y[i] = factor * x[i];
+  map(y, n, [=](int64_t i) { return factor * x[i]; });
 }
 
 void fill(Context &, float *y, float value, int64_t n) {
   std::fill(y, y + n, value);
 }
 
-namespace {
-/// y[i] = f(x[i]) (or f(x[i], z[i])), vectorised and threaded when large.
-template <typename F>
-void map(float *y, int64_t n, F f) {
-  #pragma omp parallel for simd if (n > 65536)
-  for (int64_t i = 0; i < n; ++i)
-    y[i] = f(i);
-}
-} // namespace
-
 void activation(Context &, Activation f, float alpha, const float *x,
                 float *y, int64_t n) {
   switch (f) {
   case Activation::Relu:
-    return map(y, n, [&](int64_t i) { return x[i] > 0.0f ? x[i] : 0.0f; });
+    return map(y, n, [=](int64_t i) { return x[i] > 0.0f ? x[i] : 0.0f; });
   case Activation::Sigmoid:
-    return map(y, n, [&](int64_t i) { return 1.0f / (1.0f + std::exp(-x[i])); });
+    return map(y, n, [=](int64_t i) { return 1.0f / (1.0f + std::exp(-x[i])); });
   case Activation::Tanh:
-    return map(y, n, [&](int64_t i) { return std::tanh(x[i]); });
+    return map(y, n, [=](int64_t i) { return std::tanh(x[i]); });
   case Activation::LeakyRelu:
     return map(y, n,
-               [&](int64_t i) { return x[i] >= 0.0f ? x[i] : alpha * x[i]; });
+               [=](int64_t i) { return x[i] >= 0.0f ? x[i] : alpha * x[i]; });
   case Activation::Rsqrt:
-    return map(y, n, [&](int64_t i) { return 1.0f / std::sqrt(x[i] + alpha); });
+    return map(y, n, [=](int64_t i) { return 1.0f / std::sqrt(x[i] + alpha); });
   }
 }
 
@@ -245,17 +240,25 @@ void activationGrad(Context &, Activation f, float alpha, const float *dy,
   const float *s = saved;
   switch (f) {
   case Activation::Relu:
-    return map(dx, n, [&](int64_t i) { return s[i] > 0.0f ? dy[i] : 0.0f; });
+    // Both loads before the select, so the loop has no branch to vectorise
+    // around.
+    return map(dx, n, [=](int64_t i) {
+      float grad = dy[i];
+      return s[i] > 0.0f ? grad : 0.0f;
+    });
   case Activation::Sigmoid:
-    return map(dx, n, [&](int64_t i) { return dy[i] * s[i] * (1.0f - s[i]); });
+    return map(dx, n, [=](int64_t i) { return dy[i] * s[i] * (1.0f - s[i]); });
   case Activation::Tanh:
-    return map(dx, n, [&](int64_t i) { return dy[i] * (1.0f - s[i] * s[i]); });
+    return map(dx, n, [=](int64_t i) { return dy[i] * (1.0f - s[i] * s[i]); });
   case Activation::LeakyRelu:
     return map(dx, n,
-               [&](int64_t i) { return s[i] >= 0.0f ? dy[i] : alpha * dy[i]; });
+               [=](int64_t i) {
+                 float grad = dy[i];
+                 return s[i] >= 0.0f ? grad : alpha * grad;
+               });
   case Activation::Rsqrt:
     return map(dx, n,
-               [&](int64_t i) { return -0.5f * dy[i] * s[i] * s[i] * s[i]; });
+               [=](int64_t i) { return -0.5f * dy[i] * s[i] * s[i] * s[i]; });
   }
 }
 
@@ -358,13 +361,16 @@ void mseLossGrad(Context &, const float *x, const int32_t *labels,
 }
 
 void clip(Context &, const float *x, float lo, float hi, float *y, int64_t n) {
-  map(y, n, [&](int64_t i) { return std::min(std::max(x[i], lo), hi); });
+  map(y, n, [=](int64_t i) { return std::min(std::max(x[i], lo), hi); });
 }
 
 void clipGrad(Context &, const float *dy, const float *x, float lo, float hi,
               float *dx, int64_t n) {
   map(dx, n,
-      [&](int64_t i) { return x[i] >= lo && x[i] <= hi ? dy[i] : 0.0f; });
+      [=](int64_t i) {
+        float grad = dy[i], in = x[i];
+        return in >= lo && in <= hi ? grad : 0.0f;
+      });
 }
 
 void logSoftmax(Context &, const float *x, float *y, int64_t outer,
@@ -392,7 +398,7 @@ void dropoutMask(Context &ctx, float *mask, int64_t n, float ratio,
                  int64_t stream) {
   float keep = 1.0f / (1.0f - ratio);
   uint64_t key = ctx.randomKey;
-  map(mask, n, [&](int64_t i) {
+  map(mask, n, [=](int64_t i) {
     return uniform(key, stream, i) < ratio ? 0.0f : keep;
   });
 }
@@ -417,13 +423,19 @@ void sgdUpdate(Context &ctx, float *w, const float *g, float *v, int64_t n,
                float lr, float momentum, float weightDecay) {
   if (ctx.gradientObserver)
     ctx.gradientObserver(w, g, n);
-  #pragma omp parallel for simd if (n > 65536)
-  for (int64_t i = 0; i < n; ++i) {
-    float step = g[i] + weightDecay * w[i];
-    if (v)
-      step = v[i] = momentum * v[i] + step;
-    w[i] -= lr * step;
-  }
+  // Two loops rather than a test per element, so that both vectorise.
+  if (v)
+    parallelChunks(n, [=](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        v[i] = momentum * v[i] + (g[i] + weightDecay * w[i]);
+        w[i] -= lr * v[i];
+      }
+    });
+  else
+    parallelChunks(n, [=](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i)
+        w[i] -= lr * (g[i] + weightDecay * w[i]);
+    });
 }
 
 } // namespace dlc::rt

@@ -11,6 +11,7 @@
 #include "dlc/Runtime/Kernels.h"
 
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <cmath>
 #include <functional>
@@ -126,6 +127,57 @@ TEST_F(KernelGradientTest, BroadcastMulAndDiv) {
   EXPECT_FLOAT_EQ(y[3 * kCols + 1], a[3 * kCols + 1] / b[1]);
   binary(*ctx, Binary::Sub, b.data(), row, a.data(), full, y.data(), shape, 2);
   EXPECT_FLOAT_EQ(y[kCols], b[0] - a[kCols]);
+}
+
+/// Element strides reading a tensor of `dims` broadcast over `shape`.
+std::vector<int64_t> stridesFor(const std::vector<int64_t> &dims,
+                                const std::vector<int64_t> &shape) {
+  std::vector<int64_t> strides(shape.size(), 0);
+  int64_t stride = 1;
+  for (int d = int(shape.size()) - 1; d >= 0; --d) {
+    if (dims[d] != 1)
+      strides[d] = stride;
+    stride *= dims[d];
+  }
+  return strides;
+}
+
+TEST_F(KernelGradientTest, BroadcastPatternsMatchNaiveIndexing) {
+  // Large enough to split over two threads, with operand shapes that merge
+  // dimensions differently (same shape, per channel, scalar, mixed).
+  Context *twoThreads = createContext(2, /*worldSize=*/1);
+  const std::vector<int64_t> shape = {4, 16, 32, 20};
+  const std::vector<std::vector<int64_t>> operands = {
+      {4, 16, 32, 20}, {1, 16, 1, 1}, {4, 1, 32, 1}, {1, 1, 1, 20},
+      {1, 1, 1, 1},    {4, 16, 1, 20}};
+  int64_t total = 4 * 16 * 32 * 20;
+  for (const auto &aDims : operands)
+    for (const auto &bDims : operands) {
+      std::vector<int64_t> sa = stridesFor(aDims, shape),
+                           sb = stridesFor(bDims, shape);
+      std::vector<float> a = randomVector(total, 40), b = randomVector(total, 41);
+      std::vector<float> y(total), scaled(total);
+      binary(*twoThreads, Binary::Sub, a.data(), sa.data(), b.data(),
+             sb.data(), y.data(), shape.data(), 4);
+      broadcastScaled(*twoThreads, b.data(), sb.data(), 3.0f, scaled.data(),
+                      shape.data(), 4);
+      int64_t i = 0, mismatches = 0;
+      for (int64_t n = 0; n < shape[0]; ++n)
+        for (int64_t c = 0; c < shape[1]; ++c)
+          for (int64_t h = 0; h < shape[2]; ++h)
+            for (int64_t w = 0; w < shape[3]; ++w, ++i) {
+              int64_t ia = n * sa[0] + c * sa[1] + h * sa[2] + w * sa[3];
+              int64_t ib = n * sb[0] + c * sb[1] + h * sb[2] + w * sb[3];
+              mismatches += y[i] != a[ia] - b[ib];
+              mismatches += scaled[i] != 3.0f * b[ib];
+            }
+      EXPECT_EQ(mismatches, 0) << "a " << aDims[0] << "x" << aDims[1] << "x"
+                               << aDims[2] << "x" << aDims[3] << ", b "
+                               << bDims[0] << "x" << bDims[1] << "x"
+                               << bDims[2] << "x" << bDims[3];
+    }
+  destroyContext(twoThreads);
+  omp_set_num_threads(1);
 }
 
 TEST_F(KernelGradientTest, Softmax) {
