@@ -20,7 +20,7 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from mlp_vs_pytorch import machine  # noqa: E402
+from report import machine, write_section  # noqa: E402
 
 
 def timed(cmd):
@@ -67,7 +67,7 @@ def main():
         ""])
     print(report)
     if args.write:
-        pathlib.Path(args.write).write_text(report)
+        write_section(args.write, report)
 
 
 if __name__ == "__main__":

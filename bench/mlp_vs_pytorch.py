@@ -9,19 +9,22 @@ the medians are compared, so machine noise hits both alike.
 
 Usage: bench/mlp_vs_pytorch.py [--threads 1,2] [--steps 300] [--repeats 5]
                                [--write docs/benchmarks.md]
+
+--write replaces this benchmark's section of that file.
 """
 import argparse
 import datetime
 import json
 import os
 import pathlib
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from report import machine, write_section  # noqa: E402
 MODEL = ROOT / "models" / "mlp.onnx"
 DATA = pathlib.Path("/usr/share/datasets/fashion-mnist")
 BATCH, LR, MOMENTUM = 128, 0.05, 0.9
@@ -106,18 +109,6 @@ def run_dlc(exe, threads, steps):
     return json.loads(out.strip().splitlines()[-1])["images_per_second"]
 
 
-def machine():
-    model = platform.processor() or "unknown CPU"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return "%s, %d cores" % (model, os.cpu_count())
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -176,7 +167,7 @@ def main():
         "", *table, ""])
     print(report)
     if args.write:
-        pathlib.Path(args.write).write_text(report)
+        write_section(args.write, report)
 
 
 def _torch_version():

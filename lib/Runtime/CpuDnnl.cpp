@@ -32,7 +32,7 @@ Operand::Operand(int argument, bool isOutput, const dnnl::memory::desc &plain,
 
 void Execution::run(const std::vector<const void *> &pointers) {
   assert(pointers.size() == operands.size() && "one pointer per operand");
-  std::unordered_map<int, dnnl::memory> arguments;
+  std::unordered_map<int, dnnl::memory> arguments = fixed;
   std::vector<std::pair<Operand *, dnnl::memory>> results;
   for (size_t i = 0; i < operands.size(); ++i) {
     Operand &operand = operands[i];

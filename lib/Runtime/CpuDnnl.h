@@ -52,11 +52,17 @@ public:
                  const dnnl::memory::desc &chosen) {
     operands.emplace_back(argument, true, plain, chosen);
   }
+  /// An argument bound to memory outside the arena for good (a workspace
+  /// or a discarded result); it takes no pointer in run().
+  void addFixed(int argument, const dnnl::memory &memory) {
+    fixed.emplace(argument, memory);
+  }
   void run(const std::vector<const void *> &pointers);
 
 private:
   dnnl::primitive primitive;
   std::vector<Operand> operands;
+  std::unordered_map<int, dnnl::memory> fixed;
 };
 
 } // namespace dlc::rt::dnnl_support

@@ -1,20 +1,100 @@
 //===- CpuPooling.cpp - CPU backend: max and average pooling --------------===//
 //
-// Plain loops, one (image, channel) plane per OpenMP task, so the gradient
-// scatter of overlapping windows never races. Max pooling's gradient finds
-// each window's maximum again from the input instead of keeping indices.
+// oneDNN's pooling primitives, cached per geometry. Max pooling's gradient
+// needs the forward pass's workspace (where each maximum was); rather than
+// keep it in the arena from forward to backward, the gradient reruns the
+// forward pass into a workspace of its own, which costs one cheap pooling.
+//
+// Geometries oneDNN refuses fall back to plain loops, one (image, channel)
+// plane per OpenMP task, so the gradient scatter of overlapping windows
+// never races; there max pooling's gradient finds each window's maximum
+// again from the input.
 //
 //===----------------------------------------------------------------------===//
 
+#include "CpuDnnl.h"
 #include "dlc/Runtime/Kernels.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
 
 namespace dlc::rt {
 
 namespace {
+
+using namespace dnnl_support;
+
+struct PoolPrimitives {
+  Execution forward, recordMaxima, backward;
+};
+
+/// The primitives of one geometry, or null where oneDNN refuses it.
+std::unique_ptr<PoolPrimitives> build(const Pool2DGeometry &g, bool max) {
+  using namespace dnnl;
+  using Tag = memory::format_tag;
+  auto f32 = memory::data_type::f32;
+  memory::desc src({g.batch, g.channels, g.inHeight, g.inWidth}, f32, Tag::nchw);
+  memory::desc dst({g.batch, g.channels, g.outHeight, g.outWidth}, f32,
+                   Tag::nchw);
+  memory::dims strides = {g.strideH, g.strideW},
+               kernel = {g.kernelHeight, g.kernelWidth},
+               padBegin = {g.padTop, g.padLeft},
+               padEnd = {g.padBottom, g.padRight};
+  algorithm algo = max ? algorithm::pooling_max
+                   : g.countIncludePad ? algorithm::pooling_avg_include_padding
+                                       : algorithm::pooling_avg_exclude_padding;
+  auto p = std::make_unique<PoolPrimitives>();
+  try {
+    pooling_forward::primitive_desc inference(
+        {prop_kind::forward_inference, algo, src, dst, strides, kernel,
+         padBegin, padEnd},
+        engine());
+    pooling_forward::primitive_desc training(
+        {prop_kind::forward_training, algo, src, dst, strides, kernel,
+         padBegin, padEnd},
+        engine());
+    pooling_backward::primitive_desc backward(
+        {algo, src, dst, strides, kernel, padBegin, padEnd}, engine(),
+        training);
+    p->forward = Execution(pooling_forward(inference));
+    p->forward.addInput(DNNL_ARG_SRC, src, src);
+    p->forward.addOutput(DNNL_ARG_DST, dst, dst);
+    p->backward = Execution(pooling_backward(backward));
+    p->backward.addInput(DNNL_ARG_DIFF_DST, dst, dst);
+    p->backward.addOutput(DNNL_ARG_DIFF_SRC, src, src);
+    if (max) {
+      memory workspace(training.workspace_desc(), engine());
+      p->recordMaxima = Execution(pooling_forward(training));
+      p->recordMaxima.addInput(DNNL_ARG_SRC, src, src);
+      p->recordMaxima.addFixed(DNNL_ARG_DST, memory(dst, engine()));
+      p->recordMaxima.addFixed(DNNL_ARG_WORKSPACE, workspace);
+      p->backward.addFixed(DNNL_ARG_WORKSPACE, workspace);
+    }
+  } catch (const dnnl::error &) {
+    return nullptr;
+  }
+  return p;
+}
+
+PoolPrimitives *primitives(const Pool2DGeometry &g, bool max) {
+  using Key = std::array<int64_t, 16>;
+  static std::map<Key, std::unique_ptr<PoolPrimitives>> cache;
+  static std::mutex mutex;
+  Key key = {g.batch, g.channels, g.inHeight, g.inWidth, g.outHeight,
+             g.outWidth, g.kernelHeight, g.kernelWidth, g.strideH, g.strideW,
+             g.padTop, g.padLeft, g.padBottom, g.padRight,
+             g.countIncludePad, max};
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = cache.find(key);
+  if (it == cache.end())
+    it = cache.emplace(key, build(g, max)).first;
+  return it->second.get();
+}
 
 /// Calls `body(plane, oh, ow, h0, h1, w0, w1)` for every window, where
 /// [h0, h1) x [w0, w1) is the part of the window inside the input.
@@ -56,9 +136,7 @@ float divisor(const Pool2DGeometry &g, int64_t h0, int64_t h1, int64_t w0,
                            : (h1 - h0) * (w1 - w0);
 }
 
-} // namespace
-
-void maxPool2d(Context &, const Pool2DGeometry &g, const float *x, float *y) {
+void maxPool2dLoops(const Pool2DGeometry &g, const float *x, float *y) {
   forEachWindow(g, [&](int64_t plane, int64_t oh, int64_t ow, int64_t h0,
                        int64_t h1, int64_t w0, int64_t w1) {
     const float *in = x + plane * inputPlane(g);
@@ -67,8 +145,8 @@ void maxPool2d(Context &, const Pool2DGeometry &g, const float *x, float *y) {
   });
 }
 
-void maxPool2dGrad(Context &, const Pool2DGeometry &g, const float *dy,
-                   const float *x, float *dx) {
+void maxPool2dGradLoops(const Pool2DGeometry &g, const float *dy,
+                        const float *x, float *dx) {
   std::memset(dx, 0, g.batch * g.channels * inputPlane(g) * sizeof(float));
   forEachWindow(g, [&](int64_t plane, int64_t oh, int64_t ow, int64_t h0,
                        int64_t h1, int64_t w0, int64_t w1) {
@@ -78,7 +156,7 @@ void maxPool2dGrad(Context &, const Pool2DGeometry &g, const float *dy,
   });
 }
 
-void avgPool2d(Context &, const Pool2DGeometry &g, const float *x, float *y) {
+void avgPool2dLoops(const Pool2DGeometry &g, const float *x, float *y) {
   forEachWindow(g, [&](int64_t plane, int64_t oh, int64_t ow, int64_t h0,
                        int64_t h1, int64_t w0, int64_t w1) {
     const float *in = x + plane * inputPlane(g);
@@ -91,8 +169,8 @@ void avgPool2d(Context &, const Pool2DGeometry &g, const float *x, float *y) {
   });
 }
 
-void avgPool2dGrad(Context &, const Pool2DGeometry &g, const float *dy,
-                   float *dx) {
+void avgPool2dGradLoops(const Pool2DGeometry &g, const float *dy,
+                        float *dx) {
   std::memset(dx, 0, g.batch * g.channels * inputPlane(g) * sizeof(float));
   forEachWindow(g, [&](int64_t plane, int64_t oh, int64_t ow, int64_t h0,
                        int64_t h1, int64_t w0, int64_t w1) {
@@ -103,6 +181,36 @@ void avgPool2dGrad(Context &, const Pool2DGeometry &g, const float *dy,
       for (int64_t w = w0; w < w1; ++w)
         out[h * g.inWidth + w] += share;
   });
+}
+
+} // namespace
+
+void maxPool2d(Context &, const Pool2DGeometry &g, const float *x, float *y) {
+  if (PoolPrimitives *p = primitives(g, /*max=*/true))
+    return p->forward.run({x, y});
+  maxPool2dLoops(g, x, y);
+}
+
+void maxPool2dGrad(Context &, const Pool2DGeometry &g, const float *dy,
+                   const float *x, float *dx) {
+  if (PoolPrimitives *p = primitives(g, /*max=*/true)) {
+    p->recordMaxima.run({x});
+    return p->backward.run({dy, dx});
+  }
+  maxPool2dGradLoops(g, dy, x, dx);
+}
+
+void avgPool2d(Context &, const Pool2DGeometry &g, const float *x, float *y) {
+  if (PoolPrimitives *p = primitives(g, /*max=*/false))
+    return p->forward.run({x, y});
+  avgPool2dLoops(g, x, y);
+}
+
+void avgPool2dGrad(Context &, const Pool2DGeometry &g, const float *dy,
+                   float *dx) {
+  if (PoolPrimitives *p = primitives(g, /*max=*/false))
+    return p->backward.run({dy, dx});
+  avgPool2dGradLoops(g, dy, dx);
 }
 
 } // namespace dlc::rt

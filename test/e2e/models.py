@@ -5,6 +5,7 @@ import onnx
 import torch
 from onnx import TensorProto, helper, numpy_helper
 
+from dlc_tools.export_cnn import export_fashion_cnn
 from dlc_tools.export_mlp import build_mlp, export
 
 
@@ -164,17 +165,8 @@ def conv_zoo_model(path, seed=5):
 
 
 def torch_fashion_cnn(path, seed=0, opset=13):
-    """The issue's LeNet-style CNN: conv-relu-maxpool twice (16 and 32
-    channels, 5x5, padding 2), then fc-relu-fc, on 1 x 28 x 28 images."""
-    torch.manual_seed(seed)
-    model = torch.nn.Sequential(
-        torch.nn.Conv2d(1, 16, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-        torch.nn.Conv2d(16, 32, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-        torch.nn.Flatten(),
-        torch.nn.Linear(32 * 7 * 7, 128), torch.nn.ReLU(),
-        torch.nn.Linear(128, 10))
-    export(model, str(path), (1, 1, 28, 28), opset)
-    return path
+    """The issue's LeNet-style CNN (see dlc_tools.export_cnn)."""
+    return export_fashion_cnn(path, seed, opset)
 
 
 def torch_bn_cnn(path, opset=15, seed=6):

@@ -1,0 +1,34 @@
+"""Shared by the benchmarks: the machine's description, and writing one
+section of docs/benchmarks.md in place."""
+import os
+import pathlib
+import platform
+
+
+def machine():
+    model = platform.processor() or "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return "%s, %d cores" % (model, os.cpu_count())
+
+
+def write_section(path, section):
+    """Replaces the section of markdown file `path` whose '## ' heading is
+    the first line of `section` (up to the next '## ' heading), or appends
+    it when there is none."""
+    path = pathlib.Path(path)
+    heading = section.splitlines()[0]
+    lines = path.read_text().splitlines() if path.exists() else []
+    if heading in lines:
+        start = lines.index(heading)
+        end = next((i for i in range(start + 1, len(lines))
+                    if lines[i].startswith("## ")), len(lines))
+        lines[start:end] = section.rstrip("\n").splitlines() + [""]
+    else:
+        lines += [""] + section.rstrip("\n").splitlines()
+    path.write_text("\n".join(lines).rstrip("\n") + "\n")
