@@ -41,6 +41,20 @@ def load_weights(weights_path):
     return {t.name: numpy_helper.to_array(t) for t in onnx.load(str(MODEL)).graph.initializer}
 
 
+NOTES = """Why the gap is this large: dlc's CPU backend multiplies matrices with oneDNN,
+whose JIT uses this Xeon's AVX-512. Debian's PyTorch 1.13 calls the system
+BLAS (OpenBLAS 0.3.21), which does not recognise this CPU and falls back to
+its SSE3 ("Prescott") kernels: in a standalone check on this machine,
+oneDNN's sgemm ran 128x512x784 products at about 125 GFLOP/s on one thread
+against OpenBLAS's 17. The comparison is what a user of Debian's packages
+gets on this machine, not a claim about PyTorch with MKL.
+
+With two threads PyTorch is fastest with one intra-op thread over a
+two-threaded OpenBLAS (OpenMP and OpenBLAS's own thread pool contend
+otherwise), so that configuration is the reference there.
+"""
+
+
 def torch_worker(threads, steps, device="cpu", data=DATA, weights_path=None):
     """Runs in a fresh process so that the BLAS thread settings take effect."""
     import gzip
@@ -164,7 +178,7 @@ def main():
         "torch/BLAS thread split that fits the budget; the faster is the "
         "reference." % (
             BATCH, LR, MOMENTUM, args.steps, args.repeats, _torch_version()),
-        "", *table, ""])
+        "", *table, "", NOTES])
     print(report)
     if args.write:
         write_section(args.write, report)
