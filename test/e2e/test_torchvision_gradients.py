@@ -3,16 +3,27 @@ PyTorch autograd on the torchvision model itself (same weights and data,
 cross-entropy averaged over the batch, BatchNorm in training mode).
 Small inputs keep the tests quick; the structures are the real ones.
 
+ResNet-18, AlexNet and VGG-16: per parameter, the relative error
+||g - g_torch|| / ||g_torch|| is at most 1e-3 (measured for ResNet-18 and
+VGG-16: at most 5e-6).
+
 The input is 64 x 64 with a batch of 4, so the last stage's batch norms see
 16 values per channel: with 2 (32 x 32, batch 2), a batch norm of two values
 amplifies float rounding so much that two PyTorch implementations of the same
 graph already disagree in the loss's fourth digit.
 
-ResNet-50 at random initialisation is ill-conditioned in float32 at any size
-tried (64 to 128 pixels, batch 2 to 8): PyTorch's own float32 gradients are
-2-4% away from its float64 ones, so no float32 implementation can be within
-1e-3 of PyTorch's. VGG-16's first convolution is likewise 3.5e-3 away. There
-dlc's float32 gradients are held to PyTorch's accuracy instead: per
+ResNet-50 cannot be held to 1e-3 against PyTorch's float32 gradients, by dlc
+or by any float32 implementation that does not round exactly as PyTorch
+does. At torchvision's initialisation the residual stream's variance grows
+over the 16 blocks until the backward pass is ill-conditioned: PyTorch's own
+float32 gradients are 2-3% away from its float64 ones (159 of 161
+parameters beyond 1e-3, at inputs from 64 to 128 pixels and batches from 2
+to 16). Scaling each branch's last BatchNorm weight to 0.5 cures that
+(PyTorch float32 within 3e-5 of float64), but then some 150 ReLU
+inputs lie within 1e-5 (relative) of the kink, and one that float32 rounding
+puts on the other side (image 2, channel 1201 of the last block, 1.8e-6
+from it) changes that channel's gradient and everything upstream of it.
+There dlc's float32 gradients are held to PyTorch's accuracy instead: per
 parameter, the distance to the float64 gradient is at most twice PyTorch's
 float32 distance (plus 1e-3).
 
@@ -73,35 +84,34 @@ def torch_gradients(model, x, y, train=True):
     return loss.item(), {n: p.grad.double().numpy() for n, p in model.named_parameters()}
 
 
-def test_resnet18_first_step_gradients_match_pytorch(workdir):
-    model, _, x, y, summary, grads = dlc_first_step_gradients(workdir, "resnet18")
-    loss, expected = torch_gradients(model, torch.from_numpy(x), y)
+# name: (input size, batch, dlc flags)
+CASES = {
+    "resnet18": (SIZE, BATCH, ()),
+    "alexnet": (LARGE_SIZE, LARGE_BATCH, ("--dropout=off",)),
+    "vgg16": (LARGE_SIZE, LARGE_BATCH, ("--dropout=off",)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_first_step_gradients_match_pytorch(workdir, name):
+    size, batch, flags = CASES[name]
+    model, _, x, y, summary, grads = dlc_first_step_gradients(workdir, name, size, batch,
+                                                              flags)
+    train = "--dropout=off" not in flags
+    loss, expected = torch_gradients(model, torch.from_numpy(x), y, train=train)
     assert summary["last_loss"] == pytest.approx(loss, rel=1e-4)
-    for name, grad in grads.items():
-        assert grad.shape == expected[name].shape, name
-        assert relative(grad, expected[name]) <= 1e-3, name
+    for n, grad in grads.items():
+        assert grad.shape == expected[n].shape, n
+    worst = max((relative(grad, expected[n]), n) for n, grad in grads.items())
+    assert worst[0] <= 1e-3, worst
 
 
-def test_alexnet_first_step_gradients_match_pytorch(workdir):
-    model, _, x, y, summary, grads = dlc_first_step_gradients(
-        workdir, "alexnet", LARGE_SIZE, LARGE_BATCH, ("--dropout=off",))
-    loss, expected = torch_gradients(model, torch.from_numpy(x), y, train=False)
-    assert summary["last_loss"] == pytest.approx(loss, rel=1e-4)
-    for name, grad in grads.items():
-        assert grad.shape == expected[name].shape, name
-        assert relative(grad, expected[name]) <= 1e-3, name
-
-
-@pytest.mark.parametrize("name", ["resnet50", "vgg16"])
-def test_first_step_gradients_are_as_accurate_as_pytorch(workdir, name):
-    large = name == "vgg16"
-    model, path, x, y, summary, grads = dlc_first_step_gradients(
-        workdir, name, *((LARGE_SIZE, LARGE_BATCH, ("--dropout=off",)) if large else ()))
-    loss32, torch32 = torch_gradients(model, torch.from_numpy(x), y, train=not large)
-    exact_model = export_torchvision.build(name, CLASSES)
+def test_resnet50_first_step_gradients_are_as_accurate_as_pytorch(workdir):
+    model, path, x, y, summary, grads = dlc_first_step_gradients(workdir, "resnet50")
+    loss32, torch32 = torch_gradients(model, torch.from_numpy(x), y)
+    exact_model = export_torchvision.build("resnet50", CLASSES)
     export_torchvision.load_onnx_weights(exact_model, path)
-    _, exact = torch_gradients(exact_model.double(), torch.from_numpy(x).double(), y,
-                               train=not large)
+    _, exact = torch_gradients(exact_model.double(), torch.from_numpy(x).double(), y)
     assert summary["last_loss"] == pytest.approx(loss32, rel=1e-4)
     for name, grad in grads.items():
         assert grad.shape == exact[name].shape, name
