@@ -1,10 +1,11 @@
 //===- OnnxIO.cpp - ONNX files the runtime reads and writes ---------------===//
 //
 // Tensors in and out (dlc run, --dump-gradients) and the trained model.
-// The executable embeds the ONNX model it was compiled from; saving replaces
-// the initializers training wrote (parameters, running statistics) and keeps
-// everything else (graph, symbolic
-// batch dimension, metadata) as the user exported it.
+// The executable embeds the ONNX model it was compiled from, without the
+// data of the initializers that became variables (those are embedded once,
+// as initial values). Saving fills them in from the arena (trained
+// parameters, running statistics, untouched constants) and keeps everything
+// else (graph, symbolic batch dimension, metadata) as the user exported it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -99,23 +100,27 @@ void dlc::rt::saveTrainedModel(
                                              dlc_onnx_model)))
     throw Error("the embedded ONNX model does not parse; the executable is "
                 "damaged");
-  std::unordered_map<std::string, const std::vector<float> *> trained;
+  // The embedded copy holds no data for initializers that are variables
+  // (the compiler strips it): every one is filled from the arena, whether
+  // training wrote it or not.
+  std::unordered_map<std::string, const std::vector<float> *> values;
   for (int i = 0; i < model.numVariables; ++i)
-    if (model.variables[i].saved)
-      trained[model.variables[i].onnxName] = &hostVariables[i];
+    if (model.variables[i].onnxName)
+      values[model.variables[i].onnxName] = &hostVariables[i];
 
   for (onnx::TensorProto &tensor : *proto.mutable_graph()->mutable_initializer()) {
-    auto it = trained.find(tensor.name());
-    if (it == trained.end())
+    auto it = values.find(tensor.name());
+    if (it == values.end())
       continue;
-    const std::vector<float> &values = *it->second;
+    const std::vector<float> &data = *it->second;
     tensor.clear_float_data();
-    tensor.set_raw_data(values.data(), values.size() * sizeof(float));
-    trained.erase(it);
+    tensor.set_raw_data(data.data(), data.size() * sizeof(float));
+    values.erase(it);
   }
-  if (!trained.empty())
-    throw Error("initializer '" + trained.begin()->first +
-                "' is missing from the embedded ONNX model");
+  for (int i = 0; i < model.numVariables; ++i)
+    if (model.variables[i].saved && values.count(model.variables[i].onnxName))
+      throw Error("initializer '" + std::string(model.variables[i].onnxName) +
+                  "' is missing from the embedded ONNX model");
 
   writeAtomically(proto, path);
 }

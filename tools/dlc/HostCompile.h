@@ -16,7 +16,9 @@ struct HostCompileRequest {
   Target target = Target::Cpu;
   std::string source;         ///< the generated program
   std::vector<char> initData; ///< initial values of the variables
-  llvm::StringRef onnxModel;  ///< bytes of the compiled ONNX model
+  /// The ONNX model embedded for --save, its variables' initializer data
+  /// stripped (the trainer fills it back in); empty for runners.
+  llvm::StringRef onnxModel;
   std::string outputPath;
   std::string hostCompiler = "c++";
   bool keepTemporaries = false;

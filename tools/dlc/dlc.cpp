@@ -7,10 +7,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "HostCompile.h"
+#include "dlc/Conversion/Passes.h"
+#include "dlc/Dialect/Graph/GraphOps.h"
 #include "dlc/Import/OnnxImporter.h"
 #include "dlc/InitAllDialects.h"
 #include "dlc/InitAllPasses.h"
-#include "dlc/Conversion/Passes.h"
 #include "dlc/Transforms/Passes.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/AsmState.h"
@@ -264,6 +265,7 @@ int main(int argc, char **argv) {
   // The executable embeds the initial values, read off the graph before it
   // is lowered away.
   std::vector<char> initData;
+  std::string embeddedModel;
   if (emitStage == Emit::Exe) {
     if (fromMlir)
       return fail("--emit=exe needs the ONNX model as input: the executable "
@@ -272,6 +274,15 @@ int main(int argc, char **argv) {
     if (failed(packed))
       return 1;
     initData = std::move(*packed);
+    llvm::StringSet<> variables;
+    for (auto variable : module->getOps<dlc::graph::VariableOp>())
+      if (std::optional<StringRef> name = variable.getOnnxName())
+        variables.insert(*name);
+    FailureOr<std::string> stripped =
+        dlc::stripInitializerData(input->getBuffer(), variables);
+    if (failed(stripped))
+      return fail("cannot re-serialize the ONNX model");
+    embeddedModel = std::move(*stripped);
   }
   if (emitStage >= Emit::Lowered && !isLowered) {
     PassManager lower(&context);
@@ -289,7 +300,7 @@ int main(int argc, char **argv) {
   if (emitStage == Emit::Exe) {
     dlc::HostCompileRequest request;
     request.target = target;
-    request.onnxModel = input->getBuffer();
+    request.onnxModel = embeddedModel;
     request.initData = std::move(initData);
     request.outputPath =
         outputFilename.empty() ? "trainer" : outputFilename.getValue();
@@ -349,8 +360,7 @@ int runModel(MLIRContext &context, StringRef bytes) {
   if (std::error_code ec = sys::fs::createTemporaryFile("dlc-run", "", exe))
     return fail("cannot create a temporary file: " + ec.message());
   dlc::HostCompileRequest request;
-  request.runner = true;
-  request.onnxModel = bytes;
+  request.runner = true; // forward only: no --save, no ONNX model embedded
   request.initData = std::move(*initData);
   request.outputPath = std::string(exe);
   request.hostCompiler = hostCompiler;
