@@ -63,7 +63,8 @@ def main():
         "| dlc and host compiler: executable (`--emit=exe`) | %.2f |" % e,
         "| host compiler and writing the embedded data (difference) | %.2f |" % (e - s), "",
         "Target (issue 3): under 10 s excluding the host compiler. The executable is "
-        "%.0f MB: it embeds the initial weights and the ONNX model, 100 MB each." % (size / 1e6),
+        "%.0f MB: almost all of it the initial weights (the embedded ONNX model "
+        "holds the graph only; --save fills the weights back in)." % (size / 1e6),
         ""])
     print(report)
     if args.write:
