@@ -106,6 +106,19 @@ def batches(count, batch, steps, seed=0):
     return [order[(i % per_epoch) * batch:][:batch] for i in range(steps)]
 
 
+def time_steps(step, count, batch, args):
+    """Runs `step` on --warmup untimed then --steps timed batches; prints
+    the timed steps' images per second."""
+    plan = batches(count, batch, args.warmup + args.steps)
+    for index in plan[:args.warmup]:
+        step(index)
+    start = time.perf_counter()
+    for index in plan[args.warmup:]:
+        step(index)
+    print(json.dumps({"images_per_second":
+                      args.steps * batch / (time.perf_counter() - start)}))
+
+
 def torch_worker(args):
     import numpy as np
     import torch
@@ -123,7 +136,6 @@ def torch_worker(args):
     x = torch.from_numpy(np.load(args.x))
     y = torch.from_numpy(np.load(args.y))
     optimizer = torch.optim.SGD(model.parameters(), lr=LR)
-    plan = batches(len(x), batch, args.warmup + args.steps)
 
     def step(index):
         index = torch.from_numpy(index)
@@ -132,13 +144,7 @@ def torch_worker(args):
         loss.backward()
         optimizer.step()
 
-    for index in plan[:args.warmup]:
-        step(index)
-    start = time.perf_counter()
-    for index in plan[args.warmup:]:
-        step(index)
-    print(json.dumps({"images_per_second":
-                      args.steps * batch / (time.perf_counter() - start)}))
+    time_steps(step, len(x), batch, args)
 
 
 def ort_worker(args):
@@ -170,20 +176,13 @@ def ort_worker(args):
     optimizer.set_learning_rate(LR)
     module.train()
     x, y = np.load(args.x), np.load(args.y)
-    plan = batches(len(x), batch, args.warmup + args.steps)
 
     def step(index):
         module(np.ascontiguousarray(x[index]), y[index])
         optimizer.step()
         module.lazy_reset_grad()
 
-    for index in plan[:args.warmup]:
-        step(index)
-    start = time.perf_counter()
-    for index in plan[args.warmup:]:
-        step(index)
-    print(json.dumps({"images_per_second":
-                      args.steps * batch / (time.perf_counter() - start)}))
+    time_steps(step, len(x), batch, args)
 
 
 # ---------------------------------------------------------------------------

@@ -44,25 +44,25 @@ NormPrimitives build(const BatchNormGeometry &g, float epsilon) {
 
   NormPrimitives p;
   p.forward = Execution(batch_normalization_forward(forward));
-  p.forward.addInput(DNNL_ARG_SRC, data, data);
-  p.forward.addInput(DNNL_ARG_SCALE, vector, vector);
-  p.forward.addInput(DNNL_ARG_SHIFT, vector, vector);
-  p.forward.addOutput(DNNL_ARG_DST, data, data);
-  p.forward.addOutput(DNNL_ARG_MEAN, vector, vector);
-  p.forward.addOutput(DNNL_ARG_VARIANCE, vector, vector);
+  p.forward.addInput(DNNL_ARG_SRC, data);
+  p.forward.addInput(DNNL_ARG_SCALE, vector);
+  p.forward.addInput(DNNL_ARG_SHIFT, vector);
+  p.forward.addOutput(DNNL_ARG_DST, data);
+  p.forward.addOutput(DNNL_ARG_MEAN, vector);
+  p.forward.addOutput(DNNL_ARG_VARIANCE, vector);
 
   p.backward = Execution(batch_normalization_backward(backward));
-  p.backward.addInput(DNNL_ARG_DIFF_DST, data, data);
-  p.backward.addInput(DNNL_ARG_SRC, data, data);
-  p.backward.addInput(DNNL_ARG_SCALE, vector, vector);
+  p.backward.addInput(DNNL_ARG_DIFF_DST, data);
+  p.backward.addInput(DNNL_ARG_SRC, data);
+  p.backward.addInput(DNNL_ARG_SCALE, vector);
   // oneDNN 2.6 insists on a shift argument with use_shift, though the
   // backward pass never reads it; the scale is passed in its place.
-  p.backward.addInput(DNNL_ARG_SHIFT, vector, vector);
-  p.backward.addInput(DNNL_ARG_MEAN, vector, vector);
-  p.backward.addInput(DNNL_ARG_VARIANCE, vector, vector);
-  p.backward.addOutput(DNNL_ARG_DIFF_SRC, data, data);
-  p.backward.addOutput(DNNL_ARG_DIFF_SCALE, vector, vector);
-  p.backward.addOutput(DNNL_ARG_DIFF_SHIFT, vector, vector);
+  p.backward.addInput(DNNL_ARG_SHIFT, vector);
+  p.backward.addInput(DNNL_ARG_MEAN, vector);
+  p.backward.addInput(DNNL_ARG_VARIANCE, vector);
+  p.backward.addOutput(DNNL_ARG_DIFF_SRC, data);
+  p.backward.addOutput(DNNL_ARG_DIFF_SCALE, vector);
+  p.backward.addOutput(DNNL_ARG_DIFF_SHIFT, vector);
   return p;
 }
 

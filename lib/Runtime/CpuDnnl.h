@@ -52,6 +52,13 @@ public:
                  const dnnl::memory::desc &chosen) {
     operands.emplace_back(argument, true, plain, chosen);
   }
+  /// Operands the primitive takes in the arena's own layout.
+  void addInput(int argument, const dnnl::memory::desc &plain) {
+    addInput(argument, plain, plain);
+  }
+  void addOutput(int argument, const dnnl::memory::desc &plain) {
+    addOutput(argument, plain, plain);
+  }
   /// An argument bound to memory outside the arena for good (a workspace
   /// or a discarded result); it takes no pointer in run().
   void addFixed(int argument, const dnnl::memory &memory) {

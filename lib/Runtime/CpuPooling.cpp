@@ -62,15 +62,15 @@ std::unique_ptr<PoolPrimitives> build(const Pool2DGeometry &g, bool max) {
         {algo, src, dst, strides, kernel, padBegin, padEnd}, engine(),
         training);
     p->forward = Execution(pooling_forward(inference));
-    p->forward.addInput(DNNL_ARG_SRC, src, src);
-    p->forward.addOutput(DNNL_ARG_DST, dst, dst);
+    p->forward.addInput(DNNL_ARG_SRC, src);
+    p->forward.addOutput(DNNL_ARG_DST, dst);
     p->backward = Execution(pooling_backward(backward));
-    p->backward.addInput(DNNL_ARG_DIFF_DST, dst, dst);
-    p->backward.addOutput(DNNL_ARG_DIFF_SRC, src, src);
+    p->backward.addInput(DNNL_ARG_DIFF_DST, dst);
+    p->backward.addOutput(DNNL_ARG_DIFF_SRC, src);
     if (max) {
       memory workspace(training.workspace_desc(), engine());
       p->recordMaxima = Execution(pooling_forward(training));
-      p->recordMaxima.addInput(DNNL_ARG_SRC, src, src);
+      p->recordMaxima.addInput(DNNL_ARG_SRC, src);
       p->recordMaxima.addFixed(DNNL_ARG_DST, memory(dst, engine()));
       p->recordMaxima.addFixed(DNNL_ARG_WORKSPACE, workspace);
       p->backward.addFixed(DNNL_ARG_WORKSPACE, workspace);
