@@ -173,8 +173,18 @@ void binary(Context &, Binary op, const float *a, const int64_t *aStrides,
   }
 }
 
-void reduceSumTo(Context &, const float *x, const int64_t *shape, int rank,
-                 float *y, const int64_t *yStrides, int64_t yCount) {
+namespace {
+/// The sum of `count` contiguous floats, in double.
+double sumRun(const float *x, int64_t count) {
+  double sum = 0.0;
+  #pragma omp simd reduction(+ : sum)
+  for (int64_t i = 0; i < count; ++i)
+    sum += x[i];
+  return sum;
+}
+
+void reduceSumToAnyLayout(const float *x, const int64_t *shape, int rank,
+                          float *y, const int64_t *yStrides, int64_t yCount) {
   // One task per output element: it walks the reduced dimensions (stride 0
   // in y) below its place in x, accumulating in double.
   std::vector<int64_t> xStrides(rank, 1), reduced;
@@ -208,6 +218,62 @@ void reduceSumTo(Context &, const float *x, const int64_t *shape, int rank,
     }
     y[j] = static_cast<float>(sum);
   }
+}
+
+} // namespace
+
+void reduceSumTo(Context &, const float *x, const int64_t *shape, int rank,
+                 float *y, const int64_t *yStrides, int64_t yCount) {
+  // Merged, the reductions dlc emits are sums of rows (K x R -> K), of
+  // columns (R x K -> K: bias gradients of matrix products) or of channels
+  // (R1 x K x R2 -> K: bias gradients of convolutions). Each output sums in
+  // a fixed order, so the result does not depend on the thread count.
+  const int64_t *const strides[1] = {yStrides};
+  BroadcastSpace<1> space(shape, rank, strides);
+  std::vector<int64_t> extent = space.shape, step;
+  for (const auto &s : space.strides)
+    step.push_back(s[0]);
+  if (step.size() == 1) { // one dimension: all reduced, or none
+    extent.insert(extent.begin(), 1);
+    step.insert(step.begin(), 1);
+  }
+  if (step.size() == 2 && step[0] == 1 && step[1] == 0) { // rows
+    int64_t rows = extent[0], length = extent[1];
+    parallelChunks(rows, [=](int64_t begin, int64_t end) {
+      for (int64_t k = begin; k < end; ++k)
+        y[k] = static_cast<float>(sumRun(x + k * length, length));
+    }, 32768 / std::max<int64_t>(length, 1));
+    return;
+  }
+  if (step.size() == 2 && step[0] == 0 && step[1] == 1) { // columns
+    int64_t rows = extent[0], columns = extent[1];
+    parallelChunks(columns, [=](int64_t begin, int64_t end) {
+      std::vector<double> sums(end - begin, 0.0);
+      for (int64_t r = 0; r < rows; ++r) {
+        const float *row = x + r * columns + begin;
+        double *out = sums.data();
+        #pragma omp simd
+        for (int64_t k = 0; k < end - begin; ++k)
+          out[k] += row[k];
+      }
+      for (int64_t k = begin; k < end; ++k)
+        y[k] = static_cast<float>(sums[k - begin]);
+    }, 32768 / std::max<int64_t>(rows, 1));
+    return;
+  }
+  if (step.size() == 3 && step[0] == 0 && step[1] == 1 && step[2] == 0) {
+    int64_t outer = extent[0], channels = extent[1], inner = extent[2];
+    parallelChunks(channels, [=](int64_t begin, int64_t end) {
+      for (int64_t k = begin; k < end; ++k) {
+        double sum = 0.0;
+        for (int64_t n = 0; n < outer; ++n)
+          sum += sumRun(x + (n * channels + k) * inner, inner);
+        y[k] = static_cast<float>(sum);
+      }
+    }, 32768 / std::max<int64_t>(outer * inner, 1));
+    return;
+  }
+  reduceSumToAnyLayout(x, shape, rank, y, yStrides, yCount);
 }
 
 void scale(Context &, const float *x, float factor, float *y, int64_t n) {

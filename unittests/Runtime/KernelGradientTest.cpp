@@ -144,7 +144,8 @@ std::vector<int64_t> stridesFor(const std::vector<int64_t> &dims,
 
 TEST_F(KernelGradientTest, BroadcastPatternsMatchNaiveIndexing) {
   // Large enough to split over two threads, with operand shapes that merge
-  // dimensions differently (same shape, per channel, scalar, mixed).
+  // dimensions differently (same shape, per channel, scalar, mixed); the
+  // reductions back to each operand shape too.
   Context *twoThreads = createContext(2, /*worldSize=*/1);
   const std::vector<int64_t> shape = {4, 16, 32, 20};
   const std::vector<std::vector<int64_t>> operands = {
@@ -171,6 +172,21 @@ TEST_F(KernelGradientTest, BroadcastPatternsMatchNaiveIndexing) {
               mismatches += y[i] != a[ia] - b[ib];
               mismatches += scaled[i] != 3.0f * b[ib];
             }
+      // reduceSumTo from the full shape down to b's, against sums in order.
+      int64_t bCount = bDims[0] * bDims[1] * bDims[2] * bDims[3];
+      std::vector<double> expected(bCount, 0.0);
+      i = 0;
+      for (int64_t n = 0; n < shape[0]; ++n)
+        for (int64_t c = 0; c < shape[1]; ++c)
+          for (int64_t h = 0; h < shape[2]; ++h)
+            for (int64_t w = 0; w < shape[3]; ++w, ++i)
+              expected[n * sb[0] + c * sb[1] + h * sb[2] + w * sb[3]] += a[i];
+      std::vector<float> reduced(bCount);
+      reduceSumTo(*twoThreads, a.data(), shape.data(), 4, reduced.data(),
+                  sb.data(), bCount);
+      for (int64_t k = 0; k < bCount; ++k)
+        mismatches += std::fabs(reduced[k] - expected[k]) >
+                      1e-5 * (1.0 + std::fabs(expected[k]));
       EXPECT_EQ(mismatches, 0) << "a " << aDims[0] << "x" << aDims[1] << "x"
                                << aDims[2] << "x" << aDims[3] << ", b "
                                << bDims[0] << "x" << bDims[1] << "x"
