@@ -60,7 +60,7 @@ cl::opt<Emit> emitStage(
 cl::opt<dlc::Target> target(
     "target", cl::desc("Code generation target"), cl::init(dlc::Target::Cpu),
     cl::cat(dlcCategory),
-    cl::values(clEnumValN(dlc::Target::Cpu, "cpu", "C++ on OpenBLAS (default)"),
+    cl::values(clEnumValN(dlc::Target::Cpu, "cpu", "C++ on oneDNN and OpenMP (default)"),
                clEnumValN(dlc::Target::Cuda, "cuda",
                           "CUDA C++ on cuBLAS (needs nvcc)")));
 cl::opt<int64_t> batchSize("batch", cl::init(128), cl::cat(dlcCategory),
