@@ -187,7 +187,7 @@ void BuildTrainingGraph::runOnOperation() {
     OpBuilder at(op);
     op.replaceAllUsesWith(batchNorm == "frozen"
                               ? expandBatchNormInference(at, op)
-                              : expandBatchNormTraining(at, op));
+                              : expandBatchNormTraining(at, op, fusedBatchNorm));
     op.erase();
   }
   SmallVector<DropoutOp> dropouts(body.getOps<DropoutOp>());

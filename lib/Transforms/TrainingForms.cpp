@@ -1,10 +1,10 @@
 //===- TrainingForms.cpp - training and inference forms -------------------===//
 //
-// Training-form batch norm is one batch_norm_train op (the backends fuse the
-// statistics, the normalization and its gradient). The inference form is
-// plain arithmetic: running statistics reshaped to 1 x C (x 1 x 1) broadcast
-// against the N x C (x H x W) input. Dropout multiplies by a mask drawn
-// afresh every step.
+// Training-form batch norm is one batch_norm_train op (the CPU backend fuses
+// the statistics, the normalization and its gradient), or for backends
+// without that kernel plain arithmetic, as the inference form always is:
+// statistics shaped 1 x C (x 1 x 1) broadcast against the N x C (x H x W)
+// input. Dropout multiplies by a mask drawn afresh every step.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,7 +23,7 @@ using namespace dlc::graph;
 
 namespace {
 
-/// Builds the inference arithmetic of one batch_norm op at the builder's position.
+/// Builds the arithmetic of one batch_norm op at the builder's position.
 class Expander {
 public:
   Expander(OpBuilder &builder, BatchNormOp op)
@@ -54,6 +54,10 @@ public:
       return MulOp::create(b, loc, type, lhs, rhs);
     return AddOp::create(b, loc, type, lhs, rhs);
   }
+  Value mean(Value x, int64_t count) {
+    Value sum = ReduceSumToOp::create(b, loc, statType, x);
+    return ScaleOp::create(b, loc, sum, b.getF32FloatAttr(1.0f / count));
+  }
   Value invStd(Value variance) {
     return RsqrtOp::create(b, loc, variance, op.getEpsilonAttr());
   }
@@ -78,23 +82,46 @@ Value dlc::expandBatchNormInference(OpBuilder &builder, BatchNormOp op) {
   return e.normalize(centered, e.invStd(e.load(op.getRunningVarAttr())));
 }
 
-Value dlc::expandBatchNormTraining(OpBuilder &builder, BatchNormOp op) {
-  Location loc = op.getLoc();
-  auto train = BatchNormTrainOp::create(builder, loc, op.getInput(),
-                                        op.getScale(), op.getBias(),
-                                        op.getEpsilonAttr());
+namespace {
+/// The running-statistics updates of training-form batch norm, from the
+/// batch's mean and biased variance (vectors of the channels).
+void updateRunningStatistics(OpBuilder &builder, BatchNormOp op, Value mean,
+                             Value variance) {
   RankedTensorType input = op.getInput().getType();
   int64_t count = input.getNumElements() / input.getDimSize(1);
   FloatAttr momentum = op.getMomentumAttr();
-  RunningUpdateOp::create(builder, loc, op.getRunningMeanAttr(),
-                          train.getMean(), momentum,
-                          builder.getF32FloatAttr(1.0f));
+  RunningUpdateOp::create(builder, op.getLoc(), op.getRunningMeanAttr(), mean,
+                          momentum, builder.getF32FloatAttr(1.0f));
   // The running variance is unbiased, as PyTorch keeps it.
   float unbiased = count > 1 ? float(count) / float(count - 1) : 1.0f;
-  RunningUpdateOp::create(builder, loc, op.getRunningVarAttr(),
-                          train.getVariance(), momentum,
+  RunningUpdateOp::create(builder, op.getLoc(), op.getRunningVarAttr(),
+                          variance, momentum,
                           builder.getF32FloatAttr(unbiased));
-  return train.getResult();
+}
+} // namespace
+
+Value dlc::expandBatchNormTraining(OpBuilder &builder, BatchNormOp op,
+                                   bool fused) {
+  if (fused) {
+    auto train = BatchNormTrainOp::create(builder, op.getLoc(), op.getInput(),
+                                          op.getScale(), op.getBias(),
+                                          op.getEpsilonAttr());
+    updateRunningStatistics(builder, op, train.getMean(),
+                            train.getVariance());
+    return train.getResult();
+  }
+  // The same in arithmetic that autodiff differentiates op by op.
+  Expander e(builder, op);
+  int64_t count = e.input.getNumElements() / e.input.getDimSize(1);
+  Value mean = e.mean(op.getInput(), count);
+  Value centered = e.binary("sub", op.getInput(), mean);
+  Value variance = e.mean(e.binary("mul", centered, centered), count);
+  Value result = e.normalize(centered, e.invStd(variance));
+  auto vectorType = op.getScale().getType();
+  updateRunningStatistics(
+      builder, op, ReshapeOp::create(builder, e.loc, vectorType, mean),
+      ReshapeOp::create(builder, e.loc, vectorType, variance));
+  return result;
 }
 
 Value dlc::expandDropoutTraining(OpBuilder &builder, DropoutOp op,

@@ -1,5 +1,6 @@
 // RUN: dlc-opt %s -split-input-file -dlc-build-training-graph="lr=0.5 momentum=0.9 weight-decay=0.01" | FileCheck %s
 // RUN: dlc-opt %s -split-input-file -dlc-build-training-graph="loss=mse lr=0.5" | FileCheck %s --check-prefix=MSE
+// RUN: dlc-opt %s -split-input-file -dlc-build-training-graph="fused-batchnorm=false" | FileCheck %s --check-prefix=UNFUSED
 
 // CHECK: graph.variable trainable @w
 // CHECK-NEXT: graph.variable @w_velocity : tensor<3x4xf32>
@@ -145,6 +146,22 @@ graph.variable @var : tensor<3xf32> = dense<1.0> : tensor<3xf32>
 // CHECK: graph.running_update @mean, [[MEAN]] {correction = 1.000000e+00 : f32, momentum = 0.899999976 : f32}
 // CHECK: graph.running_update @var, [[VAR]] {correction = 1.03225803 : f32, momentum = 0.899999976 : f32}
 // CHECK: graph.batch_norm_grad %{{.+}}, [[X]], [[S]], [[MEAN]], [[VAR]]
+// Unfused (for backends without the kernels): the same in arithmetic.
+// UNFUSED: func.func @train_step([[X:%[a-z0-9]+]]: tensor<2x3x4x4xf32>
+// UNFUSED: [[SUM:%.+]] = graph.reduce_sum_to [[X]] : tensor<2x3x4x4xf32> -> tensor<1x3x1x1xf32>
+// UNFUSED: [[MEAN:%.+]] = graph.scale [[SUM]] {factor = 3.125000e-02 : f32}
+// UNFUSED: [[C:%.+]] = graph.sub [[X]], [[MEAN]]
+// UNFUSED: [[SQ:%.+]] = graph.mul [[C]], [[C]]
+// UNFUSED: [[VS:%.+]] = graph.reduce_sum_to [[SQ]]
+// UNFUSED: [[VAR:%.+]] = graph.scale [[VS]] {factor = 3.125000e-02 : f32}
+// UNFUSED: graph.rsqrt [[VAR]]
+// UNFUSED-DAG: [[RM:%.+]] = graph.reshape [[MEAN]] : tensor<1x3x1x1xf32> -> tensor<3xf32>
+// UNFUSED-DAG: [[RV:%.+]] = graph.reshape [[VAR]] : tensor<1x3x1x1xf32> -> tensor<3xf32>
+// UNFUSED: graph.running_update @mean, [[RM]] {correction = 1.000000e+00 : f32, momentum = 0.899999976 : f32}
+// UNFUSED: graph.running_update @var, [[RV]] {correction = 1.03225803 : f32, momentum = 0.899999976 : f32}
+// UNFUSED-NOT: graph.batch_norm_train
+// UNFUSED: graph.mul %{{.+}}, [[C]]
+// UNFUSED: graph.sgd_update @shift
 // CHECK: graph.sgd_update @shift
 // CHECK: graph.sgd_update @scale
 // CHECK-NOT: graph.sgd_update @mean

@@ -246,6 +246,8 @@ int main(int argc, char **argv) {
     dlc::BuildTrainingGraphOptions options;
     options.loss = lossName;
     options.batchNorm = batchNormMode;
+    // The CUDA backend has no fused batch-norm kernels yet.
+    options.fusedBatchNorm = target != dlc::Target::Cuda;
     options.dropout = dropoutMode;
     options.learningRate = learningRate;
     options.momentum = momentum;

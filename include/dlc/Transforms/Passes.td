@@ -19,13 +19,20 @@ def BuildTrainingGraph : Pass<"dlc-build-training-graph", "mlir::ModuleOp"> {
     loss takes the softmax's input as logits, so it never takes the logarithm
     of a rounded probability. `graph.batch_norm` is rewritten in the training
     step into its training form (or, with `batchnorm=frozen`, its inference
-    form) before differentiation; `graph.dropout` into a product with a fresh
-    random mask (or, with `dropout=off`, the identity).
+    form) before differentiation: one `graph.batch_norm_train`, whose
+    gradient is the fused `graph.batch_norm_grad`, or, with
+    `fused-batchnorm=false` (for backends without those kernels), the same
+    statistics and normalization as elementwise arithmetic. `graph.dropout`
+    becomes a product with a fresh random mask (or, with `dropout=off`, the
+    identity).
   }];
   let options = [
     Option<"batchNorm", "batchnorm", "std::string", /*default=*/"\"train\"",
            "Batch normalization while training: train (batch statistics, "
            "running statistics updated) or frozen (running statistics)">,
+    Option<"fusedBatchNorm", "fused-batchnorm", "bool", /*default=*/"true",
+           "Train batch normalization as one fused op (false: as elementwise "
+           "arithmetic, for backends without the fused kernels)">,
     Option<"dropout", "dropout", "std::string", /*default=*/"\"train\"",
            "Dropout while training: train (a fresh random mask every step) "
            "or off (the identity, as in inference)">,

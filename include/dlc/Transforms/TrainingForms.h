@@ -19,9 +19,10 @@ mlir::Value expandBatchNormInference(mlir::OpBuilder &builder,
                                      graph::BatchNormOp op);
 
 /// Normalizes with the batch's statistics and updates the running
-/// statistics from them (PyTorch's unbiased running variance).
+/// statistics from them (PyTorch's unbiased running variance): one fused
+/// batch_norm_train op, or elementwise arithmetic when `fused` is false.
 mlir::Value expandBatchNormTraining(mlir::OpBuilder &builder,
-                                    graph::BatchNormOp op);
+                                    graph::BatchNormOp op, bool fused);
 
 /// input * a fresh mask; `stream` tells this dropout's mask from others.
 mlir::Value expandDropoutTraining(mlir::OpBuilder &builder,
