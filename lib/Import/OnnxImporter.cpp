@@ -193,6 +193,13 @@ private:
   // Integer shape arithmetic, evaluated at compile time.
   LogicalResult importShape(const onnx::NodeProto &node);
   LogicalResult importGather(const onnx::NodeProto &node);
+  /// Unsqueeze and Squeeze: an integer constant passes through; a float
+  /// tensor is reshaped to what `reshaped` makes of its type and the axes.
+  LogicalResult importAxesReshape(
+      const onnx::NodeProto &node,
+      llvm::function_ref<mlir::FailureOr<llvm::SmallVector<int64_t>>(
+          mlir::RankedTensorType, llvm::ArrayRef<int64_t>)>
+          reshaped);
   LogicalResult importUnsqueeze(const onnx::NodeProto &node);
   LogicalResult importSqueeze(const onnx::NodeProto &node);
   bool isIntConstant(const onnx::NodeProto &node, int index) {
@@ -1127,7 +1134,11 @@ bool Importer::passIntConstant(const onnx::NodeProto &node) {
   return true;
 }
 
-LogicalResult Importer::importUnsqueeze(const onnx::NodeProto &node) {
+LogicalResult Importer::importAxesReshape(
+    const onnx::NodeProto &node,
+    function_ref<FailureOr<SmallVector<int64_t>>(RankedTensorType,
+                                                 ArrayRef<int64_t>)>
+        reshaped) {
   FailureOr<SmallVector<int64_t>> axes = axesOf(node);
   if (failed(axes))
     return failure();
@@ -1136,51 +1147,54 @@ LogicalResult Importer::importUnsqueeze(const onnx::NodeProto &node) {
   FailureOr<Value> x = input(node, 0);
   if (failed(x))
     return failure();
-  auto type = cast<RankedTensorType>(x->getType());
-  int64_t rank = type.getRank() + axes->size();
-  SmallVector<int64_t> shape;
-  SmallVector<bool> inserted(rank, false);
-  for (int64_t axis : *axes) {
-    int64_t a = axis < 0 ? axis + rank : axis;
-    if (a < 0 || a >= rank || inserted[a])
-      return nodeError(node) << "axes " << listText(*axes)
-                             << " are not valid for " << type;
-    inserted[a] = true;
-  }
-  int64_t next = 0;
-  for (int64_t d = 0; d < rank; ++d)
-    shape.push_back(inserted[d] ? 1 : type.getDimSize(next++));
+  FailureOr<SmallVector<int64_t>> shape =
+      reshaped(cast<RankedTensorType>(x->getType()), *axes);
+  if (failed(shape))
+    return failure();
   define(node, ReshapeOp::create(builder, nodeLoc(node),
-                                 RankedTensorType::get(shape, builder.getF32Type()),
+                                 RankedTensorType::get(*shape, builder.getF32Type()),
                                  *x));
   return success();
 }
 
+LogicalResult Importer::importUnsqueeze(const onnx::NodeProto &node) {
+  return importAxesReshape(
+      node, [&](RankedTensorType type, ArrayRef<int64_t> axes)
+                -> FailureOr<SmallVector<int64_t>> {
+        int64_t rank = type.getRank() + axes.size();
+        SmallVector<bool> inserted(rank, false);
+        for (int64_t axis : axes) {
+          int64_t a = axis < 0 ? axis + rank : axis;
+          if (a < 0 || a >= rank || inserted[a])
+            return nodeError(node) << "axes " << listText(axes)
+                                   << " are not valid for " << type;
+          inserted[a] = true;
+        }
+        SmallVector<int64_t> shape;
+        int64_t next = 0;
+        for (int64_t d = 0; d < rank; ++d)
+          shape.push_back(inserted[d] ? 1 : type.getDimSize(next++));
+        return shape;
+      });
+}
+
 LogicalResult Importer::importSqueeze(const onnx::NodeProto &node) {
-  FailureOr<SmallVector<int64_t>> axes = axesOf(node);
-  if (failed(axes))
-    return failure();
-  if (passIntConstant(node))
-    return success();
-  FailureOr<Value> x = input(node, 0);
-  if (failed(x))
-    return failure();
-  auto type = cast<RankedTensorType>(x->getType());
-  SmallVector<int64_t> shape;
-  for (int64_t d = 0; d < type.getRank(); ++d) {
-    bool listed = llvm::is_contained(*axes, d) ||
-                  llvm::is_contained(*axes, d - type.getRank());
-    bool squeezed = axes->empty() ? type.getDimSize(d) == 1 : listed;
-    if (squeezed && type.getDimSize(d) != 1)
-      return nodeError(node) << "dimension " << d << " of " << type
-                             << " is not 1 and cannot be squeezed";
-    if (!squeezed)
-      shape.push_back(type.getDimSize(d));
-  }
-  define(node, ReshapeOp::create(builder, nodeLoc(node),
-                                 RankedTensorType::get(shape, builder.getF32Type()),
-                                 *x));
-  return success();
+  return importAxesReshape(
+      node, [&](RankedTensorType type, ArrayRef<int64_t> axes)
+                -> FailureOr<SmallVector<int64_t>> {
+        SmallVector<int64_t> shape;
+        for (int64_t d = 0; d < type.getRank(); ++d) {
+          bool listed = llvm::is_contained(axes, d) ||
+                        llvm::is_contained(axes, d - type.getRank());
+          bool squeezed = axes.empty() ? type.getDimSize(d) == 1 : listed;
+          if (squeezed && type.getDimSize(d) != 1)
+            return nodeError(node) << "dimension " << d << " of " << type
+                                   << " is not 1 and cannot be squeezed";
+          if (!squeezed)
+            shape.push_back(type.getDimSize(d));
+        }
+        return shape;
+      });
 }
 
 LogicalResult Importer::importIdentity(const onnx::NodeProto &node) {

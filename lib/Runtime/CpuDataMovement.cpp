@@ -1,5 +1,6 @@
 //===- CpuDataMovement.cpp - CPU backend: transpose and row copies --------===//
 
+#include "CpuParallel.h"
 #include "dlc/Runtime/Kernels.h"
 
 #include <algorithm>
@@ -20,18 +21,9 @@ void transpose(Context &, const float *x, const int64_t *shape,
     outShape[d] = shape[perm[d]];
     total *= outShape[d];
   }
-  std::vector<int64_t> index(rank, 0);
-  int64_t offset = 0;
-  for (int64_t i = 0; i < total; ++i) {
-    y[i] = x[offset];
-    for (int d = rank - 1; d >= 0; --d) {
-      offset += step[d];
-      if (++index[d] < outShape[d])
-        break;
-      offset -= step[d] * outShape[d];
-      index[d] = 0;
-    }
-  }
+  StridedWalk walk(outShape, step);
+  for (int64_t i = 0; i < total; ++i, walk.next())
+    y[i] = x[walk.offset()];
 }
 
 void copyRows(Context &, const float *src, int64_t srcStride, float *dst,
@@ -57,18 +49,10 @@ void forEachPlaced(const int64_t *shape, int rank, const int64_t *at,
     total *= shape[d];
     start += at[d] * bigStrides[d];
   }
-  std::vector<int64_t> index(rank, 0);
-  int64_t big = start;
-  for (int64_t small = 0; small < total; ++small) {
-    body(small, big);
-    for (int d = rank - 1; d >= 0; --d) {
-      big += bigStrides[d];
-      if (++index[d] < shape[d])
-        break;
-      big -= bigStrides[d] * shape[d];
-      index[d] = 0;
-    }
-  }
+  StridedWalk walk(std::vector<int64_t>(shape, shape + rank), bigStrides,
+                   start);
+  for (int64_t small = 0; small < total; ++small, walk.next())
+    body(small, walk.offset());
 }
 } // namespace
 

@@ -187,13 +187,14 @@ void reduceSumToAnyLayout(const float *x, const int64_t *shape, int rank,
                           float *y, const int64_t *yStrides, int64_t yCount) {
   // One task per output element: it walks the reduced dimensions (stride 0
   // in y) below its place in x, accumulating in double.
-  std::vector<int64_t> xStrides(rank, 1), reduced;
+  std::vector<int64_t> xStrides(rank, 1), reducedShape, reducedStrides;
   for (int d = rank - 2; d >= 0; --d)
     xStrides[d] = xStrides[d + 1] * shape[d + 1];
   int64_t perOutput = 1;
   for (int d = 0; d < rank; ++d)
     if (yStrides[d] == 0) {
-      reduced.push_back(d);
+      reducedShape.push_back(shape[d]);
+      reducedStrides.push_back(xStrides[d]);
       perOutput *= shape[d];
     }
   #pragma omp parallel for if (yCount * perOutput > 65536)
@@ -202,20 +203,10 @@ void reduceSumToAnyLayout(const float *x, const int64_t *shape, int rank,
     for (int d = 0; d < rank; ++d)
       if (yStrides[d] != 0)
         base += (j / yStrides[d]) % shape[d] * xStrides[d];
-    std::vector<int64_t> index(reduced.size(), 0);
-    int64_t offset = base;
+    StridedWalk walk(reducedShape, reducedStrides, base);
     double sum = 0.0;
-    for (int64_t i = 0; i < perOutput; ++i) {
-      sum += x[offset];
-      for (int r = int(reduced.size()) - 1; r >= 0; --r) {
-        int d = reduced[r];
-        offset += xStrides[d];
-        if (++index[r] < shape[d])
-          break;
-        offset -= xStrides[d] * shape[d];
-        index[r] = 0;
-      }
-    }
+    for (int64_t i = 0; i < perOutput; ++i, walk.next())
+      sum += x[walk.offset()];
     y[j] = static_cast<float>(sum);
   }
 }

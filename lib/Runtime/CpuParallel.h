@@ -1,10 +1,11 @@
-//===- CpuParallel.h - CPU backend: loops over threads and vectors -*- C++ -*-===//
+//===- CpuParallel.h - CPU backend: loop helpers ---------------*- C++ -*-===//
 //
 // Helpers that keep the elementwise kernels vectorisable: each thread gets a
 // contiguous chunk and runs a plain loop over it, with the pointers held by
 // value so the compiler sees them invariant. Broadcasts merge the
 // dimensions their operands step through alike, so a same-shape op is one
-// flat loop and a bias over N x C x H x W is rows of H * W.
+// flat loop and a bias over N x C x H x W is rows of H * W. StridedWalk is
+// the nested loop for tensors read out of order.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,6 +17,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace dlc::rt {
@@ -40,6 +42,33 @@ void parallelChunks(int64_t n, Body body, int64_t grain = 32768) {
       body(begin, end);
   }
 }
+
+/// The element offset of a multi-index that walks `shape` in row-major
+/// order (last dimension fastest), moving by strides[d] along dimension d:
+/// a nested loop over any number of dimensions, for tensors read out of
+/// order (transposed, placed in a larger one, reduced over some axes).
+class StridedWalk {
+public:
+  StridedWalk(std::vector<int64_t> shape, std::vector<int64_t> strides,
+              int64_t start = 0)
+      : shape(std::move(shape)), strides(std::move(strides)),
+        index(this->shape.size(), 0), position(start) {}
+
+  int64_t offset() const { return position; }
+  void next() {
+    for (int d = int(shape.size()) - 1; d >= 0; --d) {
+      position += strides[d];
+      if (++index[d] < shape[d])
+        return;
+      position -= strides[d] * shape[d];
+      index[d] = 0;
+    }
+  }
+
+private:
+  std::vector<int64_t> shape, strides, index;
+  int64_t position;
+};
 
 /// y[i] = f(i) for i < n; `f` should capture by value.
 template <typename F>

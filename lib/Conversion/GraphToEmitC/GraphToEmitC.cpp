@@ -194,6 +194,16 @@ private:
             .Default([](Operation *) { return "LeakyRelu"; });
     return opaque("dlc::rt::Activation::" + kind.str());
   }
+  /// The runtime's `alpha` for an activation or its gradient: Rsqrt's
+  /// epsilon, LeakyRelu's slope, 0 for the others.
+  Attribute activationParameter(Operation *op) {
+    float value = llvm::TypeSwitch<Operation *, float>(op)
+                      .Case([](RsqrtOp f) { return f.getEpsilon().convertToFloat(); })
+                      .Case<LeakyReluOp, LeakyReluGradOp>(
+                          [](auto f) { return f.getAlpha().convertToFloat(); })
+                      .Default([](Operation *) { return 0.0f; });
+    return f32(value);
+  }
   void call(StringRef callee, ArrayRef<Arg> args);
   LogicalResult lowerOp(Operation *op);
   int64_t offsetOfVariable(FlatSymbolRefAttr name) {
@@ -419,36 +429,22 @@ LogicalResult ProgramBuilder::lowerOp(Operation *op) {
         call("fill", {pointer(ones.getResult()), f32(1.0f), count(ones)});
         return success();
       })
-      .Case<ReluOp, SigmoidOp, TanhOp>([&](auto f) {
-        call("activation", {activationKind(op), f32(0.0f),
-                            pointer(f.getInput()), pointer(f.getResult()),
-                            count(f)});
-        return success();
-      })
-      .Case([&](RsqrtOp f) {
-        call("activation", {activationKind(op),
-                            f32(f.getEpsilon().convertToFloat()),
-                            pointer(f.getInput()), pointer(f.getResult()),
-                            count(f)});
-        return success();
-      })
-      .Case([&](LeakyReluOp f) {
-        call("activation", {activationKind(op),
-                            f32(f.getAlpha().convertToFloat()),
+      .Case<ReluOp, SigmoidOp, TanhOp, RsqrtOp, LeakyReluOp>([&](auto f) {
+        call("activation", {activationKind(op), activationParameter(op),
                             pointer(f.getInput()), pointer(f.getResult()),
                             count(f)});
         return success();
       })
       .Case<ReluGradOp, SigmoidGradOp, TanhGradOp, RsqrtGradOp>([&](auto grad) {
         call("activationGrad",
-             {activationKind(op), f32(0.0f), pointer(grad.getGrad()),
+             {activationKind(op), activationParameter(op), pointer(grad.getGrad()),
               pointer(grad.getOutput()), pointer(grad.getResult()),
               count(grad)});
         return success();
       })
       .Case([&](LeakyReluGradOp grad) {
         call("activationGrad",
-             {activationKind(op), f32(grad.getAlpha().convertToFloat()),
+             {activationKind(op), activationParameter(op),
               pointer(grad.getGrad()), pointer(grad.getInput()),
               pointer(grad.getResult()), count(grad)});
         return success();
