@@ -9,6 +9,7 @@
 
 #include "dlc/Import/OnnxImporter.h"
 #include "dlc/Dialect/Graph/GraphOps.h"
+#include "dlc/Support/CheckedMath.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Traits.h"
 #include "mlir/IR/Builders.h"
@@ -19,10 +20,12 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Endian.h"
+#include "llvm/Support/Format.h"
 
 #include "onnx/onnx_pb.h"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <limits>
 
@@ -36,9 +39,10 @@ namespace {
 template <typename T, typename Field>
 std::optional<std::vector<T>> readElements(const onnx::TensorProto &tensor,
                                            const Field &typed) {
-  int64_t count = 1;
-  for (int64_t d : tensor.dims())
-    count *= d;
+  std::optional<int64_t> bytes = checkedByteSize(tensor.dims(), sizeof(T));
+  if (!bytes)
+    return std::nullopt;
+  int64_t count = *bytes / sizeof(T);
   std::vector<T> values;
   if (tensor.has_raw_data()) {
     const std::string &raw = tensor.raw_data();
@@ -148,8 +152,33 @@ private:
   LogicalResult defineVerified(const onnx::NodeProto &node, Operation *op) {
     if (failed(verify(op)))
       return failure();
+    for (Type type : op->getResultTypes())
+      if (failed(checkTensorSize(node, cast<RankedTensorType>(type))))
+        return failure();
     define(node, op->getResult(0));
     return success();
+  }
+  /// Refuses a result whose byte size overflows or passes kMaxTensorBytes.
+  LogicalResult checkTensorSize(const onnx::NodeProto &node,
+                                RankedTensorType type) {
+    if (checkedByteSize(type.getShape(), 4))
+      return success();
+    return nodeError(node) << "its result " << type
+                           << " is larger than dlc's limit of "
+                           << kMaxTensorBytes << " bytes per tensor";
+  }
+  /// Refuses a stored tensor whose dims are negative or whose size overflows
+  /// (before anything allocates for it).
+  LogicalResult checkStoredDims(const onnx::TensorProto &tensor,
+                                StringRef what, Location loc) {
+    if (checkedByteSize(tensor.dims(), 8))
+      return success();
+    std::string dims = "[";
+    for (auto [i, d] : llvm::enumerate(tensor.dims()))
+      dims += (i ? ", " : "") + std::to_string(d);
+    return emitError(loc) << what << " '" << tensor.name() << "' has dims "
+                          << dims << "]: negative, or more than "
+                          << kMaxTensorBytes << " bytes";
   }
   const onnx::AttributeProto *attribute(const onnx::NodeProto &node,
                                         StringRef name) {
@@ -253,6 +282,8 @@ private:
   /// ONNX name -> value, for integer tensors known at compile time.
   llvm::StringMap<std::vector<int64_t>> intConstants;
   llvm::StringSet<> usedSymbols;
+  /// Every ONNX value name defined so far, to refuse a second definition.
+  llvm::StringSet<> definedNames;
   std::string dataInputName;
   /// Outputs dlc does not compute (Dropout's mask, BatchNormalization's
   /// statistics), with what produced them, for a clear error if read.
@@ -268,6 +299,34 @@ private:
 };
 
 } // namespace
+
+/// The first opset from which a node reads as dlc imports it. Older opsets
+/// (1 to 6) are accepted op by op: most ops only lost the legacy
+/// `consumed_inputs` hint, which changes no values.
+int64_t meaningUnchangedSince(const onnx::NodeProto &node) {
+  static const llvm::StringMap<int64_t> changed = {
+      // is_test / spatial attributes, a different output list.
+      {"BatchNormalization", 7},
+      {"Dropout", 7},
+      // The shape was an attribute; the axis had a default.
+      {"Reshape", 5},
+      {"Concat", 4},
+      // `paddings` before opset 2.
+      {"Pad", 2},
+  };
+  auto it = changed.find(node.op_type());
+  if (it != changed.end())
+    return it->second;
+  // Legacy broadcasting (`broadcast`, `axis`) aligned dimensions differently.
+  for (const onnx::AttributeProto &attr : node.attribute())
+    if (attr.name() == "broadcast" || (attr.name() == "axis" &&
+                                       (node.op_type() == "Add" ||
+                                        node.op_type() == "Sub" ||
+                                        node.op_type() == "Mul" ||
+                                        node.op_type() == "Div")))
+      return 7;
+  return 1;
+}
 
 const llvm::StringMap<Importer::NodeHandler> &Importer::handlers() {
   static const llvm::StringMap<NodeHandler> table = {
@@ -345,6 +404,8 @@ LogicalResult Importer::importFloatTensor(const onnx::TensorProto &tensor,
 LogicalResult Importer::importInitializers(const onnx::GraphProto &graph) {
   for (const onnx::TensorProto &tensor : graph.initializer()) {
     Location loc = NameLoc::get(builder.getStringAttr(tensor.name()), fileLoc());
+    if (failed(checkStoredDims(tensor, "initializer", loc)))
+      return failure();
     switch (tensor.data_type()) {
     case onnx::TensorProto::FLOAT:
       if (failed(importFloatTensor(tensor, tensor.name(), /*trainable=*/true,
@@ -408,6 +469,10 @@ FailureOr<RankedTensorType> Importer::importDataInput(const onnx::GraphProto &gr
   if (shape.empty())
     return emitError(loc) << "data input '" << data->name()
                           << "' is a scalar; it needs a batch dimension";
+  if (!checkedByteSize(shape, 4))
+    return emitError(loc) << "data input '" << data->name() << "' with batch "
+                          << options.batchSize << " (--batch) is larger than "
+                          << kMaxTensorBytes << " bytes";
 
   module->setAttr(kOnnxInputNameAttr, builder.getStringAttr(data->name()));
   dataInputName = data->name();
@@ -440,6 +505,10 @@ Importer::importInferenceInputs(const onnx::GraphProto &graph,
                               << shape.size() << " is not a fixed size";
       shape.push_back(dim.dim_value());
     }
+    if (!checkedByteSize(shape, 4))
+      return emitError(loc) << "input '" << input.name()
+                            << "' is larger than " << kMaxTensorBytes
+                            << " bytes";
     names.push_back(input.name());
     types.push_back(RankedTensorType::get(shape, builder.getF32Type()));
   }
@@ -502,6 +571,10 @@ LogicalResult Importer::importGemm(const onnx::NodeProto &node) {
   if (aType.getRank() != 2 || bType.getRank() != 2)
     return nodeError(node) << "inputs must be 2-D, got " << aType << " and "
                            << bType;
+  for (StringRef flag : {"transA", "transB"})
+    if (int64_t value = intAttr(node, flag, 0); value != 0 && value != 1)
+      return nodeError(node) << "attribute " << flag << "=" << value
+                             << " must be 0 or 1";
   bool transA = intAttr(node, "transA", 0), transB = intAttr(node, "transB", 0);
   int64_t m = aType.getDimSize(transA ? 1 : 0);
   int64_t n = bType.getDimSize(transB ? 0 : 1);
@@ -620,6 +693,13 @@ LogicalResult Importer::importLeakyRelu(const onnx::NodeProto &node) {
 }
 
 namespace {
+/// `2` rather than the diagnostic's `2.000000e+00`.
+std::string shortNumber(double value) {
+  std::string text;
+  llvm::raw_string_ostream(text) << llvm::format("%g", value);
+  return text;
+}
+
 std::string listText(ArrayRef<int64_t> values) {
   std::string text = "[";
   for (auto [i, v] : llvm::enumerate(values))
@@ -642,6 +722,33 @@ Importer::windowAttributes(const onnx::NodeProto &node, RankedTensorType input,
                     << listText(window.dilations) << " and pads "
                     << listText(window.pads)
                     << " do not describe a 2-D window";
+    return failure();
+  }
+  // Checked before any size is computed from them: a zero stride divides by
+  // zero, a huge one overflows.
+  constexpr int64_t kMaxWindow = int64_t(1) << 31;
+  auto outside = [&](ArrayRef<int64_t> values, int64_t lo) {
+    return llvm::any_of(values,
+                        [&](int64_t v) { return v < lo || v > kMaxWindow; });
+  };
+  if (outside(window.kernel, 1)) {
+    nodeError(node) << "kernel_shape " << listText(window.kernel)
+                    << " must be positive";
+    return failure();
+  }
+  if (outside(window.strides, 1)) {
+    nodeError(node) << "attribute strides=" << listText(window.strides)
+                    << " must be positive";
+    return failure();
+  }
+  if (outside(window.dilations, 1)) {
+    nodeError(node) << "attribute dilations=" << listText(window.dilations)
+                    << " must be positive";
+    return failure();
+  }
+  if (outside(window.pads, 0)) {
+    nodeError(node) << "attribute pads=" << listText(window.pads)
+                    << " must not be negative";
     return failure();
   }
   std::string autoPad = stringAttr(node, "auto_pad", "NOTSET");
@@ -696,6 +803,9 @@ LogicalResult Importer::importConv(const onnx::NodeProto &node) {
                                      window->strides[i], window->pads[i],
                                      window->pads[i + 2],
                                      window->dilations[i]));
+  if (shape[2] < 1 || shape[3] < 1)
+    return nodeError(node) << "the " << listText(kernel)
+                           << " window does not fit the input " << xType;
   SmallVector<Value> operands = {*x, *w};
   if (hasInput(node, 2)) {
     FailureOr<Value> b = input(node, 2);
@@ -742,6 +852,9 @@ LogicalResult Importer::importPool(const onnx::NodeProto &node) {
     shape.push_back(windowOutputSize(xType.getDimSize(2 + i), kernel[i],
                                      window->strides[i], window->pads[i],
                                      window->pads[i + 2], 1));
+  if (shape[2] < 1 || shape[3] < 1)
+    return nodeError(node) << "the " << listText(kernel)
+                           << " window does not fit the input " << xType;
   auto type = RankedTensorType::get(shape, builder.getF32Type());
   Operation *pool;
   if (node.op_type() == "MaxPool")
@@ -901,8 +1014,16 @@ LogicalResult Importer::importClip(const onnx::NodeProto &node) {
     FailureOr<float> bound = constantScalar(node, i);
     if (failed(bound))
       return failure();
-    (i == 1 ? lo : hi) = *bound;
+    if (std::isnan(*bound))
+      return nodeError(node) << "input " << i << " ('" << node.input(i)
+                             << "') is NaN";
+    // Infinite bounds clip nothing, as the largest float does.
+    (i == 1 ? lo : hi) = std::clamp(*bound, std::numeric_limits<float>::lowest(),
+                                    std::numeric_limits<float>::max());
   }
+  if (lo > hi)
+    return nodeError(node) << "min " << shortNumber(lo)
+                           << " is greater than max " << shortNumber(hi);
   define(node, ClipOp::create(builder, nodeLoc(node), *x,
                               builder.getF32FloatAttr(lo),
                               builder.getF32FloatAttr(hi)));
@@ -1303,6 +1424,8 @@ LogicalResult Importer::importConstant(const onnx::NodeProto &node) {
     return nodeError(node) << "only the 'value' tensor attribute is supported";
   const onnx::TensorProto &tensor = value->t();
   const std::string &name = node.output(0);
+  if (failed(checkStoredDims(tensor, "constant", nodeLoc(node))))
+    return failure();
   if (isIntegerTensor(tensor)) {
     auto data = readIntegers(tensor);
     if (!data)
@@ -1331,8 +1454,29 @@ LogicalResult Importer::importNode(const onnx::NodeProto &node) {
   auto handler = handlers().find(node.op_type());
   if (handler == handlers().end())
     return nodeError(node) << "unsupported op type '" << node.op_type() << "'";
+  if (int64_t since = meaningUnchangedSince(node); opset < since)
+    return nodeError(node) << "before opset " << since << " "
+                           << node.op_type()
+                           << " meant something else; re-export the model "
+                              "at a newer opset";
   if (node.output_size() < 1)
     return nodeError(node) << "node has no output";
+  // Non-finite attributes would reach the generated C++ as literals.
+  for (const onnx::AttributeProto &attr : node.attribute()) {
+    if (attr.type() == onnx::AttributeProto::FLOAT && !std::isfinite(attr.f()))
+      return nodeError(node) << "attribute " << attr.name() << "=" << attr.f()
+                             << " is not a finite number";
+    for (float f : attr.floats())
+      if (!std::isfinite(f))
+        return nodeError(node) << "attribute " << attr.name()
+                               << " holds the non-finite value " << f;
+  }
+  for (const std::string &output : node.output())
+    if (!output.empty() && !definedNames.insert(output).second)
+      return nodeError(node) << "output '" << output
+                             << "' is already defined by an earlier node, "
+                                "initializer or graph input (ONNX graphs are "
+                                "in SSA form)";
   return handler->second(*this, node);
 }
 
@@ -1344,9 +1488,9 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
     emitError(fileLoc()) << "model imports no default-domain opset";
     return nullptr;
   }
-  if (opset < 7) {
-    emitError(fileLoc()) << "opset " << opset
-                         << " is older than dlc supports (7 and newer)";
+  if (opset > kMaxOpset) {
+    emitError(fileLoc()) << "opset " << opset << " is newer than dlc supports ("
+                         << kMinOpset << " to " << kMaxOpset << ")";
     return nullptr;
   }
   const onnx::GraphProto &graph = model.graph();
@@ -1385,6 +1529,10 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
   for (auto [name, arg] : llvm::zip(inputNames, body->getArguments()))
     values[name] = arg;
   builder.setInsertionPointToEnd(body);
+  for (const onnx::TensorProto &tensor : graph.initializer())
+    definedNames.insert(tensor.name());
+  for (const onnx::ValueInfoProto &input : graph.input())
+    definedNames.insert(input.name());
   for (const onnx::NodeProto &node : graph.node())
     if (failed(importNode(node)))
       return nullptr;

@@ -2,10 +2,13 @@
 
 #include "Dataset.h"
 #include "Error.h"
+#include "dlc/Support/CheckedMath.h"
 
 #include <zlib.h>
 
+#include <cerrno>
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <functional>
 #include <numeric>
@@ -58,6 +61,19 @@ size_t elementBytes(RawArray::Kind kind) {
   return kind == RawArray::U8 ? 1 : kind == RawArray::I64 ? 8 : 4;
 }
 
+std::string shapeText(const std::vector<int64_t> &shape);
+
+/// The header's payload size, refusing shapes whose size overflows before
+/// it is compared with the file length.
+size_t payloadBytes(const std::string &path, const RawArray &array) {
+  std::optional<int64_t> bytes =
+      dlc::checkedByteSize(array.shape, elementBytes(array.kind));
+  if (!bytes)
+    throw Error("data file '" + path + "': the header's shape " +
+                shapeText(array.shape) + " is larger than any file dlc reads");
+  return static_cast<size_t>(*bytes);
+}
+
 std::string shapeText(const std::vector<int64_t> &shape) {
   std::string text = "[";
   for (size_t i = 0; i < shape.size(); ++i)
@@ -90,7 +106,7 @@ RawArray parseIdx(const std::string &path,
                           p[3]);
   }
   size_t header = 4 + 4 * rank;
-  size_t expected = header + product(array.shape) * elementBytes(array.kind);
+  size_t expected = header + payloadBytes(path, array);
   if (bytes.size() != expected)
     throw Error("data file '" + path + "' holds " +
                 std::to_string(bytes.size()) + " bytes; its IDX header " +
@@ -152,12 +168,18 @@ RawArray parseNpy(const std::string &path,
   std::string dims = match[1];
   std::regex number("\\d+");
   for (auto it = std::sregex_iterator(dims.begin(), dims.end(), number);
-       it != std::sregex_iterator(); ++it)
-    array.shape.push_back(std::stoll(it->str()));
+       it != std::sregex_iterator(); ++it) {
+    errno = 0;
+    long long dim = std::strtoll(it->str().c_str(), nullptr, 10);
+    if (errno == ERANGE)
+      throw Error("data file '" + path + "': dimension " + it->str() +
+                  " in the .npy header is out of range");
+    array.shape.push_back(dim);
+  }
   if (array.shape.empty())
     throw Error("data file '" + path + "' holds a scalar, not an array");
   size_t start = headerStart + headerLength;
-  size_t expected = start + product(array.shape) * elementBytes(array.kind);
+  size_t expected = start + payloadBytes(path, array);
   if (bytes.size() != expected)
     throw Error("data file '" + path + "' holds " +
                 std::to_string(bytes.size()) + " bytes; its header " +
@@ -215,6 +237,15 @@ Dataset dlc::rt::loadDataset(const std::string &samplesPath,
   } else {
     std::memcpy(data.samples.data(), samples.data,
                 data.samples.size() * sizeof(float));
+    // One NaN pixel would train a model of NaNs without a word.
+    auto bad = std::find_if(data.samples.begin(), data.samples.end(),
+                            [](float v) { return !std::isfinite(v); });
+    if (bad != data.samples.end()) {
+      int64_t index = (bad - data.samples.begin()) / data.sampleSize;
+      throw Error("data file '" + samplesPath + "': sample " +
+                  std::to_string(index) + " holds a non-finite value (" +
+                  std::to_string(*bad) + ")");
+    }
   }
 
   std::vector<unsigned char> labelBytes = readFile(labelsPath);

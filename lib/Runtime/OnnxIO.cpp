@@ -10,7 +10,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "OnnxIO.h"
+#include "AtomicFile.h"
 #include "Error.h"
+#include "dlc/Support/CheckedMath.h"
 #include "dlc/Runtime/Model.h"
 
 #include "onnx/onnx_pb.h"
@@ -24,21 +26,12 @@
 using namespace dlc::rt;
 
 namespace {
-/// Serializes `message` to `path` through a temporary file.
 void writeAtomically(const google::protobuf::MessageLite &message,
                      const std::string &path) {
-  std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out || !message.SerializeToOstream(&out) || !out.flush()) {
-      std::remove(temporary.c_str());
-      throw Error("cannot write '" + temporary + "': " + std::strerror(errno));
-    }
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::remove(temporary.c_str());
-    throw Error("cannot write '" + path + "': " + std::strerror(errno));
-  }
+  std::string bytes;
+  if (!message.SerializeToString(&bytes))
+    throw Error("cannot serialize '" + path + "' (larger than 2 GiB?)");
+  writeFileAtomically(path, bytes);
 }
 } // namespace
 
@@ -59,9 +52,11 @@ void dlc::rt::readTensorProto(const std::string &path, std::string &name,
                 "; dlc reads float tensors");
   name = tensor.name();
   shape.assign(tensor.dims().begin(), tensor.dims().end());
-  int64_t count = 1;
-  for (int64_t d : shape)
-    count *= d;
+  std::optional<int64_t> bytes = checkedByteSize(shape, sizeof(float));
+  if (!bytes)
+    throw Error("'" + path + "' has dims whose size is negative or "
+                "overflows");
+  int64_t count = *bytes / int64_t(sizeof(float));
   if (tensor.has_raw_data()) {
     if (tensor.raw_data().size() != count * sizeof(float))
       throw Error("'" + path + "' holds " +

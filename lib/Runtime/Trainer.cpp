@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Arena.h"
+#include "Checkpoint.h"
 #include "Dataset.h"
 #include "Error.h"
 #include "OnnxIO.h"
@@ -27,11 +28,13 @@
 #include <cinttypes>
 #include <cstdlib>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <map>
 #include <numeric>
 #include <random>
+#include <sstream>
 
 using namespace dlc::rt;
 
@@ -73,6 +76,23 @@ double globalMean(double value, const World &world) {
   return sum / world.size;
 }
 
+/// Set by SIGTERM and SIGINT; the training loop stops after its step.
+volatile std::sig_atomic_t stopRequested = 0;
+extern "C" void requestStop(int) { stopRequested = 1; }
+
+/// A non-finite value found by a check: where, and how many.
+struct NonFinite {
+  std::string tensor;
+  int64_t count = 0;
+};
+
+int64_t countNonFinite(const float *values, int64_t n) {
+  int64_t count = 0;
+  for (int64_t i = 0; i < n; ++i)
+    count += !std::isfinite(values[i]);
+  return count;
+}
+
 class Trainer {
 public:
   Trainer(const TrainerOptions &options, const World &world)
@@ -96,7 +116,18 @@ private:
   double trainStep(const std::vector<int64_t> &order, int64_t step);
   double evaluate();
   void save();
-  void dumpGradientsOfNextStep();
+  /// Installs the observer of this step's gradients: dumps them (first step
+  /// of --dump-gradients) and/or counts their non-finite values.
+  void observeGradients(bool dump, bool check);
+  /// Throws Error if the loss, a gradient seen by the observer or a
+  /// parameter is not finite.
+  void checkFinite(int64_t step, double loss);
+  std::string variableName(int index) const;
+  /// This rank's variables, concatenated in ModelInfo order.
+  std::string variableBytes();
+  void writeCheckpoint(const TrainingPosition &position);
+  TrainingPosition resume();
+  bool stopAgreed();
 
   const TrainerOptions &options;
   World world;
@@ -108,6 +139,8 @@ private:
   char *arena = nullptr;
   std::vector<float> hostSamples;
   std::vector<int32_t> hostLabels;
+  std::map<int64_t, int> variableAt; ///< arena offset -> variable index
+  NonFinite badGradient;
 };
 
 void Trainer::loadData() {
@@ -134,6 +167,13 @@ void Trainer::initialiseArena() {
   arena = createArena(*ctx);
   hostSamples.resize(batch * train.sampleSize);
   hostLabels.resize(batch);
+  for (int i = 0; i < dlc_model.numVariables; ++i)
+    variableAt[dlc_model.variables[i].arenaOffset] = i;
+}
+
+std::string Trainer::variableName(int index) const {
+  const VariableInfo &v = dlc_model.variables[index];
+  return v.onnxName ? v.onnxName : "optimizer state #" + std::to_string(index);
 }
 
 double Trainer::trainStep(const std::vector<int64_t> &order, int64_t step) {
@@ -181,29 +221,57 @@ double Trainer::evaluate() {
   return static_cast<double>(total) / test.count;
 }
 
-void Trainer::dumpGradientsOfNextStep() {
+void Trainer::observeGradients(bool dump, bool check) {
+  badGradient = NonFinite();
+  if (!dump && !check) {
+    setGradientObserver(*ctx, nullptr);
+    return;
+  }
   const std::string &dir = options.dumpGradientsDir;
-  if (world.leader() && mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST)
+  if (dump && world.leader() && mkdir(dir.c_str(), 0777) != 0 &&
+      errno != EEXIST)
     throw Error("cannot create '" + dir + "': " + std::strerror(errno));
-  std::map<int64_t, int> variableAt;
-  for (int i = 0; i < dlc_model.numVariables; ++i)
-    variableAt[dlc_model.variables[i].arenaOffset] = i;
-  setGradientObserver(*ctx, [this, dir, variableAt](const float *param,
-                                                    const float *grad,
-                                                    int64_t n) {
-    if (!world.leader())
-      return;
+  setGradientObserver(*ctx, [this, dir, dump, check](const float *param,
+                                                     const float *grad,
+                                                     int64_t n) {
     auto it = variableAt.find(reinterpret_cast<const char *>(param) - arena);
     if (it == variableAt.end())
       throw Error("gradient of an unknown parameter");
     const VariableInfo &v = dlc_model.variables[it->second];
     std::vector<float> host(n);
     copyToHost(*ctx, host.data(), grad, n * sizeof(float));
+    if (check && badGradient.count == 0)
+      if (int64_t bad = countNonFinite(host.data(), n))
+        badGradient = {"the gradient of '" + variableName(it->second) + "'",
+                       bad};
+    if (!dump || !world.leader())
+      return;
     std::string file = v.onnxName ? v.onnxName : "unnamed";
     std::replace(file.begin(), file.end(), '/', '_');
     writeTensorProto(dir + "/" + file + ".pb", v.onnxName ? v.onnxName : "",
                      v.shape, v.rank, host.data(), n);
   });
+}
+
+void Trainer::checkFinite(int64_t step, double loss) {
+  const char *advice = "; stopping, nothing written (lower --lr, or check "
+                       "the data)";
+  if (!std::isfinite(loss))
+    throw Error("step " + std::to_string(step) + ": the loss is " +
+                std::to_string(loss) + advice);
+  NonFinite bad = badGradient;
+  for (int i = 0; i < dlc_model.numVariables && !bad.count; ++i) {
+    const VariableInfo &v = dlc_model.variables[i];
+    std::vector<float> host(v.numElements);
+    copyToHost(*ctx, host.data(), arena + v.arenaOffset,
+               v.numElements * sizeof(float));
+    if (int64_t count = countNonFinite(host.data(), v.numElements))
+      bad = {"parameter '" + variableName(i) + "'", count};
+  }
+  if (bad.count)
+    throw Error("step " + std::to_string(step) + ": " + bad.tensor +
+                " holds " + std::to_string(bad.count) + " non-finite value(s)" +
+                advice);
 }
 
 void Trainer::save() {
@@ -217,6 +285,83 @@ void Trainer::save() {
   saveTrainedModel(dlc_model, host, options.savePath);
 }
 
+std::string Trainer::variableBytes() {
+  std::string bytes;
+  for (int i = 0; i < dlc_model.numVariables; ++i) {
+    const VariableInfo &v = dlc_model.variables[i];
+    size_t at = bytes.size();
+    bytes.resize(at + v.numElements * sizeof(float));
+    copyToHost(*ctx, &bytes[at], arena + v.arenaOffset,
+               v.numElements * sizeof(float));
+  }
+  return bytes;
+}
+
+void Trainer::writeCheckpoint(const TrainingPosition &position) {
+  Checkpoint checkpoint;
+  checkpoint.fingerprint = modelFingerprint(dlc_model);
+  checkpoint.position = position;
+  std::string mine = variableBytes();
+  // Every rank's variables go to rank 0, in chunks MPI's int counts take.
+  constexpr size_t kChunk = size_t(1) << 30;
+  if (world.leader()) {
+    checkpoint.rankVariables.push_back(std::move(mine));
+    for (int r = 1; r < world.size; ++r) {
+      std::string theirs(checkpoint.rankVariables[0].size(), '\0');
+      for (size_t at = 0; at < theirs.size(); at += kChunk)
+        MPI_Recv(&theirs[at], int(std::min(kChunk, theirs.size() - at)),
+                 MPI_BYTE, r, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      checkpoint.rankVariables.push_back(std::move(theirs));
+    }
+    std::string path = dlc::rt::writeCheckpoint(options.checkpointDir,
+                                                checkpoint,
+                                                options.keepCheckpoints);
+    std::printf("checkpoint: %s (step %" PRId64 ")\n", path.c_str(),
+                position.stepsDone);
+  } else {
+    for (size_t at = 0; at < mine.size(); at += kChunk)
+      MPI_Send(&mine[at], int(std::min(kChunk, mine.size() - at)), MPI_BYTE,
+               0, 0, MPI_COMM_WORLD);
+  }
+  // No rank runs ahead of a checkpoint that may yet fail.
+  if (world.size > 1)
+    MPI_Barrier(MPI_COMM_WORLD);
+}
+
+TrainingPosition Trainer::resume() {
+  std::string path;
+  Checkpoint checkpoint = readLatestCheckpoint(
+      options.resumeDir, modelFingerprint(dlc_model), world.size, path);
+  TrainingPosition &position = checkpoint.position;
+  if (static_cast<int64_t>(position.order.size()) != train.count)
+    throw Error("checkpoint '" + path + "' was written for a training set of " +
+                std::to_string(position.order.size()) + " samples; this one "
+                "has " + std::to_string(train.count));
+  const std::string &bytes = checkpoint.rankVariables[world.rank];
+  size_t at = 0;
+  for (int i = 0; i < dlc_model.numVariables; ++i) {
+    const VariableInfo &v = dlc_model.variables[i];
+    size_t size = v.numElements * sizeof(float);
+    if (at + size > bytes.size())
+      throw Error("checkpoint '" + path + "' holds too few variable bytes");
+    copyToBackend(*ctx, arena + v.arenaOffset, &bytes[at], size);
+    at += size;
+  }
+  if (world.leader())
+    std::printf("resuming from %s: step %" PRId64 ", epoch %" PRId64 "\n",
+                path.c_str(), position.stepsDone, position.epoch);
+  return std::move(position);
+}
+
+/// Whether any rank was asked to stop; all ranks agree, so all stop after
+/// the same step.
+bool Trainer::stopAgreed() {
+  int mine = stopRequested, any = mine;
+  if (world.size > 1)
+    MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  return any != 0;
+}
+
 int Trainer::run() {
   loadData();
   int64_t globalBatch = batch * world.size;
@@ -225,6 +370,11 @@ int Trainer::run() {
     throw Error("the training set's " + std::to_string(train.count) +
                 " samples do not fill one global batch of " +
                 std::to_string(globalBatch));
+  if (int64_t left = train.count % globalBatch; left && world.leader())
+    std::printf("note: %" PRId64 " training samples per epoch do not fill a "
+                "global batch of %" PRId64 " and are not used%s\n",
+                left, globalBatch,
+                options.shuffle ? " (a different set each epoch)" : "");
   initialiseArena();
   if (world.leader())
     std::printf("dlc trainer: %s on %s; %d rank(s) x batch %" PRId64
@@ -236,63 +386,115 @@ int Trainer::run() {
                            " test samples").c_str()
                         : "");
 
-  std::vector<int64_t> order(train.count);
-  std::iota(order.begin(), order.end(), 0);
   std::mt19937_64 rng(options.seed);
-  int64_t stepsDone = 0, epochsRun = 0;
+  TrainingPosition position;
+  if (!options.resumeDir.empty()) {
+    position = resume();
+    std::istringstream(position.shuffleState) >> rng;
+    // A checkpoint at an epoch's end continues with the next epoch (whose
+    // shuffle starts from the order it saved, as an uninterrupted run's).
+    if (position.stepInEpoch == stepsPerEpoch) {
+      ++position.epoch;
+      position.stepInEpoch = 0;
+    }
+  } else {
+    position.order.resize(train.count);
+    std::iota(position.order.begin(), position.order.end(), 0);
+  }
+  bool checkpointing = !options.checkpointDir.empty();
+  auto limitReached = [&] {
+    return options.steps && position.stepsDone >= options.steps;
+  };
+
+  std::signal(SIGTERM, requestStop);
+  std::signal(SIGINT, requestStop);
+  int64_t epochsRun = 0;
   double lastLoss = NAN, epochLoss = NAN, testAccuracy = NAN;
   double trainSeconds = 0.0;
-  for (int64_t epoch = 1; epoch <= options.epochs; ++epoch) {
-    if (options.steps && stepsDone >= options.steps)
-      break;
-    if (options.shuffle)
-      shuffleIndices(order, rng);
+  int64_t stepsTimed = 0;
+  bool stopped = false;
+  for (; position.epoch <= options.epochs && !limitReached() && !stopped;
+       ++position.epoch) {
+    if (position.stepInEpoch == 0) {
+      if (options.shuffle)
+        shuffleIndices(position.order, rng);
+      std::ostringstream state;
+      state << rng;
+      position.shuffleState = state.str();
+      position.epochLossSum = 0.0;
+    }
     ++epochsRun;
-    double lossSum = 0.0;
-    int64_t epochSteps = 0;
     synchronize(*ctx);
     double start = now();
-    for (int64_t step = 0; step < stepsPerEpoch; ++step) {
-      if (options.steps && stepsDone >= options.steps)
-        break;
-      setRandomKey(*ctx, options.seed, world.rank, stepsDone);
-      bool dumping = stepsDone == 0 && !options.dumpGradientsDir.empty();
-      if (dumping)
-        dumpGradientsOfNextStep();
-      lastLoss = trainStep(order, step);
-      if (dumping)
-        setGradientObserver(*ctx, nullptr);
-      lossSum += lastLoss;
-      ++epochSteps;
-      ++stepsDone;
+    int64_t firstStep = position.stepInEpoch;
+    while (position.stepInEpoch < stepsPerEpoch && !limitReached()) {
+      int64_t step = position.stepInEpoch;
+      setRandomKey(*ctx, options.seed, world.rank, position.stepsDone);
+      bool last = step + 1 == stepsPerEpoch ||
+                  (options.steps && position.stepsDone + 1 >= options.steps);
+      bool checkpointNow =
+          checkpointing &&
+          (options.checkpointEvery
+               ? (position.stepsDone + 1) % options.checkpointEvery == 0
+               : step + 1 == stepsPerEpoch);
+      bool check = last || checkpointNow ||
+                   (options.checkEvery &&
+                    (position.stepsDone + 1) % options.checkEvery == 0);
+      bool dump = position.stepsDone == 0 && !options.dumpGradientsDir.empty();
+      observeGradients(dump, check);
+      lastLoss = trainStep(position.order, step);
+      ++position.stepInEpoch;
+      ++position.stepsDone;
+      position.epochLossSum += lastLoss;
+      stopped = stopAgreed();
+      if (check || stopped || !std::isfinite(lastLoss))
+        checkFinite(position.stepsDone, lastLoss);
       if (world.leader() && options.logEvery &&
           (step + 1) % options.logEvery == 0)
         std::printf("epoch %" PRId64 " step %" PRId64 "/%" PRId64
                     " loss %.6f images/s %.0f\n",
-                    epoch, step + 1, stepsPerEpoch, lastLoss,
-                    (step + 1) * globalBatch / (now() - start));
-      if (!std::isfinite(lastLoss))
-        throw Error("the loss became " + std::to_string(lastLoss) +
-                    " at step " + std::to_string(stepsDone) +
-                    "; lower --lr when compiling");
+                    position.epoch, step + 1, stepsPerEpoch, lastLoss,
+                    (step + 1 - firstStep) * globalBatch / (now() - start));
+      if (checkpointNow || (stopped && checkpointing))
+        writeCheckpoint(position);
+      if (stopped)
+        break;
     }
+    observeGradients(false, false);
     synchronize(*ctx);
     double seconds = now() - start;
     trainSeconds += seconds;
-    epochLoss = lossSum / epochSteps;
+    int64_t epochSteps = position.stepInEpoch - firstStep;
+    stepsTimed += epochSteps;
+    if (stopped)
+      break;
+    epochLoss = position.epochLossSum / position.stepInEpoch;
     if (hasTest)
       testAccuracy = evaluate();
     if (world.leader()) {
       std::printf("epoch %" PRId64 " done: %" PRId64
                   " steps, mean loss %.6f, %.0f images/s",
-                  epoch, epochSteps, epochLoss,
+                  position.epoch, position.stepInEpoch, epochLoss,
                   epochSteps * globalBatch / seconds);
       if (hasTest)
         std::printf(", test accuracy %.4f", testAccuracy);
       std::printf("\n");
     }
+    if (position.stepInEpoch < stepsPerEpoch)
+      break; // --steps ended the run inside this epoch
+    position.stepInEpoch = 0;
   }
 
+  if (stopped) {
+    if (world.leader())
+      std::printf("stopped by a signal after step %" PRId64 "; %s\n",
+                  position.stepsDone,
+                  checkpointing ? ("resume with --resume " +
+                                   options.checkpointDir).c_str()
+                                : "no --checkpoint-dir, nothing written");
+    std::fflush(stdout);
+    return checkpointing ? 0 : 128 + SIGTERM;
+  }
   if (!options.savePath.empty() && world.leader())
     save();
   if (world.leader()) {
@@ -304,9 +506,9 @@ int Trainer::run() {
     std::printf("{\"epochs\":%" PRId64 ",\"steps\":%" PRId64
                 ",\"last_loss\":%s,\"train_loss\":%s,\"test_accuracy\":%s,"
                 "\"images_per_second\":%s}\n",
-                epochsRun, stepsDone, number(lastLoss).c_str(),
+                epochsRun, position.stepsDone, number(lastLoss).c_str(),
                 number(epochLoss).c_str(), number(testAccuracy).c_str(),
-                number(stepsDone * globalBatch / trainSeconds).c_str());
+                number(stepsTimed * globalBatch / trainSeconds).c_str());
   }
   std::fflush(stdout);
   return 0;

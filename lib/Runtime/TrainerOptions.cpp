@@ -3,9 +3,11 @@
 #include "TrainerOptions.h"
 #include "Error.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
 using namespace dlc::rt;
 
@@ -43,6 +45,25 @@ Training:
   --no-shuffle      keep the data set's order
   --threads N       CPU threads (default: the BLAS library's default)
   --log-every N     progress line every N steps (default 100, 0: off)
+  --check-every N   check the loss, every gradient and every parameter for
+                    NaN or infinity every N steps (default 0: at the end of
+                    each epoch, and always before writing a model or a
+                    checkpoint); a non-finite value stops the run
+Checkpoints:
+  --checkpoint-dir DIR
+                    write checkpoints (parameters, optimizer state, running
+                    statistics, data order and random state) to DIR, each
+                    atomically, as checkpoint-<step>.dlc
+  --checkpoint-every N
+                    every N steps (default: at the end of each epoch)
+  --keep-checkpoints K
+                    keep the newest K checkpoints (default 3)
+  --resume DIR      continue from the newest checkpoint in DIR (written by
+                    this program, with as many ranks); --epochs and --steps
+                    count from the start of the first run; checkpoints go on
+                    into DIR unless --checkpoint-dir says otherwise
+  SIGTERM or SIGINT finishes the current step, writes a checkpoint (with
+  --checkpoint-dir or --resume) and exits 0.
 Output:
   --save FILE.onnx  write the model with its trained parameters
   --dump-gradients DIR
@@ -93,10 +114,27 @@ TrainerOptions dlc::rt::parseTrainerOptions(int argc, char **argv) {
       options.seed = parseInteger(flag, value(), 0);
     else if (flag == "--no-shuffle")
       options.shuffle = false;
-    else if (flag == "--threads")
-      options.threads = parseInteger(flag, value(), 1);
+    else if (flag == "--threads") {
+      int64_t threads = parseInteger(flag, value(), 1);
+      // More threads than CPUs only slows down; far more exhausts memory.
+      int64_t cpus = std::max(1u, std::thread::hardware_concurrency());
+      if (threads > cpus)
+        throw Error("--threads " + std::to_string(threads) +
+                    ": this machine has " + std::to_string(cpus) + " CPU(s)");
+      options.threads = static_cast<int>(threads);
+    }
     else if (flag == "--log-every")
       options.logEvery = parseInteger(flag, value(), 0);
+    else if (flag == "--check-every")
+      options.checkEvery = parseInteger(flag, value(), 0);
+    else if (flag == "--checkpoint-dir")
+      options.checkpointDir = value();
+    else if (flag == "--checkpoint-every")
+      options.checkpointEvery = parseInteger(flag, value(), 1);
+    else if (flag == "--keep-checkpoints")
+      options.keepCheckpoints = parseInteger(flag, value(), 1);
+    else if (flag == "--resume")
+      options.resumeDir = value();
     else if (flag == "--save")
       options.savePath = value();
     else if (flag == "--dump-gradients")
@@ -116,5 +154,7 @@ TrainerOptions dlc::rt::parseTrainerOptions(int argc, char **argv) {
     throw Error("--train-x and --train-y go together");
   if (options.testX.empty() != options.testY.empty())
     throw Error("--test-x and --test-y go together");
+  if (options.checkpointDir.empty())
+    options.checkpointDir = options.resumeDir;
   return options;
 }

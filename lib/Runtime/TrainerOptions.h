@@ -19,6 +19,14 @@ struct TrainerOptions {
   std::string dumpGradientsDir;
   int threads = 0; ///< 0: the library default
   int64_t logEvery = 100;
+  /// Check the loss, gradients and parameters for non-finite values every N
+  /// steps; 0: at each epoch's end and before every save only.
+  int64_t checkEvery = 0;
+  std::string checkpointDir;
+  /// Write a checkpoint every N steps; 0: at each epoch's end.
+  int64_t checkpointEvery = 0;
+  int64_t keepCheckpoints = 3;
+  std::string resumeDir;
   bool help = false;
 };
 

@@ -165,9 +165,19 @@ void BuildTrainingGraph::runOnOperation() {
   auto outputType = forward.getNumResults() == 1
                         ? dyn_cast<RankedTensorType>(forward.getResultTypes()[0])
                         : RankedTensorType();
+  // Reported at the function's location, not on the op: printing the op
+  // would dump the whole function.
   if (!outputType || outputType.getRank() != 2) {
-    forward.emitOpError("must return one 2-D tensor (batch x classes) to "
-                        "train with a classification loss");
+    InFlightDiagnostic diag = emitError(forward.getLoc())
+                              << "the model must have one 2-D output (batch x "
+                                 "classes) to train with a classification "
+                                 "loss; it returns ";
+    llvm::interleaveComma(forward.getResultTypes(), diag);
+    return signalPassFailure();
+  }
+  if (outputType.getDimSize(1) < 1) {
+    emitError(forward.getLoc())
+        << "the model's output " << outputType << " has no classes";
     return signalPassFailure();
   }
 

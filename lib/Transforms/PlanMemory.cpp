@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dlc/Dialect/Graph/GraphOps.h"
+#include "dlc/Support/CheckedMath.h"
 #include "dlc/Transforms/Passes.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/Transforms/Passes.h"
@@ -28,10 +29,42 @@ int64_t alignUp(int64_t bytes) {
   return (bytes + kAlignment - 1) / kAlignment * kAlignment;
 }
 
+/// A tensor's aligned byte size; -1 when it overflows or passes
+/// kMaxTensorBytes (an .mlir input has not been through the importer's
+/// checks).
 int64_t byteSize(Type type) {
   auto tensor = cast<RankedTensorType>(type);
-  return alignUp(tensor.getNumElements() *
-                 tensor.getElementTypeBitWidth() / 8);
+  std::optional<int64_t> bytes = checkedByteSize(
+      tensor.getShape(), (tensor.getElementTypeBitWidth() + 7) / 8);
+  return bytes ? alignUp(*bytes) : -1;
+}
+
+/// Every tensor of `root` has a plannable size; reports the first that does
+/// not.
+LogicalResult checkSizes(Operation *root) {
+  WalkResult result = root->walk([](Operation *op) {
+    auto tooLarge = [&](Type type, Location loc) {
+      if (isa<RankedTensorType>(type) && byteSize(type) < 0) {
+        emitError(loc) << "tensor " << type << " is larger than dlc's limit of "
+                       << kMaxTensorBytes << " bytes";
+        return true;
+      }
+      return false;
+    };
+    if (auto variable = dyn_cast<VariableOp>(op))
+      if (tooLarge(variable.getType(), op->getLoc()))
+        return WalkResult::interrupt();
+    for (Type type : op->getResultTypes())
+      if (tooLarge(type, op->getLoc()))
+        return WalkResult::interrupt();
+    for (Region &region : op->getRegions())
+      for (Block &block : region)
+        for (BlockArgument arg : block.getArguments())
+          if (tooLarge(arg.getType(), arg.getLoc()))
+            return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  return failure(result.wasInterrupted());
 }
 
 /// Ops whose result reuses its operand's bytes instead of new storage.
@@ -157,6 +190,8 @@ int64_t PlanMemory::planFunction(
 void PlanMemory::runOnOperation() {
   ModuleOp module = getOperation();
   Builder builder(module.getContext());
+  if (failed(checkSizes(module)))
+    return signalPassFailure();
 
   DenseMap<StringAttr, int64_t> variableOffsets;
   int64_t cursor = 0;
@@ -170,8 +205,16 @@ void PlanMemory::runOnOperation() {
   for (auto func : module.getOps<func::FuncOp>())
     scratchSize =
         std::max(scratchSize, planFunction(func, cursor, variableOffsets));
-  module->setAttr(kArenaSizeAttr,
-                  builder.getI64IntegerAttr(cursor + scratchSize));
+  // Each tensor is at most kMaxTensorBytes, so these sums cannot wrap before
+  // the check.
+  int64_t arenaSize = cursor + scratchSize;
+  if (arenaSize > kMaxTensorBytes) {
+    emitError(module.getLoc(), "the arena would need ")
+        << arenaSize << " bytes, more than dlc's limit of " << kMaxTensorBytes
+        << " bytes (1 TiB); lower --batch";
+    return signalPassFailure();
+  }
+  module->setAttr(kArenaSizeAttr, builder.getI64IntegerAttr(arenaSize));
 }
 
 void dlc::buildGraphCleanupPipeline(OpPassManager &pm) {

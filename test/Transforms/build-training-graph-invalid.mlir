@@ -10,9 +10,18 @@ module {
 // -----
 
 module {
-  // expected-error @+1 {{must return one 2-D tensor (batch x classes)}}
+  // expected-error @+1 {{must have one 2-D output (batch x classes) to train with a classification loss; it returns 'tensor<6xf32>'}}
   func.func @forward(%x: tensor<6xf32>) -> tensor<6xf32> {
     return %x : tensor<6xf32>
+  }
+}
+
+// -----
+
+module {
+  // expected-error @+1 {{the model's output 'tensor<2x0xf32>' has no classes}}
+  func.func @forward(%x: tensor<2x0xf32>) -> tensor<2x0xf32> {
+    return %x : tensor<2x0xf32>
   }
 }
 

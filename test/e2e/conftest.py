@@ -27,9 +27,9 @@ class Result:
         return "exit %d\nstdout:\n%s\nstderr:\n%s" % (self.returncode, self.stdout, self.stderr)
 
 
-def run(args, **kwargs):
+def run(args, timeout=600, **kwargs):
     return Result(subprocess.run([str(a) for a in args], capture_output=True,
-                                 text=True, timeout=600, **kwargs))
+                                 text=True, timeout=timeout, **kwargs))
 
 
 def compile_model(model_path, output, *flags):

@@ -381,7 +381,12 @@ int runModel(MLIRContext &context, StringRef bytes) {
   }
   args.push_back("--output-dir");
   args.push_back(runOutputDir);
-  int status = sys::ExecuteAndWait(exe, args);
+  std::string why;
+  int status = sys::ExecuteAndWait(exe, args, std::nullopt, {}, 0, 0, &why);
   sys::fs::remove(exe);
+  // The runner prints its own errors; a signal or a failed start it cannot.
+  if (status < 0)
+    return fail("the compiled model (" + inputFilename + ") " +
+                (status == -2 ? "crashed: " : "could not run: ") + why);
   return status == 0 ? 0 : 1;
 }

@@ -47,6 +47,12 @@ stripInitializerData(llvm::StringRef bytes,
 /// The ONNX op types the importer knows, sorted.
 std::vector<std::string> supportedOnnxOps();
 
+/// The default-domain opsets dlc imports. The newest is the newest that
+/// Debian's ONNX (1.12) knows; before opset 7, ops whose meaning changed are
+/// refused one by one.
+constexpr int64_t kMinOpset = 1;
+constexpr int64_t kMaxOpset = 17;
+
 /// Name of the module attribute holding the ONNX data input's name.
 constexpr llvm::StringLiteral kOnnxInputNameAttr = "dlc.onnx_input";
 
