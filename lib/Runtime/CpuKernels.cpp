@@ -31,6 +31,7 @@ struct Context {
   int worldSize = 1;
   GradientObserver gradientObserver;
   uint64_t randomKey = 0;
+  Hyperparameters hyper;
 };
 
 const char *backendName() {
@@ -72,6 +73,10 @@ void synchronize(Context &) {}
 
 void setRandomKey(Context &ctx, uint64_t seed, int rank, uint64_t step) {
   ctx.randomKey = stepKey(seed, rank, step);
+}
+
+void setHyperparameters(Context &ctx, const Hyperparameters &hyper) {
+  ctx.hyper = hyper;
 }
 
 void setGradientObserver(Context &ctx, GradientObserver observer) {
@@ -476,10 +481,11 @@ void allReduceMean(Context &ctx, float *x, int64_t n) {
     x[i] *= inverse;
 }
 
-void sgdUpdate(Context &ctx, float *w, const float *g, float *v, int64_t n,
-               float lr, float momentum, float weightDecay) {
+void sgdUpdate(Context &ctx, float *w, const float *g, float *v, int64_t n) {
   if (ctx.gradientObserver)
     ctx.gradientObserver(w, g, n);
+  float lr = ctx.hyper.lr, momentum = ctx.hyper.momentum;
+  float weightDecay = ctx.hyper.weightDecay;
   // Two loops rather than a test per element, so that both vectorise.
   if (v)
     parallelChunks(n, [=](int64_t begin, int64_t end) {
@@ -493,6 +499,24 @@ void sgdUpdate(Context &ctx, float *w, const float *g, float *v, int64_t n,
       for (int64_t i = begin; i < end; ++i)
         w[i] -= lr * (g[i] + weightDecay * w[i]);
     });
+}
+
+void adamUpdate(Context &ctx, float *w, const float *g, float *m, float *v,
+                int64_t n, bool decoupled) {
+  if (ctx.gradientObserver)
+    ctx.gradientObserver(w, g, n);
+  AdamStep s = adamStep(ctx.hyper, decoupled);
+  // PyTorch's single-tensor Adam, operation for operation.
+  parallelChunks(n, [=](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      float wi = w[i] * s.decay;
+      float gi = g[i] + s.l2 * wi;
+      m[i] = m[i] * s.beta1 + gi * s.oneMinusBeta1;
+      v[i] = v[i] * s.beta2 + s.oneMinusBeta2 * gi * gi;
+      float denom = std::sqrt(v[i]) / s.correction2Sqrt + s.eps;
+      w[i] = wi - s.stepSize * (m[i] / denom);
+    }
+  });
 }
 
 } // namespace dlc::rt

@@ -309,6 +309,19 @@ __global__ void sgdKernel(float *w, const float *g, float *v, int64_t n,
     step = v[i] = momentum * v[i] + step;
   w[i] -= lr * step;
 }
+
+__global__ void adamKernel(float *w, const float *g, float *m, float *v,
+                           int64_t n, AdamStep s) {
+  int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (i >= n)
+    return;
+  float wi = w[i] * s.decay;
+  float gi = g[i] + s.l2 * wi;
+  m[i] = m[i] * s.beta1 + gi * s.oneMinusBeta1;
+  v[i] = v[i] * s.beta2 + s.oneMinusBeta2 * gi * gi;
+  float denom = sqrtf(v[i]) / s.correction2Sqrt + s.eps;
+  w[i] = wi - s.stepSize * (m[i] / denom);
+}
 } // namespace
 
 struct Context {
@@ -317,6 +330,7 @@ struct Context {
   std::vector<float> staging;
   GradientObserver gradientObserver;
   uint64_t randomKey = 0;
+  Hyperparameters hyper;
 };
 
 const char *backendName() {
@@ -375,6 +389,10 @@ void synchronize(Context &) {
 
 void setRandomKey(Context &ctx, uint64_t seed, int rank, uint64_t step) {
   ctx.randomKey = stepKey(seed, rank, step);
+}
+
+void setHyperparameters(Context &ctx, const Hyperparameters &hyper) {
+  ctx.hyper = hyper;
 }
 
 void setGradientObserver(Context &ctx, GradientObserver observer) {
@@ -492,11 +510,20 @@ void allReduceMean(Context &ctx, float *x, int64_t n) {
   copyToBackend(ctx, x, ctx.staging.data(), n * sizeof(float));
 }
 
-void sgdUpdate(Context &ctx, float *w, const float *g, float *v, int64_t n,
-               float lr, float momentum, float weightDecay) {
+void sgdUpdate(Context &ctx, float *w, const float *g, float *v, int64_t n) {
   if (ctx.gradientObserver)
     ctx.gradientObserver(w, g, n);
-  sgdKernel<<<blocksFor(n), kThreads>>>(w, g, v, n, lr, momentum, weightDecay);
+  sgdKernel<<<blocksFor(n), kThreads>>>(w, g, v, n, ctx.hyper.lr,
+                                        ctx.hyper.momentum,
+                                        ctx.hyper.weightDecay);
+}
+
+void adamUpdate(Context &ctx, float *w, const float *g, float *m, float *v,
+                int64_t n, bool decoupled) {
+  if (ctx.gradientObserver)
+    ctx.gradientObserver(w, g, n);
+  adamKernel<<<blocksFor(n), kThreads>>>(w, g, m, v, n,
+                                         adamStep(ctx.hyper, decoupled));
 }
 
 } // namespace dlc::rt

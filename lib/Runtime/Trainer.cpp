@@ -13,6 +13,7 @@
 #include "Checkpoint.h"
 #include "Dataset.h"
 #include "Error.h"
+#include "LrSchedule.h"
 #include "OnnxIO.h"
 #include "TrainerOptions.h"
 #include "dlc/Runtime/Backend.h"
@@ -35,6 +36,7 @@
 #include <numeric>
 #include <random>
 #include <sstream>
+#include <tuple>
 
 using namespace dlc::rt;
 
@@ -128,6 +130,9 @@ private:
   void writeCheckpoint(const TrainingPosition &position);
   TrainingPosition resume();
   bool stopAgreed();
+  /// The compiled defaults with the flags' overrides; checks that the
+  /// program has the state they need.
+  void resolveHyperparameters(int64_t totalSteps);
 
   const TrainerOptions &options;
   World world;
@@ -141,7 +146,46 @@ private:
   std::vector<int32_t> hostLabels;
   std::map<int64_t, int> variableAt; ///< arena offset -> variable index
   NonFinite badGradient;
+  Hyperparameters hyper;
+  LrSchedule schedule;
 };
+
+void Trainer::resolveHyperparameters(int64_t totalSteps) {
+  hyper = dlc_model.defaults;
+  bool sgd = hyper.optimizer == Optimizer::Sgd;
+  auto refuse = [&](const char *flag) {
+    throw Error(std::string(flag) + " does not apply: this program was "
+                "compiled with --optimizer=" +
+                (sgd ? "sgd" : hyper.optimizer == Optimizer::Adam ? "adam"
+                                                                  : "adamw"));
+  };
+  if (options.lr)
+    hyper.lr = *options.lr;
+  if (options.weightDecay)
+    hyper.weightDecay = *options.weightDecay;
+  if (options.momentum) {
+    if (!sgd)
+      refuse("--momentum");
+    if (*options.momentum != 0.0f && !dlc_model.hasVelocity)
+      throw Error("--momentum " + std::to_string(*options.momentum) +
+                  ": this program was compiled without momentum, so it has "
+                  "no velocity state; recompile with dlc --momentum");
+    hyper.momentum = *options.momentum;
+  }
+  for (auto [flag, value, field] :
+       {std::tuple{"--beta1", options.beta1, &hyper.beta1},
+        std::tuple{"--beta2", options.beta2, &hyper.beta2},
+        std::tuple{"--eps", options.eps, &hyper.eps}}) {
+    if (!value)
+      continue;
+    if (sgd)
+      refuse(flag);
+    *field = *value;
+  }
+  schedule = options.schedule;
+  if (!options.cosineStepsGiven)
+    schedule.cosineSteps = std::max<int64_t>(totalSteps, 1);
+}
 
 void Trainer::loadData() {
   std::string trainX = options.trainX, trainY = options.trainY;
@@ -386,6 +430,23 @@ int Trainer::run() {
                            " test samples").c_str()
                         : "");
 
+  resolveHyperparameters(options.steps ? std::min(options.steps,
+                                                   options.epochs *
+                                                       stepsPerEpoch)
+                                      : options.epochs * stepsPerEpoch);
+  if (world.leader()) {
+    std::printf("optimizer: lr %g", hyper.lr);
+    if (hyper.optimizer == Optimizer::Sgd)
+      std::printf(", momentum %g", hyper.momentum);
+    else
+      std::printf(", betas %g %g, eps %g", hyper.beta1, hyper.beta2, hyper.eps);
+    std::printf(", weight decay %g", hyper.weightDecay);
+    const char *kinds[] = {"constant", "step", "cosine"};
+    std::printf("; schedule %s", kinds[static_cast<int>(schedule.kind)]);
+    if (schedule.warmupSteps)
+      std::printf(" after %" PRId64 " warm-up steps", schedule.warmupSteps);
+    std::printf("\n");
+  }
   std::mt19937_64 rng(options.seed);
   TrainingPosition position;
   if (!options.resumeDir.empty()) {
@@ -430,6 +491,11 @@ int Trainer::run() {
     while (position.stepInEpoch < stepsPerEpoch && !limitReached()) {
       int64_t step = position.stepInEpoch;
       setRandomKey(*ctx, options.seed, world.rank, position.stepsDone);
+      hyper.lr = static_cast<float>(
+          schedule.at(options.lr.value_or(dlc_model.defaults.lr),
+                      position.stepsDone));
+      hyper.step = position.stepsDone + 1;
+      setHyperparameters(*ctx, hyper);
       bool last = step + 1 == stepsPerEpoch ||
                   (options.steps && position.stepsDone + 1 >= options.steps);
       bool checkpointNow =

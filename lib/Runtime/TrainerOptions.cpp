@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
@@ -19,6 +20,20 @@ int64_t parseInteger(const std::string &flag, const char *text, int64_t min) {
   if (errno || end == text || *end || value < min)
     throw Error("invalid value '" + std::string(text) + "' for " + flag +
                 ": expected an integer >= " + std::to_string(min));
+  return value;
+}
+
+double parseNumber(const std::string &flag, const char *text, double min,
+                   double max, bool minIncluded = true) {
+  char *end = nullptr;
+  errno = 0;
+  double value = std::strtod(text, &end);
+  bool inRange = minIncluded ? value >= min : value > min;
+  if (errno || end == text || *end || !std::isfinite(value) || !inRange ||
+      value > max)
+    throw Error("invalid value '" + std::string(text) + "' for " + flag +
+                ": expected a number in " + (minIncluded ? "[" : "(") +
+                std::to_string(min) + ", " + std::to_string(max) + "]");
   return value;
 }
 } // namespace
@@ -49,6 +64,21 @@ Training:
                     NaN or infinity every N steps (default 0: at the end of
                     each epoch, and always before writing a model or a
                     checkpoint); a non-finite value stops the run
+Optimizer (defaults: the values this program was compiled with):
+  --lr X            learning rate (before the schedule)
+  --momentum X      SGD momentum; a program compiled without momentum has no
+                    velocity state and takes only 0
+  --weight-decay X  L2 for SGD and Adam, decoupled for AdamW
+  --beta1 X, --beta2 X, --eps X
+                    Adam and AdamW
+  --lr-schedule constant|step|cosine
+                    constant (default); step: times --lr-gamma (default
+                    0.1) every --lr-step-size N steps (StepLR); cosine: down
+                    to --lr-min (default 0) over --cosine-steps N (default:
+                    the run's steps) (CosineAnnealingLR)
+  --warmup-steps N  multiply by a factor rising linearly from
+                    --warmup-start-factor (default 1/3) to 1 over N steps
+                    (LinearLR)
 Checkpoints:
   --checkpoint-dir DIR
                     write checkpoints (parameters, optimizer state, running
@@ -135,6 +165,34 @@ TrainerOptions dlc::rt::parseTrainerOptions(int argc, char **argv) {
       options.keepCheckpoints = parseInteger(flag, value(), 1);
     else if (flag == "--resume")
       options.resumeDir = value();
+    else if (flag == "--lr")
+      options.lr = parseNumber(flag, value(), 0.0, 1e30, false);
+    else if (flag == "--momentum")
+      options.momentum = parseNumber(flag, value(), 0.0, 0.999999);
+    else if (flag == "--weight-decay")
+      options.weightDecay = parseNumber(flag, value(), 0.0, 1e30);
+    else if (flag == "--beta1")
+      options.beta1 = parseNumber(flag, value(), 0.0, 0.999999);
+    else if (flag == "--beta2")
+      options.beta2 = parseNumber(flag, value(), 0.0, 0.999999);
+    else if (flag == "--eps")
+      options.eps = parseNumber(flag, value(), 0.0, 1.0, false);
+    else if (flag == "--lr-schedule")
+      options.schedule.kind = parseScheduleKind(value());
+    else if (flag == "--lr-step-size")
+      options.schedule.stepSize = parseInteger(flag, value(), 1);
+    else if (flag == "--lr-gamma")
+      options.schedule.gamma = parseNumber(flag, value(), 0.0, 1.0, false);
+    else if (flag == "--lr-min")
+      options.schedule.minLr = parseNumber(flag, value(), 0.0, 1e30);
+    else if (flag == "--cosine-steps") {
+      options.schedule.cosineSteps = parseInteger(flag, value(), 1);
+      options.cosineStepsGiven = true;
+    } else if (flag == "--warmup-steps")
+      options.schedule.warmupSteps = parseInteger(flag, value(), 0);
+    else if (flag == "--warmup-start-factor")
+      options.schedule.warmupStartFactor =
+          parseNumber(flag, value(), 0.0, 1.0, false);
     else if (flag == "--save")
       options.savePath = value();
     else if (flag == "--dump-gradients")
@@ -156,5 +214,8 @@ TrainerOptions dlc::rt::parseTrainerOptions(int argc, char **argv) {
     throw Error("--test-x and --test-y go together");
   if (options.checkpointDir.empty())
     options.checkpointDir = options.resumeDir;
+  if (options.schedule.kind == LrSchedule::Kind::Step &&
+      options.schedule.stepSize == 0)
+    throw Error("--lr-schedule step needs --lr-step-size N");
   return options;
 }

@@ -3,7 +3,10 @@
 #ifndef DLC_RUNTIME_TRAINEROPTIONS_H
 #define DLC_RUNTIME_TRAINEROPTIONS_H
 
+#include "LrSchedule.h"
+
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace dlc::rt {
@@ -27,6 +30,11 @@ struct TrainerOptions {
   int64_t checkpointEvery = 0;
   int64_t keepCheckpoints = 3;
   std::string resumeDir;
+  /// Overrides of the compiled optimizer's defaults.
+  std::optional<float> lr, momentum, weightDecay, beta1, beta2, eps;
+  LrSchedule schedule;
+  /// --cosine-steps as given (0: the run's total number of steps).
+  bool cosineStepsGiven = false;
   bool help = false;
 };
 

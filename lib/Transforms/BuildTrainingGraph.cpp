@@ -47,9 +47,17 @@ LogicalResult BuildTrainingGraph::checkOptions(ModuleOp module) {
   if (loss != "cross-entropy" && loss != "mse")
     return module.emitError("unknown loss '")
            << loss << "': expected cross-entropy or mse";
+  if (optimizer != "sgd" && optimizer != "adam" && optimizer != "adamw")
+    return module.emitError("unknown optimizer '")
+           << optimizer << "': expected sgd, adam or adamw";
   if (!(learningRate > 0.0f))
     return module.emitError("learning rate ") << learningRate
                                               << " must be positive";
+  if (!(beta1 >= 0.0f && beta1 < 1.0f) || !(beta2 >= 0.0f && beta2 < 1.0f))
+    return module.emitError("Adam betas ")
+           << beta1 << ", " << beta2 << " must be in [0, 1)";
+  if (!(eps > 0.0f))
+    return module.emitError("Adam epsilon ") << eps << " must be positive";
   if (momentum < 0.0f || momentum >= 1.0f)
     return module.emitError("momentum ") << momentum
                                          << " must be in [0, 1)";
@@ -130,23 +138,45 @@ void BuildTrainingGraph::buildUpdates(
     if (!param.getTrainable())
       continue;
     Location loc = param.getLoc();
-    Value averaged = AllReduceMeanOp::create(builder, loc, grad);
-    FlatSymbolRefAttr velocity;
-    if (momentum != 0.0f) {
+    // Zero-initialised optimizer state, placed after its parameter.
+    auto addState = [&](StringRef suffix) {
       moduleBuilder.setInsertionPointAfter(param);
       auto state = VariableOp::create(
-          moduleBuilder, loc, (param.getSymName() + "_velocity").str(),
+          moduleBuilder, loc, (param.getSymName() + suffix).str(),
           param.getType(), /*initial_value=*/nullptr, /*trainable=*/false,
           /*onnx_name=*/nullptr);
       // A name clash gets a unique suffix; refer to whatever was chosen.
       symbols.insert(state);
-      velocity = FlatSymbolRefAttr::get(state.getSymNameAttr());
+      return FlatSymbolRefAttr::get(state.getSymNameAttr());
+    };
+    Value averaged = AllReduceMeanOp::create(builder, loc, grad);
+    if (optimizer == "sgd") {
+      FlatSymbolRefAttr velocity =
+          momentum != 0.0f ? addState("_velocity") : FlatSymbolRefAttr();
+      SgdUpdateOp::create(builder, loc, FlatSymbolRefAttr::get(name), averaged,
+                          velocity);
+      continue;
     }
-    SgdUpdateOp::create(builder, loc, FlatSymbolRefAttr::get(name), averaged,
-                        velocity, builder.getF32FloatAttr(learningRate),
-                        builder.getF32FloatAttr(momentum),
-                        builder.getF32FloatAttr(weightDecay));
+    FlatSymbolRefAttr first = addState("_adam_m");
+    FlatSymbolRefAttr second = addState("_adam_v");
+    AdamUpdateOp::create(builder, loc, FlatSymbolRefAttr::get(name), averaged,
+                         first, second,
+                         optimizer == "adamw" ? builder.getUnitAttr()
+                                              : UnitAttr());
   }
+  // The run-time hyperparameters' defaults, for the generated program.
+  Builder b(module.getContext());
+  module->setAttr(
+      kHyperparametersAttr,
+      b.getDictionaryAttr({
+          b.getNamedAttr("optimizer", b.getStringAttr(optimizer)),
+          b.getNamedAttr("lr", b.getF32FloatAttr(learningRate)),
+          b.getNamedAttr("momentum", b.getF32FloatAttr(momentum)),
+          b.getNamedAttr("weight_decay", b.getF32FloatAttr(weightDecay)),
+          b.getNamedAttr("beta1", b.getF32FloatAttr(beta1)),
+          b.getNamedAttr("beta2", b.getF32FloatAttr(beta2)),
+          b.getNamedAttr("eps", b.getF32FloatAttr(eps)),
+      }));
 }
 
 void BuildTrainingGraph::runOnOperation() {

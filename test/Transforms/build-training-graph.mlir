@@ -1,7 +1,16 @@
 // RUN: dlc-opt %s -split-input-file -dlc-build-training-graph="lr=0.5 momentum=0.9 weight-decay=0.01" | FileCheck %s
 // RUN: dlc-opt %s -split-input-file -dlc-build-training-graph="loss=mse lr=0.5" | FileCheck %s --check-prefix=MSE
 // RUN: dlc-opt %s -split-input-file -dlc-build-training-graph="fused-batchnorm=false" | FileCheck %s --check-prefix=UNFUSED
+// RUN: dlc-opt %s -split-input-file -dlc-build-training-graph="optimizer=adamw beta2=0.99" | FileCheck %s --check-prefix=ADAM
 
+// The hyperparameters are run-time values with these defaults.
+// CHECK: module attributes {dlc.hyperparameters = {beta1 = 0.899999976 : f32, beta2 = 9.990000e-01 : f32, eps = 9.99999993E-9 : f32, lr = 5.000000e-01 : f32, momentum = 0.899999976 : f32, optimizer = "sgd", weight_decay = 0.00999999977 : f32}}
+// ADAM: module attributes {dlc.hyperparameters = {{{.*}}beta2 = 9.900000e-01 : f32{{.*}}optimizer = "adamw"
+// ADAM: graph.variable trainable @w
+// ADAM-NEXT: graph.variable @w_adam_v : tensor<3x4xf32>
+// ADAM-NEXT: graph.variable @w_adam_m : tensor<3x4xf32>
+// ADAM: graph.adam_update @b, %{{.+}} moments @b_adam_m, @b_adam_v {decoupled} : tensor<3xf32>
+// ADAM-NOT: velocity
 // CHECK: graph.variable trainable @w
 // CHECK-NEXT: graph.variable @w_velocity : tensor<3x4xf32>
 // CHECK: graph.variable trainable @b
@@ -39,7 +48,7 @@ func.func @forward(%x: tensor<2x4xf32>) -> tensor<2x3xf32> {
 // CHECK: [[AB:%.+]] = graph.allreduce_mean [[DB]]
 // CHECK: graph.sgd_update @b, [[AB]] velocity @b_velocity
 // CHECK: [[AW:%.+]] = graph.allreduce_mean [[DW]]
-// CHECK: graph.sgd_update @w, [[AW]] velocity @w_velocity {lr = 5.000000e-01 : f32, momentum = 0.899999976 : f32, weight_decay = 0.00999999977 : f32}
+// CHECK: graph.sgd_update @w, [[AW]] velocity @w_velocity : tensor<3x4xf32>
 // CHECK: return [[LOSS]] : tensor<f32>
 
 // MSE trains through the softmax.
@@ -48,7 +57,7 @@ func.func @forward(%x: tensor<2x4xf32>) -> tensor<2x3xf32> {
 // MSE: graph.mse_loss [[P]]
 // MSE: [[DP:%.+]] = graph.mse_loss_grad [[P]]
 // MSE: graph.softmax_grad [[DP]], [[P]]
-// MSE: graph.sgd_update @w, %{{.+}} {lr = 5.000000e-01 : f32, momentum = 0.000000e+00 : f32
+// MSE: graph.sgd_update @w, %{{.+}} : tensor<3x4xf32>
 // MSE-NOT: velocity
 
 // -----

@@ -29,5 +29,5 @@
 // SOURCE: dlc::rt::gemm([[CTX]], false, true, 4, 512, 784, 1.000000000e+00f,
 // SOURCE: dlc::rt::softmaxCrossEntropy([[CTX]],
 // SOURCE: dlc::rt::allReduceMean([[CTX]],
-// SOURCE: dlc::rt::sgdUpdate([[CTX]], {{.*}}, nullptr, 10, 5.0000000{{[0-9]+}}e-02f, 0.0e+00f, 0.0e+00f);
+// SOURCE: dlc::rt::sgdUpdate([[CTX]], {{.*}}, nullptr, 10);
 // SOURCE: const dlc::rt::ModelInfo dlc_model = {"mlp.onnx", "loss=cross-entropy batchnorm=train dropout=train optimizer=sgd lr=0.05 momentum=0 weight-decay=0",

@@ -53,7 +53,10 @@ def test_unsupported_op_names_type_node_and_opset(workdir):
     (["--lr=-1"], "learning rate must be positive"),
     (["--momentum=1.5"], "--momentum=1.5"),
     (["--loss=hinge"], "--loss=hinge"),
-    (["--optimizer=adam"], "--optimizer=adam"),
+    (["--optimizer=rmsprop"], "--optimizer=rmsprop: supported: sgd, adam, adamw"),
+    (["--optimizer=adam", "--beta1=1.5"], "--beta1=1.5"),
+    (["--optimizer=adam", "--momentum=0.9"], "--momentum is SGD's"),
+    (["--lr=inf"], "must be positive and finite"),
     (["--emit=everything"], "Cannot find option named 'everything'"),
     (["--target=tpu"], "Cannot find option named 'tpu'"),
 ])

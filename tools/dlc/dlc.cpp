@@ -31,6 +31,8 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace llvm;
 
@@ -77,16 +79,27 @@ cl::opt<std::string> dropoutMode(
     "dropout", cl::init("train"), cl::cat(dlcCategory),
     cl::desc("Dropout while training: train (a fresh seeded mask every step; "
              "default) or off (the identity, as in inference)"));
-cl::opt<std::string> optimizerName("optimizer", cl::init("sgd"),
-                                   cl::cat(dlcCategory),
-                                   cl::desc("Optimizer: sgd (default)"));
+cl::opt<std::string> optimizerName(
+    "optimizer", cl::init("sgd"), cl::cat(dlcCategory),
+    cl::desc("Optimizer: sgd (default), adam or adamw (as torch.optim "
+             "defines them). The hyperparameters below are defaults the "
+             "trainer's flags of the same names override"));
 cl::opt<float> learningRate("lr", cl::init(0.01f), cl::cat(dlcCategory),
                             cl::desc("Learning rate (default 0.01)"));
 cl::opt<float> momentum("momentum", cl::init(0.0f), cl::cat(dlcCategory),
-                        cl::desc("SGD momentum (default 0)"));
-cl::opt<float> weightDecay("weight-decay", cl::init(0.0f),
-                           cl::cat(dlcCategory),
-                           cl::desc("L2 weight decay (default 0)"));
+                        cl::desc("SGD momentum (default 0: the program has "
+                                 "no velocity state, and the trainer cannot "
+                                 "turn momentum on)"));
+cl::opt<float> weightDecay(
+    "weight-decay", cl::init(0.0f), cl::cat(dlcCategory),
+    cl::desc("Weight decay: L2 for sgd and adam, decoupled for adamw "
+             "(default 0)"));
+cl::opt<float> beta1("beta1", cl::init(0.9f), cl::cat(dlcCategory),
+                     cl::desc("Adam beta1 (default 0.9)"));
+cl::opt<float> beta2("beta2", cl::init(0.999f), cl::cat(dlcCategory),
+                     cl::desc("Adam beta2 (default 0.999)"));
+cl::opt<float> adamEps("eps", cl::init(1e-8f), cl::cat(dlcCategory),
+                       cl::desc("Adam epsilon (default 1e-8)"));
 cl::opt<std::string> hostCompiler("host-cxx", cl::init("c++"),
                                   cl::cat(dlcCategory),
                                   cl::desc("Host C++ compiler for --target=cpu"));
@@ -134,10 +147,14 @@ std::string trainingConfig() {
   std::string text;
   raw_string_ostream os(text);
   os << "loss=" << lossName << " batchnorm=" << batchNormMode
-     << " dropout=" << dropoutMode
-     << " optimizer=" << optimizerName
-     << format(" lr=%g momentum=%g weight-decay=%g", learningRate.getValue(),
-               momentum.getValue(), weightDecay.getValue());
+     << " dropout=" << dropoutMode << " optimizer=" << optimizerName
+     << format(" lr=%g", learningRate.getValue());
+  if (optimizerName == "sgd")
+    os << format(" momentum=%g", momentum.getValue());
+  else
+    os << format(" beta1=%g beta2=%g eps=%g", beta1.getValue(),
+                 beta2.getValue(), adamEps.getValue());
+  os << format(" weight-decay=%g", weightDecay.getValue());
   return text;
 }
 
@@ -177,21 +194,32 @@ int main(int argc, char **argv) {
   if (batchSize <= 0)
     return fail(formatv("--batch={0}: the batch size must be positive",
                         batchSize.getValue()));
-  if (optimizerName != "sgd")
-    return fail("--optimizer=" + optimizerName + ": supported: sgd");
+  if (optimizerName != "sgd" && optimizerName != "adam" &&
+      optimizerName != "adamw")
+    return fail("--optimizer=" + optimizerName +
+                ": supported: sgd, adam, adamw");
+  if (!(beta1 >= 0.0f && beta1 < 1.0f) || !(beta2 >= 0.0f && beta2 < 1.0f))
+    return fail(formatv("--beta1={0} --beta2={1}: expected values in [0, 1)",
+                        beta1.getValue(), beta2.getValue()));
+  if (!(adamEps > 0.0f))
+    return fail(formatv("--eps={0}: must be positive", adamEps.getValue()));
+  if (optimizerName != "sgd" && momentum != 0.0f)
+    return fail("--momentum is SGD's; " + optimizerName +
+                " takes --beta1 and --beta2");
   if (dropoutMode != "train" && dropoutMode != "off")
     return fail("--dropout=" + dropoutMode + ": supported: train, off");
   if (batchNormMode != "train" && batchNormMode != "frozen")
     return fail("--batchnorm=" + batchNormMode + ": supported: train, frozen");
   if (lossName != "cross-entropy" && lossName != "mse")
     return fail("--loss=" + lossName + ": supported: cross-entropy, mse");
-  if (!(learningRate > 0.0f))
-    return fail(formatv("--lr={0}: the learning rate must be positive",
+  if (!(learningRate > 0.0f) || std::isinf(learningRate))
+    return fail(formatv("--lr={0}: the learning rate must be positive and "
+                        "finite",
                         learningRate.getValue()));
   if (!(momentum >= 0.0f && momentum < 1.0f))
     return fail(formatv("--momentum={0}: expected a value in [0, 1)",
                         momentum.getValue()));
-  if (!(weightDecay >= 0.0f))
+  if (!(weightDecay >= 0.0f) || std::isinf(weightDecay))
     return fail(formatv("--weight-decay={0}: must not be negative",
                         weightDecay.getValue()));
 
@@ -249,9 +277,13 @@ int main(int argc, char **argv) {
     // The CUDA backend has no fused batch-norm kernels yet.
     options.fusedBatchNorm = target != dlc::Target::Cuda;
     options.dropout = dropoutMode;
+    options.optimizer = optimizerName;
     options.learningRate = learningRate;
     options.momentum = momentum;
     options.weightDecay = weightDecay;
+    options.beta1 = beta1;
+    options.beta2 = beta2;
+    options.eps = adamEps;
     pm.addPass(dlc::createBuildTrainingGraph(options));
     pm.addPass(dlc::createExpandInferenceForms());
     dlc::buildGraphCleanupPipeline(pm);

@@ -381,7 +381,12 @@ TEST_F(KernelGradientTest, GemmOperandGradients) {
 TEST_F(KernelGradientTest, SgdMatchesPyTorchFormula) {
   // v = momentum * v + g + wd * w; w -= lr * v.
   float w = 2.0f, g = 0.5f, v = 1.0f;
-  sgdUpdate(*ctx, &w, &g, &v, 1, 0.1f, 0.9f, 0.01f);
+  Hyperparameters hyper;
+  hyper.lr = 0.1f;
+  hyper.momentum = 0.9f;
+  hyper.weightDecay = 0.01f;
+  setHyperparameters(*ctx, hyper);
+  sgdUpdate(*ctx, &w, &g, &v, 1);
   EXPECT_FLOAT_EQ(v, 0.9f * 1.0f + 0.5f + 0.01f * 2.0f);
   EXPECT_FLOAT_EQ(w, 2.0f - 0.1f * v);
 }

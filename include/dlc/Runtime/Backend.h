@@ -9,6 +9,8 @@
 #ifndef DLC_RUNTIME_BACKEND_H
 #define DLC_RUNTIME_BACKEND_H
 
+#include "dlc/Runtime/Hyperparameters.h"
+
 #include <cstdint>
 #include <functional>
 
@@ -40,6 +42,9 @@ void synchronize(Context &ctx);
 
 /// The key of this step's random numbers (dropout masks).
 void setRandomKey(Context &ctx, uint64_t seed, int rank, uint64_t step);
+
+/// What the optimizer updates of the next steps use.
+void setHyperparameters(Context &ctx, const Hyperparameters &hyper);
 
 /// Installs (or, with an empty function, removes) the gradient observer.
 void setGradientObserver(Context &ctx, GradientObserver observer);

@@ -195,10 +195,14 @@ void runningUpdate(Context &ctx, float *v, const float *statistic, int64_t n,
 /// x = the mean of x over all ranks (the identity with one rank).
 void allReduceMean(Context &ctx, float *x, int64_t n);
 
-/// PyTorch's SGD: g' = g + wd * w; v = momentum * v + g' (if v);
-/// w -= lr * (v or g').
-void sgdUpdate(Context &ctx, float *w, const float *g, float *v, int64_t n,
-               float lr, float momentum, float weightDecay);
+/// PyTorch's SGD with the context's hyperparameters: g' = g + wd * w;
+/// v = momentum * v + g' (if v); w -= lr * (v or g').
+void sgdUpdate(Context &ctx, float *w, const float *g, float *v, int64_t n);
+
+/// torch.optim.Adam (AdamW with `decoupled`) with the context's
+/// hyperparameters; m and v are the first and second moments.
+void adamUpdate(Context &ctx, float *w, const float *g, float *m, float *v,
+                int64_t n, bool decoupled);
 
 } // namespace dlc::rt
 

@@ -11,6 +11,8 @@
 #ifndef DLC_RUNTIME_MODEL_H
 #define DLC_RUNTIME_MODEL_H
 
+#include "dlc/Runtime/Hyperparameters.h"
+
 #include <cstdint>
 
 namespace dlc::rt {
@@ -65,6 +67,10 @@ struct ModelInfo {
   int numForwardInputs;
   const TensorSlot *forwardOutputs;
   int numForwardOutputs;
+  /// The compile-time optimizer settings, which the trainer's flags
+  /// override; `hasVelocity`: SGD was compiled with momentum state.
+  Hyperparameters defaults;
+  bool hasVelocity;
 };
 
 } // namespace dlc::rt

@@ -35,6 +35,10 @@ constexpr llvm::StringLiteral kResultOffsetsAttr = "dlc.result_offsets";
 constexpr llvm::StringLiteral kArgOffsetsAttr = "dlc.arg_offsets";
 constexpr llvm::StringLiteral kArenaSizeAttr = "dlc.arena_size";
 
+/// The module's dictionary of optimizer defaults (BuildTrainingGraph): the
+/// optimizer's name, lr, momentum, weight_decay, beta1, beta2, eps.
+constexpr llvm::StringLiteral kHyperparametersAttr = "dlc.hyperparameters";
+
 } // namespace dlc
 
 #endif // DLC_TRANSFORMS_PASSES_H

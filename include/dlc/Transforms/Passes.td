@@ -12,8 +12,11 @@ def BuildTrainingGraph : Pass<"dlc-build-training-graph", "mlir::ModuleOp"> {
     `@train_step(inputs, labels) -> loss`: the forward ops, the loss, the
     gradient of every op through `GradientOpInterface` in reverse order, a
     `graph.allreduce_mean` of each parameter gradient (data parallelism), and
-    a `graph.sgd_update` of every trainable variable. Velocity variables are
-    added to the module when the momentum is non-zero.
+    an optimizer update of every trainable variable: `graph.sgd_update`
+    (velocity variables are added when the momentum is non-zero) or
+    `graph.adam_update` (two moment variables per parameter). The
+    hyperparameters are run-time values; the options' values are recorded
+    as their defaults in the module's `dlc.hyperparameters` dictionary.
 
     When `@forward` ends in `graph.softmax` and the loss is cross-entropy, the
     loss takes the softmax's input as logits, so it never takes the logarithm
@@ -38,12 +41,20 @@ def BuildTrainingGraph : Pass<"dlc-build-training-graph", "mlir::ModuleOp"> {
            "or off (the identity, as in inference)">,
     Option<"loss", "loss", "std::string", /*default=*/"\"cross-entropy\"",
            "Loss function: cross-entropy or mse">,
+    Option<"optimizer", "optimizer", "std::string", /*default=*/"\"sgd\"",
+           "Optimizer: sgd, adam or adamw">,
     Option<"learningRate", "lr", "float", /*default=*/"0.01f",
-           "SGD learning rate">,
+           "Default learning rate">,
     Option<"momentum", "momentum", "float", /*default=*/"0.0f",
-           "SGD momentum">,
+           "Default SGD momentum (0: no velocity state)">,
     Option<"weightDecay", "weight-decay", "float", /*default=*/"0.0f",
-           "L2 weight decay added to each gradient">,
+           "Default weight decay (L2 for sgd and adam, decoupled for adamw)">,
+    Option<"beta1", "beta1", "float", /*default=*/"0.9f",
+           "Default Adam beta1">,
+    Option<"beta2", "beta2", "float", /*default=*/"0.999f",
+           "Default Adam beta2">,
+    Option<"eps", "eps", "float", /*default=*/"1e-8f",
+           "Default Adam epsilon">,
   ];
   let dependentDialects = ["dlc::graph::GraphDialect",
                            "mlir::func::FuncDialect"];

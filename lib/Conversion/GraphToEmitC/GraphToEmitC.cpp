@@ -673,10 +673,19 @@ LogicalResult ProgramBuilder::lowerOp(Operation *op) {
                 : Arg(opaque("nullptr"));
         call("sgdUpdate",
              {pointer(offsetOfVariable(update.getParamAttr()), f32Type),
-              pointer(update.getGradient()), velocity, count(update.getGradient()),
-              f32(update.getLr().convertToFloat()),
-              f32(update.getMomentum().convertToFloat()),
-              f32(update.getWeightDecay().convertToFloat())});
+              pointer(update.getGradient()), velocity,
+              count(update.getGradient())});
+        return success();
+      })
+      .Case([&](AdamUpdateOp update) {
+        Type f32Type = builder.getF32Type();
+        call("adamUpdate",
+             {pointer(offsetOfVariable(update.getParamAttr()), f32Type),
+              pointer(update.getGradient()),
+              pointer(offsetOfVariable(update.getFirstMomentAttr()), f32Type),
+              pointer(offsetOfVariable(update.getSecondMomentAttr()), f32Type),
+              count(update.getGradient()),
+              opaque(update.getDecoupled() ? "true" : "false")});
         return success();
       })
       .Default([](Operation *op) {
@@ -777,6 +786,8 @@ void ConvertGraphToEmitC::runOnOperation() {
   module.walk([&](Operation *op) {
     if (auto update = dyn_cast<SgdUpdateOp>(op))
       written.insert(update.getParamAttr().getAttr());
+    else if (auto update = dyn_cast<AdamUpdateOp>(op))
+      written.insert(update.getParamAttr().getAttr());
     else if (auto update = dyn_cast<RunningUpdateOp>(op))
       written.insert(update.getVariableAttr().getAttr());
   });
@@ -845,6 +856,32 @@ void ConvertGraphToEmitC::runOnOperation() {
   RankedTensorType inputType = tensorType(forward.getArgument(0));
   RankedTensorType outputType = tensorType(outputs.front());
   auto source = module->getAttrOfType<StringAttr>("dlc.source");
+  // The optimizer's defaults, as a Hyperparameters initializer.
+  auto hyper = module->getAttrOfType<DictionaryAttr>(kHyperparametersAttr);
+  auto hyperparameterDefaults = [&]() -> std::string {
+    if (!hyper)
+      return "{}";
+    auto number = [&](StringRef key) {
+      auto value = hyper.getAs<FloatAttr>(key);
+      return llvm::formatv("{0:e9}f", value ? value.getValueAsDouble() : 0.0)
+          .str();
+    };
+    auto name = hyper.getAs<StringAttr>("optimizer");
+    StringRef optimizer = name ? name.getValue() : "sgd";
+    return llvm::formatv("{{dlc::rt::Optimizer::{0}, {1}, {2}, {3}, {4}, {5}, "
+                         "{6}, 1}",
+                         optimizer == "adam"    ? "Adam"
+                         : optimizer == "adamw" ? "AdamW"
+                                                : "Sgd",
+                         number("lr"), number("momentum"),
+                         number("weight_decay"), number("beta1"),
+                         number("beta2"), number("eps"))
+        .str();
+  };
+  bool hasVelocity = false;
+  module.walk([&](SgdUpdateOp update) {
+    hasVelocity |= static_cast<bool>(update.getVelocity());
+  });
   std::string trainFields =
       train ? llvm::formatv("trainStep, {0}, {1}, {2}",
                             offsetOf(train.getArgument(0)),
@@ -854,7 +891,7 @@ void ConvertGraphToEmitC::runOnOperation() {
             : "nullptr, 0, 0, 0";
   std::string model = llvm::formatv(
       "{{{0}, {1}, {2}, {3}, {4}, {5}, {6}, forward, {7}, {8}, {9}, {10}, "
-      "dlc_forward_inputs, {11}, dlc_forward_outputs, {12}}",
+      "dlc_forward_inputs, {11}, dlc_forward_outputs, {12}, {13}, {14}}",
       cString(source ? source.getValue() : ""), cString(trainingConfig),
       arenaSize.getInt(),
       inputType.getRank() ? program.arrayGlobal(inputType.getShape())
@@ -863,7 +900,8 @@ void ConvertGraphToEmitC::runOnOperation() {
       outputType.getRank() == 2 ? outputType.getDimSize(1) : 0, trainFields,
       offsetOf(forward.getArgument(0)), offsetOf(outputs.front()),
       numVariables ? "dlc_variables" : "nullptr", numVariables,
-      forward.getNumArguments(), outputs.size());
+      forward.getNumArguments(), outputs.size(), hyperparameterDefaults(),
+      hasVelocity ? "true" : "false");
   emitc::GlobalOp::create(
       tables, loc, "dlc_model",
       emitc::OpaqueType::get(&getContext(), "dlc::rt::ModelInfo"),
@@ -873,6 +911,6 @@ void ConvertGraphToEmitC::runOnOperation() {
   for (Operation *op : oldOps)
     op->erase();
   for (StringRef attr : {kArenaSizeAttr.data(), "dlc.onnx_input", "dlc.opset",
-                         "dlc.source"})
+                         "dlc.source", kHyperparametersAttr.data()})
     module->removeAttr(attr);
 }

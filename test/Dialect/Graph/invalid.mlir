@@ -105,25 +105,27 @@ func.func @load_type() {
 graph.variable @state : tensor<3xf32>
 func.func @update_not_trainable(%g: tensor<3xf32>) {
   // expected-error @+1 {{updates @state, which is not trainable}}
-  graph.sgd_update @state, %g {lr = 0.1 : f32, momentum = 0.0 : f32, weight_decay = 0.0 : f32} : tensor<3xf32>
+  graph.sgd_update @state, %g : tensor<3xf32>
   return
 }
 
 // -----
 
 graph.variable trainable @w : tensor<3xf32> = dense<0.0> : tensor<3xf32>
-func.func @update_momentum_without_velocity(%g: tensor<3xf32>) {
-  // expected-error @+1 {{momentum 9.000000e-01 needs a velocity variable}}
-  graph.sgd_update @w, %g {lr = 0.1 : f32, momentum = 0.9 : f32, weight_decay = 0.0 : f32} : tensor<3xf32>
+graph.variable @w_v : tensor<4xf32>
+func.func @velocity_type(%g: tensor<3xf32>) {
+  // expected-error @+1 {{type 'tensor<3xf32>' does not match variable @w_v of type 'tensor<4xf32>'}}
+  graph.sgd_update @w, %g velocity @w_v : tensor<3xf32>
   return
 }
 
 // -----
 
 graph.variable trainable @w : tensor<3xf32> = dense<0.0> : tensor<3xf32>
-func.func @update_lr(%g: tensor<3xf32>) {
-  // expected-error @+1 {{learning rate -1.000000e+00 must be positive}}
-  graph.sgd_update @w, %g {lr = -1.0 : f32, momentum = 0.0 : f32, weight_decay = 0.0 : f32} : tensor<3xf32>
+graph.variable @w_m : tensor<3xf32>
+func.func @adam_unknown_moment(%g: tensor<3xf32>) {
+  // expected-error @+1 {{references unknown variable @w_second}}
+  graph.adam_update @w, %g moments @w_m, @w_second : tensor<3xf32>
   return
 }
 

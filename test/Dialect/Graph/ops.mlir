@@ -7,6 +7,8 @@ graph.variable trainable @w {onnx_name = "fc.weight"} : tensor<3x4xf32> = dense<
 graph.variable trainable @b : tensor<3xf32> = dense<0.0> : tensor<3xf32>
 // CHECK: graph.variable @w_velocity : tensor<3x4xf32>{{$}}
 graph.variable @w_velocity : tensor<3x4xf32>
+graph.variable @b_m : tensor<3xf32>
+graph.variable @b_v : tensor<3xf32>
 
 // CHECK-LABEL: func.func @forward
 func.func @forward(%x: tensor<2x1x2x2xf32>, %labels: tensor<2xi32>) -> tensor<f32> {
@@ -45,10 +47,12 @@ func.func @forward(%x: tensor<2x1x2x2xf32>, %labels: tensor<2xi32>) -> tensor<f3
   %dw = graph.gemm %dz, %flat {trans_a} : (tensor<2x3xf32>, tensor<2x4xf32>) -> tensor<3x4xf32>
   // CHECK: graph.allreduce_mean %{{.+}} : tensor<3x4xf32>
   %dwa = graph.allreduce_mean %dw : tensor<3x4xf32>
-  // CHECK: graph.sgd_update @w, %{{.+}} velocity @w_velocity {lr = 1.000000e-01 : f32, momentum = 0.899999976 : f32, weight_decay = 0.000000e+00 : f32} : tensor<3x4xf32>
-  graph.sgd_update @w, %dwa velocity @w_velocity {lr = 0.1 : f32, momentum = 0.9 : f32, weight_decay = 0.0 : f32} : tensor<3x4xf32>
-  // CHECK: graph.sgd_update @b, %{{.+}} {lr = 1.000000e-01 : f32, momentum = 0.000000e+00 : f32, weight_decay = 0.000000e+00 : f32} : tensor<3xf32>
-  graph.sgd_update @b, %db2 {lr = 0.1 : f32, momentum = 0.0 : f32, weight_decay = 0.0 : f32} : tensor<3xf32>
+  // CHECK: graph.sgd_update @w, %{{.+}} velocity @w_velocity : tensor<3x4xf32>
+  graph.sgd_update @w, %dwa velocity @w_velocity : tensor<3x4xf32>
+  // CHECK: graph.sgd_update @b, %{{.+}} : tensor<3xf32>
+  graph.sgd_update @b, %db2 : tensor<3xf32>
+  // CHECK: graph.adam_update @b, %{{.+}} moments @b_m, @b_v {decoupled} : tensor<3xf32>
+  graph.adam_update @b, %db2 moments @b_m, @b_v {decoupled} : tensor<3xf32>
   %sum = graph.add %l, %m : (tensor<f32>, tensor<f32>) -> tensor<f32>
   return %sum : tensor<f32>
 }

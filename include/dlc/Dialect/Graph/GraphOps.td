@@ -73,23 +73,48 @@ def Graph_SgdUpdateOp : Graph_Op<"sgd_update", [
     MemoryEffects<[MemRead, MemWrite]>]> {
   let summary = "Stochastic gradient descent step on a variable, in place";
   let description = [{
-    With velocity `v`: `v = momentum * v + (g + weight_decay * w)`,
-    `w = w - lr * v` (PyTorch's SGD). Without a velocity variable the
-    momentum must be zero and `w = w - lr * (g + weight_decay * w)`.
+    PyTorch's SGD with the run's hyperparameters (learning rate after its
+    schedule, momentum, weight decay: the trainer sets them each step; the
+    compile-time values are only their defaults, recorded on the module as
+    `dlc.hyperparameters`). With velocity `v`:
+    `v = momentum * v + (g + weight_decay * w)`, `w = w - lr * v`. Without a
+    velocity variable (compiled with momentum 0),
+    `w = w - lr * (g + weight_decay * w)`.
 
     ```mlir
     graph.sgd_update @fc1_weight, %g velocity @fc1_weight_velocity
-        {lr = 5.0e-02 : f32, momentum = 9.0e-01 : f32, weight_decay = 0.0 : f32}
         : tensor<512x784xf32>
     ```
   }];
   let arguments = (ins FlatSymbolRefAttr:$param, Graph_F32Tensor:$gradient,
-                       OptionalAttr<FlatSymbolRefAttr>:$velocity,
-                       F32Attr:$lr, F32Attr:$momentum, F32Attr:$weight_decay);
+                       OptionalAttr<FlatSymbolRefAttr>:$velocity);
   let assemblyFormat = [{
     $param `,` $gradient (`velocity` $velocity^)? attr-dict `:` type($gradient)
   }];
-  let hasVerifier = 1;
+}
+
+def Graph_AdamUpdateOp : Graph_Op<"adam_update", [
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>,
+    MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "Adam or AdamW step on a variable, in place";
+  let description = [{
+    `torch.optim.Adam` (or, with `decoupled`, `torch.optim.AdamW`) with the
+    run's hyperparameters (learning rate, beta1, beta2, eps, weight decay)
+    and step count, set by the trainer. `first_moment` and `second_moment`
+    are the optimizer's state variables, of the parameter's type.
+
+    ```mlir
+    graph.adam_update @w, %g moments @w_m, @w_v {decoupled} : tensor<3x4xf32>
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$param, Graph_F32Tensor:$gradient,
+                       FlatSymbolRefAttr:$first_moment,
+                       FlatSymbolRefAttr:$second_moment,
+                       UnitAttr:$decoupled);
+  let assemblyFormat = [{
+    $param `,` $gradient `moments` $first_moment `,` $second_moment attr-dict
+    `:` type($gradient)
+  }];
 }
 
 def Graph_AllReduceMeanOp : Graph_Op<"allreduce_mean", [

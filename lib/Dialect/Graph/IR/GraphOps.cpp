@@ -61,31 +61,38 @@ LogicalResult LoadOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   return checkVariableType(*this, *variable, getType());
 }
 
-LogicalResult
-SgdUpdateOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
-  auto param = lookupVariable(*this, symbolTable, getParamAttr());
-  if (failed(param) ||
-      failed(checkVariableType(*this, *param, getGradient().getType())))
+/// An optimizer update's parameter must be trainable, and every state
+/// variable it names of the parameter's type.
+static LogicalResult verifyUpdate(Operation *op, SymbolTableCollection &symbols,
+                                  FlatSymbolRefAttr paramName, Type gradient,
+                                  ArrayRef<FlatSymbolRefAttr> stateNames) {
+  auto param = lookupVariable(op, symbols, paramName);
+  if (failed(param) || failed(checkVariableType(op, *param, gradient)))
     return failure();
   if (!param->getTrainable())
-    return emitOpError("updates @")
+    return op->emitOpError("updates @")
            << param->getSymName() << ", which is not trainable";
-  if (auto velocityName = getVelocityAttr()) {
-    auto velocity = lookupVariable(*this, symbolTable, velocityName);
-    if (failed(velocity) ||
-        failed(checkVariableType(*this, *velocity, getGradient().getType())))
+  for (FlatSymbolRefAttr name : stateNames) {
+    if (!name)
+      continue;
+    auto state = lookupVariable(op, symbols, name);
+    if (failed(state) || failed(checkVariableType(op, *state, gradient)))
       return failure();
   }
   return success();
 }
 
-LogicalResult SgdUpdateOp::verify() {
-  if (getLr().convertToFloat() <= 0.0f)
-    return emitOpError("learning rate ") << getLr().convertToFloat() << " must be positive";
-  if (getMomentum().convertToFloat() != 0.0f && !getVelocity())
-    return emitOpError("momentum ")
-           << getMomentum().convertToFloat() << " needs a velocity variable";
-  return success();
+LogicalResult
+SgdUpdateOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  return verifyUpdate(*this, symbolTable, getParamAttr(),
+                      getGradient().getType(), {getVelocityAttr()});
+}
+
+LogicalResult
+AdamUpdateOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  return verifyUpdate(*this, symbolTable, getParamAttr(),
+                      getGradient().getType(),
+                      {getFirstMomentAttr(), getSecondMomentAttr()});
 }
 
 //===----------------------------------------------------------------------===//
