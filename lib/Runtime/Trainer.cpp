@@ -22,6 +22,7 @@
 #include <mpi.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -80,7 +81,37 @@ double globalMean(double value, const World &world) {
 
 /// Set by SIGTERM and SIGINT; the training loop stops after its step.
 volatile std::sig_atomic_t stopRequested = 0;
-extern "C" void requestStop(int) { stopRequested = 1; }
+/// "rank N: " for messages written from handlers (formatted beforehand:
+/// only write() is safe there).
+char rankPrefix[32] = "";
+extern "C" void requestStop(int) {
+  stopRequested = 1;
+  static const char note[] =
+      "signal received: stopping after this step (if a rank died, the "
+      "launcher ends the job; --resume continues from the last "
+      "checkpoint)\n";
+  ssize_t ignored = write(STDERR_FILENO, rankPrefix, std::strlen(rankPrefix));
+  ignored = write(STDERR_FILENO, note, sizeof(note) - 1);
+  (void)ignored;
+}
+
+/// The step the trainer is in, for the MPI error handler's message.
+int64_t currentStep = 0;
+
+/// MPI_COMM_WORLD's error handler: instead of MPI's generic abort, say which
+/// rank saw the failure, at which step, and how to continue.
+extern "C" void reportMpiError(MPI_Comm *, int *code, ...) {
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  MPI_Error_string(*code, text, &length);
+  std::fprintf(stderr,
+               "%serror: communication failed at step %" PRId64
+               " (%.*s): another rank has probably died; stopping the job. "
+               "Continue from the last checkpoint with --resume DIR\n",
+               rankPrefix, currentStep, length, text);
+  std::fflush(stderr);
+  MPI_Abort(MPI_COMM_WORLD, 1);
+}
 
 /// A non-finite value found by a check: where, and how many.
 struct NonFinite {
@@ -508,6 +539,7 @@ int Trainer::run() {
                     (position.stepsDone + 1) % options.checkEvery == 0);
       bool dump = position.stepsDone == 0 && !options.dumpGradientsDir.empty();
       observeGradients(dump, check);
+      currentStep = position.stepsDone + 1;
       lastLoss = trainStep(position.order, step);
       ++position.stepInEpoch;
       ++position.stepsDone;
@@ -589,6 +621,10 @@ int main(int argc, char **argv) {
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &world.rank);
     MPI_Comm_size(MPI_COMM_WORLD, &world.size);
+    std::snprintf(rankPrefix, sizeof(rankPrefix), "rank %d: ", world.rank);
+    MPI_Errhandler handler;
+    MPI_Comm_create_errhandler(reportMpiError, &handler);
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, handler);
   }
   int status = 0;
   try {

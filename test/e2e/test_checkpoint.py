@@ -117,3 +117,33 @@ def test_checkpoint_of_another_model_or_options_is_refused(setup, tmp_path):
         (ckpt / "checkpoint-0000000002.dlc").read_bytes()[:-9] + b"garbage!!")
     assert_clean_failure(train(exe, *data, "--resume", ckpt), "damaged")
     assert_clean_failure(train(exe, *data, "--resume", tmp_path / "empty"), "no checkpoint")
+
+
+def test_a_dead_rank_ends_the_job_and_resume_continues(setup, tmp_path):
+    """SIGKILL one of two ranks mid-run: the job ends within 30 s with a
+    message from the surviving rank, and --resume picks up the last
+    checkpoint."""
+    _, _, exe, data = setup
+    ckpt = tmp_path / "ckpt"
+    cmd = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "2", str(exe),
+           *[str(a) for a in data], "--epochs", "100000000", "--checkpoint-dir", str(ckpt),
+           "--checkpoint-every", "50"]
+    job = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env=dict(os.environ, OMP_NUM_THREADS="1"))
+    deadline = time.time() + 60
+    while not (ckpt.exists() and os.listdir(ckpt)) and time.time() < deadline:
+        time.sleep(0.2)
+    ranks = subprocess.run(["pgrep", "-P", str(job.pid)], capture_output=True,
+                           text=True).stdout.split()
+    assert len(ranks) == 2, ranks
+    os.kill(int(ranks[-1]), signal.SIGKILL)
+    killed = time.time()
+    out, err = job.communicate(timeout=60)
+    assert time.time() - killed < 30
+    assert job.returncode != 0
+    assert "rank 0: " in err, err  # the survivor says what happened
+    resumed = train(exe, *data, "--epochs", 100000000, "--steps",
+                    int(max(os.listdir(ckpt))[len("checkpoint-"):-4]) + 10, "--resume", ckpt,
+                    ranks=2)
+    assert resumed.returncode == 0, resumed
+    assert "resuming from" in resumed.stdout
