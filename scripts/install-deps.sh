@@ -12,6 +12,8 @@ packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   # Runtime: MPI, oneDNN (matrix products), OpenMP comes with g++.
   libopenmpi-dev openmpi-bin libdnnl-dev
+  # The importer's fuzzer: clang with libFuzzer and the sanitizers.
+  clang-22 libclang-rt-22-dev
   # Tests and references.
   libgtest-dev python3-numpy python3-onnx python3-torch python3-torchvision
   python3-venv python3-pytest

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: lit (dialect, passes,
 # driver), GoogleTest (runtime kernels), end-to-end (PyTorch references, MPI,
-# bad input). Exits non-zero if anything fails.
+# bad input, fuzzer regressions) and a fixed-time libFuzzer run on the importer
+# (DLC_FUZZ_SECONDS, default 60). Exits non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,3 +18,6 @@ ctest --test-dir build --output-on-failure
 echo "== end-to-end"
 # Debian's interpreter: it has python3-torch, python3-onnx and pytest.
 /usr/bin/python3 -m pytest -q -p no:cacheprovider test/e2e
+
+echo "== fuzzing (libFuzzer on the importer, fixed time)"
+bash scripts/fuzz.sh --time "${DLC_FUZZ_SECONDS:-60}"

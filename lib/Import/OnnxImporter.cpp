@@ -693,6 +693,10 @@ LogicalResult Importer::importLeakyRelu(const onnx::NodeProto &node) {
 }
 
 namespace {
+/// The largest size, stride or pad an attribute may give: a bound that keeps
+/// the shape arithmetic on them far from overflow.
+constexpr int64_t kMaxDimension = int64_t(1) << 31;
+
 /// `2` rather than the diagnostic's `2.000000e+00`.
 std::string shortNumber(double value) {
   std::string text;
@@ -726,10 +730,9 @@ Importer::windowAttributes(const onnx::NodeProto &node, RankedTensorType input,
   }
   // Checked before any size is computed from them: a zero stride divides by
   // zero, a huge one overflows.
-  constexpr int64_t kMaxWindow = int64_t(1) << 31;
   auto outside = [&](ArrayRef<int64_t> values, int64_t lo) {
     return llvm::any_of(values,
-                        [&](int64_t v) { return v < lo || v > kMaxWindow; });
+                        [&](int64_t v) { return v < lo || v > kMaxDimension; });
   };
   if (outside(window.kernel, 1)) {
     nodeError(node) << "kernel_shape " << listText(window.kernel)
@@ -783,7 +786,9 @@ LogicalResult Importer::importConv(const onnx::NodeProto &node) {
   if (xType.getRank() != 4 || wType.getRank() != 4)
     return nodeError(node) << "kernel_shape "
                            << listText(intsAttr(node, "kernel_shape",
-                                                wType.getShape().drop_front(2)))
+                                                wType.getShape().drop_front(
+                                                    std::min<int64_t>(
+                                                        2, wType.getRank()))))
                            << " (" << wType.getRank() - 2
                            << "-D convolution) is not supported; dlc supports "
                               "2-D convolution on N x C x H x W inputs";
@@ -878,11 +883,11 @@ LogicalResult Importer::importGlobalAveragePool(const onnx::NodeProto &node) {
   auto type = RankedTensorType::get(
       {xType.getDimSize(0), xType.getDimSize(1), 1, 1}, builder.getF32Type());
   SmallVector<int64_t> kernel = {xType.getDimSize(2), xType.getDimSize(3)};
-  define(node, AvgPool2DOp::create(builder, nodeLoc(node), type, *x, kernel,
-                                   SmallVector<int64_t>{1, 1},
-                                   SmallVector<int64_t>{0, 0, 0, 0},
-                                   /*count_include_pad=*/false));
-  return success();
+  return defineVerified(
+      node, AvgPool2DOp::create(builder, nodeLoc(node), type, *x, kernel,
+                                SmallVector<int64_t>{1, 1},
+                                SmallVector<int64_t>{0, 0, 0, 0},
+                                /*count_include_pad=*/false));
 }
 
 LogicalResult Importer::importBatchNorm(const onnx::NodeProto &node) {
@@ -975,8 +980,13 @@ LogicalResult Importer::importConcat(const onnx::NodeProto &node) {
                            << " is out of range for " << first;
   SmallVector<int64_t> shape(first.getShape());
   shape[axis] = 0;
-  for (Value v : inputs)
-    shape[axis] += cast<RankedTensorType>(v.getType()).getDimSize(axis);
+  for (Value v : inputs) {
+    auto type = cast<RankedTensorType>(v.getType());
+    if (type.getRank() != first.getRank())
+      return nodeError(node) << "inputs " << first << " and " << type
+                             << " differ in rank";
+    shape[axis] += type.getDimSize(axis);
+  }
   auto op = ConcatOp::create(builder, nodeLoc(node),
                              RankedTensorType::get(shape, builder.getF32Type()),
                              inputs, axis);
@@ -1168,6 +1178,9 @@ LogicalResult Importer::importPad(const onnx::NodeProto &node) {
   if (llvm::any_of(pads, [](int64_t p) { return p < 0; }))
     return nodeError(node) << "negative pads " << listText(pads)
                            << " (cropping) are not supported";
+  if (llvm::any_of(pads, [](int64_t p) { return p > kMaxDimension; }))
+    return nodeError(node) << "pads " << listText(pads) << " exceed "
+                           << kMaxDimension;
   SmallVector<int64_t> shape;
   for (int64_t d = 0; d < rank; ++d)
     shape.push_back(type.getDimSize(d) + low[d] + high[d]);
@@ -1401,7 +1414,11 @@ LogicalResult Importer::importReshape(const onnx::NodeProto &node) {
     } else if (d < 0) {
       return nodeError(node) << "shape entry " << d << " is invalid";
     } else {
-      known *= d;
+      std::optional<int64_t> product = checkedMul(known, d);
+      if (!product)
+        return nodeError(node) << "shape " << listText(spec)
+                               << " has more elements than int64 counts";
+      known = *product;
     }
     shape.push_back(d);
   }
@@ -1477,7 +1494,14 @@ LogicalResult Importer::importNode(const onnx::NodeProto &node) {
                              << "' is already defined by an earlier node, "
                                 "initializer or graph input (ONNX graphs are "
                                 "in SSA form)";
-  return handler->second(*this, node);
+  if (failed(handler->second(*this, node)))
+    return failure();
+  // Whatever the handler computed, no tensor may exceed the size limit.
+  for (const std::string &output : node.output())
+    if (Value value = values.lookup(output))
+      if (failed(checkTensorSize(node, cast<RankedTensorType>(value.getType()))))
+        return failure();
+  return success();
 }
 
 OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
