@@ -209,6 +209,8 @@ private:
   LogicalResult importPool(const onnx::NodeProto &node);
   LogicalResult importGlobalAveragePool(const onnx::NodeProto &node);
   LogicalResult importBatchNorm(const onnx::NodeProto &node);
+  LogicalResult importBatchNormOnValues(const onnx::NodeProto &node,
+                                        Value x, Value scale, Value bias);
   LogicalResult importTranspose(const onnx::NodeProto &node);
   LogicalResult importConcat(const onnx::NodeProto &node);
   LogicalResult importClip(const onnx::NodeProto &node);
@@ -243,10 +245,24 @@ private:
   /// The value of a scalar float constant input (initializer or Constant
   /// node), which stops being a trainable parameter.
   FailureOr<float> constantScalar(const onnx::NodeProto &node, int index);
+  /// Whether input `index` is a scalar float constant (initializer or
+  /// Constant node).
+  bool isConstantScalar(const onnx::NodeProto &node, int index) {
+    if (!hasInput(node, index))
+      return false;
+    auto it = variables.find(node.input(index));
+    if (it == variables.end())
+      return false;
+    auto dense =
+        dyn_cast_or_null<DenseElementsAttr>(it->second.getInitialValueAttr());
+    return dense && dense.getNumElements() == 1;
+  }
 
   /// A sliding window's attributes, resolved to explicit values.
   struct Window {
     SmallVector<int64_t> kernel, strides, pads, dilations;
+    /// Ceil mode added padding at the end of some dimension.
+    bool ceilPadded = false;
   };
   FailureOr<Window> windowAttributes(const onnx::NodeProto &node,
                                      RankedTensorType input,
@@ -512,8 +528,7 @@ Importer::importInferenceInputs(const onnx::GraphProto &graph,
     names.push_back(input.name());
     types.push_back(RankedTensorType::get(shape, builder.getF32Type()));
   }
-  if (names.empty())
-    return emitError(fileLoc()) << "model has no input";
+  // A graph of constants has no input; it still runs.
   return success();
 }
 
@@ -716,16 +731,18 @@ FailureOr<Importer::Window>
 Importer::windowAttributes(const onnx::NodeProto &node, RankedTensorType input,
                            ArrayRef<int64_t> kernel) {
   Window window;
+  size_t rank = kernel.size();
   window.kernel.assign(kernel.begin(), kernel.end());
-  window.strides = intsAttr(node, "strides", {1, 1});
-  window.dilations = intsAttr(node, "dilations", {1, 1});
-  window.pads = intsAttr(node, "pads", {0, 0, 0, 0});
-  if (window.strides.size() != 2 || window.dilations.size() != 2 ||
-      window.pads.size() != 4) {
+  window.strides = intsAttr(node, "strides", SmallVector<int64_t>(rank, 1));
+  window.dilations =
+      intsAttr(node, "dilations", SmallVector<int64_t>(rank, 1));
+  window.pads = intsAttr(node, "pads", SmallVector<int64_t>(2 * rank, 0));
+  if (window.strides.size() != rank || window.dilations.size() != rank ||
+      window.pads.size() != 2 * rank) {
     nodeError(node) << "strides " << listText(window.strides) << ", dilations "
                     << listText(window.dilations) << " and pads "
-                    << listText(window.pads)
-                    << " do not describe a 2-D window";
+                    << listText(window.pads) << " do not describe a " << rank
+                    << "-D window";
     return failure();
   }
   // Checked before any size is computed from them: a zero stride divides by
@@ -756,18 +773,36 @@ Importer::windowAttributes(const onnx::NodeProto &node, RankedTensorType input,
   }
   std::string autoPad = stringAttr(node, "auto_pad", "NOTSET");
   if (autoPad == "VALID") {
-    window.pads.assign(4, 0);
+    window.pads.assign(2 * rank, 0);
   } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
     // Output = ceil(input / stride); the odd pad goes at the end for
     // SAME_UPPER, at the beginning for SAME_LOWER.
-    for (int i = 0; i < 2; ++i) {
+    for (size_t i = 0; i < rank; ++i) {
       int64_t in = input.getDimSize(2 + i), stride = window.strides[i];
       int64_t out = (in + stride - 1) / stride;
       int64_t span = window.dilations[i] * (window.kernel[i] - 1) + 1;
       int64_t total = std::max<int64_t>((out - 1) * stride + span - in, 0);
       int64_t small = total / 2, large = total - small;
       window.pads[i] = autoPad == "SAME_UPPER" ? small : large;
-      window.pads[i + 2] = autoPad == "SAME_UPPER" ? large : small;
+      window.pads[i + rank] = autoPad == "SAME_UPPER" ? large : small;
+    }
+  } else if (intAttr(node, "ceil_mode", 0) == 1) {
+    // Ceil mode: as many windows as start inside the input or its leading
+    // pad (PyTorch's and ONNX's rule), made floor mode by padding the end.
+    for (size_t i = 0; i < rank; ++i) {
+      int64_t in = input.getDimSize(2 + i), stride = window.strides[i];
+      int64_t span = window.dilations[i] * (window.kernel[i] - 1) + 1;
+      int64_t padded = in + window.pads[i] + window.pads[i + rank];
+      if (padded < span)
+        continue; // does not fit; reported by the caller
+      int64_t out = (padded - span + stride - 1) / stride + 1;
+      if ((out - 1) * stride >= in + window.pads[i])
+        --out;
+      int64_t extra = (out - 1) * stride + span - padded;
+      if (extra > 0) {
+        window.pads[i + rank] += extra;
+        window.ceilPadded = true;
+      }
     }
   } else if (autoPad != "NOTSET") {
     nodeError(node) << "attribute auto_pad='" << autoPad
@@ -835,41 +870,79 @@ LogicalResult Importer::importPool(const onnx::NodeProto &node) {
     return failure();
   auto xType = cast<RankedTensorType>(x->getType());
   SmallVector<int64_t> kernel = intsAttr(node, "kernel_shape", {});
-  if (xType.getRank() != 4 || kernel.size() != 2)
+  int64_t spatial = static_cast<int64_t>(kernel.size());
+  if ((spatial != 1 && spatial != 2) || xType.getRank() != 2 + spatial)
     return nodeError(node) << "kernel_shape " << listText(kernel) << " ("
                            << kernel.size()
-                           << "-D pooling) is not supported; dlc supports "
-                              "2-D pooling on N x C x H x W inputs";
-  if (int64_t ceil = intAttr(node, "ceil_mode", 0))
+                           << "-D pooling) on " << xType
+                           << " is not supported; dlc supports 1-D and 2-D "
+                              "pooling on N x C x [H x] W inputs";
+  if (int64_t ceil = intAttr(node, "ceil_mode", 0); ceil != 0 && ceil != 1)
     return nodeError(node) << "attribute ceil_mode=" << ceil
-                           << " is not supported";
+                           << " must be 0 or 1";
   if (node.output_size() > 1 && !node.output(1).empty())
     return nodeError(node) << "the Indices output is not supported";
   FailureOr<Window> window = windowAttributes(node, xType, kernel);
   if (failed(window))
     return failure();
-  if (window->dilations != SmallVector<int64_t>{1, 1})
+  bool max = node.op_type() == "MaxPool";
+  bool countIncludePad = intAttr(node, "count_include_pad", 0) != 0;
+  if (!max && window->dilations != SmallVector<int64_t>(spatial, 1))
     return nodeError(node) << "attribute dilations="
                            << listText(window->dilations)
-                           << " is not supported for pooling";
-  SmallVector<int64_t> shape = {xType.getDimSize(0), xType.getDimSize(1)};
+                           << " is not supported for average pooling";
+  // 1-D pooling is 2-D pooling over N x C x L x 1.
+  Window w2 = *window;
+  Value input = *x;
+  if (spatial == 1) {
+    w2.kernel = {window->kernel[0], 1};
+    w2.strides = {window->strides[0], 1};
+    w2.dilations = {window->dilations[0], 1};
+    w2.pads = {window->pads[0], 0, window->pads[1], 0};
+    auto planar = RankedTensorType::get(
+        {xType.getDimSize(0), xType.getDimSize(1), xType.getDimSize(2), 1},
+        builder.getF32Type());
+    input = ReshapeOp::create(builder, nodeLoc(node), planar, input);
+  }
+  auto inType = cast<RankedTensorType>(input.getType());
+  SmallVector<int64_t> shape = {inType.getDimSize(0), inType.getDimSize(1)};
   for (int i = 0; i < 2; ++i)
-    shape.push_back(windowOutputSize(xType.getDimSize(2 + i), kernel[i],
-                                     window->strides[i], window->pads[i],
-                                     window->pads[i + 2], 1));
+    shape.push_back(windowOutputSize(inType.getDimSize(2 + i), w2.kernel[i],
+                                     w2.strides[i], w2.pads[i],
+                                     w2.pads[i + 2], w2.dilations[i]));
   if (shape[2] < 1 || shape[3] < 1)
     return nodeError(node) << "the " << listText(kernel)
                            << " window does not fit the input " << xType;
+  // Ceil mode's extra end padding must not count as a window's elements.
+  if (!max && countIncludePad && window->ceilPadded)
+    return nodeError(node) << "ceil_mode=1 with count_include_pad=1 is not "
+                              "supported where ceil mode pads the input";
   auto type = RankedTensorType::get(shape, builder.getF32Type());
   Operation *pool;
-  if (node.op_type() == "MaxPool")
-    pool = MaxPool2DOp::create(builder, nodeLoc(node), type, *x,
-                               window->kernel, window->strides, window->pads);
-  else
-    pool = AvgPool2DOp::create(builder, nodeLoc(node), type, *x,
-                               window->kernel, window->strides, window->pads,
-                               intAttr(node, "count_include_pad", 0) != 0);
-  return defineVerified(node, pool);
+  if (max) {
+    bool dilated = w2.dilations != SmallVector<int64_t>{1, 1};
+    pool = MaxPool2DOp::create(
+        builder, nodeLoc(node), type, input,
+        builder.getDenseI64ArrayAttr(w2.kernel),
+        builder.getDenseI64ArrayAttr(w2.strides),
+        builder.getDenseI64ArrayAttr(w2.pads),
+        dilated ? builder.getDenseI64ArrayAttr(w2.dilations)
+                : DenseI64ArrayAttr());
+  } else {
+    pool = AvgPool2DOp::create(builder, nodeLoc(node), type, input, w2.kernel,
+                               w2.strides, w2.pads, countIncludePad);
+  }
+  if (failed(verify(pool)))
+    return failure();
+  Value result = pool->getResult(0);
+  if (spatial == 1)
+    result = ReshapeOp::create(
+        builder, nodeLoc(node),
+        RankedTensorType::get({shape[0], shape[1], shape[2]},
+                              builder.getF32Type()),
+        result);
+  define(node, result);
+  return success();
 }
 
 LogicalResult Importer::importGlobalAveragePool(const onnx::NodeProto &node) {
@@ -906,6 +979,13 @@ LogicalResult Importer::importBatchNorm(const onnx::NodeProto &node) {
                            << " is not N x C or N x C x H x W";
   if (intAttr(node, "spatial", 1) != 1)
     return nodeError(node) << "attribute spatial=0 is not supported";
+  auto isVariable = [&](int i) {
+    return hasInput(node, i) && variables.count(node.input(i));
+  };
+  // `dlc run` on a model whose statistics are graph inputs: the arithmetic
+  // itself, on the values given.
+  if (options.inference && !(isVariable(3) && isVariable(4)))
+    return importBatchNormOnValues(node, *x, *scale, *bias);
   VariableOp stats[2];
   for (int i = 0; i < 2; ++i) {
     auto it = hasInput(node, 3 + i) ? variables.find(node.input(3 + i))
@@ -924,6 +1004,62 @@ LogicalResult Importer::importBatchNorm(const onnx::NodeProto &node) {
       builder.getF32FloatAttr(floatAttr(node, "epsilon", 1e-5f)),
       builder.getF32FloatAttr(floatAttr(node, "momentum", 0.9f)));
   return defineVerified(node, op);
+}
+
+LogicalResult Importer::importBatchNormOnValues(const onnx::NodeProto &node,
+                                                Value x, Value scale,
+                                                Value bias) {
+  FailureOr<Value> mean = input(node, 3), variance = input(node, 4);
+  if (failed(mean) || failed(variance))
+    return failure();
+  auto xType = cast<RankedTensorType>(x.getType());
+  auto vectorType =
+      RankedTensorType::get({xType.getDimSize(1)}, builder.getF32Type());
+  for (Value v : {scale, bias, *mean, *variance})
+    if (v.getType() != vectorType)
+      return nodeError(node) << "scale, bias, mean and variance must be "
+                             << vectorType << "; got " << v.getType();
+  Location loc = nodeLoc(node);
+  FloatAttr epsilon =
+      builder.getF32FloatAttr(floatAttr(node, "epsilon", 1e-5f));
+  if (intAttr(node, "training_mode", 0)) {
+    // Normalized by the batch's statistics; the running statistics come out
+    // as ONNX defines them: momentum * given + (1 - momentum) * batch's
+    // (biased variance).
+    auto train = BatchNormTrainOp::create(builder, loc, x, scale, bias, epsilon);
+    if (failed(verify(train)))
+      return failure();
+    float momentum = floatAttr(node, "momentum", 0.9f);
+    auto blend = [&](Value given, Value batch) -> Value {
+      Value kept = ScaleOp::create(builder, loc, given,
+                                   builder.getF32FloatAttr(momentum));
+      Value fresh = ScaleOp::create(builder, loc, batch,
+                                    builder.getF32FloatAttr(1.0f - momentum));
+      return AddOp::create(builder, loc, vectorType, kept, fresh);
+    };
+    define(node, train.getResult());
+    if (node.output_size() > 1 && !node.output(1).empty())
+      values[node.output(1)] = blend(*mean, train.getMean());
+    if (node.output_size() > 2 && !node.output(2).empty())
+      values[node.output(2)] = blend(*variance, train.getVariance());
+    markUncomputed(node, 3);
+    return success();
+  }
+  markUncomputed(node, 1);
+  // (x - mean) * rsqrt(variance + epsilon) * scale + bias, per channel.
+  SmallVector<int64_t> statShape(xType.getRank(), 1);
+  statShape[1] = xType.getDimSize(1);
+  auto statType = RankedTensorType::get(statShape, builder.getF32Type());
+  auto perChannel = [&](Value v) -> Value {
+    return ReshapeOp::create(builder, loc, statType, v);
+  };
+  Value invStd = RsqrtOp::create(builder, loc, perChannel(*variance), epsilon);
+  Value factor = MulOp::create(builder, loc, statType, invStd,
+                               perChannel(scale));
+  Value centered = SubOp::create(builder, loc, xType, x, perChannel(*mean));
+  Value scaled = MulOp::create(builder, loc, xType, centered, factor);
+  define(node, AddOp::create(builder, loc, xType, scaled, perChannel(bias)));
+  return success();
 }
 
 LogicalResult Importer::importTranspose(const onnx::NodeProto &node) {
@@ -1018,6 +1154,54 @@ LogicalResult Importer::importClip(const onnx::NodeProto &node) {
   // prints as a C++ literal, as infinity does not).
   float lo = floatAttr(node, "min", std::numeric_limits<float>::lowest());
   float hi = floatAttr(node, "max", std::numeric_limits<float>::max());
+  // Bounds computed or given at run time (graph inputs) clip by arithmetic:
+  // max(x, lo) = lo + relu(x - lo), min(m, hi) = hi - relu(hi - m).
+  Value runtimeBound[3];
+  for (int i : {1, 2})
+    if (hasInput(node, i) && !isConstantScalar(node, i)) {
+      FailureOr<Value> bound = input(node, i);
+      if (failed(bound))
+        return failure();
+      if (cast<RankedTensorType>(bound->getType()).getNumElements() != 1)
+        return nodeError(node) << "input " << i << " ('" << node.input(i)
+                               << "') must be a scalar";
+      runtimeBound[i] = *bound;
+    }
+  if (runtimeBound[1] || runtimeBound[2]) {
+    Location loc = nodeLoc(node);
+    Value y = *x;
+    auto type = cast<RankedTensorType>(y.getType());
+    auto scalarLike = [&](Value bound) {
+      return ReshapeOp::create(builder, loc,
+                               RankedTensorType::get({}, builder.getF32Type()),
+                               bound);
+    };
+    if (Value lo = runtimeBound[1]) {
+      lo = scalarLike(lo);
+      Value above = ReluOp::create(builder, loc,
+                                   SubOp::create(builder, loc, type, y, lo));
+      y = AddOp::create(builder, loc, type, above, lo);
+    }
+    if (Value hi = runtimeBound[2]) {
+      hi = scalarLike(hi);
+      Value below = ReluOp::create(builder, loc,
+                                   SubOp::create(builder, loc, type, hi, y));
+      y = SubOp::create(builder, loc, type, hi, below);
+    }
+    // A constant bound beside a run-time one.
+    for (int i : {1, 2})
+      if (hasInput(node, i) && !runtimeBound[i]) {
+        FailureOr<float> bound = constantScalar(node, i);
+        if (failed(bound))
+          return failure();
+        (i == 1 ? lo : hi) = *bound;
+      }
+    if (!runtimeBound[1] || !runtimeBound[2])
+      y = ClipOp::create(builder, loc, y, builder.getF32FloatAttr(lo),
+                         builder.getF32FloatAttr(hi));
+    define(node, y);
+    return success();
+  }
   for (int i : {1, 2}) {
     if (!hasInput(node, i))
       continue;
@@ -1348,7 +1532,10 @@ LogicalResult Importer::importDropout(const onnx::NodeProto &node) {
   // training_mode input does not matter: dlc trains with dropout and infers
   // without.
   float ratio = floatAttr(node, "ratio", 0.5f);
-  if (hasInput(node, 1)) {
+  // For `dlc run` dropout is the identity: a ratio given at run time (a
+  // graph input) does not matter.
+  bool ratioMatters = !options.inference || isConstantScalar(node, 1);
+  if (hasInput(node, 1) && ratioMatters) {
     FailureOr<float> given = constantScalar(node, 1);
     if (failed(given))
       return failure();
@@ -1565,6 +1752,12 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
   SmallVector<Attribute> outputNames;
   for (const onnx::ValueInfoProto &out : graph.output()) {
     Value output = values.lookup(out.name());
+    // A constant (or initializer) returned as it is.
+    if (auto variable = variables.find(out.name());
+        !output && variable != variables.end())
+      output = LoadOp::create(builder, fileLoc(),
+                              variable->second.getType(),
+                              variable->second.getSymName());
     if (!output) {
       emitError(fileLoc()) << "graph output '" << out.name()
                            << "' is not computed by any node";

@@ -5,10 +5,10 @@
 // keep it in the arena from forward to backward, the gradient reruns the
 // forward pass into a workspace of its own, which costs one cheap pooling.
 //
-// Geometries oneDNN refuses fall back to plain loops, one (image, channel)
-// plane per OpenMP task, so the gradient scatter of overlapping windows
-// never races; there max pooling's gradient finds each window's maximum
-// again from the input.
+// Geometries oneDNN refuses, and dilated windows, fall back to plain loops,
+// one (image, channel) plane per OpenMP task, so the gradient scatter of
+// overlapping windows never races; there max pooling's gradient finds each
+// window's maximum again from the input.
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,6 +36,9 @@ struct PoolPrimitives {
 /// The primitives of one geometry, or null where oneDNN refuses it.
 std::unique_ptr<PoolPrimitives> build(const Pool2DGeometry &g, bool max) {
   using namespace dnnl;
+  // Dilated windows take the loops.
+  if (g.dilationH != 1 || g.dilationW != 1)
+    return nullptr;
   using Tag = memory::format_tag;
   auto f32 = memory::data_type::f32;
   memory::desc src({g.batch, g.channels, g.inHeight, g.inWidth}, f32, Tag::nchw);
@@ -82,13 +85,13 @@ std::unique_ptr<PoolPrimitives> build(const Pool2DGeometry &g, bool max) {
 }
 
 PoolPrimitives *primitives(const Pool2DGeometry &g, bool max) {
-  using Key = std::array<int64_t, 16>;
+  using Key = std::array<int64_t, 18>;
   static std::map<Key, std::unique_ptr<PoolPrimitives>> cache;
   static std::mutex mutex;
   Key key = {g.batch, g.channels, g.inHeight, g.inWidth, g.outHeight,
              g.outWidth, g.kernelHeight, g.kernelWidth, g.strideH, g.strideW,
              g.padTop, g.padLeft, g.padBottom, g.padRight,
-             g.countIncludePad, max};
+             g.countIncludePad, max, g.dilationH, g.dilationW};
   std::lock_guard<std::mutex> lock(mutex);
   auto it = cache.find(key);
   if (it == cache.end())
@@ -96,22 +99,34 @@ PoolPrimitives *primitives(const Pool2DGeometry &g, bool max) {
   return it->second.get();
 }
 
-/// Calls `body(plane, oh, ow, h0, h1, w0, w1)` for every window, where
-/// [h0, h1) x [w0, w1) is the part of the window inside the input.
+/// Calls `body(plane, oh, ow, hStart, wStart)` for every window, whose taps
+/// are at hStart + kh * dilationH, wStart + kw * dilationW.
 template <typename Body>
 void forEachWindow(const Pool2DGeometry &g, Body body) {
   int64_t planes = g.batch * g.channels;
   #pragma omp parallel for
   for (int64_t plane = 0; plane < planes; ++plane)
     for (int64_t oh = 0; oh < g.outHeight; ++oh)
-      for (int64_t ow = 0; ow < g.outWidth; ++ow) {
-        int64_t hStart = oh * g.strideH - g.padTop;
-        int64_t wStart = ow * g.strideW - g.padLeft;
-        body(plane, oh, ow, std::max<int64_t>(hStart, 0),
-             std::min(hStart + g.kernelHeight, g.inHeight),
-             std::max<int64_t>(wStart, 0),
-             std::min(wStart + g.kernelWidth, g.inWidth));
-      }
+      for (int64_t ow = 0; ow < g.outWidth; ++ow)
+        body(plane, oh, ow, oh * g.strideH - g.padTop,
+             ow * g.strideW - g.padLeft);
+}
+
+/// Calls `tap(index)` for the in-plane index of every tap of the window at
+/// (hStart, wStart) that lies inside the input, in row-major order.
+template <typename Tap>
+void forEachTap(const Pool2DGeometry &g, int64_t hStart, int64_t wStart,
+                Tap tap) {
+  for (int64_t kh = 0; kh < g.kernelHeight; ++kh) {
+    int64_t h = hStart + kh * g.dilationH;
+    if (h < 0 || h >= g.inHeight)
+      continue;
+    for (int64_t kw = 0; kw < g.kernelWidth; ++kw) {
+      int64_t w = wStart + kw * g.dilationW;
+      if (w >= 0 && w < g.inWidth)
+        tap(h * g.inWidth + w);
+    }
+  }
 }
 
 int64_t inputPlane(const Pool2DGeometry &g) { return g.inHeight * g.inWidth; }
@@ -119,67 +134,68 @@ int64_t outputPlane(const Pool2DGeometry &g) {
   return g.outHeight * g.outWidth;
 }
 
-/// The index (in its plane) of the first maximum of a window.
-int64_t argMax(const Pool2DGeometry &g, const float *plane, int64_t h0,
-               int64_t h1, int64_t w0, int64_t w1) {
-  int64_t best = h0 * g.inWidth + w0;
-  for (int64_t h = h0; h < h1; ++h)
-    for (int64_t w = w0; w < w1; ++w)
-      if (plane[h * g.inWidth + w] > plane[best])
-        best = h * g.inWidth + w;
+/// The index (in its plane) of the first maximum of a window; -1 if the
+/// window holds only padding.
+int64_t argMax(const Pool2DGeometry &g, const float *plane, int64_t hStart,
+               int64_t wStart) {
+  int64_t best = -1;
+  forEachTap(g, hStart, wStart, [&](int64_t i) {
+    if (best < 0 || plane[i] > plane[best])
+      best = i;
+  });
   return best;
 }
 
-float divisor(const Pool2DGeometry &g, int64_t h0, int64_t h1, int64_t w0,
-              int64_t w1) {
-  return g.countIncludePad ? g.kernelHeight * g.kernelWidth
-                           : (h1 - h0) * (w1 - w0);
+float divisor(const Pool2DGeometry &g, int64_t hStart, int64_t wStart) {
+  if (g.countIncludePad)
+    return g.kernelHeight * g.kernelWidth;
+  int64_t taps = 0;
+  forEachTap(g, hStart, wStart, [&](int64_t) { ++taps; });
+  return taps;
 }
 
 void maxPool2dLoops(const Pool2DGeometry &g, const float *x, float *y) {
-  forEachWindow(g, [&](int64_t plane, int64_t oh, int64_t ow, int64_t h0,
-                       int64_t h1, int64_t w0, int64_t w1) {
+  forEachWindow(g, [&](int64_t plane, int64_t oh, int64_t ow, int64_t hStart,
+                       int64_t wStart) {
     const float *in = x + plane * inputPlane(g);
+    int64_t best = argMax(g, in, hStart, wStart);
     y[plane * outputPlane(g) + oh * g.outWidth + ow] =
-        in[argMax(g, in, h0, h1, w0, w1)];
+        best < 0 ? -std::numeric_limits<float>::infinity() : in[best];
   });
 }
 
 void maxPool2dGradLoops(const Pool2DGeometry &g, const float *dy,
                         const float *x, float *dx) {
   std::memset(dx, 0, g.batch * g.channels * inputPlane(g) * sizeof(float));
-  forEachWindow(g, [&](int64_t plane, int64_t oh, int64_t ow, int64_t h0,
-                       int64_t h1, int64_t w0, int64_t w1) {
+  forEachWindow(g, [&](int64_t plane, int64_t oh, int64_t ow, int64_t hStart,
+                       int64_t wStart) {
     const float *in = x + plane * inputPlane(g);
-    dx[plane * inputPlane(g) + argMax(g, in, h0, h1, w0, w1)] +=
-        dy[plane * outputPlane(g) + oh * g.outWidth + ow];
+    if (int64_t best = argMax(g, in, hStart, wStart); best >= 0)
+      dx[plane * inputPlane(g) + best] +=
+          dy[plane * outputPlane(g) + oh * g.outWidth + ow];
   });
 }
 
 void avgPool2dLoops(const Pool2DGeometry &g, const float *x, float *y) {
-  forEachWindow(g, [&](int64_t plane, int64_t oh, int64_t ow, int64_t h0,
-                       int64_t h1, int64_t w0, int64_t w1) {
+  forEachWindow(g, [&](int64_t plane, int64_t oh, int64_t ow, int64_t hStart,
+                       int64_t wStart) {
     const float *in = x + plane * inputPlane(g);
     float sum = 0.0f;
-    for (int64_t h = h0; h < h1; ++h)
-      for (int64_t w = w0; w < w1; ++w)
-        sum += in[h * g.inWidth + w];
+    forEachTap(g, hStart, wStart, [&](int64_t i) { sum += in[i]; });
     y[plane * outputPlane(g) + oh * g.outWidth + ow] =
-        sum / divisor(g, h0, h1, w0, w1);
+        sum / divisor(g, hStart, wStart);
   });
 }
 
 void avgPool2dGradLoops(const Pool2DGeometry &g, const float *dy,
                         float *dx) {
   std::memset(dx, 0, g.batch * g.channels * inputPlane(g) * sizeof(float));
-  forEachWindow(g, [&](int64_t plane, int64_t oh, int64_t ow, int64_t h0,
-                       int64_t h1, int64_t w0, int64_t w1) {
+  forEachWindow(g, [&](int64_t plane, int64_t oh, int64_t ow, int64_t hStart,
+                       int64_t wStart) {
     float share = dy[plane * outputPlane(g) + oh * g.outWidth + ow] /
-                  divisor(g, h0, h1, w0, w1);
+                  divisor(g, hStart, wStart);
     float *out = dx + plane * inputPlane(g);
-    for (int64_t h = h0; h < h1; ++h)
-      for (int64_t w = w0; w < w1; ++w)
-        out[h * g.inWidth + w] += share;
+    forEachTap(g, hStart, wStart, [&](int64_t i) { out[i] += share; });
   });
 }
 

@@ -38,11 +38,12 @@ def compile_model(model_path, output, *flags):
     return output
 
 
-def train(exe, *args, ranks=1):
+def train(exe, *args, ranks=1, env=None):
     cmd = [exe, *args]
     if ranks > 1:
         cmd = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", ranks] + cmd
-    return run(cmd, env=dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1"))
+    return run(cmd, env=dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+                             **(env or {})))
 
 
 def save_npy_dataset(directory, x, y, prefix="train"):

@@ -178,12 +178,12 @@ def test_pooling_variant_is_refused(workdir):
     import onnx
     graph = helper.make_graph(
         [helper.make_node("MaxPool", ["x"], ["y"], name="pool", kernel_shape=[2, 2],
-                          ceil_mode=1)],
+                          ceil_mode=2)],
         "p", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 1, 5, 5])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 1, 3, 3])])
     path = workdir / "pool.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
-    assert_clean_failure(run([DLC, path, "--emit=mlir"]), "'pool'", "ceil_mode=1")
+    assert_clean_failure(run([DLC, path, "--emit=mlir"]), "'pool'", "ceil_mode=2 must be 0 or 1")
 
 
 def test_convolution_on_cuda_target_is_refused(workdir):

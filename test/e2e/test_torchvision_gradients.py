@@ -25,7 +25,9 @@ puts on the other side (image 2, channel 1201 of the last block, 1.8e-6
 from it) changes that channel's gradient and everything upstream of it.
 There dlc's float32 gradients are held to PyTorch's accuracy instead: per
 parameter, the distance to the float64 gradient is at most twice PyTorch's
-float32 distance (plus 1e-3).
+float32 distance, plus 1e-4. ResNet-18 is held to that form too with oneDNN
+limited to AVX2 (DNNL_MAX_CPU_ISA), the kernels an AMD Zen 3 machine runs:
+the CPU differs between the machines these tests run on.
 
 AlexNet and VGG-16 run at 224 x 224 (their adaptive average pooling must
 divide the feature map, which smaller inputs do not allow) and without
@@ -48,7 +50,7 @@ def relative(a, b):
     return np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-12)
 
 
-def dlc_first_step_gradients(workdir, name, size=SIZE, batch=BATCH, flags=()):
+def dlc_first_step_gradients(workdir, name, size=SIZE, batch=BATCH, flags=(), env=None):
     """Exports `name`, trains one step with dlc; returns the PyTorch model
     (with the exported weights), the data, the summary and the gradients."""
     model = export_torchvision.build(name, CLASSES)
@@ -62,7 +64,7 @@ def dlc_first_step_gradients(workdir, name, size=SIZE, batch=BATCH, flags=()):
     xp, yp = save_npy_dataset(workdir, x, y)
     dump = workdir / "grads"
     result = train(exe, "--train-x", xp, "--train-y", yp, "--steps", 1, "--no-shuffle",
-                   "--dump-gradients", dump, "--log-every", 0)
+                   "--dump-gradients", dump, "--log-every", 0, env=env)
     assert result.returncode == 0, result
     exe.unlink()  # hundreds of megabytes: the weights, twice
     names = [n for n, _ in model.named_parameters()]
@@ -106,14 +108,17 @@ def test_first_step_gradients_match_pytorch(workdir, name):
     assert worst[0] <= 1e-3, worst
 
 
-def test_resnet50_first_step_gradients_are_as_accurate_as_pytorch(workdir):
-    model, path, x, y, summary, grads = dlc_first_step_gradients(workdir, "resnet50")
+@pytest.mark.parametrize("name,isa", [("resnet50", None), ("resnet18", "AVX2")],
+                         ids=["resnet50", "resnet18-avx2"])
+def test_first_step_gradients_are_as_accurate_as_pytorch(workdir, name, isa):
+    env = {"DNNL_MAX_CPU_ISA": isa} if isa else None
+    model, path, x, y, summary, grads = dlc_first_step_gradients(workdir, name, env=env)
     loss32, torch32 = torch_gradients(model, torch.from_numpy(x), y)
-    exact_model = export_torchvision.build("resnet50", CLASSES)
+    exact_model = export_torchvision.build(name, CLASSES)
     export_torchvision.load_onnx_weights(exact_model, path)
     _, exact = torch_gradients(exact_model.double(), torch.from_numpy(x).double(), y)
     assert summary["last_loss"] == pytest.approx(loss32, rel=1e-4)
     for name, grad in grads.items():
         assert grad.shape == exact[name].shape, name
         ours, theirs = relative(grad, exact[name]), relative(torch32[name], exact[name])
-        assert ours <= 2 * theirs + 1e-3, (name, ours, theirs)
+        assert ours <= 2 * theirs + 1e-4, (name, ours, theirs)

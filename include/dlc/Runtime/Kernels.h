@@ -115,6 +115,8 @@ struct Pool2DGeometry {
   int64_t padTop, padLeft, padBottom, padRight;
   /// Average pooling: divide by the whole window, padding included.
   bool countIncludePad;
+  /// Max pooling: the distance between the window's taps.
+  int64_t dilationH = 1, dilationW = 1;
 };
 
 void maxPool2d(Context &ctx, const Pool2DGeometry &g, const float *x,

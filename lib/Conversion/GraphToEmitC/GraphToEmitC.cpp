@@ -177,7 +177,8 @@ private:
                      ArrayRef<int64_t> dilations, int64_t group);
   Value poolGeometry(RankedTensorType input, RankedTensorType output,
                      ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
-                     ArrayRef<int64_t> pads, bool countIncludePad);
+                     ArrayRef<int64_t> pads, bool countIncludePad,
+                     ArrayRef<int64_t> dilations = {1, 1});
   /// A BatchNormGeometry for an N x C x ... input.
   Value normGeometry(RankedTensorType input);
   Attribute opaque(const std::string &text) {
@@ -264,14 +265,15 @@ Value ProgramBuilder::poolGeometry(RankedTensorType input,
                                    ArrayRef<int64_t> kernel,
                                    ArrayRef<int64_t> strides,
                                    ArrayRef<int64_t> pads,
-                                   bool countIncludePad) {
+                                   bool countIncludePad,
+                                   ArrayRef<int64_t> dilations) {
   // Field order of dlc::rt::Pool2DGeometry.
   return structGlobal(
       "Pool2DGeometry",
       {input.getDimSize(0), input.getDimSize(1), input.getDimSize(2),
        input.getDimSize(3), output.getDimSize(2), output.getDimSize(3),
        kernel[0], kernel[1], strides[0], strides[1], pads[0], pads[1],
-       pads[2], pads[3], countIncludePad});
+       pads[2], pads[3], countIncludePad, dilations[0], dilations[1]});
 }
 
 Value ProgramBuilder::normGeometry(RankedTensorType input) {
@@ -514,7 +516,8 @@ LogicalResult ProgramBuilder::lowerOp(Operation *op) {
         call("maxPool2d",
              {poolGeometry(pool.getInput().getType(), pool.getType(),
                            pool.getKernel(), pool.getStrides(), pool.getPads(),
-                           false),
+                           false,
+                           pool.getDilations().value_or(ArrayRef<int64_t>{1, 1})),
               pointer(pool.getInput()), pointer(pool.getResult())});
         return success();
       })
@@ -522,7 +525,8 @@ LogicalResult ProgramBuilder::lowerOp(Operation *op) {
         call("maxPool2dGrad",
              {poolGeometry(grad.getInput().getType(), grad.getGrad().getType(),
                            grad.getKernel(), grad.getStrides(), grad.getPads(),
-                           false),
+                           false,
+                           grad.getDilations().value_or(ArrayRef<int64_t>{1, 1})),
               pointer(grad.getGrad()), pointer(grad.getInput()),
               pointer(grad.getResult())});
         return success();
@@ -853,7 +857,11 @@ void ConvertGraphToEmitC::runOnOperation() {
   slots("dlc_forward_inputs", forward.getArguments(), "dlc.input_names");
   slots("dlc_forward_outputs", outputs, "dlc.output_names");
 
-  RankedTensorType inputType = tensorType(forward.getArgument(0));
+  // A model may have no input at all (`dlc run` on constants).
+  bool hasInput = forward.getNumArguments() > 0;
+  RankedTensorType inputType =
+      hasInput ? tensorType(forward.getArgument(0))
+               : RankedTensorType::get({}, Float32Type::get(&getContext()));
   RankedTensorType outputType = tensorType(outputs.front());
   auto source = module->getAttrOfType<StringAttr>("dlc.source");
   // The optimizer's defaults, as a Hyperparameters initializer.
@@ -898,7 +906,8 @@ void ConvertGraphToEmitC::runOnOperation() {
                           : StringRef("nullptr"),
       inputType.getRank(),
       outputType.getRank() == 2 ? outputType.getDimSize(1) : 0, trainFields,
-      offsetOf(forward.getArgument(0)), offsetOf(outputs.front()),
+      hasInput ? offsetOf(forward.getArgument(0)) : 0,
+      offsetOf(outputs.front()),
       numVariables ? "dlc_variables" : "nullptr", numVariables,
       forward.getNumArguments(), outputs.size(), hyperparameterDefaults(),
       hasVelocity ? "true" : "false");

@@ -131,6 +131,14 @@ func.func @adam_unknown_moment(%g: tensor<3xf32>) {
 
 // -----
 
+func.func @dilated_pool_shape(%x: tensor<1x1x4x4xf32>) {
+  // expected-error @+1 {{result type 'tensor<1x1x3x3xf32>' should have shape 1x1x2x2}}
+  %y = graph.max_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 2, 2>} : tensor<1x1x4x4xf32> -> tensor<1x1x3x3xf32>
+  return
+}
+
+// -----
+
 func.func @mul_broadcast(%a: tensor<2x4xf32>, %b: tensor<2xf32>) {
   // expected-error @+1 {{'graph.mul' op operand shapes 'tensor<2x4xf32>' and 'tensor<2xf32>' do not broadcast}}
   %y = graph.mul %a, %b : (tensor<2x4xf32>, tensor<2xf32>) -> tensor<2x4xf32>

@@ -86,6 +86,9 @@ func.func @conv_pool(%x: tensor<2x4x8x8xf32>, %w: tensor<6x2x3x3xf32>, %b: tenso
   %c = graph.conv2d %x, %w, %b {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 2 : i64} : (tensor<2x4x8x8xf32>, tensor<6x2x3x3xf32>, tensor<6xf32>) -> tensor<2x6x4x4xf32>
   // CHECK: graph.max_pool2d %{{.+}} {kernel = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : tensor<2x6x4x4xf32> -> tensor<2x6x2x2xf32>
   %m = graph.max_pool2d %c {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>} : tensor<2x6x4x4xf32> -> tensor<2x6x2x2xf32>
+  // Dilated: taps 2 apart span 3 inputs.
+  // CHECK: graph.max_pool2d %{{.+}} {dilations = array<i64: 2, 2>, kernel = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : tensor<2x6x4x4xf32> -> tensor<2x6x2x2xf32>
+  %md = graph.max_pool2d %c {kernel = array<i64: 2, 2>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 2, 2>} : tensor<2x6x4x4xf32> -> tensor<2x6x2x2xf32>
   // CHECK: graph.avg_pool2d %{{.+}} {count_include_pad, kernel = array<i64: 3, 3>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : tensor<2x6x2x2xf32> -> tensor<2x6x2x2xf32>
   %a = graph.avg_pool2d %m {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, count_include_pad} : tensor<2x6x2x2xf32> -> tensor<2x6x2x2xf32>
   // CHECK: graph.max_pool2d_grad %{{.+}}, %{{.+}} {kernel = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : tensor<2x6x2x2xf32>, tensor<2x6x4x4xf32>

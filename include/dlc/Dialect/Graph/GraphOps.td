@@ -313,7 +313,8 @@ class Graph_PoolOp<string mnemonic, string what, list<Trait> traits = []>
 def Graph_MaxPool2DOp : Graph_PoolOp<"max_pool2d", "2-D max pooling",
     [DeclareOpInterfaceMethods<GradientOpInterface>]> {
   let description = [{
-    Padding never wins the maximum.
+    Padding never wins the maximum. `dilations` (default 1, 1) spaces the
+    window's taps.
 
     ```mlir
     %y = graph.max_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>,
@@ -321,7 +322,8 @@ def Graph_MaxPool2DOp : Graph_PoolOp<"max_pool2d", "2-D max pooling",
     ```
   }];
   let arguments = (ins 4DTensorOf<[F32]>:$input, DenseI64ArrayAttr:$kernel,
-                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads);
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                       OptionalAttr<DenseI64ArrayAttr>:$dilations);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
 }
@@ -338,7 +340,8 @@ def Graph_MaxPool2DGradOp : Graph_PoolOp<"max_pool2d_grad",
   }];
   let arguments = (ins 4DTensorOf<[F32]>:$grad, 4DTensorOf<[F32]>:$input,
                        DenseI64ArrayAttr:$kernel, DenseI64ArrayAttr:$strides,
-                       DenseI64ArrayAttr:$pads);
+                       DenseI64ArrayAttr:$pads,
+                       OptionalAttr<DenseI64ArrayAttr>:$dilations);
   let assemblyFormat = [{
     $grad `,` $input attr-dict `:` type($grad) `,` type($input)
   }];

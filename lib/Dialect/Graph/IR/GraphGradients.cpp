@@ -153,7 +153,7 @@ SmallVector<Value> Conv2DOp::buildGradients(OpBuilder &builder, Value dy) {
 SmallVector<Value> MaxPool2DOp::buildGradients(OpBuilder &builder, Value dy) {
   return {MaxPool2DGradOp::create(builder, getLoc(), dy, getInput(),
                                   getKernelAttr(), getStridesAttr(),
-                                  getPadsAttr())};
+                                  getPadsAttr(), getDilationsAttr())};
 }
 
 SmallVector<Value> AvgPool2DOp::buildGradients(OpBuilder &builder, Value dy) {

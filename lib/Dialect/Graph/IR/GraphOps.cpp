@@ -292,7 +292,8 @@ LogicalResult Conv2DOp::verify() {
 LogicalResult MaxPool2DOp::verify() {
   RankedTensorType input = getInput().getType();
   return verifyWindow(*this, input, getKernel(), getStrides(), getPads(),
-                      {1, 1}, input.getDimSize(1), getType());
+                      getDilations().value_or(ArrayRef<int64_t>{1, 1}),
+                      input.getDimSize(1), getType());
 }
 
 LogicalResult AvgPool2DOp::verify() {
