@@ -618,6 +618,9 @@ LogicalResult Importer::importMatMul(const onnx::NodeProto &node) {
   auto bType = cast<RankedTensorType>(b->getType());
   Location loc = nodeLoc(node);
   auto f32 = builder.getF32Type();
+  if (aType.getRank() == 0 || bType.getRank() == 0)
+    return nodeError(node) << "operands " << aType << " and " << bType
+                           << " include a scalar, which MatMul does not take";
   if (aType.getRank() == 2 && bType.getRank() == 2) {
     auto type = RankedTensorType::get(
         {aType.getDimSize(0), bType.getDimSize(1)}, f32);

@@ -58,7 +58,8 @@ Training:
   --steps N         stop after N steps in all (default: no limit)
   --seed N          seed of the global shuffle (default 0)
   --no-shuffle      keep the data set's order
-  --threads N       CPU threads (default: the BLAS library's default)
+  --threads N       CPU threads, at most the machine's (default: the
+                    library's default)
   --log-every N     progress line every N steps (default 100, 0: off)
   --check-every N   check the loss, every gradient and every parameter for
                     NaN or infinity every N steps (default 0: at the end of
@@ -93,9 +94,11 @@ Checkpoints:
                     count from the start of the first run; checkpoints go on
                     into DIR unless --checkpoint-dir says otherwise
   SIGTERM or SIGINT finishes the current step, writes a checkpoint (with
-  --checkpoint-dir or --resume) and exits 0.
+  --checkpoint-dir or --resume) and exits 0; without either it writes
+  nothing and exits 143.
 Output:
-  --save FILE.onnx  write the model with its trained parameters
+  --save FILE.onnx  write the model with its trained parameters (atomically:
+                    the old file or the new one, never a mix)
   --dump-gradients DIR
                     after the first step's backward, before its update,
                     write each parameter's gradient (averaged over ranks) as

@@ -1,9 +1,11 @@
 //===- DlcImportFuzzer.cpp - libFuzzer target: raw bytes into the importer ===//
 //
-// Every input is handed to the ONNX importer as a model file, then (when it
-// imports) through the graph cleanup, training-graph and memory-planning
-// passes, as `dlc` would. Any crash, sanitizer report or uncaught exception
-// is a bug: bad input must end in a diagnostic.
+// Every input is handed to the ONNX importer as a model file twice: as `dlc`
+// imports it for training, then (when it imports) through the graph
+// cleanup, training-graph and memory-planning passes; and as `dlc run`
+// imports it for inference (every graph input an argument), then through
+// cleanup, the inference forms and the plan. Any crash, sanitizer report or
+// uncaught exception is a bug: bad input must end in a diagnostic.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,17 +31,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     created->disableMultithreading();
     return created;
   }();
-  dlc::OnnxImportOptions options;
-  options.batchSize = 2;
-  OwningOpRef<ModuleOp> module = dlc::importOnnxModel(
-      context,
-      StringRef(reinterpret_cast<const char *>(data), size), "fuzz.onnx",
-      options);
-  if (!module)
-    return 0;
-  PassManager pm(context);
-  dlc::buildGraphCleanupPipeline(pm);
-  dlc::buildTrainingPipeline(pm, dlc::BuildTrainingGraphOptions());
-  (void)pm.run(*module);
+  StringRef bytes(reinterpret_cast<const char *>(data), size);
+  for (bool inference : {false, true}) {
+    dlc::OnnxImportOptions options;
+    options.batchSize = 2;
+    options.inference = inference;
+    OwningOpRef<ModuleOp> module =
+        dlc::importOnnxModel(context, bytes, "fuzz.onnx", options);
+    if (!module)
+      continue;
+    PassManager pm(context);
+    dlc::buildGraphCleanupPipeline(pm);
+    if (inference) {
+      pm.addPass(dlc::createExpandInferenceForms());
+      pm.addPass(dlc::createPlanMemory());
+    } else {
+      dlc::buildTrainingPipeline(pm, dlc::BuildTrainingGraphOptions());
+    }
+    (void)pm.run(*module);
+  }
   return 0;
 }
