@@ -56,8 +56,9 @@ def main():
             "- Machine: %s" % machine(),
             "- Date: %s" % datetime.date.today().isoformat(),
             "- libFuzzer (clang 22, `-fsanitize=fuzzer,address,undefined`; "
-            "`tools/dlc-import-fuzzer`: raw bytes through the importer, the training "
-            "graph and the memory plan), seeded from `test/fuzz/corpus`; the structured "
+            "`tools/dlc-import-fuzzer`: raw bytes through the importer as `dlc` and "
+            "as `dlc run` import, then the training graph or the inference forms, and the "
+            "memory plan), seeded from `test/fuzz/corpus`; the structured "
             "mutator `python/dlc_tools/fuzz_models.py` through `dlc --emit=training`.",
             "",
             "| fuzzer | inputs run | seconds | crashes |",
