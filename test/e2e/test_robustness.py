@@ -283,3 +283,22 @@ def test_overflowing_data_stops_at_the_first_non_finite_loss(workdir, small_trai
     result = train(small_trainer, "--train-x", xp, "--train-y", yp, "--save", workdir / "o.onnx")
     assert_clean_failure(result, "the loss is", "nothing written")
     assert not (workdir / "o.onnx").exists()
+
+
+def test_non_finite_gradient_is_named(workdir):
+    """A finite loss whose gradient overflows: zero first-layer weights keep
+    the forward pass finite on inputs near float's limit, but their gradient
+    (the inputs times a large backward signal) is infinite."""
+    rng = np.random.default_rng(3)
+    w1 = numpy_helper.from_array(np.zeros((8, 16), np.float32), "w1")
+    w2 = numpy_helper.from_array((rng.choice([-1, 1], (10, 8)) * 1000).astype(np.float32), "w2")
+    nodes = [helper.make_node("Gemm", ["x", "w1"], ["h"], transB=1),
+             helper.make_node("Sigmoid", ["h"], ["s"]),
+             helper.make_node("Gemm", ["s", "w2"], ["y"], transB=1)]
+    path = save_model(workdir / "g.onnx", nodes, [image_input(shape=("N", 16))],
+                      [float_output(shape=("N", 10))], [w1, w2])
+    exe = compile_model(path, workdir / "t", "--batch", 4, "--lr", 1e-30)
+    xp, yp = save_npy_dataset(workdir, np.full((8, 16), 3e38, np.float32),
+                              rng.integers(0, 10, 8))
+    result = train(exe, "--train-x", xp, "--train-y", yp, "--check-every", 1)
+    assert_clean_failure(result, "step 1: the gradient of 'w1' holds", "non-finite value(s)")
