@@ -34,6 +34,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <numeric>
 #include <random>
 #include <sstream>
@@ -498,6 +499,16 @@ int Trainer::run() {
     return options.steps && position.stepsDone >= options.steps;
   };
 
+  // Appended to, so that a resumed run continues the log.
+  std::unique_ptr<std::FILE, int (*)(std::FILE *)> lossLog(nullptr,
+                                                          std::fclose);
+  if (!options.lossLogPath.empty() && world.leader()) {
+    lossLog.reset(std::fopen(options.lossLogPath.c_str(),
+                             options.resumeDir.empty() ? "w" : "a"));
+    if (!lossLog)
+      throw Error("cannot write '" + options.lossLogPath +
+                  "': " + std::strerror(errno));
+  }
   std::signal(SIGTERM, requestStop);
   std::signal(SIGINT, requestStop);
   int64_t epochsRun = 0;
@@ -544,6 +555,8 @@ int Trainer::run() {
       ++position.stepInEpoch;
       ++position.stepsDone;
       position.epochLossSum += lastLoss;
+      if (lossLog)
+        std::fprintf(lossLog.get(), "%.9g\n", lastLoss);
       stopped = stopAgreed();
       if (check || stopped || !std::isfinite(lastLoss))
         checkFinite(position.stepsDone, lastLoss);
@@ -583,6 +596,7 @@ int Trainer::run() {
     position.stepInEpoch = 0;
   }
 
+  lossLog.reset();
   if (stopped) {
     if (world.leader())
       std::printf("stopped by a signal after step %" PRId64 "; %s\n",

@@ -99,6 +99,8 @@ Checkpoints:
 Output:
   --save FILE.onnx  write the model with its trained parameters (atomically:
                     the old file or the new one, never a mix)
+  --loss-log FILE   write every step's loss (the mean over ranks, 9
+                    significant digits) to FILE, one line per step
   --dump-gradients DIR
                     after the first step's backward, before its update,
                     write each parameter's gradient (averaged over ranks) as
@@ -198,6 +200,8 @@ TrainerOptions dlc::rt::parseTrainerOptions(int argc, char **argv) {
           parseNumber(flag, value(), 0.0, 1.0, false);
     else if (flag == "--save")
       options.savePath = value();
+    else if (flag == "--loss-log")
+      options.lossLogPath = value();
     else if (flag == "--dump-gradients")
       options.dumpGradientsDir = value();
     else
