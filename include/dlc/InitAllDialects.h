@@ -3,6 +3,7 @@
 #ifndef DLC_INITALLDIALECTS_H
 #define DLC_INITALLDIALECTS_H
 
+#include "dlc/Dialect/Exec/ExecDialect.h"
 #include "dlc/Dialect/Graph/GraphDialect.h"
 #include "mlir/Dialect/EmitC/IR/EmitC.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -11,7 +12,8 @@
 namespace dlc {
 
 inline void registerAllDialects(mlir::DialectRegistry &registry) {
-  registry.insert<graph::GraphDialect, mlir::func::FuncDialect,
+  registry.insert<graph::GraphDialect, exec::ExecDialect,
+                  mlir::func::FuncDialect,
                   mlir::emitc::EmitCDialect>();
 }
 

@@ -1,0 +1,19 @@
+//===- ExecOps.h - dlc execution dialect types and operations ---*- C++ -*-===//
+
+#ifndef DLC_DIALECT_EXEC_EXECOPS_H
+#define DLC_DIALECT_EXEC_EXECOPS_H
+
+#include "dlc/Dialect/Exec/ExecDialect.h"
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#define GET_TYPEDEF_CLASSES
+#include "dlc/Dialect/Exec/ExecOpsTypes.h.inc"
+
+#define GET_OP_CLASSES
+#include "dlc/Dialect/Exec/ExecOps.h.inc"
+
+#endif // DLC_DIALECT_EXEC_EXECOPS_H

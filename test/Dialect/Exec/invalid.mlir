@@ -1,0 +1,90 @@
+// RUN: dlc-opt %s -split-input-file -verify-diagnostics
+
+// expected-error @+1 {{buffer element type 'index' is not a float or integer type}}
+func.func @bad_element(%x: !exec.buffer<4xindex>) { return }
+
+// -----
+
+// expected-error @+1 {{initial value of type 'tensor<4xf32>' does not fill '!exec.buffer<3xf32>'}}
+exec.global @g : !exec.buffer<3xf32> = dense<0.0> : tensor<4xf32>
+
+// -----
+
+// expected-error @+1 {{alignment 48 is not a positive power of two}}
+exec.global @g {alignment = 48 : i64} : !exec.buffer<3xf32>
+
+// -----
+
+func.func @misaligned() {
+  // expected-error @+1 {{offset 32 is not a non-negative multiple of the alignment 64}}
+  %b = exec.alloc {offset = 32 : i64} : !exec.buffer<3xf32>
+  return
+}
+
+// -----
+
+exec.global @g : !exec.buffer<3xf32>
+func.func @ref_type() {
+  // expected-error @+1 {{type '!exec.buffer<4xf32>' does not match global @g of type '!exec.buffer<3xf32>'}}
+  %b = exec.global_ref @g : !exec.buffer<4xf32>
+  return
+}
+
+// -----
+
+func.func @view_size(%x: !exec.buffer<2x3xf32>) {
+  // expected-error @+1 {{views 24 bytes as '!exec.buffer<5xf32>' of 20 bytes}}
+  %v = exec.view %x : !exec.buffer<2x3xf32> -> !exec.buffer<5xf32>
+  return
+}
+
+// -----
+
+func.func @undeclared_in_place(%x: !exec.buffer<4xf32>) {
+  // expected-error @+1 {{output #0 overwrites input #0 without being declared in place}}
+  exec.kernel "relu" ins(%x : !exec.buffer<4xf32>) outs(%x : !exec.buffer<4xf32>)
+  return
+}
+
+// -----
+
+func.func @wrong_in_place(%x: !exec.buffer<4xf32>, %y: !exec.buffer<4xf32>) {
+  // expected-error @+1 {{output #0 is declared in place of input #0 but is another buffer}}
+  exec.kernel "relu" ins(%x : !exec.buffer<4xf32>) outs(%y : !exec.buffer<4xf32>) {in_place = array<i64: 0>}
+  return
+}
+
+// -----
+
+func.func @in_place_count(%x: !exec.buffer<4xf32>) {
+  // expected-error @+1 {{in_place has 2 entries for 1 outputs}}
+  exec.kernel "relu" ins(%x : !exec.buffer<4xf32>) outs(%x : !exec.buffer<4xf32>) {in_place = array<i64: 0, 0>}
+  return
+}
+
+// -----
+
+func.func @scratch_alias(%x: !exec.buffer<4xf32>, %y: !exec.buffer<4xf32>) {
+  // expected-error @+1 {{a scratch buffer is also an input or output}}
+  exec.kernel "k" ins(%x : !exec.buffer<4xf32>) outs(%y : !exec.buffer<4xf32>) scratch(%x : !exec.buffer<4xf32>)
+  return
+}
+
+// -----
+
+func.func @unwaited(%g: !exec.buffer<4xf32>) {
+  // expected-error @+1 {{token must be consumed by exactly one exec.wait}}
+  %t = exec.allreduce_start %g : !exec.buffer<4xf32>
+  return
+}
+
+// -----
+
+func.func @touched_in_flight(%g: !exec.buffer<4xf32>, %y: !exec.buffer<4xf32>) {
+  // expected-note @+1 {{the collective starts here; its exec.wait comes later}}
+  %t = exec.allreduce_start %g : !exec.buffer<4xf32>
+  // expected-error @+1 {{uses a buffer that a collective started earlier still works on}}
+  exec.kernel "relu" ins(%g : !exec.buffer<4xf32>) outs(%y : !exec.buffer<4xf32>)
+  exec.wait %t
+  return
+}
