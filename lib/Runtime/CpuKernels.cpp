@@ -9,12 +9,12 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Comm/Comm.h"
 #include "CpuParallel.h"
 #include "dlc/Runtime/Backend.h"
 #include "dlc/Runtime/Kernels.h"
 #include "dlc/Runtime/Random.h"
 
-#include <mpi.h>
 #include <omp.h>
 #include <oneapi/dnnl/dnnl.h>
 
@@ -32,6 +32,13 @@ struct Context {
   GradientObserver gradientObserver;
   uint64_t randomKey = 0;
   Hyperparameters hyper;
+  /// Started gradient averages, by handle: the sum in flight and where.
+  struct PendingMean {
+    comm::Request request;
+    float *data;
+    int64_t count;
+  };
+  std::vector<PendingMean> pending;
 };
 
 const char *backendName() {
@@ -471,14 +478,34 @@ void runningUpdate(Context &, float *v, const float *statistic, int64_t n,
     v[i] = momentum * v[i] + (1.0f - momentum) * correction * statistic[i];
 }
 
-void allReduceMean(Context &ctx, float *x, int64_t n) {
+int64_t allReduceMeanStart(Context &ctx, float *x, int64_t n) {
   if (ctx.worldSize == 1)
+    return -1;
+  ctx.pending.push_back({comm::startSum(x, n), x, n});
+  return static_cast<int64_t>(ctx.pending.size()) - 1;
+}
+
+void allReduceMeanWait(Context &ctx, int64_t handle) {
+  if (handle < 0)
     return;
-  MPI_Allreduce(MPI_IN_PLACE, x, static_cast<int>(n), MPI_FLOAT, MPI_SUM,
-                MPI_COMM_WORLD);
+  Context::PendingMean &mean = ctx.pending[handle];
+  comm::wait(mean.request);
   float inverse = 1.0f / ctx.worldSize;
-  for (int64_t i = 0; i < n; ++i)
-    x[i] *= inverse;
+  float *x = mean.data;
+  parallelChunks(mean.count, [=](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      x[i] *= inverse;
+  });
+  // Handles count up within a step; all are waited for by its end.
+  if (std::all_of(ctx.pending.begin(), ctx.pending.end(),
+                  [](const Context::PendingMean &p) {
+                    return p.request.handle == nullptr;
+                  }))
+    ctx.pending.clear();
+}
+
+void allReduceMean(Context &ctx, float *x, int64_t n) {
+  allReduceMeanWait(ctx, allReduceMeanStart(ctx, x, n));
 }
 
 void sgdUpdate(Context &ctx, float *w, const float *g, float *v, int64_t n) {

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Comm/Comm.h"
 #include "Error.h"
 #include "dlc/Runtime/Backend.h"
 #include "dlc/Runtime/Kernels.h"
@@ -13,7 +14,6 @@
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
-#include <mpi.h>
 
 #include <cstdlib>
 #include <string>
@@ -327,7 +327,14 @@ __global__ void adamKernel(float *w, const float *g, float *m, float *v,
 struct Context {
   cublasHandle_t blas = nullptr;
   int worldSize = 1;
-  std::vector<float> staging;
+  /// Started gradient averages, by handle: the host copy being summed and
+  /// the device buffer it returns to.
+  struct PendingMean {
+    comm::Request request;
+    std::vector<float> staging;
+    float *device;
+  };
+  std::vector<PendingMean> pending;
   GradientObserver gradientObserver;
   uint64_t randomKey = 0;
   Hyperparameters hyper;
@@ -498,16 +505,37 @@ void runningUpdate(Context &, float *v, const float *statistic, int64_t n,
                                                   correction);
 }
 
-void allReduceMean(Context &ctx, float *x, int64_t n) {
+// Host-staged: the gradient comes to the host, is summed there, and goes
+// back at the wait.
+int64_t allReduceMeanStart(Context &ctx, float *x, int64_t n) {
   if (ctx.worldSize == 1)
+    return -1;
+  ctx.pending.push_back({comm::Request(), std::vector<float>(n), x});
+  Context::PendingMean &mean = ctx.pending.back();
+  copyToHost(ctx, mean.staging.data(), x, n * sizeof(float));
+  mean.request = comm::startSum(mean.staging.data(), n);
+  return static_cast<int64_t>(ctx.pending.size()) - 1;
+}
+
+void allReduceMeanWait(Context &ctx, int64_t handle) {
+  if (handle < 0)
     return;
-  ctx.staging.resize(n);
-  copyToHost(ctx, ctx.staging.data(), x, n * sizeof(float));
-  MPI_Allreduce(MPI_IN_PLACE, ctx.staging.data(), static_cast<int>(n),
-                MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
-  for (float &v : ctx.staging)
+  Context::PendingMean &mean = ctx.pending[handle];
+  comm::wait(mean.request);
+  for (float &v : mean.staging)
     v /= ctx.worldSize;
-  copyToBackend(ctx, x, ctx.staging.data(), n * sizeof(float));
+  copyToBackend(ctx, mean.device, mean.staging.data(),
+                mean.staging.size() * sizeof(float));
+  mean.staging = std::vector<float>();
+  bool allDone = true;
+  for (const Context::PendingMean &p : ctx.pending)
+    allDone &= p.request.handle == nullptr;
+  if (allDone)
+    ctx.pending.clear();
+}
+
+void allReduceMean(Context &ctx, float *x, int64_t n) {
+  allReduceMeanWait(ctx, allReduceMeanStart(ctx, x, n));
 }
 
 void sgdUpdate(Context &ctx, float *w, const float *g, float *v, int64_t n) {

@@ -11,6 +11,7 @@
 
 #include "Arena.h"
 #include "Checkpoint.h"
+#include "Comm/Comm.h"
 #include "Dataset.h"
 #include "Error.h"
 #include "LrSchedule.h"
@@ -19,7 +20,6 @@
 #include "dlc/Runtime/Backend.h"
 #include "dlc/Runtime/Model.h"
 
-#include <mpi.h>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -44,21 +44,7 @@ using namespace dlc::rt;
 
 namespace {
 
-struct World {
-  int rank = 0, size = 1;
-  bool mpi = false; ///< whether MPI was initialised
-  bool leader() const { return rank == 0; }
-};
-
-/// Whether mpirun (Open MPI, MPICH/Hydra) or a PMI/PMIx launcher such as
-/// srun started this process.
-bool launchedByMpi() {
-  for (const char *variable : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK",
-                               "MPI_LOCALNRANKS"})
-    if (std::getenv(variable))
-      return true;
-  return false;
-}
+using comm::World;
 
 double now() {
   using Clock = std::chrono::steady_clock;
@@ -74,10 +60,7 @@ void shuffleIndices(std::vector<int64_t> &order, std::mt19937_64 &rng) {
 }
 
 double globalMean(double value, const World &world) {
-  double sum = value;
-  if (world.size > 1)
-    MPI_Allreduce(&value, &sum, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-  return sum / world.size;
+  return comm::sum(value) / world.size;
 }
 
 /// Set by SIGTERM and SIGINT; the training loop stops after its step.
@@ -98,21 +81,6 @@ extern "C" void requestStop(int) {
 
 /// The step the trainer is in, for the MPI error handler's message.
 int64_t currentStep = 0;
-
-/// MPI_COMM_WORLD's error handler: instead of MPI's generic abort, say which
-/// rank saw the failure, at which step, and how to continue.
-extern "C" void reportMpiError(MPI_Comm *, int *code, ...) {
-  char text[MPI_MAX_ERROR_STRING];
-  int length = 0;
-  MPI_Error_string(*code, text, &length);
-  std::fprintf(stderr,
-               "%serror: communication failed at step %" PRId64
-               " (%.*s): another rank has probably died; stopping the job. "
-               "Continue from the last checkpoint with --resume DIR\n",
-               rankPrefix, currentStep, length, text);
-  std::fflush(stderr);
-  MPI_Abort(MPI_COMM_WORLD, 1);
-}
 
 /// A non-finite value found by a check: where, and how many.
 struct NonFinite {
@@ -291,10 +259,7 @@ double Trainer::evaluate() {
       correct += predicted == test.labels[b * batch + r];
     }
   }
-  int64_t total = correct;
-  if (world.size > 1)
-    MPI_Allreduce(&correct, &total, 1, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
-  return static_cast<double>(total) / test.count;
+  return static_cast<double>(comm::sum(correct)) / test.count;
 }
 
 void Trainer::observeGradients(bool dump, bool check) {
@@ -378,15 +343,12 @@ void Trainer::writeCheckpoint(const TrainingPosition &position) {
   checkpoint.fingerprint = modelFingerprint(dlc_model);
   checkpoint.position = position;
   std::string mine = variableBytes();
-  // Every rank's variables go to rank 0, in chunks MPI's int counts take.
-  constexpr size_t kChunk = size_t(1) << 30;
+  // Every rank's variables go to rank 0.
   if (world.leader()) {
     checkpoint.rankVariables.push_back(std::move(mine));
     for (int r = 1; r < world.size; ++r) {
       std::string theirs(checkpoint.rankVariables[0].size(), '\0');
-      for (size_t at = 0; at < theirs.size(); at += kChunk)
-        MPI_Recv(&theirs[at], int(std::min(kChunk, theirs.size() - at)),
-                 MPI_BYTE, r, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      comm::receive(theirs.data(), theirs.size(), r);
       checkpoint.rankVariables.push_back(std::move(theirs));
     }
     std::string path = dlc::rt::writeCheckpoint(options.checkpointDir,
@@ -395,13 +357,10 @@ void Trainer::writeCheckpoint(const TrainingPosition &position) {
     std::printf("checkpoint: %s (step %" PRId64 ")\n", path.c_str(),
                 position.stepsDone);
   } else {
-    for (size_t at = 0; at < mine.size(); at += kChunk)
-      MPI_Send(&mine[at], int(std::min(kChunk, mine.size() - at)), MPI_BYTE,
-               0, 0, MPI_COMM_WORLD);
+    comm::send(mine.data(), mine.size(), 0);
   }
   // No rank runs ahead of a checkpoint that may yet fail.
-  if (world.size > 1)
-    MPI_Barrier(MPI_COMM_WORLD);
+  comm::barrier();
 }
 
 TrainingPosition Trainer::resume() {
@@ -432,10 +391,7 @@ TrainingPosition Trainer::resume() {
 /// Whether any rank was asked to stop; all ranks agree, so all stop after
 /// the same step.
 bool Trainer::stopAgreed() {
-  int mine = stopRequested, any = mine;
-  if (world.size > 1)
-    MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-  return any != 0;
+  return comm::max(stopRequested) != 0;
 }
 
 int Trainer::run() {
@@ -629,17 +585,9 @@ int Trainer::run() {
 } // namespace
 
 int main(int argc, char **argv) {
-  World world;
-  world.mpi = launchedByMpi();
-  if (world.mpi) {
-    MPI_Init(&argc, &argv);
-    MPI_Comm_rank(MPI_COMM_WORLD, &world.rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &world.size);
+  World world = comm::initialize(argc, argv, &currentStep);
+  if (world.mpi)
     std::snprintf(rankPrefix, sizeof(rankPrefix), "rank %d: ", world.rank);
-    MPI_Errhandler handler;
-    MPI_Comm_create_errhandler(reportMpiError, &handler);
-    MPI_Comm_set_errhandler(MPI_COMM_WORLD, handler);
-  }
   int status = 0;
   try {
     TrainerOptions options = parseTrainerOptions(argc, argv);
@@ -659,10 +607,9 @@ int main(int argc, char **argv) {
     std::fflush(stdout);
     // Other ranks may be waiting in a collective; take them down too.
     if (world.size > 1)
-      MPI_Abort(MPI_COMM_WORLD, 1);
+      comm::abortJob(1);
     status = 1;
   }
-  if (world.mpi)
-    MPI_Finalize();
+  comm::finalize(world);
   return status;
 }

@@ -197,6 +197,11 @@ void runningUpdate(Context &ctx, float *v, const float *statistic, int64_t n,
 /// x = the mean of x over all ranks (the identity with one rank).
 void allReduceMean(Context &ctx, float *x, int64_t n);
 
+/// The same, asynchronously: x holds the mean only once the wait on the
+/// returned handle has returned, and must not be touched before.
+int64_t allReduceMeanStart(Context &ctx, float *x, int64_t n);
+void allReduceMeanWait(Context &ctx, int64_t handle);
+
 /// PyTorch's SGD with the context's hyperparameters: g' = g + wd * w;
 /// v = momentum * v + g' (if v); w -= lr * (v or g').
 void sgdUpdate(Context &ctx, float *w, const float *g, float *v, int64_t n);

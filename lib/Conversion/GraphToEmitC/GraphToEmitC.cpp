@@ -205,7 +205,9 @@ private:
                       .Default([](Operation *) { return 0.0f; });
     return f32(value);
   }
-  void call(StringRef callee, ArrayRef<Arg> args);
+  /// Calls runtime function `callee(ctx, args...)`; returns its result when
+  /// `resultType` is given.
+  Value call(StringRef callee, ArrayRef<Arg> args, Type resultType = {});
   LogicalResult lowerOp(Operation *op);
   int64_t offsetOfVariable(FlatSymbolRefAttr name) {
     return module.lookupSymbol<VariableOp>(name)
@@ -321,7 +323,8 @@ Value ProgramBuilder::array(ArrayRef<int64_t> values) {
       name);
 }
 
-void ProgramBuilder::call(StringRef callee, ArrayRef<Arg> args) {
+Value ProgramBuilder::call(StringRef callee, ArrayRef<Arg> args,
+                           Type resultType) {
   SmallVector<Value> operands = {context};
   SmallVector<Attribute> order = {builder.getIndexAttr(0)};
   for (const Arg &arg : args) {
@@ -332,9 +335,10 @@ void ProgramBuilder::call(StringRef callee, ArrayRef<Arg> args) {
       order.push_back(arg.attr);
     }
   }
-  emitc::CallOpaqueOp::create(builder, loc(), TypeRange{},
-                              ("dlc::rt::" + callee).str(), operands,
-                              builder.getArrayAttr(order));
+  auto callOp = emitc::CallOpaqueOp::create(
+      builder, loc(), resultType ? TypeRange{resultType} : TypeRange{},
+      ("dlc::rt::" + callee).str(), operands, builder.getArrayAttr(order));
+  return resultType ? callOp.getResult(0) : Value();
 }
 
 LogicalResult ProgramBuilder::lowerOp(Operation *op) {
@@ -657,7 +661,13 @@ LogicalResult ProgramBuilder::lowerOp(Operation *op) {
         return success();
       })
       .Case([&](AllReduceMeanOp reduce) {
-        call("allReduceMean", {pointer(reduce.getResult()), count(reduce)});
+        // Started and waited for at once: the communication issue moves
+        // the waits.
+        Value handle =
+            call("allReduceMeanStart",
+                 {pointer(reduce.getResult()), count(reduce)},
+                 builder.getI64Type());
+        call("allReduceMeanWait", {handle});
         return success();
       })
       .Case([&](RunningUpdateOp update) {

@@ -42,7 +42,9 @@ module attributes {dlc.arena_size = 512 : i64, dlc.source = "tiny.onnx", dlc.hyp
 // CHECK: call_opaque "dlc::rt::i32At"
 // CHECK: call_opaque "dlc::rt::softmaxCrossEntropy"
 // CHECK: call_opaque "dlc::rt::fill"
-// CHECK: call_opaque "dlc::rt::allReduceMean"
+// The average is started and waited for at once.
+// CHECK: %[[H:.+]] = call_opaque "dlc::rt::allReduceMeanStart"({{.*}}) {{.*}} : {{.*}} -> i64
+// CHECK-NEXT: call_opaque "dlc::rt::allReduceMeanWait"(%{{.+}}, %[[H]])
 // CHECK: call_opaque "dlc::rt::sgdUpdate"(%[[CTX2:.+]], %[[W:.+]], %[[G:.+]], %[[V:.+]]) {args = [0 : index, 1 : index, 2 : index, 3 : index, 12]}
 // The table: name, arena offset, size, shape, rank, offset of the initial
 // value in the embedded data (64-byte aligned, -1: zeros), whether --save

@@ -1,0 +1,53 @@
+//===- Comm.h - every MPI call the runtime makes ----------------*- C++ -*-===//
+//
+// The trainer and both backends talk to other ranks only through this
+// module: start-up (MPI only under a launcher, so a single run needs no MPI
+// installation), scalar reductions, checkpoint transfers, and the
+// asynchronous in-place sum of a float buffer that gradient averaging is
+// made of. No MLIR or LLVM here.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DLC_RUNTIME_COMM_COMM_H
+#define DLC_RUNTIME_COMM_COMM_H
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace dlc::rt::comm {
+
+struct World {
+  int rank = 0, size = 1;
+  bool mpi = false; ///< whether MPI was initialised
+  bool leader() const { return rank == 0; }
+};
+
+/// Starts MPI when a launcher (mpirun, srun) started this process, and
+/// installs an error handler that names this rank and `*currentStep`.
+World initialize(int &argc, char **&argv, const int64_t *currentStep);
+void finalize(const World &world);
+/// Ends every rank of the job (after an error on this one).
+[[noreturn]] void abortJob(int status);
+
+/// Sums over ranks (identity on one rank).
+double sum(double value);
+int64_t sum(int64_t value);
+/// The largest value over ranks.
+int max(int value);
+void barrier();
+
+/// Point-to-point transfers of any size (split into MPI's int counts).
+void send(const void *data, size_t bytes, int to);
+void receive(void *data, size_t bytes, int from);
+
+/// An asynchronous in-place sum; wait() completes it.
+struct Request {
+  void *handle = nullptr;
+};
+Request startSum(float *data, int64_t count);
+void wait(Request &request);
+
+} // namespace dlc::rt::comm
+
+#endif // DLC_RUNTIME_COMM_COMM_H
