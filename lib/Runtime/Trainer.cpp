@@ -21,6 +21,7 @@
 #include "dlc/Runtime/Model.h"
 
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -146,6 +147,9 @@ private:
   std::vector<int32_t> hostLabels;
   std::map<int64_t, int> variableAt; ///< arena offset -> variable index
   NonFinite badGradient;
+  /// Host copies of one variable or gradient at a time, for the checks:
+  /// allocated once, so that checking allocates nothing per step.
+  std::vector<float> checkBuffer;
   Hyperparameters hyper;
   LrSchedule schedule;
 };
@@ -211,8 +215,12 @@ void Trainer::initialiseArena() {
   arena = createArena(*ctx);
   hostSamples.resize(batch * train.sampleSize);
   hostLabels.resize(batch);
-  for (int i = 0; i < dlc_model.numVariables; ++i)
+  int64_t largest = 0;
+  for (int i = 0; i < dlc_model.numVariables; ++i) {
     variableAt[dlc_model.variables[i].arenaOffset] = i;
+    largest = std::max(largest, dlc_model.variables[i].numElements);
+  }
+  checkBuffer.resize(largest);
 }
 
 std::string Trainer::variableName(int index) const {
@@ -279,7 +287,7 @@ void Trainer::observeGradients(bool dump, bool check) {
     if (it == variableAt.end())
       throw Error("gradient of an unknown parameter");
     const VariableInfo &v = dlc_model.variables[it->second];
-    std::vector<float> host(n);
+    std::vector<float> &host = checkBuffer;
     copyToHost(*ctx, host.data(), grad, n * sizeof(float));
     if (check && badGradient.count == 0)
       if (int64_t bad = countNonFinite(host.data(), n))
@@ -303,7 +311,7 @@ void Trainer::checkFinite(int64_t step, double loss) {
   NonFinite bad = badGradient;
   for (int i = 0; i < dlc_model.numVariables && !bad.count; ++i) {
     const VariableInfo &v = dlc_model.variables[i];
-    std::vector<float> host(v.numElements);
+    std::vector<float> &host = checkBuffer;
     copyToHost(*ctx, host.data(), arena + v.arenaOffset,
                v.numElements * sizeof(float));
     if (int64_t count = countNonFinite(host.data(), v.numElements))
@@ -571,12 +579,16 @@ int Trainer::run() {
       std::snprintf(text, sizeof(text), std::isfinite(v) ? "%.9g" : "null", v);
       return std::string(text);
     };
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
     std::printf("{\"epochs\":%" PRId64 ",\"steps\":%" PRId64
                 ",\"last_loss\":%s,\"train_loss\":%s,\"test_accuracy\":%s,"
-                "\"images_per_second\":%s}\n",
+                "\"images_per_second\":%s,\"arena_bytes\":%" PRId64
+                ",\"peak_rss_bytes\":%" PRId64 "}\n",
                 epochsRun, position.stepsDone, number(lastLoss).c_str(),
                 number(epochLoss).c_str(), number(testAccuracy).c_str(),
-                number(stepsTimed * globalBatch / trainSeconds).c_str());
+                number(stepsTimed * globalBatch / trainSeconds).c_str(),
+                dlc_model.arenaBytes, int64_t(usage.ru_maxrss) * 1024);
   }
   std::fflush(stdout);
   return 0;
