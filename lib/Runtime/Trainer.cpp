@@ -403,6 +403,10 @@ bool Trainer::stopAgreed() {
 }
 
 int Trainer::run() {
+  if (!options.savePath.empty() && dlc_onnx_model_end == dlc_onnx_model)
+    throw Error("--save: this program was built from an .mlir file that "
+                "carries no ONNX model (dlc.onnx_model), so it cannot write "
+                "one; build it from the .onnx file or from a stage dlc wrote");
   loadData();
   int64_t globalBatch = batch * world.size;
   int64_t stepsPerEpoch = train.count / globalBatch;

@@ -5,13 +5,15 @@
 // RUN: dlc %S/../../models/mlp.onnx --emit=source --batch 4 --lr 0.05 | FileCheck %s --check-prefix=SOURCE
 
 // The symbolic batch dimension becomes --batch; Flatten becomes a reshape.
-// MLIR: module attributes {dlc.onnx_input = "input", dlc.opset = 13 : i64, dlc.source = "mlp.onnx"}
+// The ONNX model (its graph: the variables hold the weights) travels with the IR.
+// MLIR: module attributes {dlc.onnx_input = "input", dlc.onnx_model = dense_resource<dlc_onnx_model> : tensor<{{[0-9]+}}xi8>, dlc.opset = 13 : i64, dlc.source = "mlp.onnx"}
 // MLIR: graph.variable trainable @fc1_weight {onnx_name = "fc1.weight"} : tensor<512x784xf32>
 // MLIR-LABEL: func.func @forward
 // MLIR-SAME: (%{{.+}}: tensor<4x1x28x28xf32>) -> tensor<4x10xf32>
 // MLIR: graph.reshape %{{.+}} : tensor<4x1x28x28xf32> -> tensor<4x784xf32>
 // MLIR: graph.gemm %{{.+}}, %{{.+}}, %{{.+}} {trans_b} : (tensor<4x784xf32>, tensor<512x784xf32>, tensor<512xf32>) -> tensor<4x512xf32>
 // MLIR-NOT: train_step
+// MLIR: dlc_onnx_model: "0x
 
 // TRAIN: graph.variable @fc1_weight_velocity : tensor<512x784xf32>
 // TRAIN-LABEL: func.func @train_step

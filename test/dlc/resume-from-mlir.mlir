@@ -1,7 +1,8 @@
 // An .mlir input resumes the pipeline from the stage it was written at.
 // RUN: dlc %s --emit=lowered | FileCheck %s --check-prefix=LOWERED
 // RUN: dlc %s --emit=source | FileCheck %s --check-prefix=SOURCE
-// RUN: not dlc %s -o %t.exe 2>&1 | FileCheck %s --check-prefix=EXE
+// RUN: dlc %s -o %t.exe
+// RUN: not %t.exe --data %t.nowhere --save %t.onnx 2>&1 | FileCheck %s --check-prefix=EXE
 
 graph.variable trainable @w : tensor<3x4xf32> = dense<0.5> : tensor<3x4xf32>
 
@@ -16,4 +17,5 @@ func.func @forward(%x: tensor<2x4xf32>) -> tensor<2x3xf32> {
 
 // SOURCE: static const dlc::rt::VariableInfo dlc_variables[1] = {{[{][{]}}nullptr, 0, 12, dlc_dims{{[0-9]+}}, 2, 0, false}};
 
-// EXE: dlc: error: --emit=exe needs the ONNX model as input
+// A hand-written module has no ONNX model to write the trained one into.
+// EXE: error: --save: this program was built from an .mlir file that carries no ONNX model

@@ -173,3 +173,26 @@ def test_cuda_target_trains_batch_norm_as_arithmetic(workdir):
     cpu = run([DLC, path, "--batch", 4, "--emit=source"])
     assert cpu.returncode == 0, cpu
     assert "batchNormTrainingGrad" in cpu.stdout
+
+
+@pytest.mark.parametrize("stage", ["mlir", "training", "lowered"])
+def test_any_stage_builds_the_same_trainer(workdir, stage):
+    """`dlc model.STAGE.mlir -o trainer` builds the trainer `dlc model.onnx`
+    builds: the IR carries the initial values and the ONNX model."""
+    model = models.torch_bn_cnn(workdir / "bn.onnx")
+    flags = ["--batch", 4, "--momentum", 0.9]
+    rng = np.random.default_rng(0)
+    x, y = save_npy_dataset(workdir, rng.standard_normal((8, 2, 6, 6)).astype(np.float32),
+                            rng.integers(0, 3, 8))
+    direct = compile_model(model, workdir / "direct", *flags)
+    staged = workdir / ("model.%s.mlir" % stage)
+    compile_model(model, staged, *flags, "--emit=%s" % stage)
+    from_ir = compile_model(staged, workdir / "from-ir", *flags)
+    outputs = []
+    for exe in (direct, from_ir):
+        out = workdir / (exe.name + ".onnx")
+        result = train(exe, "--train-x", x, "--train-y", y, "--steps", 3, "--epochs", 3,
+                       "--save", out)
+        assert result.returncode == 0, result
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]

@@ -12,6 +12,7 @@
 #include "dlc/Import/OnnxImporter.h"
 #include "dlc/InitAllDialects.h"
 #include "dlc/InitAllPasses.h"
+#include "dlc/Support/Blob.h"
 #include "dlc/Transforms/Passes.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/AsmState.h"
@@ -252,10 +253,26 @@ int main(int argc, char **argv) {
     options.batchSize = batchSize;
     module = dlc::importOnnxModel(&context, input->getBuffer(), inputFilename,
                                   options);
-    if (module)
-      (*module)->setAttr("dlc.source",
-                         StringAttr::get(&context,
-                                         sys::path::filename(inputFilename)));
+    if (!module)
+      return 1;
+    (*module)->setAttr("dlc.source",
+                       StringAttr::get(&context,
+                                       sys::path::filename(inputFilename)));
+    // The ONNX model travels with the IR, without the data of the
+    // initializers that became variables (the variables hold it), so that
+    // any stage's .mlir can build a trainer whose --save writes ONNX.
+    llvm::StringSet<> variables;
+    for (auto variable : module->getOps<dlc::graph::VariableOp>())
+      if (std::optional<StringRef> name = variable.getOnnxName())
+        variables.insert(*name);
+    FailureOr<std::string> stripped =
+        dlc::stripInitializerData(input->getBuffer(), variables);
+    if (failed(stripped))
+      return fail("cannot re-serialize the ONNX model");
+    (*module)->setAttr(dlc::kOnnxModelAttr,
+                       dlc::makeBlobAttr(&context, "dlc_onnx_model",
+                                         ArrayRef<char>(stripped->data(),
+                                                        stripped->size())));
   }
   if (!module)
     return 1;
@@ -296,28 +313,6 @@ int main(int argc, char **argv) {
   if (failed(pm.run(*module)))
     return 1;
 
-  // The executable embeds the initial values, read off the graph before it
-  // is lowered away.
-  std::vector<char> initData;
-  std::string embeddedModel;
-  if (emitStage == Emit::Exe) {
-    if (fromMlir)
-      return fail("--emit=exe needs the ONNX model as input: the executable "
-                  "embeds it to write the trained model");
-    FailureOr<std::vector<char>> packed = dlc::packInitialValues(*module);
-    if (failed(packed))
-      return 1;
-    initData = std::move(*packed);
-    llvm::StringSet<> variables;
-    for (auto variable : module->getOps<dlc::graph::VariableOp>())
-      if (std::optional<StringRef> name = variable.getOnnxName())
-        variables.insert(*name);
-    FailureOr<std::string> stripped =
-        dlc::stripInitializerData(input->getBuffer(), variables);
-    if (failed(stripped))
-      return fail("cannot re-serialize the ONNX model");
-    embeddedModel = std::move(*stripped);
-  }
   if (emitStage >= Emit::Lowered && !isLowered) {
     PassManager lower(&context);
     if (failed(applyPassManagerCLOptions(lower)))
@@ -332,10 +327,18 @@ int main(int argc, char **argv) {
   }
 
   if (emitStage == Emit::Exe) {
+    // The lowering kept the initial values; the ONNX model came with the
+    // IR (a hand-written .mlir has none: its trainer cannot --save).
+    std::optional<ArrayRef<char>> initData = dlc::initialData(*module);
+    if (!initData)
+      return fail("the lowered module carries no initial values (" +
+                  dlc::kInitialDataAttr + "); lower it again with dlc");
     dlc::HostCompileRequest request;
     request.target = target;
-    request.onnxModel = embeddedModel;
-    request.initData = std::move(initData);
+    if (std::optional<ArrayRef<char>> onnx =
+            dlc::blobBytes(*module, dlc::kOnnxModelAttr))
+      request.onnxModel = StringRef(onnx->data(), onnx->size());
+    request.initData.assign(initData->begin(), initData->end());
     request.outputPath =
         outputFilename.empty() ? "trainer" : outputFilename.getValue();
     request.hostCompiler = hostCompiler;
@@ -381,21 +384,17 @@ int runModel(MLIRContext &context, StringRef bytes) {
   dlc::buildGraphCleanupPipeline(pm);
   pm.addPass(dlc::createExpandInferenceForms());
   pm.addPass(dlc::createPlanMemory());
-  FailureOr<std::vector<char>> initData;
-  if (failed(pm.run(*module)) ||
-      failed(initData = dlc::packInitialValues(*module)))
+  pm.addPass(dlc::createConvertGraphToEmitC());
+  if (failed(pm.run(*module)))
     return 1;
-  PassManager lower(&context);
-  lower.addPass(dlc::createConvertGraphToEmitC());
-  if (failed(lower.run(*module)))
-    return 1;
+  std::optional<ArrayRef<char>> initData = dlc::initialData(*module);
 
   SmallString<128> exe;
   if (std::error_code ec = sys::fs::createTemporaryFile("dlc-run", "", exe))
     return fail("cannot create a temporary file: " + ec.message());
   dlc::HostCompileRequest request;
   request.runner = true; // forward only: no --save, no ONNX model embedded
-  request.initData = std::move(*initData);
+  request.initData.assign(initData->begin(), initData->end());
   request.outputPath = std::string(exe);
   request.hostCompiler = hostCompiler;
   request.keepTemporaries = keepTemporaries;

@@ -12,6 +12,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 
+#include <optional>
 #include <vector>
 
 namespace dlc {
@@ -33,6 +34,13 @@ mlir::FailureOr<InitialValueLayout> layoutInitialValues(mlir::ModuleOp module);
 
 /// The bytes `layoutInitialValues` describes.
 mlir::FailureOr<std::vector<char>> packInitialValues(mlir::ModuleOp module);
+
+/// dlc-convert-graph-to-emitc keeps the packed initial values on the module
+/// (a resource blob), so that a lowered module still carries them.
+constexpr llvm::StringLiteral kInitialDataAttr = "dlc.initial_data";
+
+/// The packed initial values a lowered module carries; none if it has none.
+std::optional<llvm::ArrayRef<char>> initialData(mlir::ModuleOp module);
 
 } // namespace dlc
 

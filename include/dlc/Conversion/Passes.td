@@ -18,7 +18,8 @@ def ConvertGraphToEmitC
     trainer reads (`dlc/Runtime/Model.h`): arena size, input shape, the
     offsets of inputs, labels, loss and output, and every variable with the
     offset of its initial value in the embedded data (see
-    `layoutInitialValues`). MLIR's C++ translator prints the result.
+    `layoutInitialValues`), which the module keeps as the resource blob
+    `dlc.initial_data`. MLIR's C++ translator prints the result.
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"cpu\"",

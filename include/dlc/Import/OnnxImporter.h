@@ -53,6 +53,10 @@ std::vector<std::string> supportedOnnxOps();
 constexpr int64_t kMinOpset = 1;
 constexpr int64_t kMaxOpset = 17;
 
+/// Name of the module attribute holding the ONNX model (as bytes, without the
+/// initializer data that variables hold), which executables embed for --save.
+constexpr llvm::StringLiteral kOnnxModelAttr = "dlc.onnx_model";
+
 /// Name of the module attribute holding the ONNX data input's name.
 constexpr llvm::StringLiteral kOnnxInputNameAttr = "dlc.onnx_input";
 

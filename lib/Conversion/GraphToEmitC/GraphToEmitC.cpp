@@ -11,6 +11,7 @@
 
 #include "dlc/Conversion/Passes.h"
 #include "dlc/Dialect/Graph/GraphOps.h"
+#include "dlc/Support/Blob.h"
 #include "dlc/Transforms/Passes.h"
 #include "mlir/Dialect/EmitC/IR/EmitC.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -46,6 +47,10 @@ FailureOr<InitialValueLayout> dlc::layoutInitialValues(ModuleOp module) {
     layout.size += variable.getTensorType().getNumElements() * sizeof(float);
   }
   return layout;
+}
+
+std::optional<ArrayRef<char>> dlc::initialData(ModuleOp module) {
+  return blobBytes(module, kInitialDataAttr);
 }
 
 FailureOr<std::vector<char>> dlc::packInitialValues(ModuleOp module) {
@@ -772,8 +777,13 @@ void ConvertGraphToEmitC::runOnOperation() {
     return signalPassFailure();
   }
   FailureOr<InitialValueLayout> layout = layoutInitialValues(module);
-  if (failed(layout))
+  FailureOr<std::vector<char>> packed = packInitialValues(module);
+  if (failed(layout) || failed(packed))
     return signalPassFailure();
+  // The initial values outlive the variables they came from, so that any
+  // later stage can still build the executable.
+  module->setAttr(kInitialDataAttr, makeBlobAttr(&getContext(),
+                                                 "dlc_initial_data", *packed));
 
   SmallVector<Operation *> oldOps;
   for (Operation &op : *module.getBody())
