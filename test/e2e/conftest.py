@@ -20,7 +20,7 @@ class Result:
         self.returncode = proc.returncode
         self.stdout = proc.stdout
         self.stderr = proc.stderr
-        lines = [l for l in proc.stdout.splitlines() if l.startswith("{")]
+        lines = [l for l in proc.stdout.splitlines() if l.startswith('{"')]
         self.json = json.loads(lines[-1]) if lines else None
 
     def __repr__(self):
