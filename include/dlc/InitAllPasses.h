@@ -4,6 +4,7 @@
 #define DLC_INITALLPASSES_H
 
 #include "dlc/Conversion/Passes.h"
+#include "dlc/Pipeline/Pipeline.h"
 #include "dlc/Transforms/Passes.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -12,6 +13,7 @@ namespace dlc {
 inline void registerAllPasses() {
   registerDLCPasses();
   registerDLCConversionPasses();
+  registerPipelines();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
 }

@@ -3,14 +3,13 @@
 #ifndef DLC_TOOLS_DLC_HOSTCOMPILE_H
 #define DLC_TOOLS_DLC_HOSTCOMPILE_H
 
+#include "dlc/Pipeline/Pipeline.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
 #include <vector>
 
 namespace dlc {
-
-enum class Target { Cpu, Cuda };
 
 struct HostCompileRequest {
   Target target = Target::Cpu;

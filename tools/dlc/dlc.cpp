@@ -278,53 +278,29 @@ int main(int argc, char **argv) {
     return 1;
 
   // Resume from whatever stage an .mlir input was written at.
-  bool hasTraining = module->lookupSymbol("train_step") != nullptr;
-  bool hasPlan = (*module)->hasAttr(dlc::kArenaSizeAttr);
-  bool isLowered = !module->getOps<emitc::FuncOp>().empty();
+  dlc::PipelineOptions options;
+  options.target = target;
+  options.training.loss = lossName;
+  options.training.batchNorm = batchNormMode;
+  options.training.dropout = dropoutMode;
+  options.training.optimizer = optimizerName;
+  options.training.learningRate = learningRate;
+  options.training.momentum = momentum;
+  options.training.weightDecay = weightDecay;
+  options.training.beta1 = beta1;
+  options.training.beta2 = beta2;
+  options.training.eps = adamEps;
+  options.trainingConfig = trainingConfig();
   PassManager pm(&context);
   if (failed(applyPassManagerCLOptions(pm)))
     return 1;
   applyDefaultTimingPassManagerCLOptions(pm);
-  if (!hasTraining && !isLowered)
-    dlc::buildGraphCleanupPipeline(pm);
-  if (emitStage >= Emit::Training && !hasTraining && !isLowered) {
-    dlc::BuildTrainingGraphOptions options;
-    options.loss = lossName;
-    options.batchNorm = batchNormMode;
-    // The CUDA backend has no fused batch-norm kernels yet.
-    options.fusedBatchNorm = target != dlc::Target::Cuda;
-    options.dropout = dropoutMode;
-    options.optimizer = optimizerName;
-    options.learningRate = learningRate;
-    options.momentum = momentum;
-    options.weightDecay = weightDecay;
-    options.beta1 = beta1;
-    options.beta2 = beta2;
-    options.eps = adamEps;
-    pm.addPass(dlc::createBuildTrainingGraph(options));
-    pm.addPass(dlc::createExpandInferenceForms());
-    dlc::buildGraphCleanupPipeline(pm);
-  }
-  if (emitStage >= Emit::Lowered && !hasPlan && !isLowered) {
-    // An .mlir input may still hold inference batch norms.
-    pm.addPass(dlc::createExpandInferenceForms());
-    pm.addPass(dlc::createPlanMemory());
-  }
+  dlc::buildPipeline(pm, options, dlc::stageOf(*module),
+                     emitStage == Emit::Mlir       ? dlc::Stage::Imported
+                     : emitStage == Emit::Training ? dlc::Stage::Training
+                                                   : dlc::Stage::Lowered);
   if (failed(pm.run(*module)))
     return 1;
-
-  if (emitStage >= Emit::Lowered && !isLowered) {
-    PassManager lower(&context);
-    if (failed(applyPassManagerCLOptions(lower)))
-      return 1;
-    applyDefaultTimingPassManagerCLOptions(lower);
-    dlc::ConvertGraphToEmitCOptions options;
-    options.target = target == dlc::Target::Cuda ? "cuda" : "cpu";
-    options.trainingConfig = trainingConfig();
-    lower.addPass(dlc::createConvertGraphToEmitC(options));
-    if (failed(lower.run(*module)))
-      return 1;
-  }
 
   if (emitStage == Emit::Exe) {
     // The lowering kept the initial values; the ONNX model came with the
@@ -381,10 +357,10 @@ int runModel(MLIRContext &context, StringRef bytes) {
   PassManager pm(&context);
   if (failed(applyPassManagerCLOptions(pm)))
     return 1;
-  dlc::buildGraphCleanupPipeline(pm);
-  pm.addPass(dlc::createExpandInferenceForms());
-  pm.addPass(dlc::createPlanMemory());
-  pm.addPass(dlc::createConvertGraphToEmitC());
+  dlc::PipelineOptions forwardOnly;
+  forwardOnly.inference = true;
+  dlc::buildPipeline(pm, forwardOnly, dlc::Stage::Imported,
+                     dlc::Stage::Lowered);
   if (failed(pm.run(*module)))
     return 1;
   std::optional<ArrayRef<char>> initData = dlc::initialData(*module);

@@ -1,0 +1,100 @@
+//===- Pipeline.cpp - dlc's pass pipeline, built in one place -------------===//
+
+#include "dlc/Pipeline/Pipeline.h"
+#include "dlc/Conversion/Passes.h"
+#include "mlir/Dialect/EmitC/IR/EmitC.h"
+#include "mlir/Pass/PassRegistry.h"
+
+using namespace mlir;
+using namespace dlc;
+
+const TargetInfo &TargetInfo::get(Target target) {
+  // The CUDA backend has no fused batch-norm kernels yet.
+  static const TargetInfo cpu{Target::Cpu, "cpu", /*fusedBatchNorm=*/true};
+  static const TargetInfo cuda{Target::Cuda, "cuda", /*fusedBatchNorm=*/false};
+  return target == Target::Cuda ? cuda : cpu;
+}
+
+Stage dlc::stageOf(ModuleOp module) {
+  if (!module.getOps<emitc::FuncOp>().empty())
+    return Stage::Lowered;
+  if (module->hasAttr(kArenaSizeAttr))
+    return Stage::Planned;
+  if (module.lookupSymbol("train_step"))
+    return Stage::Training;
+  return Stage::Imported;
+}
+
+void dlc::buildPipeline(OpPassManager &pm, const PipelineOptions &options,
+                        Stage from, Stage to) {
+  const TargetInfo &target = TargetInfo::get(options.target);
+  if (from == Stage::Imported)
+    buildGraphCleanupPipeline(pm);
+  if (from < Stage::Training && to >= Stage::Training && !options.inference) {
+    BuildTrainingGraphOptions training = options.training;
+    training.fusedBatchNorm = target.fusedBatchNorm;
+    pm.addPass(createBuildTrainingGraph(training));
+    pm.addPass(createExpandInferenceForms());
+    buildGraphCleanupPipeline(pm);
+  }
+  if (from < Stage::Planned && to >= Stage::Planned) {
+    // What is left of batch norm and dropout (in @forward, or in a module
+    // written before its training step) takes its inference form.
+    pm.addPass(createExpandInferenceForms());
+    pm.addPass(createPlanMemory());
+  }
+  if (from < Stage::Lowered && to >= Stage::Lowered) {
+    ConvertGraphToEmitCOptions lowering;
+    lowering.target = target.name.str();
+    lowering.trainingConfig = options.trainingConfig;
+    pm.addPass(createConvertGraphToEmitC(lowering));
+  }
+}
+
+namespace {
+struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
+  Option<Target> target{
+      *this, "target", llvm::cl::desc("Code generation target"),
+      llvm::cl::init(Target::Cpu),
+      llvm::cl::values(clEnumValN(Target::Cpu, "cpu", "C++ on oneDNN"),
+                       clEnumValN(Target::Cuda, "cuda", "CUDA C++"))};
+  Option<Stage> stop{
+      *this, "stop", llvm::cl::desc("Stage to stop at"),
+      llvm::cl::init(Stage::Lowered),
+      llvm::cl::values(
+          clEnumValN(Stage::Training, "training", "the training step built"),
+          clEnumValN(Stage::Planned, "planned", "the memory planned"),
+          clEnumValN(Stage::Lowered, "lowered", "lowered to EmitC"))};
+  Option<bool> inference{*this, "inference",
+                         llvm::cl::desc("Forward pass only (dlc run)"),
+                         llvm::cl::init(false)};
+  Option<std::string> loss{*this, "loss", llvm::cl::desc("cross-entropy or mse"),
+                           llvm::cl::init("cross-entropy")};
+  Option<std::string> optimizer{*this, "optimizer",
+                                llvm::cl::desc("sgd, adam or adamw"),
+                                llvm::cl::init("sgd")};
+  Option<float> lr{*this, "lr", llvm::cl::desc("Learning rate default"),
+                   llvm::cl::init(0.01f)};
+  Option<float> momentum{*this, "momentum",
+                         llvm::cl::desc("SGD momentum default"),
+                         llvm::cl::init(0.0f)};
+};
+} // namespace
+
+void dlc::registerPipelines() {
+  PassPipelineRegistration<PipelineCLOptions>(
+      "dlc-pipeline",
+      "dlc's whole pipeline, from a module's stage to the one asked for "
+      "(what `dlc` runs)",
+      [](OpPassManager &pm, const PipelineCLOptions &cl) {
+        PipelineOptions options;
+        options.target = cl.target;
+        options.inference = cl.inference;
+        options.training.loss = cl.loss;
+        options.training.optimizer = cl.optimizer;
+        options.training.learningRate = cl.lr;
+        options.training.momentum = cl.momentum;
+        // dlc-opt hands over an imported module.
+        buildPipeline(pm, options, Stage::Imported, cl.stop);
+      });
+}
