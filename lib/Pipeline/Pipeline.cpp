@@ -8,13 +8,6 @@
 using namespace mlir;
 using namespace dlc;
 
-const TargetInfo &TargetInfo::get(Target target) {
-  // The CUDA backend has no fused batch-norm kernels yet.
-  static const TargetInfo cpu{Target::Cpu, "cpu", /*fusedBatchNorm=*/true};
-  static const TargetInfo cuda{Target::Cuda, "cuda", /*fusedBatchNorm=*/false};
-  return target == Target::Cuda ? cuda : cpu;
-}
-
 Stage dlc::stageOf(ModuleOp module) {
   if (!module.getOps<emitc::FuncOp>().empty())
     return Stage::Lowered;

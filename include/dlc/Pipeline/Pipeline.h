@@ -9,6 +9,7 @@
 #ifndef DLC_PIPELINE_PIPELINE_H
 #define DLC_PIPELINE_PIPELINE_H
 
+#include "dlc/Target/TargetInfo.h"
 #include "dlc/Transforms/Passes.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
@@ -16,20 +17,6 @@
 #include <string>
 
 namespace dlc {
-
-enum class Target { Cpu, Cuda };
-
-/// What one code-generation target can do.
-struct TargetInfo {
-  Target target;
-  /// The name `--target=` takes and the lowering's `target` option.
-  llvm::StringRef name;
-  /// Whether the runtime has fused batch-norm training kernels (otherwise
-  /// the training step spells batch norm out in arithmetic).
-  bool fusedBatchNorm;
-
-  static const TargetInfo &get(Target target);
-};
 
 /// Where a module stands: as imported, with its training step, with its
 /// memory plan, lowered to EmitC.

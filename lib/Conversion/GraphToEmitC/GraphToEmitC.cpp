@@ -12,6 +12,7 @@
 #include "dlc/Conversion/Passes.h"
 #include "dlc/Dialect/Graph/GraphOps.h"
 #include "dlc/Support/Blob.h"
+#include "dlc/Target/TargetInfo.h"
 #include "dlc/Transforms/Passes.h"
 #include "mlir/Dialect/EmitC/IR/EmitC.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -157,6 +158,7 @@ public:
   LogicalResult buildFunction(func::FuncOp func, StringRef name);
   /// Ops the CUDA runtime lacks are refused when set.
   bool cudaTarget = false;
+  const TargetInfo *targetInfo = &TargetInfo::get(Target::Cpu);
   /// A static const int64_t array at module scope, shared by equal contents.
   StringRef arrayGlobal(ArrayRef<int64_t> values);
 
@@ -727,14 +729,10 @@ LogicalResult ProgramBuilder::buildFunction(func::FuncOp func,
   arena = body->getArgument(1);
   pointers.clear();
   for (Operation &op : func.front()) {
-    if (cudaTarget &&
-        isa<Conv2DOp, Conv2DBackwardDataOp, Conv2DBackwardFilterOp,
-            MaxPool2DOp, MaxPool2DGradOp, AvgPool2DOp, AvgPool2DGradOp,
-            TransposeOp, ConcatOp, SliceOp, ClipOp, ClipGradOp, LogSoftmaxOp,
-            LogSoftmaxGradOp, MatMulOp, PadOp, CropOp, LrnOp, LrnGradOp,
-            BatchNormTrainOp, BatchNormGradOp>(op))
-      return op.emitOpError("has no CUDA kernel yet; compile this model "
-                            "with --target=cpu");
+    if (!targetInfo->hasKernel(&op))
+      return op.emitOpError("has no ")
+             << (cudaTarget ? "CUDA" : targetInfo->name)
+             << " kernel yet; compile this model with --target=cpu";
     if ((op.getNumResults() == 1 && !op.hasAttr(kOffsetAttr)) ||
         (op.getNumResults() > 1 && !op.hasAttr(kResultOffsetsAttr)))
       return op.emitOpError("has no arena offset; run dlc-plan-memory first");
@@ -772,7 +770,8 @@ void ConvertGraphToEmitC::runOnOperation() {
                      "dlc-plan-memory first");
     return signalPassFailure();
   }
-  if (target != "cpu" && target != "cuda") {
+  std::optional<Target> parsedTarget = TargetInfo::parse(target);
+  if (!parsedTarget) {
     module.emitError("unknown target '") << target << "': expected cpu or cuda";
     return signalPassFailure();
   }
@@ -789,7 +788,8 @@ void ConvertGraphToEmitC::runOnOperation() {
   for (Operation &op : *module.getBody())
     oldOps.push_back(&op);
   ProgramBuilder program(module, oldOps.front());
-  program.cudaTarget = target == "cuda";
+  program.cudaTarget = *parsedTarget == Target::Cuda;
+  program.targetInfo = &TargetInfo::get(*parsedTarget);
   OpBuilder &top = program.globalBuilder();
   Location loc = module.getLoc();
   emitc::VerbatimOp::create(

@@ -1,0 +1,38 @@
+//===- TargetInfo.h - what each code-generation target can run --*- C++ -*-===//
+//
+// One place for target knowledge: the pipeline asks it whether batch norm
+// trains fused, the lowering whether an op has a kernel.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DLC_TARGET_TARGETINFO_H
+#define DLC_TARGET_TARGETINFO_H
+
+#include "mlir/IR/Operation.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <optional>
+
+namespace dlc {
+
+enum class Target { Cpu, Cuda };
+
+struct TargetInfo {
+  Target target;
+  /// The name `--target=` takes.
+  llvm::StringRef name;
+  /// Whether the runtime has fused batch-norm training kernels (otherwise
+  /// the training step spells batch norm out in arithmetic).
+  bool fusedBatchNorm;
+
+  /// Whether the target's runtime has a kernel for `op`.
+  bool hasKernel(mlir::Operation *op) const;
+
+  static const TargetInfo &get(Target target);
+  /// The target named `name`, if there is one.
+  static std::optional<Target> parse(llvm::StringRef name);
+};
+
+} // namespace dlc
+
+#endif // DLC_TARGET_TARGETINFO_H
