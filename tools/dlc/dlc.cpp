@@ -13,6 +13,8 @@
 #include "dlc/InitAllDialects.h"
 #include "dlc/InitAllPasses.h"
 #include "dlc/Support/Blob.h"
+#include "dlc/Target/InitialValues.h"
+#include "dlc/Target/OnnxModel.h"
 #include "dlc/Transforms/Passes.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/AsmState.h"

@@ -36,14 +36,6 @@ mlir::OwningOpRef<mlir::ModuleOp>
 importOnnxModel(mlir::MLIRContext *context, llvm::StringRef bytes,
                 llvm::StringRef fileName, const OnnxImportOptions &options);
 
-/// The ONNX model in `bytes`, re-serialized without the data of the
-/// initializers named in `variables` (their names, types and shapes stay).
-/// Executables embed this copy for --save, which fills the data back in from
-/// the trained variables, so the weights are not embedded twice.
-mlir::FailureOr<std::string>
-stripInitializerData(llvm::StringRef bytes,
-                     const llvm::StringSet<> &variables);
-
 /// The ONNX op types the importer knows, sorted.
 std::vector<std::string> supportedOnnxOps();
 
