@@ -750,30 +750,26 @@ Importer::windowAttributes(const onnx::NodeProto &node, RankedTensorType input,
   }
   // Checked before any size is computed from them: a zero stride divides by
   // zero, a huge one overflows.
-  auto outside = [&](ArrayRef<int64_t> values, int64_t lo) {
-    return llvm::any_of(values,
-                        [&](int64_t v) { return v < lo || v > kMaxDimension; });
+  struct Bound {
+    const char *name;
+    ArrayRef<int64_t> values;
+    int64_t lowest;
   };
-  if (outside(window.kernel, 1)) {
-    nodeError(node) << "kernel_shape " << listText(window.kernel)
-                    << " must be positive";
-    return failure();
-  }
-  if (outside(window.strides, 1)) {
-    nodeError(node) << "attribute strides=" << listText(window.strides)
-                    << " must be positive";
-    return failure();
-  }
-  if (outside(window.dilations, 1)) {
-    nodeError(node) << "attribute dilations=" << listText(window.dilations)
-                    << " must be positive";
-    return failure();
-  }
-  if (outside(window.pads, 0)) {
-    nodeError(node) << "attribute pads=" << listText(window.pads)
-                    << " must not be negative";
-    return failure();
-  }
+  for (const Bound &bound : {Bound{"kernel_shape ", window.kernel, 1},
+                             Bound{"attribute strides=", window.strides, 1},
+                             Bound{"attribute dilations=", window.dilations, 1},
+                             Bound{"attribute pads=", window.pads, 0}})
+    for (int64_t v : bound.values) {
+      if (v >= bound.lowest && v <= kMaxDimension)
+        continue;
+      InFlightDiagnostic diag = nodeError(node)
+                                << bound.name << listText(bound.values);
+      if (v > kMaxDimension)
+        diag << " exceeds " << kMaxDimension;
+      else
+        diag << (bound.lowest ? " must be positive" : " must not be negative");
+      return failure();
+    }
   std::string autoPad = stringAttr(node, "auto_pad", "NOTSET");
   if (autoPad == "VALID") {
     window.pads.assign(2 * rank, 0);

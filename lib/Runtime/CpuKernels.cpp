@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Comm/Comm.h"
+#include "Comm/Pending.h"
 #include "CpuParallel.h"
 #include "dlc/Runtime/Backend.h"
 #include "dlc/Runtime/Kernels.h"
@@ -38,7 +38,7 @@ struct Context {
     float *data;
     int64_t count;
   };
-  std::vector<PendingMean> pending;
+  comm::Pending<PendingMean> pending;
 };
 
 const char *backendName() {
@@ -481,8 +481,7 @@ void runningUpdate(Context &, float *v, const float *statistic, int64_t n,
 int64_t allReduceMeanStart(Context &ctx, float *x, int64_t n) {
   if (ctx.worldSize == 1)
     return -1;
-  ctx.pending.push_back({comm::startSum(x, n), x, n});
-  return static_cast<int64_t>(ctx.pending.size()) - 1;
+  return ctx.pending.add({comm::startSum(x, n), x, n});
 }
 
 void allReduceMeanWait(Context &ctx, int64_t handle) {
@@ -496,16 +495,7 @@ void allReduceMeanWait(Context &ctx, int64_t handle) {
     for (int64_t i = begin; i < end; ++i)
       x[i] *= inverse;
   });
-  // Handles count up within a step; all are waited for by its end.
-  if (std::all_of(ctx.pending.begin(), ctx.pending.end(),
-                  [](const Context::PendingMean &p) {
-                    return p.request.handle == nullptr;
-                  }))
-    ctx.pending.clear();
-}
-
-void allReduceMean(Context &ctx, float *x, int64_t n) {
-  allReduceMeanWait(ctx, allReduceMeanStart(ctx, x, n));
+  ctx.pending.forgetIfAllDone();
 }
 
 void sgdUpdate(Context &ctx, float *w, const float *g, float *v, int64_t n) {

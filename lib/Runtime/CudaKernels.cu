@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Comm/Comm.h"
+#include "Comm/Pending.h"
 #include "Error.h"
 #include "dlc/Runtime/Backend.h"
 #include "dlc/Runtime/Kernels.h"
@@ -334,7 +334,7 @@ struct Context {
     std::vector<float> staging;
     float *device;
   };
-  std::vector<PendingMean> pending;
+  comm::Pending<PendingMean> pending;
   GradientObserver gradientObserver;
   uint64_t randomKey = 0;
   Hyperparameters hyper;
@@ -510,11 +510,12 @@ void runningUpdate(Context &, float *v, const float *statistic, int64_t n,
 int64_t allReduceMeanStart(Context &ctx, float *x, int64_t n) {
   if (ctx.worldSize == 1)
     return -1;
-  ctx.pending.push_back({comm::Request(), std::vector<float>(n), x});
-  Context::PendingMean &mean = ctx.pending.back();
+  int64_t handle =
+      ctx.pending.add({comm::Request(), std::vector<float>(n), x});
+  Context::PendingMean &mean = ctx.pending[handle];
   copyToHost(ctx, mean.staging.data(), x, n * sizeof(float));
   mean.request = comm::startSum(mean.staging.data(), n);
-  return static_cast<int64_t>(ctx.pending.size()) - 1;
+  return handle;
 }
 
 void allReduceMeanWait(Context &ctx, int64_t handle) {
@@ -527,15 +528,7 @@ void allReduceMeanWait(Context &ctx, int64_t handle) {
   copyToBackend(ctx, mean.device, mean.staging.data(),
                 mean.staging.size() * sizeof(float));
   mean.staging = std::vector<float>();
-  bool allDone = true;
-  for (const Context::PendingMean &p : ctx.pending)
-    allDone &= p.request.handle == nullptr;
-  if (allDone)
-    ctx.pending.clear();
-}
-
-void allReduceMean(Context &ctx, float *x, int64_t n) {
-  allReduceMeanWait(ctx, allReduceMeanStart(ctx, x, n));
+  ctx.pending.forgetIfAllDone();
 }
 
 void sgdUpdate(Context &ctx, float *w, const float *g, float *v, int64_t n) {

@@ -194,11 +194,9 @@ void dropoutMask(Context &ctx, float *mask, int64_t n, float ratio,
 void runningUpdate(Context &ctx, float *v, const float *statistic, int64_t n,
                    float momentum, float correction);
 
-/// x = the mean of x over all ranks (the identity with one rank).
-void allReduceMean(Context &ctx, float *x, int64_t n);
-
-/// The same, asynchronously: x holds the mean only once the wait on the
-/// returned handle has returned, and must not be touched before.
+/// x = the mean of x over all ranks (the identity with one rank), started
+/// asynchronously: x holds the mean only once the wait on the returned
+/// handle has returned, and must not be touched before.
 int64_t allReduceMeanStart(Context &ctx, float *x, int64_t n);
 void allReduceMeanWait(Context &ctx, int64_t handle);
 
