@@ -66,6 +66,8 @@ run() {
   echo "gpu-check: $gpu"
   log="$dir/dlc-run.log"
   "$dir/trainer" --data "$dir/data" --epochs 1 --log-every 100 | tee "$log"
+  # The device tool brings back what is under $OUT.
+  [ -z "${OUT:-}" ] || { nvidia-smi > "$OUT/nvidia-smi.txt"; cp "$log" "$OUT/"; }
   summary=$(tail -1 "$log")
   python3 - "$summary" "$gpu" "$dir" <<'PY'
 import json, subprocess, sys
