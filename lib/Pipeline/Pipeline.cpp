@@ -2,6 +2,7 @@
 
 #include "dlc/Pipeline/Pipeline.h"
 #include "dlc/Conversion/Passes.h"
+#include "dlc/Dialect/Exec/ExecOps.h"
 #include "mlir/Dialect/EmitC/IR/EmitC.h"
 #include "mlir/Pass/PassRegistry.h"
 
@@ -13,6 +14,13 @@ Stage dlc::stageOf(ModuleOp module) {
     return Stage::Lowered;
   if (module->hasAttr(kArenaSizeAttr))
     return Stage::Planned;
+  bool exec = false;
+  module.walk([&](Operation *op) {
+    exec |= isa<exec::ExecDialect>(op->getDialect());
+    return exec ? WalkResult::interrupt() : WalkResult::advance();
+  });
+  if (exec)
+    return Stage::Exec;
   if (module.lookupSymbol("train_step"))
     return Stage::Training;
   return Stage::Imported;
@@ -30,17 +38,21 @@ void dlc::buildPipeline(OpPassManager &pm, const PipelineOptions &options,
     pm.addPass(createExpandInferenceForms());
     buildGraphCleanupPipeline(pm);
   }
-  if (from < Stage::Planned && to >= Stage::Planned) {
+  if (from < Stage::Exec && to >= Stage::Exec) {
     // What is left of batch norm and dropout (in @forward, or in a module
     // written before its training step) takes its inference form.
     pm.addPass(createExpandInferenceForms());
-    pm.addPass(createPlanMemory());
+    ConvertGraphToExecOptions toExec;
+    toExec.target = target.name.str();
+    pm.addPass(createConvertGraphToExec(toExec));
   }
+  if (from < Stage::Planned && to >= Stage::Planned)
+    pm.addPass(createPlanMemory());
   if (from < Stage::Lowered && to >= Stage::Lowered) {
-    ConvertGraphToEmitCOptions lowering;
+    ConvertExecToEmitCOptions lowering;
     lowering.target = target.name.str();
     lowering.trainingConfig = options.trainingConfig;
-    pm.addPass(createConvertGraphToEmitC(lowering));
+    pm.addPass(createConvertExecToEmitC(lowering));
   }
 }
 
@@ -56,16 +68,18 @@ struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
       llvm::cl::init(Stage::Lowered),
       llvm::cl::values(
           clEnumValN(Stage::Training, "training", "the training step built"),
-          clEnumValN(Stage::Planned, "planned", "the memory planned"),
+          clEnumValN(Stage::Exec, "exec", "in exec buffers and kernels"),
+          clEnumValN(Stage::Planned, "planned",
+                     "in exec, the memory planned"),
           clEnumValN(Stage::Lowered, "lowered", "lowered to EmitC"))};
   Option<bool> inference{*this, "inference",
                          llvm::cl::desc("Forward pass only (dlc run)"),
                          llvm::cl::init(false)};
-  Option<std::string> loss{*this, "loss", llvm::cl::desc("cross-entropy or mse"),
-                           llvm::cl::init("cross-entropy")};
-  Option<std::string> optimizer{*this, "optimizer",
-                                llvm::cl::desc("sgd, adam or adamw"),
-                                llvm::cl::init("sgd")};
+  Option<Loss> loss{*this, "loss", llvm::cl::desc("Loss"),
+                    llvm::cl::init(Loss::CrossEntropy), DLC_LOSS_VALUES};
+  Option<Optimizer> optimizer{*this, "optimizer", llvm::cl::desc("Optimizer"),
+                              llvm::cl::init(Optimizer::Sgd),
+                              DLC_OPTIMIZER_VALUES};
   Option<float> lr{*this, "lr", llvm::cl::desc("Learning rate default"),
                    llvm::cl::init(0.01f)};
   Option<float> momentum{*this, "momentum",

@@ -1,53 +1,38 @@
-//===- InitialValues.cpp - the variables' initial values, packed ----------===//
+//===- InitialValues.cpp - the globals' initial values, packed ------------===//
 
 #include "dlc/Target/InitialValues.h"
-#include "dlc/Dialect/Graph/GraphOps.h"
+#include "dlc/Dialect/Exec/ExecOps.h"
 #include "dlc/Support/Blob.h"
 
 #include <cstring>
 
 using namespace mlir;
 using namespace dlc;
-using namespace dlc::graph;
 
-FailureOr<InitialValueLayout> dlc::layoutInitialValues(ModuleOp module) {
-  InitialValueLayout layout;
-  for (auto variable : module.getOps<VariableOp>()) {
-    ElementsAttr init = variable.getInitialValueAttr();
+FailureOr<PackedInitialValues> dlc::packInitialValues(ModuleOp module) {
+  PackedInitialValues packed;
+  for (auto global : module.getOps<exec::GlobalOp>()) {
+    std::optional<ElementsAttr> init = global.getInitialValue();
     if (!init) {
-      layout.offsets.push_back(-1);
+      packed.offsets.push_back(-1);
       continue;
     }
-    if (!isa<DenseElementsAttr>(init))
-      return variable.emitOpError("initial value must be a dense attribute");
-    layout.size = (layout.size + 63) / 64 * 64;
-    layout.offsets.push_back(layout.size);
-    layout.size += variable.getTensorType().getNumElements() * sizeof(float);
+    auto dense = dyn_cast<DenseElementsAttr>(*init);
+    exec::BufferType type = global.getBufferType();
+    if (!dense || type.getElementType().getIntOrFloatBitWidth() % 8 != 0)
+      return global.emitOpError(
+          "initial value must be a dense attribute of whole bytes");
+    size_t offset = (packed.bytes.size() + 63) / 64 * 64;
+    packed.offsets.push_back(offset);
+    packed.bytes.resize(offset + type.getSizeInBytes());
+    // The raw data holds one element for a splat, every element otherwise.
+    ArrayRef<char> raw = dense.getRawData();
+    for (size_t at = offset; at < packed.bytes.size(); at += raw.size())
+      std::memcpy(packed.bytes.data() + at, raw.data(), raw.size());
   }
-  return layout;
+  return packed;
 }
 
 std::optional<ArrayRef<char>> dlc::initialData(ModuleOp module) {
   return blobBytes(module, kInitialDataAttr);
 }
-
-FailureOr<std::vector<char>> dlc::packInitialValues(ModuleOp module) {
-  FailureOr<InitialValueLayout> layout = layoutInitialValues(module);
-  if (failed(layout))
-    return failure();
-  std::vector<char> bytes(layout->size);
-  for (auto [variable, offset] :
-       llvm::zip(module.getOps<VariableOp>(), layout->offsets)) {
-    if (offset < 0)
-      continue;
-    char *out = bytes.data() + offset;
-    for (float value :
-         cast<DenseElementsAttr>(variable.getInitialValueAttr())
-             .getValues<float>()) {
-      std::memcpy(out, &value, sizeof(float));
-      out += sizeof(float);
-    }
-  }
-  return bytes;
-}
-

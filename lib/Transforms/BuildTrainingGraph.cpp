@@ -38,32 +38,20 @@ private:
 } // namespace
 
 LogicalResult BuildTrainingGraph::checkOptions(ModuleOp module) {
-  if (dropout != "train" && dropout != "off")
-    return module.emitError("unknown dropout mode '")
-           << dropout << "': expected train or off";
-  if (batchNorm != "train" && batchNorm != "frozen")
-    return module.emitError("unknown batchnorm mode '")
-           << batchNorm << "': expected train or frozen";
-  if (loss != "cross-entropy" && loss != "mse")
-    return module.emitError("unknown loss '")
-           << loss << "': expected cross-entropy or mse";
-  if (optimizer != "sgd" && optimizer != "adam" && optimizer != "adamw")
-    return module.emitError("unknown optimizer '")
-           << optimizer << "': expected sgd, adam or adamw";
-  if (!(learningRate > 0.0f))
-    return module.emitError("learning rate ") << learningRate
-                                              << " must be positive";
-  if (!(beta1 >= 0.0f && beta1 < 1.0f) || !(beta2 >= 0.0f && beta2 < 1.0f))
-    return module.emitError("Adam betas ")
-           << beta1 << ", " << beta2 << " must be in [0, 1)";
-  if (!(eps > 0.0f))
-    return module.emitError("Adam epsilon ") << eps << " must be positive";
-  if (momentum < 0.0f || momentum >= 1.0f)
-    return module.emitError("momentum ") << momentum
-                                         << " must be in [0, 1)";
-  if (weightDecay < 0.0f)
-    return module.emitError("weight decay ") << weightDecay
-                                             << " must not be negative";
+  BuildTrainingGraphOptions options;
+  options.batchNorm = batchNorm;
+  options.fusedBatchNorm = fusedBatchNorm;
+  options.dropout = dropout;
+  options.loss = loss;
+  options.optimizer = optimizer;
+  options.learningRate = learningRate;
+  options.momentum = momentum;
+  options.weightDecay = weightDecay;
+  options.beta1 = beta1;
+  options.beta2 = beta2;
+  options.eps = eps;
+  if (std::optional<std::string> why = checkTrainingOptions(options))
+    return module.emitError(*why);
   return success();
 }
 
@@ -71,7 +59,7 @@ Value BuildTrainingGraph::buildLoss(OpBuilder &builder, Value output,
                                     Value labels) {
   Location loc = output.getLoc();
   auto scalarType = RankedTensorType::get({}, builder.getF32Type());
-  if (loss == "mse")
+  if (loss == Loss::Mse)
     return MseLossOp::create(builder, loc, scalarType, output, labels);
   // Cross-entropy reads logits; a trailing softmax over the classes is
   // folded into the loss.
@@ -150,7 +138,7 @@ void BuildTrainingGraph::buildUpdates(
       return FlatSymbolRefAttr::get(state.getSymNameAttr());
     };
     Value averaged = AllReduceMeanOp::create(builder, loc, grad);
-    if (optimizer == "sgd") {
+    if (optimizer == Optimizer::Sgd) {
       FlatSymbolRefAttr velocity =
           momentum != 0.0f ? addState("_velocity") : FlatSymbolRefAttr();
       SgdUpdateOp::create(builder, loc, FlatSymbolRefAttr::get(name), averaged,
@@ -161,7 +149,7 @@ void BuildTrainingGraph::buildUpdates(
     FlatSymbolRefAttr second = addState("_adam_v");
     AdamUpdateOp::create(builder, loc, FlatSymbolRefAttr::get(name), averaged,
                          first, second,
-                         optimizer == "adamw" ? builder.getUnitAttr()
+                         optimizer == Optimizer::AdamW ? builder.getUnitAttr()
                                               : UnitAttr());
   }
   // The run-time hyperparameters' defaults, for the generated program.
@@ -169,7 +157,7 @@ void BuildTrainingGraph::buildUpdates(
   module->setAttr(
       kHyperparametersAttr,
       b.getDictionaryAttr({
-          b.getNamedAttr("optimizer", b.getStringAttr(optimizer)),
+          b.getNamedAttr("optimizer", b.getStringAttr(stringify(optimizer))),
           b.getNamedAttr("lr", b.getF32FloatAttr(learningRate)),
           b.getNamedAttr("momentum", b.getF32FloatAttr(momentum)),
           b.getNamedAttr("weight_decay", b.getF32FloatAttr(weightDecay)),
@@ -225,7 +213,7 @@ void BuildTrainingGraph::runOnOperation() {
   SmallVector<BatchNormOp> batchNorms(body.getOps<BatchNormOp>());
   for (BatchNormOp op : batchNorms) {
     OpBuilder at(op);
-    op.replaceAllUsesWith(batchNorm == "frozen"
+    op.replaceAllUsesWith(batchNorm == BatchNormMode::Frozen
                               ? expandBatchNormInference(at, op)
                               : expandBatchNormTraining(at, op, fusedBatchNorm));
     op.erase();
@@ -233,7 +221,7 @@ void BuildTrainingGraph::runOnOperation() {
   SmallVector<DropoutOp> dropouts(body.getOps<DropoutOp>());
   for (auto [stream, op] : llvm::enumerate(dropouts)) {
     OpBuilder at(op);
-    op.replaceAllUsesWith(dropout == "off"
+    op.replaceAllUsesWith(dropout == DropoutMode::Off
                               ? op.getInput()
                               : expandDropoutTraining(at, op, stream));
     op.erase();

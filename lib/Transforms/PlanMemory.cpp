@@ -1,17 +1,19 @@
-//===- PlanMemory.cpp - static arena placement ----------------------------===//
+//===- PlanMemory.cpp - static arena placement of exec buffers ------------===//
 //
-// Gives every tensor a byte offset in one arena: variables first, for the
-// whole run, then each function's temporaries packed by first fit over their
-// live intervals. Functions run one at a time, so they share the scratch
-// region.
+// Gives every buffer a byte offset in one arena: globals first, for the
+// whole run, then each function's transient buffers (allocations and
+// arguments) packed by first fit over their live ranges (BufferLiveness).
+// Functions run one at a time, so they share the scratch region.
 //
 //===----------------------------------------------------------------------===//
 
-#include "dlc/Dialect/Graph/GraphOps.h"
+#include "dlc/Analysis/BufferLiveness.h"
+#include "dlc/Dialect/Exec/ExecOps.h"
 #include "dlc/Support/CheckedMath.h"
 #include "dlc/Transforms/Passes.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/Support/MathExtras.h"
 
 namespace dlc {
 #define GEN_PASS_DEF_PLANMEMORY
@@ -20,85 +22,43 @@ namespace dlc {
 
 using namespace mlir;
 using namespace dlc;
-using namespace dlc::graph;
 
 namespace {
+/// Every buffer is at least this aligned, and its size rounded up to it.
 constexpr int64_t kAlignment = 64;
 
-int64_t alignUp(int64_t bytes) {
-  return (bytes + kAlignment - 1) / kAlignment * kAlignment;
+int64_t alignmentOf(Value buffer) {
+  if (auto alloc = buffer.getDefiningOp<exec::AllocOp>())
+    return std::max<int64_t>(kAlignment, alloc.getAlignment());
+  return kAlignment;
 }
 
-/// A tensor's aligned byte size; -1 when it overflows or passes
-/// kMaxTensorBytes (an .mlir input has not been through the importer's
-/// checks).
-int64_t byteSize(Type type) {
-  auto tensor = cast<RankedTensorType>(type);
-  std::optional<int64_t> bytes = checkedByteSize(
-      tensor.getShape(), (tensor.getElementTypeBitWidth() + 7) / 8);
-  return bytes ? alignUp(*bytes) : -1;
-}
-
-/// Every tensor of `root` has a plannable size; reports the first that does
-/// not.
-LogicalResult checkSizes(Operation *root) {
-  WalkResult result = root->walk([](Operation *op) {
-    auto tooLarge = [&](Type type, Location loc) {
-      if (isa<RankedTensorType>(type) && byteSize(type) < 0) {
-        emitError(loc) << "tensor " << type << " is larger than dlc's limit of "
-                       << kMaxTensorBytes << " bytes";
-        return true;
-      }
-      return false;
-    };
-    if (auto variable = dyn_cast<VariableOp>(op))
-      if (tooLarge(variable.getType(), op->getLoc()))
-        return WalkResult::interrupt();
-    for (Type type : op->getResultTypes())
-      if (tooLarge(type, op->getLoc()))
-        return WalkResult::interrupt();
-    for (Region &region : op->getRegions())
-      for (Block &block : region)
-        for (BlockArgument arg : block.getArguments())
-          if (tooLarge(arg.getType(), arg.getLoc()))
-            return WalkResult::interrupt();
-    return WalkResult::advance();
-  });
-  return failure(result.wasInterrupted());
-}
-
-/// Ops whose result reuses its operand's bytes instead of new storage.
-bool isAlias(Operation *op) { return isa<ReshapeOp, AllReduceMeanOp>(op); }
-
-/// One tensor's storage request: bytes live from op `start` to op `end`.
-struct Interval {
-  Value root;
-  int64_t size, start, end;
-};
-
-/// First-fit placement of intervals (sorted by start) into a region;
-/// returns the region's size and fills `offsets`.
-int64_t placeFirstFit(ArrayRef<Interval> intervals,
+/// First-fit placement of intervals (in order of their start) into a
+/// region; returns the region's size and fills `offsets`.
+int64_t placeFirstFit(ArrayRef<BufferLiveness::Interval> intervals,
                       DenseMap<Value, int64_t> &offsets) {
   struct Placed {
-    int64_t offset, size, end;
+    int64_t offset, size, last;
   };
   SmallVector<Placed> live;
   int64_t regionSize = 0;
-  for (const Interval &interval : intervals) {
-    llvm::erase_if(live, [&](const Placed &p) { return p.end < interval.start; });
+  for (const BufferLiveness::Interval &interval : intervals) {
+    int64_t size = llvm::alignTo(interval.sizeInBytes, kAlignment);
+    int64_t alignment = alignmentOf(interval.root);
+    llvm::erase_if(live,
+                   [&](const Placed &p) { return p.last < interval.first; });
     llvm::sort(live, [](const Placed &a, const Placed &b) {
       return a.offset < b.offset;
     });
     int64_t offset = 0;
     for (const Placed &p : live) {
-      if (offset + interval.size <= p.offset)
+      if (offset + size <= p.offset)
         break;
-      offset = std::max(offset, p.offset + p.size);
+      offset = llvm::alignTo(std::max(offset, p.offset + p.size), alignment);
     }
-    live.push_back({offset, interval.size, interval.end});
+    live.push_back({offset, size, interval.last});
     offsets[interval.root] = offset;
-    regionSize = std::max(regionSize, offset + interval.size);
+    regionSize = std::max(regionSize, offset + size);
   }
   return regionSize;
 }
@@ -106,114 +66,57 @@ int64_t placeFirstFit(ArrayRef<Interval> intervals,
 struct PlanMemory : dlc::impl::PlanMemoryBase<PlanMemory> {
   using PlanMemoryBase::PlanMemoryBase;
   void runOnOperation() override;
-
-private:
-  int64_t planFunction(func::FuncOp func, int64_t scratchBase,
-                       const DenseMap<StringAttr, int64_t> &variableOffsets);
 };
-} // namespace
 
-int64_t PlanMemory::planFunction(
-    func::FuncOp func, int64_t scratchBase,
-    const DenseMap<StringAttr, int64_t> &variableOffsets) {
+/// Places `func`'s transient buffers from `scratchBase` on; returns the
+/// bytes they need.
+int64_t planFunction(func::FuncOp func, int64_t scratchBase) {
   Block &body = func.front();
   Builder builder(func.getContext());
-
-  // Number the ops; arguments are defined at -1, before the first op.
-  DenseMap<Operation *, int64_t> position;
-  for (auto [index, op] : llvm::enumerate(body))
-    position[&op] = index;
-
-  // Each value's storage root: itself, or what an alias op views.
-  DenseMap<Value, Value> root;
-  auto rootOf = [&](Value v) {
-    auto it = root.find(v);
-    return it == root.end() ? v : it->second;
-  };
-  SmallVector<Interval> intervals;
-  DenseMap<Value, size_t> intervalOf;
-  auto addInterval = [&](Value v, int64_t start) {
-    intervalOf[v] = intervals.size();
-    intervals.push_back({v, byteSize(v.getType()), start, start});
-  };
-  for (BlockArgument arg : body.getArguments())
-    addInterval(arg, -1);
-  for (Operation &op : body) {
-    int64_t here = position[&op];
-    for (Value operand : op.getOperands()) {
-      auto it = intervalOf.find(rootOf(operand));
-      if (it != intervalOf.end())
-        intervals[it->second].end = std::max(intervals[it->second].end, here);
-    }
-    if (op.getNumResults() == 0 || isa<LoadOp>(op))
-      continue;
-    if (isAlias(&op)) {
-      root[op.getResult(0)] = rootOf(op.getOperand(0));
-      continue;
-    }
-    for (Value result : op.getResults())
-      addInterval(result, here);
-  }
-
+  BufferLiveness liveness(body);
   DenseMap<Value, int64_t> offsets;
-  int64_t scratchSize = placeFirstFit(intervals, offsets);
+  int64_t scratchSize = placeFirstFit(liveness.getIntervals(), offsets);
 
   SmallVector<Attribute> argOffsets;
   for (BlockArgument arg : body.getArguments())
     argOffsets.push_back(
         builder.getI64IntegerAttr(scratchBase + offsets.lookup(arg)));
   func->setAttr(kArgOffsetsAttr, builder.getArrayAttr(argOffsets));
-  for (Operation &op : body) {
-    if (op.getNumResults() > 1) {
-      SmallVector<int64_t> resultOffsets;
-      for (Value result : op.getResults())
-        resultOffsets.push_back(scratchBase + offsets.lookup(result));
-      op.setAttr(kResultOffsetsAttr, builder.getI64ArrayAttr(resultOffsets));
-      continue;
-    }
-    if (op.getNumResults() != 1)
-      continue;
-    int64_t offset =
-        isa<LoadOp>(op)
-            ? variableOffsets.lookup(
-                  cast<LoadOp>(op).getVariableAttr().getAttr())
-            : scratchBase + offsets.lookup(rootOf(op.getResult(0)));
-    // A view of a variable (reshape of a load) lives where the variable is.
-    if (Value r = rootOf(op.getResult(0)); r != op.getResult(0))
-      if (auto load = r.getDefiningOp<LoadOp>())
-        offset = variableOffsets.lookup(load.getVariableAttr().getAttr());
-    op.setAttr(kOffsetAttr, builder.getI64IntegerAttr(offset));
-  }
+  for (auto alloc : body.getOps<exec::AllocOp>())
+    alloc.setOffset(scratchBase + offsets.lookup(alloc.getResult()));
   return scratchSize;
 }
+} // namespace
 
 void PlanMemory::runOnOperation() {
   ModuleOp module = getOperation();
   Builder builder(module.getContext());
-  if (failed(checkSizes(module)))
-    return signalPassFailure();
+  auto tooLarge = [&](int64_t bytes) {
+    emitError(module.getLoc(), "the arena would need ")
+        << bytes << " bytes, more than dlc's limit of " << kMaxTensorBytes
+        << " bytes (1 TiB); lower --batch";
+    signalPassFailure();
+  };
 
-  DenseMap<StringAttr, int64_t> variableOffsets;
+  // Each buffer is at most kMaxTensorBytes (the buffer type's limit), so
+  // one more cannot wrap a sum that is still under it.
   int64_t cursor = 0;
-  for (auto variable : module.getOps<VariableOp>()) {
-    variable->setAttr(kOffsetAttr, builder.getI64IntegerAttr(cursor));
-    variableOffsets[variable.getSymNameAttr()] = cursor;
-    cursor += byteSize(variable.getType());
+  for (auto global : module.getOps<exec::GlobalOp>()) {
+    cursor = llvm::alignTo(cursor, std::max<int64_t>(kAlignment,
+                                                     global.getAlignment()));
+    global.setOffset(cursor);
+    cursor += llvm::alignTo(global.getBufferType().getSizeInBytes(),
+                            kAlignment);
+    if (cursor > kMaxTensorBytes)
+      return tooLarge(cursor);
   }
 
   int64_t scratchSize = 0;
   for (auto func : module.getOps<func::FuncOp>())
-    scratchSize =
-        std::max(scratchSize, planFunction(func, cursor, variableOffsets));
-  // Each tensor is at most kMaxTensorBytes, so these sums cannot wrap before
-  // the check.
+    scratchSize = std::max(scratchSize, planFunction(func, cursor));
   int64_t arenaSize = cursor + scratchSize;
-  if (arenaSize > kMaxTensorBytes) {
-    emitError(module.getLoc(), "the arena would need ")
-        << arenaSize << " bytes, more than dlc's limit of " << kMaxTensorBytes
-        << " bytes (1 TiB); lower --batch";
-    return signalPassFailure();
-  }
+  if (arenaSize > kMaxTensorBytes)
+    return tooLarge(arenaSize);
   module->setAttr(kArenaSizeAttr, builder.getI64IntegerAttr(arenaSize));
 }
 

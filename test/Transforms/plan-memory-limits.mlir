@@ -1,4 +1,4 @@
-// RUN: dlc-opt %s -split-input-file -dlc-plan-memory -verify-diagnostics
+// RUN: dlc-opt %s -split-input-file -dlc-convert-graph-to-exec -dlc-plan-memory -verify-diagnostics
 
 // Sizes are checked, not wrapped: a tensor whose bytes overflow int64.
 module {

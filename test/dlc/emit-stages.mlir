@@ -1,6 +1,7 @@
 // Each --emit stage of the driver on the bundled MLP.
 // RUN: dlc %S/../../models/mlp.onnx --emit=mlir --batch 4 | FileCheck %s --check-prefix=MLIR
 // RUN: dlc %S/../../models/mlp.onnx --emit=training --batch 4 --lr 0.05 --momentum 0.9 | FileCheck %s --check-prefix=TRAIN
+// RUN: dlc %S/../../models/mlp.onnx --emit=exec --batch 4 | FileCheck %s --check-prefix=EXEC
 // RUN: dlc %S/../../models/mlp.onnx --emit=lowered --batch 4 | FileCheck %s --check-prefix=LOWERED
 // RUN: dlc %S/../../models/mlp.onnx --emit=source --batch 4 --lr 0.05 | FileCheck %s --check-prefix=SOURCE
 
@@ -21,7 +22,19 @@
 // TRAIN: graph.softmax_cross_entropy
 // TRAIN-COUNT-6: graph.sgd_update
 
+// The execution IR: planned globals and buffers, one kernel per op, a
+// start/wait pair per gradient.
+// EXEC-NOT: graph.
+// EXEC: dlc.arena_size =
+// EXEC: exec.global @fc1_weight {offset = 0 : i64, onnx_name = "fc1.weight"} : !exec.buffer<512x784xf32>
+// EXEC-LABEL: func.func @train_step
+// EXEC-SAME: dlc.arg_offsets = [
+// EXEC: exec.alloc {offset = {{[0-9]+}} : i64} : !exec.buffer<4x512xf32>
+// EXEC: exec.kernel "gemm"
+// EXEC-COUNT-6: exec.allreduce_start
+
 // LOWERED-NOT: graph.
+// LOWERED-NOT: exec.
 // LOWERED: emitc.func @trainStep
 // LOWERED: call_opaque "dlc::rt::gemm"
 // LOWERED: emitc.global const @dlc_model
@@ -33,4 +46,4 @@
 // SOURCE: int64_t [[H:v[0-9]+]] = dlc::rt::allReduceMeanStart([[CTX]],
 // SOURCE-NEXT: dlc::rt::allReduceMeanWait([[CTX]], [[H]]);
 // SOURCE: dlc::rt::sgdUpdate([[CTX]], {{.*}}, nullptr, 10);
-// SOURCE: const dlc::rt::ModelInfo dlc_model = {"mlp.onnx", "loss=cross-entropy batchnorm=train dropout=train optimizer=sgd lr=0.05 momentum=0 weight-decay=0",
+// SOURCE: const dlc::rt::ModelInfo dlc_model = {.sourceFile = "mlp.onnx", .trainingConfig = "loss=cross-entropy batchnorm=train dropout=train optimizer=sgd lr=0.05 momentum=0 weight-decay=0",

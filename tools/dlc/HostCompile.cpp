@@ -126,7 +126,7 @@ Error dlc::compileExecutable(const HostCompileRequest &request) {
     // nothing measurable, and the host compiler's time grows faster than
     // linearly with a function's length (a 20,000-op chain: 15 s at -O2,
     // 3 s at -O0).
-    std::vector<std::string> compile = {compiler, "-O0", "-std=c++17",
+    std::vector<std::string> compile = {compiler, "-O0", "-std=c++20",
                                         "-I" DLC_RUNTIME_INCLUDE_DIR, "-c",
                                         sourcePath, "-o", programObject};
     if (cuda)

@@ -41,7 +41,7 @@ using namespace llvm;
 
 namespace {
 
-enum class Emit { Mlir, Training, Lowered, Source, Exe };
+enum class Emit { Mlir, Training, Exec, Lowered, Source, Exe };
 
 cl::OptionCategory dlcCategory("dlc options");
 
@@ -57,6 +57,8 @@ cl::opt<Emit> emitStage(
     cl::values(clEnumValN(Emit::Mlir, "mlir", "imported forward graph"),
                clEnumValN(Emit::Training, "training",
                           "training step: loss, gradients, optimizer"),
+               clEnumValN(Emit::Exec, "exec",
+                          "execution IR: kernels on planned arena buffers"),
                clEnumValN(Emit::Lowered, "lowered",
                           "EmitC runtime calls on arena offsets"),
                clEnumValN(Emit::Source, "source",
@@ -70,23 +72,21 @@ cl::opt<dlc::Target> target(
                           "CUDA C++ on cuBLAS (needs nvcc)")));
 cl::opt<int64_t> batchSize("batch", cl::init(128), cl::cat(dlcCategory),
                            cl::desc("Batch size per rank (default 128)"));
-cl::opt<std::string> lossName(
-    "loss", cl::init("cross-entropy"), cl::cat(dlcCategory),
-    cl::desc("Loss: cross-entropy (default) or mse"));
-cl::opt<std::string> batchNormMode(
-    "batchnorm", cl::init("train"), cl::cat(dlcCategory),
-    cl::desc("BatchNormalization while training: train (batch statistics, "
-             "running statistics updated; default) or frozen (running "
-             "statistics, not updated)"));
-cl::opt<std::string> dropoutMode(
-    "dropout", cl::init("train"), cl::cat(dlcCategory),
-    cl::desc("Dropout while training: train (a fresh seeded mask every step; "
-             "default) or off (the identity, as in inference)"));
-cl::opt<std::string> optimizerName(
-    "optimizer", cl::init("sgd"), cl::cat(dlcCategory),
-    cl::desc("Optimizer: sgd (default), adam or adamw (as torch.optim "
-             "defines them). The hyperparameters below are defaults the "
-             "trainer's flags of the same names override"));
+cl::opt<dlc::Loss> lossName("loss", cl::init(dlc::Loss::CrossEntropy),
+                            cl::cat(dlcCategory), cl::desc("Loss"),
+                            DLC_LOSS_VALUES);
+cl::opt<dlc::BatchNormMode> batchNormMode(
+    "batchnorm", cl::init(dlc::BatchNormMode::Train), cl::cat(dlcCategory),
+    cl::desc("BatchNormalization while training"), DLC_BATCHNORM_VALUES);
+cl::opt<dlc::DropoutMode> dropoutMode(
+    "dropout", cl::init(dlc::DropoutMode::Train), cl::cat(dlcCategory),
+    cl::desc("Dropout while training"), DLC_DROPOUT_VALUES);
+cl::opt<dlc::Optimizer> optimizerName(
+    "optimizer", cl::init(dlc::Optimizer::Sgd), cl::cat(dlcCategory),
+    cl::desc("Optimizer, as torch.optim defines them. The hyperparameters "
+             "below are defaults the trainer's flags of the same names "
+             "override"),
+    DLC_OPTIMIZER_VALUES);
 cl::opt<float> learningRate("lr", cl::init(0.01f), cl::cat(dlcCategory),
                             cl::desc("Learning rate (default 0.01)"));
 cl::opt<float> momentum("momentum", cl::init(0.0f), cl::cat(dlcCategory),
@@ -146,13 +146,31 @@ int fail(const Twine &message) {
   return 1;
 }
 
+/// The training options, as the flags gave them.
+dlc::BuildTrainingGraphOptions trainingOptions() {
+  dlc::BuildTrainingGraphOptions options;
+  options.loss = lossName;
+  options.batchNorm = batchNormMode;
+  options.dropout = dropoutMode;
+  options.optimizer = optimizerName;
+  options.learningRate = learningRate;
+  options.momentum = momentum;
+  options.weightDecay = weightDecay;
+  options.beta1 = beta1;
+  options.beta2 = beta2;
+  options.eps = adamEps;
+  return options;
+}
+
 std::string trainingConfig() {
   std::string text;
   raw_string_ostream os(text);
-  os << "loss=" << lossName << " batchnorm=" << batchNormMode
-     << " dropout=" << dropoutMode << " optimizer=" << optimizerName
+  os << "loss=" << dlc::stringify(lossName.getValue())
+     << " batchnorm=" << dlc::stringify(batchNormMode.getValue())
+     << " dropout=" << dlc::stringify(dropoutMode.getValue())
+     << " optimizer=" << dlc::stringify(optimizerName.getValue())
      << format(" lr=%g", learningRate.getValue());
-  if (optimizerName == "sgd")
+  if (optimizerName == dlc::Optimizer::Sgd)
     os << format(" momentum=%g", momentum.getValue());
   else
     os << format(" beta1=%g beta2=%g eps=%g", beta1.getValue(),
@@ -197,34 +215,9 @@ int main(int argc, char **argv) {
   if (batchSize <= 0)
     return fail(formatv("--batch={0}: the batch size must be positive",
                         batchSize.getValue()));
-  if (optimizerName != "sgd" && optimizerName != "adam" &&
-      optimizerName != "adamw")
-    return fail("--optimizer=" + optimizerName +
-                ": supported: sgd, adam, adamw");
-  if (!(beta1 >= 0.0f && beta1 < 1.0f) || !(beta2 >= 0.0f && beta2 < 1.0f))
-    return fail(formatv("--beta1={0} --beta2={1}: expected values in [0, 1)",
-                        beta1.getValue(), beta2.getValue()));
-  if (!(adamEps > 0.0f))
-    return fail(formatv("--eps={0}: must be positive", adamEps.getValue()));
-  if (optimizerName != "sgd" && momentum != 0.0f)
-    return fail("--momentum is SGD's; " + optimizerName +
-                " takes --beta1 and --beta2");
-  if (dropoutMode != "train" && dropoutMode != "off")
-    return fail("--dropout=" + dropoutMode + ": supported: train, off");
-  if (batchNormMode != "train" && batchNormMode != "frozen")
-    return fail("--batchnorm=" + batchNormMode + ": supported: train, frozen");
-  if (lossName != "cross-entropy" && lossName != "mse")
-    return fail("--loss=" + lossName + ": supported: cross-entropy, mse");
-  if (!(learningRate > 0.0f) || std::isinf(learningRate))
-    return fail(formatv("--lr={0}: the learning rate must be positive and "
-                        "finite",
-                        learningRate.getValue()));
-  if (!(momentum >= 0.0f && momentum < 1.0f))
-    return fail(formatv("--momentum={0}: expected a value in [0, 1)",
-                        momentum.getValue()));
-  if (!(weightDecay >= 0.0f) || std::isinf(weightDecay))
-    return fail(formatv("--weight-decay={0}: must not be negative",
-                        weightDecay.getValue()));
+  if (std::optional<std::string> why =
+          dlc::checkTrainingOptions(trainingOptions()))
+    return fail(*why);
 
   DialectRegistry registry;
   dlc::registerAllDialects(registry);
@@ -282,16 +275,7 @@ int main(int argc, char **argv) {
   // Resume from whatever stage an .mlir input was written at.
   dlc::PipelineOptions options;
   options.target = target;
-  options.training.loss = lossName;
-  options.training.batchNorm = batchNormMode;
-  options.training.dropout = dropoutMode;
-  options.training.optimizer = optimizerName;
-  options.training.learningRate = learningRate;
-  options.training.momentum = momentum;
-  options.training.weightDecay = weightDecay;
-  options.training.beta1 = beta1;
-  options.training.beta2 = beta2;
-  options.training.eps = adamEps;
+  options.training = trainingOptions();
   options.trainingConfig = trainingConfig();
   PassManager pm(&context);
   if (failed(applyPassManagerCLOptions(pm)))
@@ -300,6 +284,7 @@ int main(int argc, char **argv) {
   dlc::buildPipeline(pm, options, dlc::stageOf(*module),
                      emitStage == Emit::Mlir       ? dlc::Stage::Imported
                      : emitStage == Emit::Training ? dlc::Stage::Training
+                     : emitStage == Emit::Exec     ? dlc::Stage::Planned
                                                    : dlc::Stage::Lowered);
   if (failed(pm.run(*module)))
     return 1;

@@ -18,9 +18,10 @@
 
 namespace dlc {
 
-/// Where a module stands: as imported, with its training step, with its
-/// memory plan, lowered to EmitC.
-enum class Stage { Imported, Training, Planned, Lowered };
+/// Where a module stands: as imported (graph), with its training step
+/// (graph), in buffers and kernels (exec), with its memory plan (exec),
+/// lowered to EmitC.
+enum class Stage { Imported, Training, Exec, Planned, Lowered };
 
 /// The stage `module` was written at.
 Stage stageOf(mlir::ModuleOp module);

@@ -17,19 +17,17 @@
 
 namespace dlc {
 
-/// Where each graph.variable's initial value sits in the data embedded in the
-/// executable: one entry per variable in module order, a byte offset, or -1
-/// for a variable that starts at zero. Values are float32, 64-byte aligned.
-struct InitialValueLayout {
+/// The initial values of a module's exec.globals, packed as the executable
+/// embeds them: `offsets` has one entry per global in module order, the
+/// byte offset of its value in `bytes` (64-byte aligned), or -1 for a
+/// global that starts at zero.
+struct PackedInitialValues {
   std::vector<int64_t> offsets;
-  int64_t size = 0;
+  std::vector<char> bytes;
 };
-mlir::FailureOr<InitialValueLayout> layoutInitialValues(mlir::ModuleOp module);
+mlir::FailureOr<PackedInitialValues> packInitialValues(mlir::ModuleOp module);
 
-/// The bytes `layoutInitialValues` describes.
-mlir::FailureOr<std::vector<char>> packInitialValues(mlir::ModuleOp module);
-
-/// dlc-convert-graph-to-emitc keeps the packed initial values on the module
+/// dlc-convert-exec-to-emitc keeps the packed initial values on the module
 /// (a resource blob), so that a lowered module still carries them.
 constexpr llvm::StringLiteral kInitialDataAttr = "dlc.initial_data";
 

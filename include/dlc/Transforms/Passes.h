@@ -7,6 +7,7 @@
 #ifndef DLC_TRANSFORMS_PASSES_H
 #define DLC_TRANSFORMS_PASSES_H
 
+#include "dlc/Transforms/TrainingOptions.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
@@ -20,6 +21,12 @@ namespace dlc {
 #define GEN_PASS_REGISTRATION
 #include "dlc/Transforms/Passes.h.inc"
 
+/// Why `options` cannot build a training step (a learning rate that is not
+/// positive, a beta outside [0, 1), ...), naming the option as `dlc`'s flag
+/// and the pass's option spell it; nothing when they can.
+std::optional<std::string>
+checkTrainingOptions(const BuildTrainingGraphOptions &options);
+
 /// Graph clean-up run right after import: canonicalize and CSE.
 void buildGraphCleanupPipeline(mlir::OpPassManager &pm);
 
@@ -27,11 +34,8 @@ void buildGraphCleanupPipeline(mlir::OpPassManager &pm);
 void buildTrainingPipeline(mlir::OpPassManager &pm,
                            const BuildTrainingGraphOptions &options);
 
-/// Names of the attributes PlanMemory writes: the byte offset of a
-/// single-result op's result, of each result of a multi-result op, of each
-/// function argument, and the arena's size.
-constexpr llvm::StringLiteral kOffsetAttr = "dlc.offset";
-constexpr llvm::StringLiteral kResultOffsetsAttr = "dlc.result_offsets";
+/// What PlanMemory writes besides the buffers' own `offset`s: the byte
+/// offset of each function argument, and the arena's size.
 constexpr llvm::StringLiteral kArgOffsetsAttr = "dlc.arg_offsets";
 constexpr llvm::StringLiteral kArenaSizeAttr = "dlc.arena_size";
 

@@ -30,19 +30,20 @@ def BuildTrainingGraph : Pass<"dlc-build-training-graph", "mlir::ModuleOp"> {
     identity).
   }];
   let options = [
-    Option<"batchNorm", "batchnorm", "std::string", /*default=*/"\"train\"",
-           "Batch normalization while training: train (batch statistics, "
-           "running statistics updated) or frozen (running statistics)">,
+    Option<"batchNorm", "batchnorm", "dlc::BatchNormMode",
+           /*default=*/"dlc::BatchNormMode::Train",
+           "Batch normalization while training", [{DLC_BATCHNORM_VALUES}]>,
     Option<"fusedBatchNorm", "fused-batchnorm", "bool", /*default=*/"true",
            "Train batch normalization as one fused op (false: as elementwise "
            "arithmetic, for backends without the fused kernels)">,
-    Option<"dropout", "dropout", "std::string", /*default=*/"\"train\"",
-           "Dropout while training: train (a fresh random mask every step) "
-           "or off (the identity, as in inference)">,
-    Option<"loss", "loss", "std::string", /*default=*/"\"cross-entropy\"",
-           "Loss function: cross-entropy or mse">,
-    Option<"optimizer", "optimizer", "std::string", /*default=*/"\"sgd\"",
-           "Optimizer: sgd, adam or adamw">,
+    Option<"dropout", "dropout", "dlc::DropoutMode",
+           /*default=*/"dlc::DropoutMode::Train", "Dropout while training",
+           [{DLC_DROPOUT_VALUES}]>,
+    Option<"loss", "loss", "dlc::Loss", /*default=*/"dlc::Loss::CrossEntropy",
+           "Loss function", [{DLC_LOSS_VALUES}]>,
+    Option<"optimizer", "optimizer", "dlc::Optimizer",
+           /*default=*/"dlc::Optimizer::Sgd", "Optimizer",
+           [{DLC_OPTIMIZER_VALUES}]>,
     Option<"learningRate", "lr", "float", /*default=*/"0.01f",
            "Default learning rate">,
     Option<"momentum", "momentum", "float", /*default=*/"0.0f",
@@ -72,20 +73,20 @@ def ExpandInferenceForms : Pass<"dlc-expand-inference-forms", "mlir::ModuleOp"> 
 }
 
 def PlanMemory : Pass<"dlc-plan-memory", "mlir::ModuleOp"> {
-  let summary = "Places every tensor in one static arena";
+  let summary = "Places every exec buffer in one static arena";
   let description = [{
-    Variables get persistent slots at the start of the arena. Within each
-    function, every other tensor (arguments included) gets an offset in a
-    shared scratch region, reused once the tensor's last use has passed
-    (first fit over live intervals). `graph.reshape` and
-    `graph.allreduce_mean` write no new data: their results share their
-    operand's slot. Offsets are recorded as `dlc.offset` attributes on the
-    defining op (`dlc.result_offsets`, one per result, on an op with several
-    results; `dlc.arg_offsets` on the function) and the total size as
-    `dlc.arena_size` on the module; all offsets are byte offsets, 64-byte
-    aligned.
+    Globals get persistent slots at the start of the arena, in module
+    order. Within each function, every transient buffer (`exec.alloc`s and
+    the function's arguments) gets an offset in a shared scratch region,
+    reused once the buffer's live range (`BufferLiveness`: from its
+    allocation to its last use, through views, and to the wait of any
+    collective working on it) has passed: first fit in order of the ranges'
+    starts. The offsets are the `offset` attributes of `exec.global` and
+    `exec.alloc`, `dlc.arg_offsets` on each function, and the total size
+    `dlc.arena_size` on the module; all are byte offsets, 64-byte aligned
+    (or more, as a buffer asks).
   }];
-  let dependentDialects = ["dlc::graph::GraphDialect"];
+  let dependentDialects = ["dlc::exec::ExecDialect"];
 }
 
 #endif // DLC_TRANSFORMS_PASSES_TD

@@ -88,3 +88,35 @@ func.func @touched_in_flight(%g: !exec.buffer<4xf32>, %y: !exec.buffer<4xf32>) {
   exec.wait %t
   return
 }
+
+// -----
+
+func.func @pointer_out_of_range(%x: !exec.buffer<4xf32>) {
+  // expected-error @+1 {{argument #0 points to buffer operand #1 of 1}}
+  exec.kernel "fill" outs(%x : !exec.buffer<4xf32>) {args = [#exec.ptr<1>]}
+  return
+}
+
+// -----
+
+func.func @pointer_past_end(%x: !exec.buffer<4xf32>) {
+  // expected-error @+1 {{argument #0 points 4 elements into '!exec.buffer<4xf32>'}}
+  exec.kernel "fill" outs(%x : !exec.buffer<4xf32>) {args = [#exec.ptr<0, 4>]}
+  return
+}
+
+// -----
+
+func.func @buffer_not_passed(%x: !exec.buffer<4xf32>, %y: !exec.buffer<4xf32>) {
+  // expected-error @+1 {{buffer operand #1 is not passed to the kernel}}
+  exec.kernel "scale" ins(%x : !exec.buffer<4xf32>) outs(%y : !exec.buffer<4xf32>) {args = [#exec.ptr<0>, 4]}
+  return
+}
+
+// -----
+
+func.func @unprintable_argument(%x: !exec.buffer<4xf32>) {
+  // expected-error @+1 {{argument #1 ("four") is not a buffer pointer, an ABI constant}}
+  exec.kernel "fill" outs(%x : !exec.buffer<4xf32>) {args = [#exec.ptr<0>, "four"]}
+  return
+}

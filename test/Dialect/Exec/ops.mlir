@@ -17,8 +17,12 @@ func.func @step(%x: !exec.buffer<2x4xf32>, %loss: !exec.buffer<f32>) {
   %y = exec.alloc {offset = 64 : i64} : !exec.buffer<2x3xf32>
   // CHECK: %[[S:.+]] = exec.stream : !exec.stream
   %s = exec.stream : !exec.stream
-  // CHECK: exec.kernel "gemm" on %[[S]] ins(%[[X]], %[[W]] : !exec.buffer<2x4xf32>, !exec.buffer<3x4xf32>) outs(%[[Y]] : !exec.buffer<2x3xf32>) {params = {trans_b = true}}
-  exec.kernel "gemm" on %s ins(%x, %w : !exec.buffer<2x4xf32>, !exec.buffer<3x4xf32>) outs(%y : !exec.buffer<2x3xf32>) {params = {trans_b = true}}
+  // The call's arguments, in order: pointers to buffer operands and ABI
+  // constants.
+  // CHECK: exec.kernel "gemm" on %[[S]] ins(%[[X]], %[[W]] : !exec.buffer<2x4xf32>, !exec.buffer<3x4xf32>) outs(%[[Y]] : !exec.buffer<2x3xf32>) {args = [false, true, 2, 3, 4, 1.000000e+00 : f32, #exec.ptr<0>, #exec.ptr<1>, 0.000000e+00 : f32, #exec.ptr<2>]}
+  exec.kernel "gemm" on %s ins(%x, %w : !exec.buffer<2x4xf32>, !exec.buffer<3x4xf32>) outs(%y : !exec.buffer<2x3xf32>) {args = [false, true, 2, 3, 4, 1.0 : f32, #exec.ptr<0>, #exec.ptr<1>, 0.0 : f32, #exec.ptr<2>]}
+  // CHECK: exec.kernel "copyRows" ins(%[[Y]] : !exec.buffer<2x3xf32>) outs(%[[X]] : !exec.buffer<2x4xf32>) {args = [#exec.ptr<0>, 3, #exec.ptr<1, 1>, 4, 2, 3, #exec.enum<"Binary::Add">, #exec.struct<"Geometry", [2, 3]>, #exec.null, array<i64: 2, 3>]}
+  exec.kernel "copyRows" ins(%y : !exec.buffer<2x3xf32>) outs(%x : !exec.buffer<2x4xf32>) {args = [#exec.ptr<0>, 3, #exec.ptr<1, 1>, 4, 2, 3, #exec.enum<"Binary::Add">, #exec.struct<"Geometry", [2, 3]>, #exec.null, array<i64: 2, 3>]}
   // An in-place output is declared.
   // CHECK: exec.kernel "relu" ins(%[[Y]] : !exec.buffer<2x3xf32>) outs(%[[Y]] : !exec.buffer<2x3xf32>) {in_place = array<i64: 0>}
   exec.kernel "relu" ins(%y : !exec.buffer<2x3xf32>) outs(%y : !exec.buffer<2x3xf32>) {in_place = array<i64: 0>}

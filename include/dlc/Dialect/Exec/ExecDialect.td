@@ -33,6 +33,7 @@ def Exec_Dialect : Dialect {
     - on the CUDA target, kernels run on an `!exec.stream`.
   }];
   let useDefaultTypePrinterParser = 1;
+  let useDefaultAttributePrinterParser = 1;
 }
 
 class Exec_Op<string mnemonic, list<Trait> traits = []>

@@ -10,6 +10,9 @@
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#define GET_ATTRDEF_CLASSES
+#include "dlc/Dialect/Exec/ExecAttrs.h.inc"
+
 #define GET_TYPEDEF_CLASSES
 #include "dlc/Dialect/Exec/ExecOpsTypes.h.inc"
 

@@ -4,6 +4,7 @@
 #define DLC_DIALECT_EXEC_EXECOPS_TD
 
 include "dlc/Dialect/Exec/ExecDialect.td"
+include "dlc/Dialect/Exec/ExecAttrs.td"
 include "dlc/Dialect/Exec/ExecTypes.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"
 include "mlir/IR/SymbolInterfaces.td"
@@ -110,18 +111,26 @@ def Exec_KernelOp : Exec_Op<"kernel", [AttrSizedOperandSegments,
   let summary = "One call of a runtime kernel";
   let description = [{
     Reads `ins`, writes `outs` and may use `scratch` as it likes (library
-    workspaces, layout copies); `params` are the kernel's compile-time
-    arguments. An output that overwrites an input is in place:
-    `in_place[i]` is the index of the input that output `i` overwrites, or
-    -1, and an output may share a buffer with an input only if declared so.
-    On the CUDA target the kernel is queued on `stream`.
+    workspaces, layout copies). An output that overwrites an input is in
+    place: `in_place[i]` is the index of the input that output `i`
+    overwrites, or -1, and an output may share a buffer with an input only
+    if declared so. On the CUDA target the kernel is queued on `stream`.
+
+    `args` are the runtime call's arguments after its context, in order:
+    `#exec.ptr<N>` is the address of buffer operand N (inputs, outputs,
+    scratch, counted together), `#exec.enum`, `#exec.struct` and
+    `#exec.null` are ABI constants, and integers, floats, booleans and
+    `array<i64: ...>` are passed as they are. Without `args` the call takes
+    every buffer in operand order. Lowering to EmitC prints one call per
+    kernel from this and nothing else.
 
     ```mlir
     exec.kernel "relu" ins(%h : !exec.buffer<128x512xf32>)
         outs(%h : !exec.buffer<128x512xf32>) {in_place = array<i64: 0>}
     exec.kernel "gemm" on %s ins(%x, %w : !exec.buffer<128x784xf32>,
         !exec.buffer<512x784xf32>) outs(%y : !exec.buffer<128x512xf32>)
-        {params = {trans_b = true}}
+        {args = [false, true, 128, 512, 784, 1.0 : f32, #exec.ptr<0>,
+                 #exec.ptr<1>, 0.0 : f32, #exec.ptr<2>]}
     ```
   }];
   let arguments = (ins StrAttr:$callee,
@@ -130,11 +139,21 @@ def Exec_KernelOp : Exec_Op<"kernel", [AttrSizedOperandSegments,
                        Variadic<Exec_BufferType>:$outputs,
                        Variadic<Exec_BufferType>:$scratch,
                        OptionalAttr<DenseI64ArrayAttr>:$in_place,
-                       OptionalAttr<DictionaryAttr>:$params);
+                       OptionalAttr<ArrayAttr>:$args);
   let assemblyFormat = [{
     $callee (`on` $stream^)? (`ins` `(` $inputs^ `:` type($inputs) `)`)?
     (`outs` `(` $outputs^ `:` type($outputs) `)`)?
     (`scratch` `(` $scratch^ `:` type($scratch) `)`)? attr-dict
+  }];
+  let extraClassDeclaration = [{
+    /// Inputs, outputs and scratch, in the order `#exec.ptr` counts them.
+    ::llvm::SmallVector<::mlir::Value> getBuffers();
+    /// `args`, or, without it, a pointer to every buffer in order.
+    ::llvm::SmallVector<::mlir::Attribute> getCallArguments();
+
+  private:
+    ::mlir::LogicalResult verifyArguments();
+  public:
   }];
   let hasVerifier = 1;
 }

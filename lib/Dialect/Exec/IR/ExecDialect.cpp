@@ -11,10 +11,17 @@ using namespace dlc::exec;
 
 #include "dlc/Dialect/Exec/ExecOpsDialect.cpp.inc"
 
+#define GET_ATTRDEF_CLASSES
+#include "dlc/Dialect/Exec/ExecAttrs.cpp.inc"
+
 #define GET_TYPEDEF_CLASSES
 #include "dlc/Dialect/Exec/ExecOpsTypes.cpp.inc"
 
 void ExecDialect::initialize() {
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "dlc/Dialect/Exec/ExecAttrs.cpp.inc"
+      >();
   addTypes<
 #define GET_TYPEDEF_LIST
 #include "dlc/Dialect/Exec/ExecOpsTypes.cpp.inc"

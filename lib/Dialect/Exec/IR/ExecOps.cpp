@@ -11,6 +11,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/SmallBitVector.h"
 
 using namespace mlir;
 using namespace dlc::exec;
@@ -115,6 +116,62 @@ LogicalResult KernelOp::verify() {
     if (llvm::is_contained(inputs, scratch) ||
         llvm::is_contained(outputs, scratch))
       return emitOpError("a scratch buffer is also an input or output");
+  return verifyArguments();
+}
+
+SmallVector<Value> KernelOp::getBuffers() {
+  SmallVector<Value> buffers(getInputs());
+  llvm::append_range(buffers, getOutputs());
+  llvm::append_range(buffers, getScratch());
+  return buffers;
+}
+
+SmallVector<Attribute> KernelOp::getCallArguments() {
+  if (std::optional<ArrayAttr> args = getArgs())
+    return SmallVector<Attribute>(args->getValue());
+  SmallVector<Attribute> pointers;
+  for (unsigned i = 0, e = getBuffers().size(); i < e; ++i)
+    pointers.push_back(PointerAttr::get(getContext(), i, 0));
+  return pointers;
+}
+
+/// Every argument is one the EmitC lowering can print, every pointer
+/// points inside its buffer, and every buffer is passed.
+LogicalResult KernelOp::verifyArguments() {
+  SmallVector<Value> buffers = getBuffers();
+  llvm::SmallBitVector passed(buffers.size());
+  for (auto [i, arg] : llvm::enumerate(getCallArguments())) {
+    if (auto pointer = dyn_cast<PointerAttr>(arg)) {
+      if (pointer.getOperand() >= buffers.size())
+        return emitOpError("argument #")
+               << i << " points to buffer operand #" << pointer.getOperand()
+               << " of " << buffers.size();
+      auto type = cast<BufferType>(buffers[pointer.getOperand()].getType());
+      int64_t offset = pointer.getElementOffset();
+      if (offset < 0 || (offset > 0 && offset >= type.getNumElements()))
+        return emitOpError("argument #")
+               << i << " points " << offset << " elements into " << type;
+      // An in-place output is its input's buffer: passing either passes
+      // both.
+      for (auto [j, buffer] : llvm::enumerate(buffers))
+        if (buffer == buffers[pointer.getOperand()])
+          passed.set(j);
+      continue;
+    }
+    if (isa<EnumAttr, StructAttr, NullAttr, BoolAttr, DenseI64ArrayAttr>(arg))
+      continue;
+    if (auto integer = dyn_cast<IntegerAttr>(arg);
+        integer && !integer.getType().isIndex())
+      continue;
+    if (auto number = dyn_cast<FloatAttr>(arg); number && number.getType().isF32())
+      continue;
+    return emitOpError("argument #")
+           << i << " (" << arg << ") is not a buffer pointer, an ABI "
+           << "constant, an integer, an f32, a boolean or an i64 array";
+  }
+  if (!passed.all())
+    return emitOpError("buffer operand #")
+           << passed.find_first_unset() << " is not passed to the kernel";
   return success();
 }
 

@@ -1,0 +1,54 @@
+//===- BufferLiveness.h - when each buffer of a step holds data -*- C++ -*-===//
+//
+// Over one block of exec operations, in their order (the schedule): which
+// bytes each buffer value uses (views alias their source) and from which
+// operation to which its contents must survive. The memory planner places
+// buffers from this; the memory-minimising scheduler will compare orders
+// by it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DLC_ANALYSIS_BUFFERLIVENESS_H
+#define DLC_ANALYSIS_BUFFERLIVENESS_H
+
+#include "mlir/IR/Block.h"
+#include "mlir/IR/Value.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallVector.h"
+
+namespace dlc {
+
+class BufferLiveness {
+public:
+  /// Bytes of `root` must survive from operation `first` to operation
+  /// `last` (positions in the block; block arguments start at -1).
+  struct Interval {
+    mlir::Value root;
+    int64_t sizeInBytes;
+    int64_t first, last;
+  };
+
+  explicit BufferLiveness(mlir::Block &block);
+
+  /// What `buffer`'s bytes belong to: an `exec.alloc`, a block argument or
+  /// an `exec.global_ref` (through any views).
+  mlir::Value getRoot(mlir::Value buffer) const;
+
+  /// The transient buffers (allocations and block arguments; globals live
+  /// for the whole run), in order of their first position. A buffer that
+  /// an asynchronous operation works on stays live until its wait; a
+  /// returned buffer until the terminator.
+  llvm::ArrayRef<Interval> getIntervals() const { return intervals; }
+
+  /// The largest total of transient bytes live at one position: no
+  /// placement of these intervals needs less.
+  int64_t getPeakBytes() const;
+
+private:
+  llvm::DenseMap<mlir::Value, mlir::Value> roots;
+  llvm::SmallVector<Interval> intervals;
+};
+
+} // namespace dlc
+
+#endif // DLC_ANALYSIS_BUFFERLIVENESS_H

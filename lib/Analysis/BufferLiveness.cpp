@@ -1,0 +1,71 @@
+//===- BufferLiveness.cpp - when each buffer of a step holds data ---------===//
+
+#include "dlc/Analysis/BufferLiveness.h"
+#include "dlc/Dialect/Exec/ExecOps.h"
+
+#include <map>
+
+using namespace mlir;
+using namespace dlc;
+using namespace dlc::exec;
+
+BufferLiveness::BufferLiveness(Block &block) {
+  DenseMap<Value, size_t> intervalOf;
+  auto start = [&](Value root, int64_t position) {
+    intervalOf[root] = intervals.size();
+    int64_t bytes = cast<BufferType>(root.getType()).getSizeInBytes();
+    intervals.push_back({root, bytes, position, position});
+  };
+  auto touch = [&](Value buffer, int64_t position) {
+    auto it = intervalOf.find(getRoot(buffer));
+    if (it != intervalOf.end())
+      intervals[it->second].last =
+          std::max(intervals[it->second].last, position);
+  };
+
+  for (BlockArgument arg : block.getArguments())
+    if (isa<BufferType>(arg.getType()))
+      start(arg, -1);
+  for (auto [position, op] : llvm::enumerate(block)) {
+    int64_t here = position;
+    if (auto view = dyn_cast<ViewOp>(op)) {
+      roots[view.getResult()] = getRoot(view.getSource());
+      continue;
+    }
+    if (auto alloc = dyn_cast<AllocOp>(op)) {
+      start(alloc.getResult(), here);
+      continue;
+    }
+    // A collective works on its buffer until the wait for its token.
+    if (auto wait = dyn_cast<WaitOp>(op)) {
+      if (auto collective =
+              wait.getToken().getDefiningOp<AllReduceStartOp>())
+        touch(collective.getBuffer(), here);
+      continue;
+    }
+    for (Value operand : op.getOperands())
+      if (isa<BufferType>(operand.getType()))
+        touch(operand, here);
+  }
+}
+
+Value BufferLiveness::getRoot(Value buffer) const {
+  auto it = roots.find(buffer);
+  return it == roots.end() ? buffer : it->second;
+}
+
+int64_t BufferLiveness::getPeakBytes() const {
+  // Sweep the positions: +size where an interval starts, -size after it
+  // ends.
+  std::map<int64_t, int64_t> delta;
+  for (const Interval &interval : intervals) {
+    delta[interval.first] += interval.sizeInBytes;
+    delta[interval.last + 1] -= interval.sizeInBytes;
+  }
+  int64_t live = 0, peak = 0;
+  for (auto [position, change] : delta) {
+    live += change;
+    peak = std::max(peak, live);
+  }
+  return peak;
+}

@@ -1,0 +1,151 @@
+//===- ConvolutionAndPooling.cpp - conv and pooling to exec kernels -------===//
+//
+// The geometry of each call is a runtime struct (Conv2DGeometry,
+// Pool2DGeometry); the field lists below follow their declaration order in
+// dlc/Runtime/Kernels.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelCall.h"
+#include "dlc/Conversion/GraphToExec/GraphToExec.h"
+#include "dlc/Dialect/Graph/GraphOps.h"
+
+using namespace mlir;
+using namespace dlc;
+using namespace dlc::graph;
+
+namespace {
+KernelCall::Arg convGeometry(KernelCall &call, RankedTensorType input,
+                             RankedTensorType filter, RankedTensorType output,
+                             ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
+                             ArrayRef<int64_t> dilations, int64_t group) {
+  return call.structure(
+      "Conv2DGeometry",
+      {input.getDimSize(0), input.getDimSize(1), input.getDimSize(2),
+       input.getDimSize(3), filter.getDimSize(0), filter.getDimSize(2),
+       filter.getDimSize(3), output.getDimSize(2), output.getDimSize(3),
+       strides[0], strides[1], pads[0], pads[1], pads[2], pads[3],
+       dilations[0], dilations[1], group});
+}
+
+KernelCall::Arg poolGeometry(KernelCall &call, RankedTensorType input,
+                             RankedTensorType output, ArrayRef<int64_t> kernel,
+                             ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
+                             bool countIncludePad,
+                             ArrayRef<int64_t> dilations = {1, 1}) {
+  return call.structure(
+      "Pool2DGeometry",
+      {input.getDimSize(0), input.getDimSize(1), input.getDimSize(2),
+       input.getDimSize(3), output.getDimSize(2), output.getDimSize(3),
+       kernel[0], kernel[1], strides[0], strides[1], pads[0], pads[1],
+       pads[2], pads[3], countIncludePad, dilations[0], dilations[1]});
+}
+
+struct Conv2DLowering : KernelLowering<Conv2DOp> {
+  using KernelLowering::KernelLowering;
+  StringRef callee(Conv2DOp) const override { return "conv2d"; }
+  Args arguments(Conv2DOp op, OpAdaptor adaptor, KernelCall &call,
+                 ValueRange results) const override {
+    return {convGeometry(call, op.getInput().getType(),
+                         op.getFilter().getType(), op.getType(),
+                         op.getStrides(), op.getPads(), op.getDilations(),
+                         op.getGroup()),
+            call.in(adaptor.getInput()), call.in(adaptor.getFilter()),
+            adaptor.getBias() ? call.in(adaptor.getBias()) : call.null(),
+            call.out(results[0])};
+  }
+};
+
+struct Conv2DBackwardDataLowering : KernelLowering<Conv2DBackwardDataOp> {
+  using KernelLowering::KernelLowering;
+  StringRef callee(Conv2DBackwardDataOp) const override {
+    return "conv2dBackwardData";
+  }
+  Args arguments(Conv2DBackwardDataOp op, OpAdaptor adaptor, KernelCall &call,
+                 ValueRange results) const override {
+    return {convGeometry(call, op.getType(), op.getFilter().getType(),
+                         op.getGrad().getType(), op.getStrides(),
+                         op.getPads(), op.getDilations(), op.getGroup()),
+            call.in(adaptor.getGrad()), call.in(adaptor.getFilter()),
+            call.out(results[0])};
+  }
+};
+
+struct Conv2DBackwardFilterLowering : KernelLowering<Conv2DBackwardFilterOp> {
+  using KernelLowering::KernelLowering;
+  StringRef callee(Conv2DBackwardFilterOp) const override {
+    return "conv2dBackwardFilter";
+  }
+  Args arguments(Conv2DBackwardFilterOp op, OpAdaptor adaptor,
+                 KernelCall &call, ValueRange results) const override {
+    return {convGeometry(call, op.getInput().getType(), op.getType(),
+                         op.getGrad().getType(), op.getStrides(),
+                         op.getPads(), op.getDilations(), op.getGroup()),
+            call.in(adaptor.getGrad()), call.in(adaptor.getInput()),
+            call.out(results[0])};
+  }
+};
+
+ArrayRef<int64_t> dilationsOr1(std::optional<ArrayRef<int64_t>> dilations) {
+  static const int64_t ones[] = {1, 1};
+  return dilations.value_or(ArrayRef<int64_t>(ones));
+}
+
+struct MaxPool2DLowering : KernelLowering<MaxPool2DOp> {
+  using KernelLowering::KernelLowering;
+  StringRef callee(MaxPool2DOp) const override { return "maxPool2d"; }
+  Args arguments(MaxPool2DOp op, OpAdaptor adaptor, KernelCall &call,
+                 ValueRange results) const override {
+    return {poolGeometry(call, op.getInput().getType(), op.getType(),
+                         op.getKernel(), op.getStrides(), op.getPads(), false,
+                         dilationsOr1(op.getDilations())),
+            call.in(adaptor.getInput()), call.out(results[0])};
+  }
+};
+
+struct MaxPool2DGradLowering : KernelLowering<MaxPool2DGradOp> {
+  using KernelLowering::KernelLowering;
+  StringRef callee(MaxPool2DGradOp) const override { return "maxPool2dGrad"; }
+  Args arguments(MaxPool2DGradOp op, OpAdaptor adaptor, KernelCall &call,
+                 ValueRange results) const override {
+    return {poolGeometry(call, op.getInput().getType(),
+                         op.getGrad().getType(), op.getKernel(),
+                         op.getStrides(), op.getPads(), false,
+                         dilationsOr1(op.getDilations())),
+            call.in(adaptor.getGrad()), call.in(adaptor.getInput()),
+            call.out(results[0])};
+  }
+};
+
+struct AvgPool2DLowering : KernelLowering<AvgPool2DOp> {
+  using KernelLowering::KernelLowering;
+  StringRef callee(AvgPool2DOp) const override { return "avgPool2d"; }
+  Args arguments(AvgPool2DOp op, OpAdaptor adaptor, KernelCall &call,
+                 ValueRange results) const override {
+    return {poolGeometry(call, op.getInput().getType(), op.getType(),
+                         op.getKernel(), op.getStrides(), op.getPads(),
+                         op.getCountIncludePad()),
+            call.in(adaptor.getInput()), call.out(results[0])};
+  }
+};
+
+struct AvgPool2DGradLowering : KernelLowering<AvgPool2DGradOp> {
+  using KernelLowering::KernelLowering;
+  StringRef callee(AvgPool2DGradOp) const override { return "avgPool2dGrad"; }
+  Args arguments(AvgPool2DGradOp op, OpAdaptor adaptor, KernelCall &call,
+                 ValueRange results) const override {
+    return {poolGeometry(call, op.getType(), op.getGrad().getType(),
+                         op.getKernel(), op.getStrides(), op.getPads(),
+                         op.getCountIncludePad()),
+            call.in(adaptor.getGrad()), call.out(results[0])};
+  }
+};
+} // namespace
+
+void dlc::populateConvolutionAndPoolingPatterns(const TypeConverter &converter,
+                                                RewritePatternSet &patterns) {
+  patterns.add<Conv2DLowering, Conv2DBackwardDataLowering,
+               Conv2DBackwardFilterLowering, MaxPool2DLowering,
+               MaxPool2DGradLowering, AvgPool2DLowering,
+               AvgPool2DGradLowering>(converter, patterns.getContext());
+}

@@ -1,0 +1,28 @@
+// RUN: dlc-opt %s -dlc-convert-graph-to-exec | FileCheck %s
+// RUN: not dlc-opt %s -dlc-convert-graph-to-exec="target=cuda" 2>&1 | FileCheck %s --check-prefix=CUDA
+
+// Training-form batch norm: one kernel, a buffer for each result; the
+// geometry is N x C x spatial (2 x 3 x 4).
+// CHECK-LABEL: func.func @batch_norm
+// CHECK: %[[Y:.+]] = exec.alloc : !exec.buffer<2x3x2x2xf32>
+// CHECK: %[[M:.+]] = exec.alloc : !exec.buffer<3xf32>
+// CHECK: %[[V:.+]] = exec.alloc : !exec.buffer<3xf32>
+// CHECK: exec.kernel "batchNormTraining" ins({{.*}}) outs(%[[Y]], %[[M]], %[[V]] : {{.*}}) {args = [#exec.struct<"BatchNormGeometry", [2, 3, 4]>, 1.000000e-03 : f32, #exec.ptr<0>, #exec.ptr<1>, #exec.ptr<2>, #exec.ptr<3>, #exec.ptr<4>, #exec.ptr<5>]}
+// CHECK: exec.kernel "batchNormTrainingGrad" ins(%[[Y]], %{{.+}}, %{{.+}}, %[[M]], %[[V]] : {{.*}}) {args = [#exec.struct<"BatchNormGeometry", [2, 3, 4]>, 1.000000e-03 : f32, #exec.ptr<0>, #exec.ptr<1>, #exec.ptr<2>, #exec.ptr<3>, #exec.ptr<4>, #exec.ptr<5>, #exec.ptr<6>, #exec.ptr<7>]}
+// The CUDA runtime has no fused batch norm yet: the op is named.
+// CUDA: 'graph.batch_norm_train' op has no CUDA kernel yet; compile this model with --target=cpu
+func.func @batch_norm(%x: tensor<2x3x2x2xf32>, %s: tensor<3xf32>, %b: tensor<3xf32>) -> tensor<2x3x2x2xf32> {
+  %y, %m, %v = graph.batch_norm_train %x, %s, %b {epsilon = 1.0e-03 : f32} : tensor<2x3x2x2xf32>, tensor<3xf32>
+  %dx, %ds, %db = graph.batch_norm_grad %y, %x, %s, %m, %v {epsilon = 1.0e-03 : f32} : tensor<2x3x2x2xf32>, tensor<3xf32>
+  return %dx : tensor<2x3x2x2xf32>
+}
+
+// LRN: (inputs, output, N, C, spatial, size, alpha, beta, bias).
+// CHECK-LABEL: func.func @lrn
+// CHECK: exec.kernel "lrn" {{.*}} {args = [#exec.ptr<0>, #exec.ptr<1>, 2, 3, 16, 5, 9.99999974E-5 : f32, 7.500000e-01 : f32, 2.000000e+00 : f32]}
+// CHECK: exec.kernel "lrnGrad" {{.*}} {args = [#exec.ptr<0>, #exec.ptr<1>, #exec.ptr<2>, 2, 3, 16, 5, 9.99999974E-5 : f32, 7.500000e-01 : f32, 2.000000e+00 : f32]}
+func.func @lrn(%x: tensor<2x3x4x4xf32>) -> tensor<2x3x4x4xf32> {
+  %n = graph.lrn %x {size = 5 : i64, alpha = 1.0e-04 : f32, beta = 0.75 : f32, bias = 2.0 : f32} : tensor<2x3x4x4xf32>
+  %d = graph.lrn_grad %n, %x {size = 5 : i64, alpha = 1.0e-04 : f32, beta = 0.75 : f32, bias = 2.0 : f32} : tensor<2x3x4x4xf32>
+  return %d : tensor<2x3x4x4xf32>
+}
