@@ -127,6 +127,7 @@ uint64_t dlc::rt::modelFingerprint(const ModelInfo &model) {
     hash = fnv1a(hash, v.onnxName);
     hash = fnv1a(hash, v.arenaOffset);
     hash = fnv1a(hash, v.numElements);
+    hash = fnv1a(hash, static_cast<int64_t>(v.elementType));
   }
   return hash;
 }

@@ -36,14 +36,15 @@ NormPrimitives build(const BatchNormGeometry &g, float epsilon) {
   batch_normalization_forward::primitive_desc forward(
       batch_normalization_forward::desc(prop_kind::forward_training, data,
                                         epsilon, flags),
-      engine());
+      attributes(), engine());
   batch_normalization_backward::primitive_desc backward(
       batch_normalization_backward::desc(prop_kind::backward, data, data,
                                          epsilon, flags),
-      engine(), forward);
+      attributes(), engine(), forward);
 
   NormPrimitives p;
-  p.forward = Execution(batch_normalization_forward(forward));
+  p.forward = Execution(batch_normalization_forward(forward),
+                        forward.scratchpad_desc());
   p.forward.addInput(DNNL_ARG_SRC, data);
   p.forward.addInput(DNNL_ARG_SCALE, vector);
   p.forward.addInput(DNNL_ARG_SHIFT, vector);
@@ -51,7 +52,8 @@ NormPrimitives build(const BatchNormGeometry &g, float epsilon) {
   p.forward.addOutput(DNNL_ARG_MEAN, vector);
   p.forward.addOutput(DNNL_ARG_VARIANCE, vector);
 
-  p.backward = Execution(batch_normalization_backward(backward));
+  p.backward = Execution(batch_normalization_backward(backward),
+                         backward.scratchpad_desc());
   p.backward.addInput(DNNL_ARG_DIFF_DST, data);
   p.backward.addInput(DNNL_ARG_SRC, data);
   p.backward.addInput(DNNL_ARG_SCALE, vector);

@@ -57,42 +57,42 @@ ConvPrimitives build(const Conv2DGeometry &g) {
       convolution_forward::desc(prop_kind::forward_training, algo, anySrc,
                                 anyWeights, anyDst, strides, dilations,
                                 padBegin, padEnd),
-      engine());
+      attributes(), engine());
   convolution_forward::primitive_desc forwardWithBias(
       convolution_forward::desc(prop_kind::forward_training, algo, anySrc,
                                 anyWeights, bias, anyDst, strides, dilations,
                                 padBegin, padEnd),
-      engine());
+      attributes(), engine());
   convolution_backward_data::primitive_desc backwardData(
       convolution_backward_data::desc(algo, anySrc, anyWeights, anyDst,
                                       strides, dilations, padBegin, padEnd),
-      engine(), forward);
+      attributes(), engine(), forward);
   convolution_backward_weights::primitive_desc backwardWeights(
       convolution_backward_weights::desc(algo, anySrc, anyWeights, anyDst,
                                          strides, dilations, padBegin, padEnd),
-      engine(), forward);
+      attributes(), engine(), forward);
 
   ConvPrimitives p;
-  p.forward = Execution(convolution_forward(forward));
+  p.forward = Execution(convolution_forward(forward), forward.scratchpad_desc());
   p.forward.addInput(DNNL_ARG_SRC, src, forward.src_desc());
   p.forward.addInput(DNNL_ARG_WEIGHTS, weights, forward.weights_desc());
   p.forward.addOutput(DNNL_ARG_DST, dst, forward.dst_desc());
 
-  p.forwardWithBias = Execution(convolution_forward(forwardWithBias));
+  p.forwardWithBias = Execution(convolution_forward(forwardWithBias), forwardWithBias.scratchpad_desc());
   p.forwardWithBias.addInput(DNNL_ARG_SRC, src, forwardWithBias.src_desc());
   p.forwardWithBias.addInput(DNNL_ARG_WEIGHTS, weights,
                              forwardWithBias.weights_desc());
   p.forwardWithBias.addInput(DNNL_ARG_BIAS, bias, bias);
   p.forwardWithBias.addOutput(DNNL_ARG_DST, dst, forwardWithBias.dst_desc());
 
-  p.backwardData = Execution(convolution_backward_data(backwardData));
+  p.backwardData = Execution(convolution_backward_data(backwardData), backwardData.scratchpad_desc());
   p.backwardData.addInput(DNNL_ARG_DIFF_DST, dst, backwardData.diff_dst_desc());
   p.backwardData.addInput(DNNL_ARG_WEIGHTS, weights,
                           backwardData.weights_desc());
   p.backwardData.addOutput(DNNL_ARG_DIFF_SRC, src,
                            backwardData.diff_src_desc());
 
-  p.backwardWeights = Execution(convolution_backward_weights(backwardWeights));
+  p.backwardWeights = Execution(convolution_backward_weights(backwardWeights), backwardWeights.scratchpad_desc());
   p.backwardWeights.addInput(DNNL_ARG_DIFF_DST, dst,
                              backwardWeights.diff_dst_desc());
   p.backwardWeights.addInput(DNNL_ARG_SRC, src, backwardWeights.src_desc());
@@ -117,22 +117,27 @@ ConvPrimitives &primitives(const Conv2DGeometry &g) {
 } // namespace
 
 void conv2d(Context &, const Conv2DGeometry &g, const float *x, const float *w,
-            const float *b, float *y) {
+            const float *b, float *y, int8_t *scratch, int64_t scratchBytes) {
   ConvPrimitives &p = primitives(g);
+  Execution::Place place{reinterpret_cast<char *>(scratch), scratchBytes};
   if (b)
-    p.forwardWithBias.run({x, w, b, y});
+    p.forwardWithBias.run({x, w, b, y}, place);
   else
-    p.forward.run({x, w, y});
+    p.forward.run({x, w, y}, place);
 }
 
 void conv2dBackwardData(Context &, const Conv2DGeometry &g, const float *dy,
-                        const float *w, float *dx) {
-  primitives(g).backwardData.run({dy, w, dx});
+                        const float *w, float *dx, int8_t *scratch,
+                        int64_t scratchBytes) {
+  primitives(g).backwardData.run(
+      {dy, w, dx}, {reinterpret_cast<char *>(scratch), scratchBytes});
 }
 
 void conv2dBackwardFilter(Context &, const Conv2DGeometry &g, const float *dy,
-                          const float *x, float *dw) {
-  primitives(g).backwardWeights.run({dy, x, dw});
+                          const float *x, float *dw, int8_t *scratch,
+                          int64_t scratchBytes) {
+  primitives(g).backwardWeights.run(
+      {dy, x, dw}, {reinterpret_cast<char *>(scratch), scratchBytes});
 }
 
 } // namespace dlc::rt

@@ -3,8 +3,20 @@
 #include "CpuDnnl.h"
 
 #include <cassert>
+#include <cstdlib>
+#include <memory>
+#include <new>
 
 namespace dlc::rt::dnnl_support {
+
+namespace {
+constexpr size_t kAlignment = 64;
+
+size_t alignUp(size_t bytes) {
+  return (bytes + kAlignment - 1) / kAlignment * kAlignment;
+}
+
+} // namespace
 
 dnnl::engine &engine() {
   static dnnl::engine cpu(dnnl::engine::kind::cpu, 0);
@@ -16,23 +28,92 @@ dnnl::stream &stream() {
   return cpuStream;
 }
 
+const dnnl::primitive_attr &attributes() {
+  static const dnnl::primitive_attr attr = [] {
+    dnnl::primitive_attr a;
+    a.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    return a;
+  }();
+  return attr;
+}
+
+char *workspace(size_t bytes) {
+  static std::unique_ptr<char, decltype(&std::free)> buffer(nullptr,
+                                                            &std::free);
+  static size_t capacity = 0;
+  if (bytes > capacity) {
+    buffer.reset(); // the old contents are dead: free before allocating
+    void *memory = std::aligned_alloc(kAlignment, alignUp(bytes));
+    if (!memory)
+      throw std::bad_alloc();
+    buffer.reset(static_cast<char *>(memory));
+    capacity = alignUp(bytes);
+  }
+  return buffer.get();
+}
+
 Operand::Operand(int argument, bool isOutput, const dnnl::memory::desc &plain,
                  const dnnl::memory::desc &chosen)
     : argument(argument), isOutput(isOutput), plain(plain) {
   if (chosen == plain)
     return;
-  this->chosen = dnnl::memory(chosen, engine());
+  this->chosen = dnnl::memory(chosen, engine(), DNNL_MEMORY_NONE);
+}
+
+Execution::Execution(dnnl::primitive primitive,
+                     const dnnl::memory::desc &scratchpad)
+    : primitive(std::move(primitive)) {
+  if (scratchpad.get_size() == 0)
+    return;
+  dnnl::memory memory(scratchpad, engine(), DNNL_MEMORY_NONE);
+  transient.emplace_back(reserve(sharedBytes, scratchpad.get_size()), memory);
+  fixed.emplace(DNNL_ARG_SCRATCHPAD, memory);
+}
+
+size_t Execution::reserve(size_t &area, size_t size) {
+  size_t offset = area;
+  area += alignUp(size);
+  return offset;
+}
+
+void Execution::addOperand(int argument, bool isOutput,
+                           const dnnl::memory::desc &plain,
+                           const dnnl::memory::desc &chosen) {
+  Operand &operand = operands.emplace_back(argument, isOutput, plain, chosen);
+  if (!operand.needsReorder())
+    return;
+  operand.offset = reserve(copyBytes, chosen.get_size());
+  // Layout reorders of f32 need no scratchpad; oneDNN keeps theirs.
   if (isOutput)
-    toPlain = dnnl::reorder(
+    operand.toPlain = dnnl::reorder(
         dnnl::reorder::primitive_desc(engine(), chosen, engine(), plain));
   else
-    toChosen = dnnl::reorder(
+    operand.toChosen = dnnl::reorder(
         dnnl::reorder::primitive_desc(engine(), plain, engine(), chosen));
 }
 
+void Execution::addDiscarded(int argument, const dnnl::memory::desc &desc) {
+  dnnl::memory memory(desc, engine(), DNNL_MEMORY_NONE);
+  transient.emplace_back(reserve(sharedBytes, desc.get_size()), memory);
+  fixed.emplace(argument, memory);
+}
+
 void Execution::run(const std::vector<const void *> &pointers) {
+  run(pointers, Place());
+}
+
+void Execution::run(const std::vector<const void *> &pointers, Place place) {
   assert(pointers.size() == operands.size() && "one pointer per operand");
+  bool planned = place.copies &&
+                 copyBytes <= static_cast<size_t>(place.copiesCapacity);
+  char *shared = place.shared
+                     ? place.shared
+                     : workspace(sharedBytes + (planned ? 0 : copyBytes));
+  char *copies = planned ? place.copies : shared + sharedBytes;
   std::unordered_map<int, dnnl::memory> arguments = fixed;
+  // The scratchpad and discarded results (in `fixed` too).
+  for (auto &[offset, memory] : transient)
+    memory.set_data_handle(shared + offset);
   std::vector<std::pair<Operand *, dnnl::memory>> results;
   for (size_t i = 0; i < operands.size(); ++i) {
     Operand &operand = operands[i];
@@ -42,6 +123,7 @@ void Execution::run(const std::vector<const void *> &pointers) {
       arguments.emplace(operand.argument, arena);
       continue;
     }
+    operand.chosen.set_data_handle(copies + operand.offset);
     if (operand.isOutput)
       results.emplace_back(&operand, arena);
     else

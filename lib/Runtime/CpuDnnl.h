@@ -4,8 +4,17 @@
 // (NCHW, OIHW). oneDNN's fastest convolution kernels want blocked layouts
 // (nChw16c and the like), so a primitive is created with layout `any` and
 // each operand whose chosen layout differs from the plain one goes through a
-// reorder into (or out of) a buffer owned by the cached primitive. Reorders
-// are memory-bound and cheap next to the convolution they enable.
+// reorder into (or out of) a copy in that layout. Reorders are memory-bound
+// and cheap next to the convolution they enable.
+//
+// Where the compiler planned scratch for a call (convolutions: an upper
+// bound of the three copies, in the arena), the copies go there. The rest
+// (copies that do not fit, oneDNN's scratchpad, as primitives are created
+// with scratchpad_mode::user, and results nobody reads) lives in one
+// workspace that every primitive shares: kernels run one at a time, so it
+// is as large as the largest single call needs, not the sum over every
+// primitive and geometry. It grows while the first step meets each
+// geometry and is never allocated again after.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,13 +31,23 @@ namespace dlc::rt::dnnl_support {
 dnnl::engine &engine();
 dnnl::stream &stream();
 
+/// Attributes every primitive is created with: its scratchpad is ours.
+const dnnl::primitive_attr &attributes();
+
+/// The shared workspace, at least `bytes` large (64-byte aligned). Its
+/// contents do not survive the next call of a kernel.
+char *workspace(size_t bytes);
+
 /// One operand of a primitive: where it lives in the arena (plain layout)
 /// and the layout the primitive asked for.
 struct Operand {
   int argument; // DNNL_ARG_*
   bool isOutput;
   dnnl::memory::desc plain;
-  dnnl::memory chosen;          // buffer in the chosen layout, if it differs
+  /// The copy in the chosen layout, if it differs: `offset` bytes into
+  /// the run's layout copies.
+  dnnl::memory chosen;
+  size_t offset = 0;
   dnnl::reorder toChosen, toPlain;
 
   Operand(int argument, bool isOutput, const dnnl::memory::desc &plain,
@@ -41,16 +60,16 @@ struct Operand {
 class Execution {
 public:
   Execution() = default;
-  explicit Execution(dnnl::primitive primitive)
-      : primitive(std::move(primitive)) {}
+  /// `scratchpad`: the primitive descriptor's scratchpad_desc().
+  Execution(dnnl::primitive primitive, const dnnl::memory::desc &scratchpad);
 
   void addInput(int argument, const dnnl::memory::desc &plain,
                 const dnnl::memory::desc &chosen) {
-    operands.emplace_back(argument, false, plain, chosen);
+    addOperand(argument, false, plain, chosen);
   }
   void addOutput(int argument, const dnnl::memory::desc &plain,
                  const dnnl::memory::desc &chosen) {
-    operands.emplace_back(argument, true, plain, chosen);
+    addOperand(argument, true, plain, chosen);
   }
   /// Operands the primitive takes in the arena's own layout.
   void addInput(int argument, const dnnl::memory::desc &plain) {
@@ -59,17 +78,43 @@ public:
   void addOutput(int argument, const dnnl::memory::desc &plain) {
     addOutput(argument, plain, plain);
   }
-  /// An argument bound to memory outside the arena for good (a workspace
-  /// or a discarded result); it takes no pointer in run().
+  /// A result nobody reads: it lives in the workspace.
+  void addDiscarded(int argument, const dnnl::memory::desc &desc);
+  /// An argument bound to memory the caller places (a pooling workspace
+  /// that two primitives share); it takes no pointer in run().
   void addFixed(int argument, const dnnl::memory &memory) {
     fixed.emplace(argument, memory);
   }
+
+  /// Where a run puts its layout copies (in `copies`, planned by the
+  /// compiler, when they fit in `copiesCapacity` bytes; otherwise in the
+  /// shared workspace) and its scratchpad and discarded results (at
+  /// `shared` when given, sized by workspaceBytes(); otherwise at the
+  /// start of the shared workspace).
+  struct Place {
+    char *copies = nullptr;
+    int64_t copiesCapacity = 0;
+    char *shared = nullptr;
+  };
+  /// The most workspace bytes one run needs (nothing of it planned).
+  size_t workspaceBytes() const { return sharedBytes + copyBytes; }
+  void run(const std::vector<const void *> &pointers, Place place);
+  /// Runs with everything in the shared workspace.
   void run(const std::vector<const void *> &pointers);
 
 private:
+  void addOperand(int argument, bool isOutput, const dnnl::memory::desc &plain,
+                  const dnnl::memory::desc &chosen);
+  /// Reserves `size` bytes of the shared part or of the layout copies;
+  /// returns their offset there.
+  static size_t reserve(size_t &area, size_t size);
+
   dnnl::primitive primitive;
   std::vector<Operand> operands;
   std::unordered_map<int, dnnl::memory> fixed;
+  /// The scratchpad and discarded results: offsets in the shared part.
+  std::vector<std::pair<size_t, dnnl::memory>> transient;
+  size_t sharedBytes = 0, copyBytes = 0;
 };
 
 } // namespace dlc::rt::dnnl_support

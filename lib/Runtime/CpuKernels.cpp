@@ -11,6 +11,7 @@
 
 #include "Comm/Pending.h"
 #include "CpuParallel.h"
+#include "BackendServices.h"
 #include "dlc/Runtime/Backend.h"
 #include "dlc/Runtime/Kernels.h"
 #include "dlc/Runtime/Random.h"
@@ -22,16 +23,14 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+
+#include <sys/mman.h>
 #include <string>
 #include <vector>
 
 namespace dlc::rt {
 
-struct Context {
-  int worldSize = 1;
-  GradientObserver gradientObserver;
-  uint64_t randomKey = 0;
-  Hyperparameters hyper;
+struct Context : ContextBase {
   /// Started gradient averages, by handle: the sum in flight and where.
   struct PendingMean {
     comm::Request request;
@@ -39,7 +38,11 @@ struct Context {
     int64_t count;
   };
   comm::Pending<PendingMean> pending;
+  /// The arena's mapping, for freeArena.
+  size_t arenaMapping = 0;
 };
+
+ContextBase &base(Context &ctx) { return ctx; }
 
 const char *backendName() {
   static std::string name;
@@ -58,15 +61,19 @@ Context *createContext(int threads, int worldSize) {
 
 void destroyContext(Context *ctx) { delete ctx; }
 
-char *allocateArena(Context &, int64_t bytes) {
-  size_t size = (static_cast<size_t>(bytes) + 63) / 64 * 64;
-  void *memory = std::aligned_alloc(64, std::max<size_t>(size, 64));
-  if (memory)
-    std::memset(memory, 0, size);
+// Anonymous pages read as zeros and take memory only once touched: the
+// arena costs what the step really uses, and nothing is zeroed by hand.
+char *allocateArena(Context &ctx, int64_t bytes) {
+  size_t size = std::max<size_t>(static_cast<size_t>(bytes), 1);
+  void *memory = mmap(nullptr, size, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (memory == MAP_FAILED)
+    return nullptr;
+  ctx.arenaMapping = size;
   return static_cast<char *>(memory);
 }
 
-void freeArena(Context &, char *arena) { std::free(arena); }
+void freeArena(Context &ctx, char *arena) { munmap(arena, ctx.arenaMapping); }
 
 void copyToBackend(Context &, void *dst, const void *src, int64_t bytes) {
   std::memcpy(dst, src, bytes);
@@ -76,19 +83,9 @@ void copyToHost(Context &, void *dst, const void *src, int64_t bytes) {
   std::memcpy(dst, src, bytes);
 }
 
+bool hostReadsBackendMemory() { return true; }
+
 void synchronize(Context &) {}
-
-void setRandomKey(Context &ctx, uint64_t seed, int rank, uint64_t step) {
-  ctx.randomKey = stepKey(seed, rank, step);
-}
-
-void setHyperparameters(Context &ctx, const Hyperparameters &hyper) {
-  ctx.hyper = hyper;
-}
-
-void setGradientObserver(Context &ctx, GradientObserver observer) {
-  ctx.gradientObserver = std::move(observer);
-}
 
 //===----------------------------------------------------------------------===//
 // Kernels
@@ -499,8 +496,7 @@ void allReduceMeanWait(Context &ctx, int64_t handle) {
 }
 
 void sgdUpdate(Context &ctx, float *w, const float *g, float *v, int64_t n) {
-  if (ctx.gradientObserver)
-    ctx.gradientObserver(w, g, n);
+  ctx.observeGradient(w, g, n);
   float lr = ctx.hyper.lr, momentum = ctx.hyper.momentum;
   float weightDecay = ctx.hyper.weightDecay;
   // Two loops rather than a test per element, so that both vectorise.
@@ -520,8 +516,7 @@ void sgdUpdate(Context &ctx, float *w, const float *g, float *v, int64_t n) {
 
 void adamUpdate(Context &ctx, float *w, const float *g, float *m, float *v,
                 int64_t n, bool decoupled) {
-  if (ctx.gradientObserver)
-    ctx.gradientObserver(w, g, n);
+  ctx.observeGradient(w, g, n);
   AdamStep s = adamStep(ctx.hyper, decoupled);
   // PyTorch's single-tensor Adam, operation for operation.
   parallelChunks(n, [=](int64_t begin, int64_t end) {

@@ -31,6 +31,9 @@ using namespace dnnl_support;
 
 struct PoolPrimitives {
   Execution forward, recordMaxima, backward;
+  /// Max pooling: where the forward pass recorded the maxima, for the
+  /// backward pass in the same call; in the workspace, before both.
+  dnnl::memory maxima;
 };
 
 /// The primitives of one geometry, or null where oneDNN refuses it.
@@ -56,27 +59,30 @@ std::unique_ptr<PoolPrimitives> build(const Pool2DGeometry &g, bool max) {
     pooling_forward::primitive_desc inference(
         {prop_kind::forward_inference, algo, src, dst, strides, kernel,
          padBegin, padEnd},
-        engine());
+        attributes(), engine());
     pooling_forward::primitive_desc training(
         {prop_kind::forward_training, algo, src, dst, strides, kernel,
          padBegin, padEnd},
-        engine());
+        attributes(), engine());
     pooling_backward::primitive_desc backward(
-        {algo, src, dst, strides, kernel, padBegin, padEnd}, engine(),
-        training);
-    p->forward = Execution(pooling_forward(inference));
+        {algo, src, dst, strides, kernel, padBegin, padEnd}, attributes(),
+        engine(), training);
+    p->forward = Execution(pooling_forward(inference),
+                           inference.scratchpad_desc());
     p->forward.addInput(DNNL_ARG_SRC, src);
     p->forward.addOutput(DNNL_ARG_DST, dst);
-    p->backward = Execution(pooling_backward(backward));
+    p->backward =
+        Execution(pooling_backward(backward), backward.scratchpad_desc());
     p->backward.addInput(DNNL_ARG_DIFF_DST, dst);
     p->backward.addOutput(DNNL_ARG_DIFF_SRC, src);
     if (max) {
-      memory workspace(training.workspace_desc(), engine());
-      p->recordMaxima = Execution(pooling_forward(training));
+      p->maxima = memory(training.workspace_desc(), engine(), DNNL_MEMORY_NONE);
+      p->recordMaxima =
+          Execution(pooling_forward(training), training.scratchpad_desc());
       p->recordMaxima.addInput(DNNL_ARG_SRC, src);
-      p->recordMaxima.addFixed(DNNL_ARG_DST, memory(dst, engine()));
-      p->recordMaxima.addFixed(DNNL_ARG_WORKSPACE, workspace);
-      p->backward.addFixed(DNNL_ARG_WORKSPACE, workspace);
+      p->recordMaxima.addDiscarded(DNNL_ARG_DST, dst);
+      p->recordMaxima.addFixed(DNNL_ARG_WORKSPACE, p->maxima);
+      p->backward.addFixed(DNNL_ARG_WORKSPACE, p->maxima);
     }
   } catch (const dnnl::error &) {
     return nullptr;
@@ -210,8 +216,17 @@ void maxPool2d(Context &, const Pool2DGeometry &g, const float *x, float *y) {
 void maxPool2dGrad(Context &, const Pool2DGeometry &g, const float *dy,
                    const float *x, float *dx) {
   if (PoolPrimitives *p = primitives(g, /*max=*/true)) {
-    p->recordMaxima.run({x});
-    return p->backward.run({dy, dx});
+    // The maxima first, then what each primitive needs, one after the
+    // other in the same bytes.
+    size_t maximaBytes = (p->maxima.get_desc().get_size() + 63) / 64 * 64;
+    char *base = workspace(maximaBytes +
+                           std::max(p->recordMaxima.workspaceBytes(),
+                                    p->backward.workspaceBytes()));
+    p->maxima.set_data_handle(base);
+    Execution::Place place;
+    place.shared = base + maximaBytes;
+    p->recordMaxima.run({x}, place);
+    return p->backward.run({dy, dx}, place);
   }
   maxPool2dGradLoops(g, dy, x, dx);
 }

@@ -8,6 +8,7 @@
 
 #include "Comm/Pending.h"
 #include "Error.h"
+#include "BackendServices.h"
 #include "dlc/Runtime/Backend.h"
 #include "dlc/Runtime/Kernels.h"
 #include "dlc/Runtime/Random.h"
@@ -17,6 +18,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace dlc::rt {
@@ -324,21 +326,24 @@ __global__ void adamKernel(float *w, const float *g, float *m, float *v,
 }
 } // namespace
 
-struct Context {
+struct Context : ContextBase {
+  /// Every kernel, copy and cuBLAS call of the step is queued here, in
+  /// order.
+  cudaStream_t stream = nullptr;
   cublasHandle_t blas = nullptr;
-  int worldSize = 1;
   /// Started gradient averages, by handle: the host copy being summed and
   /// the device buffer it returns to.
   struct PendingMean {
     comm::Request request;
-    std::vector<float> staging;
+    std::vector<float> *staging;
     float *device;
   };
   comm::Pending<PendingMean> pending;
-  GradientObserver gradientObserver;
-  uint64_t randomKey = 0;
-  Hyperparameters hyper;
+  /// The host copy of each gradient that is averaged, by its device buffer.
+  std::unordered_map<const float *, std::vector<float>> staging;
 };
+
+ContextBase &base(Context &ctx) { return ctx; }
 
 const char *backendName() {
   static std::string name;
@@ -362,48 +367,47 @@ Context *createContext(int, int worldSize) {
   check(cudaSetDevice(localRank ? std::atoi(localRank) % devices : 0),
         "selecting the GPU");
   auto *ctx = new Context;
+  check(cudaStreamCreateWithFlags(&ctx->stream, cudaStreamNonBlocking),
+        "creating the stream");
   check(cublasCreate(&ctx->blas), "cublasCreate");
+  check(cublasSetStream(ctx->blas, ctx->stream), "cublasSetStream");
   ctx->worldSize = worldSize;
   return ctx;
 }
 
 void destroyContext(Context *ctx) {
   cublasDestroy(ctx->blas);
+  cudaStreamDestroy(ctx->stream);
   delete ctx;
 }
 
-char *allocateArena(Context &, int64_t bytes) {
+char *allocateArena(Context &ctx, int64_t bytes) {
   void *memory = nullptr;
   if (cudaMalloc(&memory, bytes) != cudaSuccess)
     return nullptr;
-  check(cudaMemset(memory, 0, bytes), "clearing the arena");
+  check(cudaMemsetAsync(memory, 0, bytes, ctx.stream), "clearing the arena");
   return static_cast<char *>(memory);
 }
 
-void freeArena(Context &, char *arena) { cudaFree(arena); }
+void freeArena(Context &ctx, char *arena) { cudaFree(arena); }
 
-void copyToBackend(Context &, void *dst, const void *src, int64_t bytes) {
-  check(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice), "copy to GPU");
+// In the stream's order; both return once the host's bytes are free to
+// reuse (a copy from pageable memory is staged before the call returns).
+void copyToBackend(Context &ctx, void *dst, const void *src, int64_t bytes) {
+  check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, ctx.stream),
+        "copy to GPU");
 }
 
-void copyToHost(Context &, void *dst, const void *src, int64_t bytes) {
-  check(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost), "copy to host");
+void copyToHost(Context &ctx, void *dst, const void *src, int64_t bytes) {
+  check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, ctx.stream),
+        "copy to host");
+  check(cudaStreamSynchronize(ctx.stream), "copy to host");
 }
 
-void synchronize(Context &) {
-  check(cudaDeviceSynchronize(), "synchronize");
-}
+bool hostReadsBackendMemory() { return false; }
 
-void setRandomKey(Context &ctx, uint64_t seed, int rank, uint64_t step) {
-  ctx.randomKey = stepKey(seed, rank, step);
-}
-
-void setHyperparameters(Context &ctx, const Hyperparameters &hyper) {
-  ctx.hyper = hyper;
-}
-
-void setGradientObserver(Context &ctx, GradientObserver observer) {
-  ctx.gradientObserver = std::move(observer);
+void synchronize(Context &ctx) {
+  check(cudaStreamSynchronize(ctx.stream), "synchronize");
 }
 
 void gemm(Context &ctx, bool transA, bool transB, int64_t m, int64_t n,
@@ -415,93 +419,93 @@ void gemm(Context &ctx, bool transA, bool transB, int64_t m, int64_t n,
         "sgemm");
 }
 
-void broadcastScaled(Context &, const float *x, const int64_t *xStrides,
+void broadcastScaled(Context &ctx, const float *x, const int64_t *xStrides,
                      float factor, float *y, const int64_t *shape, int rank) {
   int64_t n = elementCount(shape, rank);
-  broadcastScaledKernel<<<blocksFor(n), kThreads>>>(
+  broadcastScaledKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(
       x, factor, y, makeDims(shape, rank, xStrides, nullptr), n);
 }
 
-void binary(Context &, Binary op, const float *a, const int64_t *aStrides,
+void binary(Context &ctx, Binary op, const float *a, const int64_t *aStrides,
             const float *b, const int64_t *bStrides, float *y,
             const int64_t *shape, int rank) {
   int64_t n = elementCount(shape, rank);
-  binaryKernel<<<blocksFor(n), kThreads>>>(
+  binaryKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(
       op, a, b, y, makeDims(shape, rank, aStrides, bStrides), n);
 }
 
-void reduceSumTo(Context &, const float *x, const int64_t *shape, int rank,
+void reduceSumTo(Context &ctx, const float *x, const int64_t *shape, int rank,
                  float *y, const int64_t *yStrides, int64_t yCount) {
   int64_t n = elementCount(shape, rank);
-  check(cudaMemsetAsync(y, 0, yCount * sizeof(float)), "clear");
-  reduceSumToKernel<<<blocksFor(n), kThreads>>>(
+  check(cudaMemsetAsync(y, 0, yCount * sizeof(float), ctx.stream), "clear");
+  reduceSumToKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(
       x, y, makeDims(shape, rank, yStrides, nullptr), n);
 }
 
-void scale(Context &, const float *x, float factor, float *y, int64_t n) {
-  scaleKernel<<<blocksFor(n), kThreads>>>(x, factor, y, n);
+void scale(Context &ctx, const float *x, float factor, float *y, int64_t n) {
+  scaleKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(x, factor, y, n);
 }
 
-void fill(Context &, float *y, float value, int64_t n) {
-  fillKernel<<<blocksFor(n), kThreads>>>(y, value, n);
+void fill(Context &ctx, float *y, float value, int64_t n) {
+  fillKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(y, value, n);
 }
 
-void activation(Context &, Activation f, float alpha, const float *x,
+void activation(Context &ctx, Activation f, float alpha, const float *x,
                 float *y, int64_t n) {
-  activationKernel<<<blocksFor(n), kThreads>>>(f, alpha, x, y, n);
+  activationKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(f, alpha, x, y, n);
 }
 
-void activationGrad(Context &, Activation f, float alpha, const float *dy,
+void activationGrad(Context &ctx, Activation f, float alpha, const float *dy,
                     const float *saved, float *dx, int64_t n) {
-  activationGradKernel<<<blocksFor(n), kThreads>>>(f, alpha, dy, saved, dx, n);
+  activationGradKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(f, alpha, dy, saved, dx, n);
 }
 
-void softmax(Context &, const float *x, float *y, int64_t outer, int64_t size,
+void softmax(Context &ctx, const float *x, float *y, int64_t outer, int64_t size,
              int64_t inner) {
-  softmaxKernel<<<blocksFor(outer * inner), kThreads>>>(x, y, outer, size,
+  softmaxKernel<<<blocksFor(outer * inner), kThreads, 0, ctx.stream>>>(x, y, outer, size,
                                                         inner);
 }
 
-void softmaxGrad(Context &, const float *dy, const float *y, float *dx,
+void softmaxGrad(Context &ctx, const float *dy, const float *y, float *dx,
                  int64_t outer, int64_t size, int64_t inner) {
-  softmaxGradKernel<<<blocksFor(outer * inner), kThreads>>>(dy, y, dx, outer,
+  softmaxGradKernel<<<blocksFor(outer * inner), kThreads, 0, ctx.stream>>>(dy, y, dx, outer,
                                                             size, inner);
 }
 
-void softmaxCrossEntropy(Context &, const float *logits, const int32_t *labels,
+void softmaxCrossEntropy(Context &ctx, const float *logits, const int32_t *labels,
                          float *loss, int64_t rows, int64_t cols) {
-  lossKernel<false><<<1, kThreads>>>(logits, labels, loss, rows, cols,
+  lossKernel<false><<<1, kThreads, 0, ctx.stream>>>(logits, labels, loss, rows, cols,
                                      1.0f / rows);
 }
 
-void softmaxCrossEntropyGrad(Context &, const float *logits,
+void softmaxCrossEntropyGrad(Context &ctx, const float *logits,
                              const int32_t *labels, const float *dloss,
                              float *dx, int64_t rows, int64_t cols) {
-  softmaxCrossEntropyGradKernel<<<blocksFor(rows), kThreads>>>(
+  softmaxCrossEntropyGradKernel<<<blocksFor(rows), kThreads, 0, ctx.stream>>>(
       logits, labels, dloss, dx, rows, cols);
 }
 
-void mseLoss(Context &, const float *x, const int32_t *labels, float *loss,
+void mseLoss(Context &ctx, const float *x, const int32_t *labels, float *loss,
              int64_t rows, int64_t cols) {
-  lossKernel<true><<<1, kThreads>>>(x, labels, loss, rows, cols,
+  lossKernel<true><<<1, kThreads, 0, ctx.stream>>>(x, labels, loss, rows, cols,
                                     1.0f / (rows * cols));
 }
 
-void mseLossGrad(Context &, const float *x, const int32_t *labels,
+void mseLossGrad(Context &ctx, const float *x, const int32_t *labels,
                  const float *dloss, float *dx, int64_t rows, int64_t cols) {
-  mseLossGradKernel<<<blocksFor(rows * cols), kThreads>>>(x, labels, dloss, dx,
+  mseLossGradKernel<<<blocksFor(rows * cols), kThreads, 0, ctx.stream>>>(x, labels, dloss, dx,
                                                           rows, cols);
 }
 
 void dropoutMask(Context &ctx, float *mask, int64_t n, float ratio,
                  int64_t stream) {
-  dropoutMaskKernel<<<blocksFor(n), kThreads>>>(mask, n, ratio, ctx.randomKey,
+  dropoutMaskKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(mask, n, ratio, ctx.randomKey,
                                                 stream);
 }
 
-void runningUpdate(Context &, float *v, const float *statistic, int64_t n,
+void runningUpdate(Context &ctx, float *v, const float *statistic, int64_t n,
                    float momentum, float correction) {
-  runningUpdateKernel<<<blocksFor(n), kThreads>>>(v, statistic, n, momentum,
+  runningUpdateKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(v, statistic, n, momentum,
                                                   correction);
 }
 
@@ -510,11 +514,13 @@ void runningUpdate(Context &, float *v, const float *statistic, int64_t n,
 int64_t allReduceMeanStart(Context &ctx, float *x, int64_t n) {
   if (ctx.worldSize == 1)
     return -1;
-  int64_t handle =
-      ctx.pending.add({comm::Request(), std::vector<float>(n), x});
+  // Each gradient's host copy is made once and reused every step.
+  std::vector<float> &staging = ctx.staging[x];
+  staging.resize(n);
+  int64_t handle = ctx.pending.add({comm::Request(), &staging, x});
   Context::PendingMean &mean = ctx.pending[handle];
-  copyToHost(ctx, mean.staging.data(), x, n * sizeof(float));
-  mean.request = comm::startSum(mean.staging.data(), n);
+  copyToHost(ctx, staging.data(), x, n * sizeof(float));
+  mean.request = comm::startSum(staging.data(), n);
   return handle;
 }
 
@@ -523,27 +529,24 @@ void allReduceMeanWait(Context &ctx, int64_t handle) {
     return;
   Context::PendingMean &mean = ctx.pending[handle];
   comm::wait(mean.request);
-  for (float &v : mean.staging)
+  for (float &v : *mean.staging)
     v /= ctx.worldSize;
-  copyToBackend(ctx, mean.device, mean.staging.data(),
-                mean.staging.size() * sizeof(float));
-  mean.staging = std::vector<float>();
+  copyToBackend(ctx, mean.device, mean.staging->data(),
+                mean.staging->size() * sizeof(float));
   ctx.pending.forgetIfAllDone();
 }
 
 void sgdUpdate(Context &ctx, float *w, const float *g, float *v, int64_t n) {
-  if (ctx.gradientObserver)
-    ctx.gradientObserver(w, g, n);
-  sgdKernel<<<blocksFor(n), kThreads>>>(w, g, v, n, ctx.hyper.lr,
+  ctx.observeGradient(w, g, n);
+  sgdKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(w, g, v, n, ctx.hyper.lr,
                                         ctx.hyper.momentum,
                                         ctx.hyper.weightDecay);
 }
 
 void adamUpdate(Context &ctx, float *w, const float *g, float *m, float *v,
                 int64_t n, bool decoupled) {
-  if (ctx.gradientObserver)
-    ctx.gradientObserver(w, g, n);
-  adamKernel<<<blocksFor(n), kThreads>>>(w, g, m, v, n,
+  ctx.observeGradient(w, g, n);
+  adamKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(w, g, m, v, n,
                                          adamStep(ctx.hyper, decoupled));
 }
 

@@ -147,9 +147,17 @@ private:
   std::vector<int32_t> hostLabels;
   std::map<int64_t, int> variableAt; ///< arena offset -> variable index
   NonFinite badGradient;
-  /// Host copies of one variable or gradient at a time, for the checks:
-  /// allocated once, so that checking allocates nothing per step.
+  /// Host copies of one variable or gradient at a time, for the checks, on
+  /// a backend whose memory the host cannot read: allocated once, so that
+  /// checking allocates nothing per step.
   std::vector<float> checkBuffer;
+  /// `n` floats of the arena at `data`, readable here.
+  const float *readable(const float *data, int64_t n) {
+    if (hostReadsBackendMemory())
+      return data;
+    copyToHost(*ctx, checkBuffer.data(), data, n * sizeof(float));
+    return checkBuffer.data();
+  }
   Hyperparameters hyper;
   LrSchedule schedule;
 };
@@ -220,7 +228,14 @@ void Trainer::initialiseArena() {
     variableAt[dlc_model.variables[i].arenaOffset] = i;
     largest = std::max(largest, dlc_model.variables[i].numElements);
   }
-  checkBuffer.resize(largest);
+  if (!hostReadsBackendMemory())
+    checkBuffer.resize(largest);
+  // The checks, --save and --dump-gradients read floats.
+  for (int i = 0; i < dlc_model.numVariables; ++i)
+    if (dlc_model.variables[i].elementType != ElementType::F32)
+      throw Error("variable '" + variableName(i) + "' is " +
+                  elementTypeName(dlc_model.variables[i].elementType) +
+                  "; this trainer handles f32 variables only");
 }
 
 std::string Trainer::variableName(int index) const {
@@ -287,10 +302,9 @@ void Trainer::observeGradients(bool dump, bool check) {
     if (it == variableAt.end())
       throw Error("gradient of an unknown parameter");
     const VariableInfo &v = dlc_model.variables[it->second];
-    std::vector<float> &host = checkBuffer;
-    copyToHost(*ctx, host.data(), grad, n * sizeof(float));
+    const float *host = readable(grad, n);
     if (check && badGradient.count == 0)
-      if (int64_t bad = countNonFinite(host.data(), n))
+      if (int64_t bad = countNonFinite(host, n))
         badGradient = {"the gradient of '" + variableName(it->second) + "'",
                        bad};
     if (!dump || !world.leader())
@@ -298,7 +312,7 @@ void Trainer::observeGradients(bool dump, bool check) {
     std::string file = v.onnxName ? v.onnxName : "unnamed";
     std::replace(file.begin(), file.end(), '/', '_');
     writeTensorProto(dir + "/" + file + ".pb", v.onnxName ? v.onnxName : "",
-                     v.shape, v.rank, host.data(), n);
+                     v.shape, v.rank, host, n);
   });
 }
 
@@ -311,10 +325,9 @@ void Trainer::checkFinite(int64_t step, double loss) {
   NonFinite bad = badGradient;
   for (int i = 0; i < dlc_model.numVariables && !bad.count; ++i) {
     const VariableInfo &v = dlc_model.variables[i];
-    std::vector<float> &host = checkBuffer;
-    copyToHost(*ctx, host.data(), arena + v.arenaOffset,
-               v.numElements * sizeof(float));
-    if (int64_t count = countNonFinite(host.data(), v.numElements))
+    const float *host = readable(
+        reinterpret_cast<const float *>(arena + v.arenaOffset), v.numElements);
+    if (int64_t count = countNonFinite(host, v.numElements))
       bad = {"parameter '" + variableName(i) + "'", count};
   }
   if (bad.count)
@@ -339,9 +352,8 @@ std::string Trainer::variableBytes() {
   for (int i = 0; i < dlc_model.numVariables; ++i) {
     const VariableInfo &v = dlc_model.variables[i];
     size_t at = bytes.size();
-    bytes.resize(at + v.numElements * sizeof(float));
-    copyToHost(*ctx, &bytes[at], arena + v.arenaOffset,
-               v.numElements * sizeof(float));
+    bytes.resize(at + byteSize(v));
+    copyToHost(*ctx, &bytes[at], arena + v.arenaOffset, byteSize(v));
   }
   return bytes;
 }
@@ -384,7 +396,7 @@ TrainingPosition Trainer::resume() {
   size_t at = 0;
   for (int i = 0; i < dlc_model.numVariables; ++i) {
     const VariableInfo &v = dlc_model.variables[i];
-    size_t size = v.numElements * sizeof(float);
+    size_t size = byteSize(v);
     if (at + size > bytes.size())
       throw Error("checkpoint '" + path + "' holds too few variable bytes");
     copyToBackend(*ctx, arena + v.arenaOffset, &bytes[at], size);
@@ -483,6 +495,8 @@ int Trainer::run() {
   double lastLoss = NAN, epochLoss = NAN, testAccuracy = NAN;
   double trainSeconds = 0.0;
   int64_t stepsTimed = 0;
+  /// Each step's seconds, for the steady-state median.
+  std::vector<double> stepSeconds;
   bool stopped = false;
   for (; position.epoch <= options.epochs && !limitReached() && !stopped;
        ++position.epoch) {
@@ -519,7 +533,9 @@ int Trainer::run() {
       bool dump = position.stepsDone == 0 && !options.dumpGradientsDir.empty();
       observeGradients(dump, check);
       currentStep = position.stepsDone + 1;
+      double stepStart = now();
       lastLoss = trainStep(position.order, step);
+      stepSeconds.push_back(now() - stepStart);
       ++position.stepInEpoch;
       ++position.stepsDone;
       position.epochLossSum += lastLoss;
@@ -585,14 +601,24 @@ int Trainer::run() {
     };
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
+    // Steady state: the median step after the first (which builds the
+    // library's primitives and first touches the arena).
+    double steadyStep = std::nan("");
+    if (stepSeconds.size() > 1) {
+      std::vector<double> later(stepSeconds.begin() + 1, stepSeconds.end());
+      std::nth_element(later.begin(), later.begin() + later.size() / 2,
+                       later.end());
+      steadyStep = later[later.size() / 2];
+    }
     std::printf("{\"epochs\":%" PRId64 ",\"steps\":%" PRId64
                 ",\"last_loss\":%s,\"train_loss\":%s,\"test_accuracy\":%s,"
                 "\"images_per_second\":%s,\"arena_bytes\":%" PRId64
-                ",\"peak_rss_bytes\":%" PRId64 "}\n",
+                ",\"peak_rss_bytes\":%" PRId64 ",\"step_seconds\":%s}\n",
                 epochsRun, position.stepsDone, number(lastLoss).c_str(),
                 number(epochLoss).c_str(), number(testAccuracy).c_str(),
                 number(stepsTimed * globalBatch / trainSeconds).c_str(),
-                dlc_model.arenaBytes, int64_t(usage.ru_maxrss) * 1024);
+                dlc_model.arenaBytes, int64_t(usage.ru_maxrss) * 1024,
+                number(steadyStep).c_str());
   }
   std::fflush(stdout);
   return 0;

@@ -17,7 +17,7 @@ func.func @forward(%x: tensor<2x4xf32>) -> tensor<2x3xf32> {
 // LOWERED: emitc.func @trainStep
 // LOWERED: call_opaque "dlc::rt::sgdUpdate"
 
-// SOURCE: static const dlc::rt::VariableInfo dlc_variables[1] = {{[{][{]}}.onnxName = nullptr, .arenaOffset = 0, .numElements = 12, .shape = dlc_dims{{[0-9]+}}, .rank = 2, .initOffset = 0, .saved = false}};
+// SOURCE: static const dlc::rt::VariableInfo dlc_variables[1] = {{[{][{]}}.onnxName = nullptr, .arenaOffset = 0, .numElements = 12, .elementType = dlc::rt::ElementType::F32, .shape = dlc_dims{{[0-9]+}}, .rank = 2, .initOffset = 0, .saved = false}};
 
 // A hand-written module has no ONNX model to write the trained one into.
 // EXE: error: --save: this program was built from an .mlir file that carries no ONNX model

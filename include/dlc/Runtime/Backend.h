@@ -37,6 +37,9 @@ void freeArena(Context &ctx, char *arena);
 
 void copyToBackend(Context &ctx, void *dst, const void *src, int64_t bytes);
 void copyToHost(Context &ctx, void *dst, const void *src, int64_t bytes);
+/// Whether the host reads backend memory directly (the CPU backend), so
+/// that nothing needs a host copy of it.
+bool hostReadsBackendMemory();
 /// Waits until every call issued so far has finished.
 void synchronize(Context &ctx);
 

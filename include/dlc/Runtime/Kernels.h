@@ -26,6 +26,9 @@ inline float *f32At(char *arena, int64_t offset) {
 inline int32_t *i32At(char *arena, int64_t offset) {
   return reinterpret_cast<int32_t *>(arena + offset);
 }
+inline int8_t *i8At(char *arena, int64_t offset) {
+  return reinterpret_cast<int8_t *>(arena + offset);
+}
 
 /// c = alpha * op(a) * op(b) + beta * c, with c m x n. a is m x k (k x m when
 /// transposed), b is k x n (n x k when transposed).
@@ -100,13 +103,19 @@ struct Conv2DGeometry {
   int64_t dilationH, dilationW, groups;
 };
 
-/// y = conv(x, w) + b (b may be null).
+/// y = conv(x, w) + b (b may be null), and its gradients. `scratch` is
+/// `scratchBytes` of arena the compiler planned for the library's layout
+/// copies of the three tensors (a backend that needs more, or none, may
+/// ignore it).
 void conv2d(Context &ctx, const Conv2DGeometry &g, const float *x,
-            const float *w, const float *b, float *y);
+            const float *w, const float *b, float *y, int8_t *scratch,
+            int64_t scratchBytes);
 void conv2dBackwardData(Context &ctx, const Conv2DGeometry &g,
-                        const float *dy, const float *w, float *dx);
+                        const float *dy, const float *w, float *dx,
+                        int8_t *scratch, int64_t scratchBytes);
 void conv2dBackwardFilter(Context &ctx, const Conv2DGeometry &g,
-                          const float *dy, const float *x, float *dw);
+                          const float *dy, const float *x, float *dw,
+                          int8_t *scratch, int64_t scratchBytes);
 
 /// The shapes and window of a 2-D pooling over NCHW tensors.
 struct Pool2DGeometry {

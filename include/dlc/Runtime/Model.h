@@ -11,6 +11,7 @@
 #ifndef DLC_RUNTIME_MODEL_H
 #define DLC_RUNTIME_MODEL_H
 
+#include "dlc/Runtime/ElementType.h"
 #include "dlc/Runtime/Hyperparameters.h"
 
 #include <cstdint>
@@ -25,6 +26,7 @@ struct VariableInfo {
   const char *onnxName;
   int64_t arenaOffset;
   int64_t numElements;
+  ElementType elementType;
   const int64_t *shape;
   int rank;
   /// Byte offset of its initial value in `dlc_init_data`, or -1 for zeros.
@@ -34,12 +36,18 @@ struct VariableInfo {
   bool saved;
 };
 
+/// The bytes of a variable.
+inline int64_t byteSize(const VariableInfo &v) {
+  return v.numElements * elementBytes(v.elementType);
+}
+
 using StepFunction = void (*)(Context &ctx, char *arena);
 
 /// A tensor @forward reads or writes: its ONNX name and place in the arena.
 struct TensorSlot {
   const char *name;
   int64_t arenaOffset;
+  ElementType elementType;
   const int64_t *shape;
   int rank;
 };

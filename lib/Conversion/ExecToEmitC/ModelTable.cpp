@@ -37,6 +37,17 @@ DenseSet<StringAttr> writtenGlobals(ModuleOp module) {
   return written;
 }
 
+/// The runtime's ElementType enumerator for a buffer's element type.
+std::string elementType(exec::BufferType type) {
+  Type element = type.getElementType();
+  StringRef name = element.isF32()            ? "F32"
+                   : element.isF16()          ? "F16"
+                   : element.isBF16()         ? "BF16"
+                   : element.isInteger(32)    ? "I32"
+                                              : "I8";
+  return ("dlc::rt::ElementType::" + name).str();
+}
+
 /// A Hyperparameters initializer from the module's optimizer defaults.
 std::string hyperparameterDefaults(ModuleOp module) {
   auto hyper = module->getAttrOfType<DictionaryAttr>(kHyperparametersAttr);
@@ -92,7 +103,8 @@ LogicalResult dlc::buildModelTable(ModuleOp module, ProgramBuilder &program,
     os << (numVariables++ ? ", " : "") << "{"
        << ".onnxName = " << (name ? cString(*name) : "nullptr")
        << ", .arenaOffset = " << *global.getOffset()
-       << ", .numElements = " << type.getNumElements() << ", .shape = "
+       << ", .numElements = " << type.getNumElements()
+       << ", .elementType = " << elementType(type) << ", .shape = "
        << (type.getShape().empty() ? StringRef("nullptr")
                                    : program.arrayGlobal(type.getShape()))
        << ", .rank = " << type.getShape().size()
@@ -123,6 +135,8 @@ LogicalResult dlc::buildModelTable(ModuleOp module, ProgramBuilder &program,
                            : StringRef();
       text << (i ? ", " : "") << "{.name = " << cString(name)
            << ", .arenaOffset = " << program.offsetOf(value)
+           << ", .elementType = "
+           << elementType(cast<exec::BufferType>(value.getType()))
            << ", .shape = " << shapeOf(value) << ", .rank = " << rankOf(value)
            << "}";
     }

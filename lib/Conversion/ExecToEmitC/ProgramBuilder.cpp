@@ -39,8 +39,9 @@ Value ProgramBuilder::pointer(int64_t offset, Type elementType) {
   Value &slot = pointers[{offset, elementType}];
   if (!slot) {
     auto type = emitc::PointerType::get(elementType);
-    StringRef helper =
-        elementType.isF32() ? "dlc::rt::f32At" : "dlc::rt::i32At";
+    StringRef helper = elementType.isF32()           ? "dlc::rt::f32At"
+                       : elementType.isInteger(8) ? "dlc::rt::i8At"
+                                                  : "dlc::rt::i32At";
     slot = emitc::CallOpaqueOp::create(
                builder, loc(), TypeRange{type}, helper, ValueRange{arena},
                builder.getArrayAttr(

@@ -41,8 +41,51 @@ KernelCall::Arg poolGeometry(KernelCall &call, RankedTensorType input,
        pads[2], pads[3], countIncludePad, dilations[0], dilations[1]});
 }
 
-struct Conv2DLowering : KernelLowering<Conv2DOp> {
-  using KernelLowering::KernelLowering;
+/// An upper bound of the bytes of oneDNN's layout copies of a
+/// convolution's three tensors (input, filter, output: every direction
+/// copies the same three): f32 blocked layouts pad each channel dimension
+/// (and the groups) to a multiple of 16 at most. A backend whose copies
+/// do not fit uses its own workspace instead.
+int64_t layoutCopyBytes(RankedTensorType input, RankedTensorType filter,
+                        RankedTensorType output, int64_t groups) {
+  auto roundUp = [](int64_t n) { return (n + 15) / 16 * 16; };
+  auto aligned = [](int64_t elements) { return (elements * 4 + 63) / 64 * 64; };
+  auto activation = [&](RankedTensorType t) {
+    return aligned(t.getDimSize(0) * roundUp(t.getDimSize(1)) *
+                   t.getDimSize(2) * t.getDimSize(3));
+  };
+  int64_t window = filter.getDimSize(2) * filter.getDimSize(3);
+  int64_t weights = roundUp(groups == 1 ? 1 : groups) *
+                    roundUp(filter.getDimSize(0) / groups) *
+                    roundUp(filter.getDimSize(1)) * window;
+  return activation(input) + aligned(weights) + activation(output);
+}
+
+/// Each direction of a convolution takes the scratch its layout copies need.
+template <typename OpT>
+struct ConvolutionLowering : KernelLowering<OpT> {
+  using KernelLowering<OpT>::KernelLowering;
+  int64_t scratchBytes(OpT op) const override {
+    RankedTensorType input, filter, output;
+    if constexpr (std::is_same_v<OpT, Conv2DOp>) {
+      input = op.getInput().getType();
+      filter = op.getFilter().getType();
+      output = op.getType();
+    } else if constexpr (std::is_same_v<OpT, Conv2DBackwardDataOp>) {
+      input = op.getType();
+      filter = op.getFilter().getType();
+      output = op.getGrad().getType();
+    } else {
+      input = op.getInput().getType();
+      filter = op.getType();
+      output = op.getGrad().getType();
+    }
+    return layoutCopyBytes(input, filter, output, op.getGroup());
+  }
+};
+
+struct Conv2DLowering : ConvolutionLowering<Conv2DOp> {
+  using ConvolutionLowering::ConvolutionLowering;
   StringRef callee(Conv2DOp) const override { return "conv2d"; }
   Args arguments(Conv2DOp op, OpAdaptor adaptor, KernelCall &call,
                  ValueRange results) const override {
@@ -56,8 +99,9 @@ struct Conv2DLowering : KernelLowering<Conv2DOp> {
   }
 };
 
-struct Conv2DBackwardDataLowering : KernelLowering<Conv2DBackwardDataOp> {
-  using KernelLowering::KernelLowering;
+struct Conv2DBackwardDataLowering
+    : ConvolutionLowering<Conv2DBackwardDataOp> {
+  using ConvolutionLowering::ConvolutionLowering;
   StringRef callee(Conv2DBackwardDataOp) const override {
     return "conv2dBackwardData";
   }
@@ -71,8 +115,9 @@ struct Conv2DBackwardDataLowering : KernelLowering<Conv2DBackwardDataOp> {
   }
 };
 
-struct Conv2DBackwardFilterLowering : KernelLowering<Conv2DBackwardFilterOp> {
-  using KernelLowering::KernelLowering;
+struct Conv2DBackwardFilterLowering
+    : ConvolutionLowering<Conv2DBackwardFilterOp> {
+  using ConvolutionLowering::ConvolutionLowering;
   StringRef callee(Conv2DBackwardFilterOp) const override {
     return "conv2dBackwardFilter";
   }

@@ -6,12 +6,17 @@
 using namespace mlir;
 using namespace dlc;
 
+Value dlc::allocate(ConversionPatternRewriter &rewriter, Location loc,
+                   ArrayRef<int64_t> shape, Type elementType) {
+  auto buffer = exec::BufferType::get(rewriter.getContext(), shape, elementType);
+  return exec::AllocOp::create(rewriter, loc, buffer, /*alignment=*/64,
+                               /*offset=*/nullptr);
+}
+
 Value dlc::allocate(ConversionPatternRewriter &rewriter, Value result) {
   auto tensor = cast<RankedTensorType>(result.getType());
-  auto buffer = exec::BufferType::get(rewriter.getContext(), tensor.getShape(),
-                                      tensor.getElementType());
-  return exec::AllocOp::create(rewriter, result.getLoc(), buffer,
-                               /*alignment=*/64, /*offset=*/nullptr);
+  return allocate(rewriter, result.getLoc(), tensor.getShape(),
+                  tensor.getElementType());
 }
 
 Value dlc::globalBuffer(ConversionPatternRewriter &rewriter, Operation *user,
@@ -32,7 +37,7 @@ KernelCall::Arg KernelCall::in(Value buffer, int64_t elementOffset) {
 
 KernelCall::Arg KernelCall::out(Value buffer, int64_t elementOffset) {
   Arg arg;
-  arg.isOutput = true;
+  arg.kind = Arg::Output;
   arg.index = outputs.size();
   arg.elementOffset = elementOffset;
   outputs.push_back(buffer);
@@ -48,6 +53,14 @@ KernelCall::Arg KernelCall::inOut(Value buffer) {
   return arg;
 }
 
+KernelCall::Arg KernelCall::scratch(Value buffer) {
+  Arg arg;
+  arg.kind = Arg::Scratch;
+  arg.index = scratchBuffers.size();
+  scratchBuffers.push_back(buffer);
+  return arg;
+}
+
 exec::KernelOp KernelCall::create(ArrayRef<Arg> args) {
   MLIRContext *ctx = rewriter.getContext();
   SmallVector<Attribute> attrs;
@@ -56,7 +69,11 @@ exec::KernelOp KernelCall::create(ArrayRef<Arg> args) {
       attrs.push_back(arg.constant);
       continue;
     }
-    unsigned operand = arg.isOutput ? inputs.size() + arg.index : arg.index;
+    unsigned operand = arg.index;
+    if (arg.kind != Arg::Input)
+      operand += inputs.size();
+    if (arg.kind == Arg::Scratch)
+      operand += outputs.size();
     attrs.push_back(exec::PointerAttr::get(ctx, operand, arg.elementOffset));
   }
   // The function's stream (CUDA) is the first op of its entry block.
@@ -66,8 +83,7 @@ exec::KernelOp KernelCall::create(ArrayRef<Arg> args) {
       stream = streamOp.getResult();
   bool anyInPlace = llvm::any_of(inPlace, [](int64_t i) { return i >= 0; });
   return exec::KernelOp::create(
-      rewriter, op->getLoc(), callee, stream, inputs, outputs,
-      /*scratch=*/ValueRange{},
+      rewriter, op->getLoc(), callee, stream, inputs, outputs, scratchBuffers,
       anyInPlace ? rewriter.getDenseI64ArrayAttr(inPlace) : nullptr,
       rewriter.getArrayAttr(attrs));
 }

@@ -19,6 +19,10 @@ namespace dlc {
 /// rewritten.
 mlir::Value allocate(mlir::ConversionPatternRewriter &rewriter,
                      mlir::Value result);
+/// An `exec.alloc` of the given shape and element type.
+mlir::Value allocate(mlir::ConversionPatternRewriter &rewriter,
+                     mlir::Location loc, llvm::ArrayRef<int64_t> shape,
+                     mlir::Type elementType);
 
 /// An `exec.global_ref` to the global `name` (the variable's buffer).
 mlir::Value globalBuffer(mlir::ConversionPatternRewriter &rewriter,
@@ -32,7 +36,7 @@ public:
   struct Arg {
     Arg(mlir::Attribute constant) : constant(constant) {}
     mlir::Attribute constant;
-    bool isOutput = false;
+    enum Kind { Input, Output, Scratch } kind = Input;
     unsigned index = 0;
     int64_t elementOffset = 0;
 
@@ -51,6 +55,8 @@ public:
   Arg out(mlir::Value buffer, int64_t elementOffset = 0);
   /// A buffer the kernel updates in place (an optimizer's parameter).
   Arg inOut(mlir::Value buffer);
+  /// Bytes the kernel may use as it likes during the call.
+  Arg scratch(mlir::Value buffer);
 
   Arg i64(int64_t value) { return Arg(rewriter.getI64IntegerAttr(value)); }
   Arg i32(int32_t value) { return Arg(rewriter.getI32IntegerAttr(value)); }
@@ -77,7 +83,7 @@ private:
   mlir::ConversionPatternRewriter &rewriter;
   mlir::Operation *op;
   llvm::StringRef callee;
-  llvm::SmallVector<mlir::Value> inputs, outputs;
+  llvm::SmallVector<mlir::Value> inputs, outputs, scratchBuffers;
   llvm::SmallVector<int64_t> inPlace;
 };
 
@@ -94,6 +100,10 @@ public:
   /// The call's arguments; `results` are the buffers of the op's results.
   virtual Args arguments(OpT op, OpAdaptor adaptor, KernelCall &call,
                          mlir::ValueRange results) const = 0;
+  /// Scratch bytes the kernel takes (library workspaces, layout copies):
+  /// when not 0, a buffer of that many bytes is planned for the call and
+  /// passed, with its size, as the call's last two arguments.
+  virtual int64_t scratchBytes(OpT op) const { return 0; }
 
   mlir::LogicalResult
   matchAndRewrite(OpT op, OpAdaptor adaptor,
@@ -101,8 +111,15 @@ public:
     llvm::SmallVector<mlir::Value> results;
     for (mlir::Value result : op->getResults())
       results.push_back(allocate(rewriter, result));
+    int64_t bytes = scratchBytes(op);
+    mlir::Value scratch =
+        bytes ? allocate(rewriter, op.getLoc(), {bytes}, rewriter.getI8Type())
+              : mlir::Value();
     KernelCall call(rewriter, op, callee(op));
-    call.create(arguments(op, adaptor, call, results));
+    Args args = arguments(op, adaptor, call, results);
+    if (scratch)
+      llvm::append_values(args, call.scratch(scratch), call.i64(bytes));
+    call.create(args);
     rewriter.replaceOp(op, results);
     return mlir::success();
   }

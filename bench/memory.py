@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""Training memory and step time on the CPU: torchvision's ResNet-50 and
+VGG-16 (224 x 224, 1000 classes, random weights and data, SGD with
+momentum), batch 16.
+
+For each model: dlc's arena and the trainer's peak RSS (whole process,
+getrusage) over --steps steps, and what lies outside the arena (peak RSS
+minus the arena: library buffers, data, code); the steady-state step time
+of dlc against a baseline dlc (another build, --baseline-dlc, e.g. from an
+earlier revision) in the same run, each as (wall time of --steps steps -
+wall time of 1 step) / (--steps - 1), medians of --repeats; and, with
+--torch, PyTorch eager's peak RSS on the same model, batch and optimizer
+(Debian's torch, 2 steps).
+
+Usage: bench/memory.py [--models resnet50,vgg16] [--batch 16] [--steps 4]
+                       [--repeats 3] [--baseline-dlc PATH]
+                       [--baseline-label TEXT] [--torch] [--write FILE.md]
+"""
+import argparse
+import datetime
+import json
+import pathlib
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from report import machine, write_section  # noqa: E402
+
+SIZE, CLASSES = 224, 1000
+
+
+def run_trainer(trainer, data, steps):
+    """(wall seconds, the trainer's JSON summary)."""
+    start = time.perf_counter()
+    out = subprocess.run([str(trainer), "--train-x", str(data[0]), "--train-y", str(data[1]),
+                          "--steps", str(steps), "--log-every", "0", "--no-shuffle"],
+                         check=True, capture_output=True, text=True).stdout
+    seconds = time.perf_counter() - start
+    return seconds, json.loads([l for l in out.splitlines() if l.startswith("{")][-1])
+
+
+def step_seconds(trainer, data, steps, repeats):
+    """Median over repeats of (T(steps) - T(1)) / (steps - 1), and the
+    summary of the last long run."""
+    times, summary = [], None
+    for _ in range(repeats):
+        one, _ = run_trainer(trainer, data, 1)
+        many, summary = run_trainer(trainer, data, steps)
+        times.append((many - one) / (steps - 1))
+    return statistics.median(times), summary
+
+
+def torch_worker(model_name, batch, steps):
+    """Runs in a subprocess: PyTorch eager training, its peak RSS."""
+    import torch
+    import torchvision
+    torch.manual_seed(0)
+    model = getattr(torchvision.models, model_name)(num_classes=CLASSES)
+    model.train()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x = torch.rand(batch, 3, SIZE, SIZE)
+    y = torch.randint(0, CLASSES, (batch,))
+    for _ in range(steps):
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+    print(json.dumps({"torch": torch.__version__,
+                      "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+
+
+def mb(n):
+    return "%.0f MB" % (n / 1e6)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", default="resnet50,vgg16")
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--steps", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--baseline-dlc")
+    parser.add_argument("--baseline-label", default="another dlc build",
+                        help="what the baseline is, for the report")
+    parser.add_argument("--torch", action="store_true")
+    parser.add_argument("--write")
+    parser.add_argument("--torch-worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.torch_worker:
+        return torch_worker(args.torch_worker, args.batch, 2)
+
+    dlcs = {"dlc": ROOT / "build" / "bin" / "dlc"}
+    if args.baseline_dlc:
+        dlcs["baseline"] = pathlib.Path(args.baseline_dlc)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = pathlib.Path(tmp)
+        rng = np.random.RandomState(0)
+        data = (tmp / "x.npy", tmp / "y.npy")
+        np.save(data[0], rng.rand(args.batch * args.steps, 3, SIZE, SIZE).astype(np.float32))
+        np.save(data[1], rng.randint(0, CLASSES, args.batch * args.steps).astype(np.int64))
+        for name in args.models.split(","):
+            onnx = tmp / (name + ".onnx")
+            subprocess.run([sys.executable, ROOT / "python" / "dlc_tools" / "export_torchvision.py",
+                            name, onnx, "--size", str(SIZE), "--batch", str(args.batch),
+                            "--classes", str(CLASSES)], check=True, stderr=subprocess.DEVNULL)
+            row = {"model": name}
+            for label, dlc in dlcs.items():
+                trainer = tmp / ("%s-%s" % (name, label))
+                subprocess.run([str(dlc), str(onnx), "-o", str(trainer), "--batch", str(args.batch),
+                                "--lr", "0.01", "--momentum", "0.9"], check=True)
+                row[label] = step_seconds(trainer, data, args.steps, args.repeats)
+                print(name, label, row[label], flush=True)
+            if args.torch:
+                out = subprocess.run([sys.executable, __file__, "--torch-worker", name,
+                                      "--batch", str(args.batch)],
+                                     check=True, capture_output=True, text=True).stdout
+                row["torch"] = json.loads(out.strip().splitlines()[-1])
+                print(name, "torch", row["torch"], flush=True)
+            rows.append(row)
+
+    command = "bench/memory.py --models %s --batch %d --steps %d --repeats %d%s%s" % (
+        args.models, args.batch, args.steps, args.repeats,
+        " --baseline-dlc PATH" if args.baseline_dlc else "", " --torch" if args.torch else "")
+    lines = ["## Training memory: ResNet-50 and VGG-16 on the CPU", "",
+             "- Command: `%s`" % command,
+             "- Machine: %s" % machine(),
+             "- Date: %s" % datetime.date.today().isoformat(),
+             "- Models: torchvision, %dx%d input, %d classes, random weights and data, batch %d, "
+             "SGD with momentum 0.9; peak RSS of the whole trainer process over %d steps"
+             % (SIZE, SIZE, CLASSES, args.batch, args.steps)]
+    if args.baseline_dlc:
+        lines.append("- Baseline: %s; step times are medians of %d runs, in the same run"
+                     % (args.baseline_label, args.repeats))
+    lines.append("")
+    header = "| model | arena | peak RSS | peak RSS - arena |"
+    rule = "|---|---:|---:|---:|"
+    if args.baseline_dlc:
+        header += " baseline arena | baseline peak RSS | step (s) | baseline step (s) | ratio |"
+        rule += "---:|---:|---:|---:|---:|"
+    if args.torch:
+        header += " PyTorch peak RSS |"
+        rule += "---:|"
+    lines += [header, rule]
+    for row in rows:
+        seconds, s = row["dlc"]
+        cells = [row["model"], mb(s["arena_bytes"]), mb(s["peak_rss_bytes"]),
+                 mb(s["peak_rss_bytes"] - s["arena_bytes"])]
+        if args.baseline_dlc:
+            base_seconds, b = row["baseline"]
+            cells += [mb(b["arena_bytes"]), mb(b["peak_rss_bytes"]), "%.2f" % seconds,
+                      "%.2f" % base_seconds, "%.2f" % (seconds / base_seconds)]
+        if args.torch:
+            cells += ["%s (torch %s)" % (mb(row["torch"]["peak_rss_bytes"]),
+                                         row["torch"]["torch"])]
+        lines.append("| " + " | ".join(cells) + " |")
+    report = "\n".join(lines) + "\n"
+    print(report)
+    if args.write:
+        write_section(args.write, report)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,22 @@
+//===- BackendServices.cpp - the services both backends share -------------===//
+
+#include "BackendServices.h"
+#include "dlc/Runtime/Random.h"
+
+#include <utility>
+
+namespace dlc::rt {
+
+void setRandomKey(Context &ctx, uint64_t seed, int rank, uint64_t step) {
+  base(ctx).randomKey = stepKey(seed, rank, step);
+}
+
+void setHyperparameters(Context &ctx, const Hyperparameters &hyper) {
+  base(ctx).hyper = hyper;
+}
+
+void setGradientObserver(Context &ctx, GradientObserver observer) {
+  base(ctx).gradientObserver = std::move(observer);
+}
+
+} // namespace dlc::rt

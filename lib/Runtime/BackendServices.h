@@ -1,0 +1,39 @@
+//===- BackendServices.h - what both backends share -------------*- C++ -*-===//
+//
+// Each backend's Context derives from ContextBase, which holds the state
+// the trainer sets between steps; the services on it alone are written
+// once (BackendServices.cpp, compiled into each backend).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DLC_LIB_RUNTIME_BACKENDSERVICES_H
+#define DLC_LIB_RUNTIME_BACKENDSERVICES_H
+
+#include "dlc/Runtime/Backend.h"
+#include "dlc/Runtime/Hyperparameters.h"
+
+#include <cstdint>
+
+namespace dlc::rt {
+
+struct ContextBase {
+  int worldSize = 1;
+  GradientObserver gradientObserver;
+  /// The step's key of the counter-based random numbers (dropout masks).
+  uint64_t randomKey = 0;
+  Hyperparameters hyper;
+
+  /// What every optimizer update does first: show the trainer the
+  /// parameter's averaged gradient (checks, --dump-gradients).
+  void observeGradient(const float *param, const float *grad, int64_t n) {
+    if (gradientObserver)
+      gradientObserver(param, grad, n);
+  }
+};
+
+/// The backend's Context as its ContextBase (one line in each backend).
+ContextBase &base(Context &ctx);
+
+} // namespace dlc::rt
+
+#endif // DLC_LIB_RUNTIME_BACKENDSERVICES_H
