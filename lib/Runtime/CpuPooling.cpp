@@ -214,14 +214,18 @@ void maxPool2d(Context &, const Pool2DGeometry &g, const float *x, float *y) {
 }
 
 void maxPool2dGrad(Context &, const Pool2DGeometry &g, const float *dy,
-                   const float *x, float *dx) {
+                   const float *x, float *dx, int8_t *scratch,
+                   int64_t scratchBytes) {
   if (PoolPrimitives *p = primitives(g, /*max=*/true)) {
-    // The maxima first, then what each primitive needs, one after the
-    // other in the same bytes.
+    // The maxima first, then what each primitive needs (the forward's
+    // discarded output), one after the other in the same bytes: the
+    // compiler's scratch when they fit, else the shared workspace.
     size_t maximaBytes = (p->maxima.get_desc().get_size() + 63) / 64 * 64;
-    char *base = workspace(maximaBytes +
-                           std::max(p->recordMaxima.workspaceBytes(),
-                                    p->backward.workspaceBytes()));
+    size_t need = maximaBytes + std::max(p->recordMaxima.workspaceBytes(),
+                                         p->backward.workspaceBytes());
+    char *base = scratch && need <= static_cast<size_t>(scratchBytes)
+                     ? reinterpret_cast<char *>(scratch)
+                     : workspace(need);
     p->maxima.set_data_handle(base);
     Execution::Place place;
     place.shared = base + maximaBytes;

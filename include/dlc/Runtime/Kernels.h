@@ -130,9 +130,13 @@ struct Pool2DGeometry {
 
 void maxPool2d(Context &ctx, const Pool2DGeometry &g, const float *x,
                float *y);
-/// dx = each window's dy added at the window's first maximum in x.
+/// dx = each window's dy added at the window's first maximum in x. The
+/// forward pass is rerun to find the maxima, which it records in `scratch`
+/// (`scratchBytes` the compiler planned; a backend that needs more, or
+/// none, may ignore it).
 void maxPool2dGrad(Context &ctx, const Pool2DGeometry &g, const float *dy,
-                   const float *x, float *dx);
+                   const float *x, float *dx, int8_t *scratch,
+                   int64_t scratchBytes);
 void avgPool2d(Context &ctx, const Pool2DGeometry &g, const float *x,
                float *y);
 void avgPool2dGrad(Context &ctx, const Pool2DGeometry &g, const float *dy,

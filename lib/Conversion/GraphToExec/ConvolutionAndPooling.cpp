@@ -150,6 +150,12 @@ struct MaxPool2DLowering : KernelLowering<MaxPool2DOp> {
 
 struct MaxPool2DGradLowering : KernelLowering<MaxPool2DGradOp> {
   using KernelLowering::KernelLowering;
+  /// The rerun forward pass's output and where it records the maxima (at
+  /// most an int32 each), one element per output element.
+  int64_t scratchBytes(MaxPool2DGradOp op) const override {
+    int64_t bytes = (numElements(op.getGrad()) * 4 + 63) / 64 * 64;
+    return 2 * bytes;
+  }
   StringRef callee(MaxPool2DGradOp) const override { return "maxPool2dGrad"; }
   Args arguments(MaxPool2DGradOp op, OpAdaptor adaptor, KernelCall &call,
                  ValueRange results) const override {

@@ -24,7 +24,10 @@ func.func @conv(%x: tensor<2x4x8x8xf32>, %w: tensor<6x2x3x3xf32>, %b: tensor<6xf
 
 // CHECK-LABEL: func.func @pool
 // CHECK: exec.kernel "maxPool2d" {{.*}} {args = [#exec.struct<"Pool2DGeometry", [2, 6, 4, 4, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 1, 1]>, #exec.ptr<0>, #exec.ptr<1>]}
-// CHECK: exec.kernel "maxPool2dGrad" {{.*}} {args = [#exec.struct<"Pool2DGeometry", [2, 6, 4, 4, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 1, 1]>, #exec.ptr<0>, #exec.ptr<1>, #exec.ptr<2>]}
+// Max pooling's gradient reruns the forward pass into planned scratch: its
+// output and the maxima, 2x6x2x2 elements of at most 4 bytes each, twice.
+// CHECK: exec.alloc : !exec.buffer<384xi8>
+// CHECK: exec.kernel "maxPool2dGrad" {{.*}} {args = [#exec.struct<"Pool2DGeometry", [2, 6, 4, 4, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 1, 1]>, #exec.ptr<0>, #exec.ptr<1>, #exec.ptr<2>, #exec.ptr<3>, 384]}
 // CHECK: exec.kernel "avgPool2d" {{.*}} {args = [#exec.struct<"Pool2DGeometry", [2, 6, 4, 4, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 1]>, #exec.ptr<0>, #exec.ptr<1>]}
 // CHECK: exec.kernel "avgPool2dGrad" {{.*}} {args = [#exec.struct<"Pool2DGeometry", [2, 6, 4, 4, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 1]>, #exec.ptr<0>, #exec.ptr<1>]}
 func.func @pool(%x: tensor<2x6x4x4xf32>, %dy: tensor<2x6x2x2xf32>) -> (tensor<2x6x2x2xf32>, tensor<2x6x4x4xf32>, tensor<2x6x2x2xf32>, tensor<2x6x4x4xf32>) {
