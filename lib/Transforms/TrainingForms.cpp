@@ -41,18 +41,13 @@ public:
     return perChannel(LoadOp::create(b, loc, op.getScale().getType(),
                                      variable.getValue()));
   }
+  /// The operands broadcast against each other; the ops infer the type.
   Value binary(StringRef kind, Value lhs, Value rhs) {
-    auto lhsType = cast<RankedTensorType>(lhs.getType());
-    auto rhsType = cast<RankedTensorType>(rhs.getType());
-    Type type = lhsType.getRank() >= rhsType.getRank() &&
-                        lhsType.getNumElements() >= rhsType.getNumElements()
-                    ? lhsType
-                    : rhsType;
     if (kind == "sub")
-      return SubOp::create(b, loc, type, lhs, rhs);
+      return SubOp::create(b, loc, lhs, rhs);
     if (kind == "mul")
-      return MulOp::create(b, loc, type, lhs, rhs);
-    return AddOp::create(b, loc, type, lhs, rhs);
+      return MulOp::create(b, loc, lhs, rhs);
+    return AddOp::create(b, loc, lhs, rhs);
   }
   Value mean(Value x, int64_t count) {
     Value sum = ReduceSumToOp::create(b, loc, statType, x);

@@ -1,7 +1,8 @@
 // RUN: dlc-opt %s -split-input-file -verify-diagnostics
 
 func.func @gemm_contraction(%a: tensor<2x4xf32>, %b: tensor<3x5xf32>) {
-  // expected-error @+1 {{contraction sizes differ: op(a) is 2x4, op(b) is 5x3}}
+  // expected-error @+2 {{contraction sizes differ: op(a) is 2x4, op(b) is 5x3}}
+  // expected-error @+1 {{failed to infer returned types}}
   %y = graph.gemm %a, %b {trans_b} : (tensor<2x4xf32>, tensor<3x5xf32>) -> tensor<2x3xf32>
   return
 }
@@ -9,7 +10,8 @@ func.func @gemm_contraction(%a: tensor<2x4xf32>, %b: tensor<3x5xf32>) {
 // -----
 
 func.func @gemm_result(%a: tensor<2x4xf32>, %b: tensor<4x3xf32>) {
-  // expected-error @+1 {{result shape 'tensor<2x2xf32>' should be 2x3}}
+  // expected-error @+2 {{inferred type(s) 'tensor<2x3xf32>' are incompatible with return type(s) of operation 'tensor<2x2xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
   %y = graph.gemm %a, %b : (tensor<2x4xf32>, tensor<4x3xf32>) -> tensor<2x2xf32>
   return
 }
@@ -17,7 +19,8 @@ func.func @gemm_result(%a: tensor<2x4xf32>, %b: tensor<4x3xf32>) {
 // -----
 
 func.func @gemm_bias(%a: tensor<2x4xf32>, %b: tensor<4x3xf32>, %c: tensor<4xf32>) {
-  // expected-error @+1 {{bias of type 'tensor<4xf32>' does not broadcast to 'tensor<2x3xf32>'}}
+  // expected-error @+2 {{bias of type 'tensor<4xf32>' does not broadcast to 'tensor<2x3xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
   %y = graph.gemm %a, %b, %c : (tensor<2x4xf32>, tensor<4x3xf32>, tensor<4xf32>) -> tensor<2x3xf32>
   return
 }
@@ -33,7 +36,8 @@ func.func @gemm_rank(%a: tensor<2x4x1xf32>, %b: tensor<4x3xf32>) {
 // -----
 
 func.func @add_broadcast(%a: tensor<2x4xf32>, %b: tensor<3xf32>) {
-  // expected-error @+1 {{operand shapes 'tensor<2x4xf32>' and 'tensor<3xf32>' do not broadcast}}
+  // expected-error @+2 {{operand shapes 'tensor<2x4xf32>' and 'tensor<3xf32>' do not broadcast}}
+  // expected-error @+1 {{failed to infer returned types}}
   %y = graph.add %a, %b : (tensor<2x4xf32>, tensor<3xf32>) -> tensor<2x4xf32>
   return
 }
@@ -41,7 +45,8 @@ func.func @add_broadcast(%a: tensor<2x4xf32>, %b: tensor<3xf32>) {
 // -----
 
 func.func @add_result(%a: tensor<2x4xf32>, %b: tensor<4xf32>) {
-  // expected-error @+1 {{result type 'tensor<4xf32>' is not the broadcast shape of the operands}}
+  // expected-error @+2 {{inferred type(s) 'tensor<2x4xf32>' are incompatible with return type(s) of operation 'tensor<4xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
   %y = graph.add %a, %b : (tensor<2x4xf32>, tensor<4xf32>) -> tensor<4xf32>
   return
 }
@@ -132,7 +137,8 @@ func.func @adam_unknown_moment(%g: tensor<3xf32>) {
 // -----
 
 func.func @dilated_pool_shape(%x: tensor<1x1x4x4xf32>) {
-  // expected-error @+1 {{result type 'tensor<1x1x3x3xf32>' should have shape 1x1x2x2}}
+  // expected-error @+2 {{inferred type(s) 'tensor<1x1x2x2xf32>' are incompatible with return type(s) of operation 'tensor<1x1x3x3xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
   %y = graph.max_pool2d %x {kernel = array<i64: 2, 2>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 2, 2>} : tensor<1x1x4x4xf32> -> tensor<1x1x3x3xf32>
   return
 }
@@ -140,7 +146,8 @@ func.func @dilated_pool_shape(%x: tensor<1x1x4x4xf32>) {
 // -----
 
 func.func @mul_broadcast(%a: tensor<2x4xf32>, %b: tensor<2xf32>) {
-  // expected-error @+1 {{'graph.mul' op operand shapes 'tensor<2x4xf32>' and 'tensor<2xf32>' do not broadcast}}
+  // expected-error @+2 {{'graph.mul' op operand shapes 'tensor<2x4xf32>' and 'tensor<2xf32>' do not broadcast}}
+  // expected-error @+1 {{failed to infer returned types}}
   %y = graph.mul %a, %b : (tensor<2x4xf32>, tensor<2xf32>) -> tensor<2x4xf32>
   return
 }
@@ -148,7 +155,8 @@ func.func @mul_broadcast(%a: tensor<2x4xf32>, %b: tensor<2xf32>) {
 // -----
 
 func.func @conv_group(%x: tensor<1x4x8x8xf32>, %w: tensor<6x2x3x3xf32>) {
-  // expected-error @+1 {{group 4 must divide the input channels (4) and the output channels (6)}}
+  // expected-error @+2 {{group 4 must divide the input channels (4) and the output channels (6)}}
+  // expected-error @+1 {{failed to infer returned types}}
   %y = graph.conv2d %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 4 : i64} : (tensor<1x4x8x8xf32>, tensor<6x2x3x3xf32>) -> tensor<1x6x6x6xf32>
   return
 }
@@ -156,7 +164,8 @@ func.func @conv_group(%x: tensor<1x4x8x8xf32>, %w: tensor<6x2x3x3xf32>) {
 // -----
 
 func.func @conv_channels(%x: tensor<1x4x8x8xf32>, %w: tensor<6x3x3x3xf32>) {
-  // expected-error @+1 {{filter 'tensor<6x3x3x3xf32>' takes 3 input channels, the input has 4}}
+  // expected-error @+2 {{filter 'tensor<6x3x3x3xf32>' takes 3 input channels, the input has 4}}
+  // expected-error @+1 {{failed to infer returned types}}
   %y = graph.conv2d %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x4x8x8xf32>, tensor<6x3x3x3xf32>) -> tensor<1x6x6x6xf32>
   return
 }
@@ -164,7 +173,8 @@ func.func @conv_channels(%x: tensor<1x4x8x8xf32>, %w: tensor<6x3x3x3xf32>) {
 // -----
 
 func.func @conv_result(%x: tensor<1x4x8x8xf32>, %w: tensor<6x4x3x3xf32>) {
-  // expected-error @+1 {{result type 'tensor<1x6x8x8xf32>' should have shape 1x6x3x3}}
+  // expected-error @+2 {{inferred type(s) 'tensor<1x6x3x3xf32>' are incompatible with return type(s) of operation 'tensor<1x6x8x8xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
   %y = graph.conv2d %x, %w {strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x4x8x8xf32>, tensor<6x4x3x3xf32>) -> tensor<1x6x8x8xf32>
   return
 }
@@ -172,7 +182,8 @@ func.func @conv_result(%x: tensor<1x4x8x8xf32>, %w: tensor<6x4x3x3xf32>) {
 // -----
 
 func.func @pool_window(%x: tensor<1x4x2x2xf32>) {
-  // expected-error @+1 {{window does not fit the input 'tensor<1x4x2x2xf32>'}}
+  // expected-error @+2 {{window does not fit the input 'tensor<1x4x2x2xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
   %y = graph.max_pool2d %x {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>} : tensor<1x4x2x2xf32> -> tensor<1x4x1x1xf32>
   return
 }
@@ -180,7 +191,8 @@ func.func @pool_window(%x: tensor<1x4x2x2xf32>) {
 // -----
 
 func.func @transpose_perm(%x: tensor<2x3xf32>) {
-  // expected-error @+1 {{permutation is not a permutation of 0..1}}
+  // expected-error @+2 {{permutation is not a permutation of 0..1}}
+  // expected-error @+1 {{failed to infer returned types}}
   %y = graph.transpose %x {permutation = array<i64: 1, 1>} : tensor<2x3xf32> -> tensor<3x3xf32>
   return
 }
@@ -188,7 +200,8 @@ func.func @transpose_perm(%x: tensor<2x3xf32>) {
 // -----
 
 func.func @concat_shapes(%a: tensor<2x3xf32>, %b: tensor<4x3xf32>) {
-  // expected-error @+1 {{input 'tensor<4x3xf32>' differs from 'tensor<2x3xf32>' outside the concatenation axis}}
+  // expected-error @+2 {{input 'tensor<4x3xf32>' differs from 'tensor<2x3xf32>' outside the concatenation axis}}
+  // expected-error @+1 {{failed to infer returned types}}
   %y = graph.concat %a, %b {axis = 1 : i64} : (tensor<2x3xf32>, tensor<4x3xf32>) -> tensor<2x6xf32>
   return
 }
@@ -204,7 +217,8 @@ func.func @slice_range(%a: tensor<2x8xf32>) {
 // -----
 
 func.func @matmul_batch(%a: tensor<8x3x4xf32>, %b: tensor<7x4x5xf32>) {
-  // expected-error @+1 {{batch dimensions of 'tensor<8x3x4xf32>' and 'tensor<7x4x5xf32>' do not broadcast}}
+  // expected-error @+2 {{batch dimensions of 'tensor<8x3x4xf32>' and 'tensor<7x4x5xf32>' do not broadcast}}
+  // expected-error @+1 {{failed to infer returned types}}
   %y = graph.matmul %a, %b : (tensor<8x3x4xf32>, tensor<7x4x5xf32>) -> tensor<8x3x5xf32>
   return
 }

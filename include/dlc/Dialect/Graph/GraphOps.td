@@ -137,7 +137,7 @@ def Graph_AllReduceMeanOp : Graph_Op<"allreduce_mean", [
 // Forward ops
 //===----------------------------------------------------------------------===//
 
-def Graph_GemmOp : Graph_Op<"gemm", [Pure,
+def Graph_GemmOp : Graph_Op<"gemm", [Pure, InferTypeOpAdaptor,
     DeclareOpInterfaceMethods<GradientOpInterface>]> {
   let summary = "General matrix product, ONNX Gemm semantics";
   let description = [{
@@ -159,12 +159,11 @@ def Graph_GemmOp : Graph_Op<"gemm", [Pure,
   let assemblyFormat = [{
     $a `,` $b (`,` $c^)? attr-dict `:` functional-type(operands, results)
   }];
-  let hasVerifier = 1;
 }
 
 /// Elementwise arithmetic with numpy broadcasting.
 class Graph_BinaryOp<string mnemonic, string what, string example>
-    : Graph_Op<mnemonic, [Pure,
+    : Graph_Op<mnemonic, [Pure, InferTypeOpAdaptor,
         DeclareOpInterfaceMethods<GradientOpInterface>]> {
   let summary = "Elementwise " # what # " with numpy broadcasting";
   let description = [{
@@ -176,10 +175,9 @@ class Graph_BinaryOp<string mnemonic, string what, string example>
   let arguments = (ins Graph_F32Tensor:$lhs, Graph_F32Tensor:$rhs);
   let results = (outs Graph_F32Tensor:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
-  let hasVerifier = 1;
 }
 
-def Graph_MatMulOp : Graph_Op<"matmul", [Pure,
+def Graph_MatMulOp : Graph_Op<"matmul", [Pure, InferTypeOpAdaptor,
     DeclareOpInterfaceMethods<GradientOpInterface>]> {
   let summary = "Batched matrix product with numpy broadcasting of the batch";
   let description = [{
@@ -196,7 +194,6 @@ def Graph_MatMulOp : Graph_Op<"matmul", [Pure,
                        UnitAttr:$trans_a, UnitAttr:$trans_b);
   let results = (outs Graph_F32Tensor:$result);
   let assemblyFormat = "$a `,` $b attr-dict `:` functional-type(operands, results)";
-  let hasVerifier = 1;
 }
 
 def Graph_AddOp : Graph_BinaryOp<"add", "sum",
@@ -247,7 +244,7 @@ def Graph_LeakyReluOp : Graph_Op<"leaky_relu", [Pure,
 // dilations (convolution only), as ONNX does.
 //===----------------------------------------------------------------------===//
 
-def Graph_Conv2DOp : Graph_Op<"conv2d", [Pure,
+def Graph_Conv2DOp : Graph_Op<"conv2d", [Pure, InferTypeOpAdaptor,
     DeclareOpInterfaceMethods<GradientOpInterface>]> {
   let summary = "2-D convolution (cross-correlation), ONNX Conv semantics";
   let description = [{
@@ -269,7 +266,6 @@ def Graph_Conv2DOp : Graph_Op<"conv2d", [Pure,
   let assemblyFormat = [{
     $input `,` $filter (`,` $bias^)? attr-dict `:` functional-type(operands, results)
   }];
-  let hasVerifier = 1;
 }
 
 def Graph_Conv2DBackwardDataOp : Graph_Op<"conv2d_backward_data", [Pure]> {
@@ -311,7 +307,7 @@ class Graph_PoolOp<string mnemonic, string what, list<Trait> traits = []>
 }
 
 def Graph_MaxPool2DOp : Graph_PoolOp<"max_pool2d", "2-D max pooling",
-    [DeclareOpInterfaceMethods<GradientOpInterface>]> {
+    [InferTypeOpAdaptor, DeclareOpInterfaceMethods<GradientOpInterface>]> {
   let description = [{
     Padding never wins the maximum. `dilations` (default 1, 1) spaces the
     window's taps.
@@ -325,7 +321,6 @@ def Graph_MaxPool2DOp : Graph_PoolOp<"max_pool2d", "2-D max pooling",
                        DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
                        OptionalAttr<DenseI64ArrayAttr>:$dilations);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
-  let hasVerifier = 1;
 }
 
 def Graph_MaxPool2DGradOp : Graph_PoolOp<"max_pool2d_grad",
@@ -348,7 +343,7 @@ def Graph_MaxPool2DGradOp : Graph_PoolOp<"max_pool2d_grad",
 }
 
 def Graph_AvgPool2DOp : Graph_PoolOp<"avg_pool2d", "2-D average pooling",
-    [DeclareOpInterfaceMethods<GradientOpInterface>]> {
+    [InferTypeOpAdaptor, DeclareOpInterfaceMethods<GradientOpInterface>]> {
   let description = [{
     With `count_include_pad`, every window divides by the kernel's size;
     without, by the number of input elements it covers.
@@ -362,7 +357,6 @@ def Graph_AvgPool2DOp : Graph_PoolOp<"avg_pool2d", "2-D average pooling",
                        DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
                        UnitAttr:$count_include_pad);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
-  let hasVerifier = 1;
 }
 
 def Graph_AvgPool2DGradOp : Graph_PoolOp<"avg_pool2d_grad",
@@ -539,7 +533,7 @@ def Graph_RsqrtOp : Graph_Op<"rsqrt", [Pure, SameOperandsAndResultType,
 // Data movement
 //===----------------------------------------------------------------------===//
 
-def Graph_TransposeOp : Graph_Op<"transpose", [Pure,
+def Graph_TransposeOp : Graph_Op<"transpose", [Pure, InferTypeOpAdaptor,
     DeclareOpInterfaceMethods<GradientOpInterface>]> {
   let summary = "Permutes dimensions: result dim i is input dim permutation[i]";
   let description = [{
@@ -551,10 +545,9 @@ def Graph_TransposeOp : Graph_Op<"transpose", [Pure,
   let arguments = (ins Graph_F32Tensor:$input, DenseI64ArrayAttr:$permutation);
   let results = (outs Graph_F32Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
-  let hasVerifier = 1;
 }
 
-def Graph_ConcatOp : Graph_Op<"concat", [Pure,
+def Graph_ConcatOp : Graph_Op<"concat", [Pure, InferTypeOpAdaptor,
     DeclareOpInterfaceMethods<GradientOpInterface>]> {
   let summary = "Joins tensors along one dimension";
   let description = [{
@@ -566,7 +559,6 @@ def Graph_ConcatOp : Graph_Op<"concat", [Pure,
   let arguments = (ins Variadic<Graph_F32Tensor>:$inputs, I64Attr:$axis);
   let results = (outs Graph_F32Tensor:$result);
   let assemblyFormat = "$inputs attr-dict `:` functional-type($inputs, $result)";
-  let hasVerifier = 1;
 }
 
 def Graph_SliceOp : Graph_Op<"slice", [Pure]> {
@@ -586,7 +578,7 @@ def Graph_SliceOp : Graph_Op<"slice", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Graph_PadOp : Graph_Op<"pad", [Pure,
+def Graph_PadOp : Graph_Op<"pad", [Pure, InferTypeOpAdaptor,
     DeclareOpInterfaceMethods<GradientOpInterface>]> {
   let summary = "Pads every dimension with a constant value";
   let description = [{
@@ -601,7 +593,6 @@ def Graph_PadOp : Graph_Op<"pad", [Pure,
                        DenseI64ArrayAttr:$high, F32Attr:$value);
   let results = (outs Graph_F32Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
-  let hasVerifier = 1;
 }
 
 def Graph_CropOp : Graph_Op<"crop", [Pure]> {

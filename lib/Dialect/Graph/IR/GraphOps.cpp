@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dlc/Dialect/Graph/GraphOps.h"
+#include "dlc/Dialect/Graph/GraphShapes.h"
 #include "mlir/Dialect/Traits.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -95,34 +96,47 @@ AdamUpdateOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
                       {getFirstMomentAttr(), getSecondMomentAttr()});
 }
 
+namespace {
+/// Where an op's type inference reports: at the op, as its verifier would;
+/// nowhere without a location. Passed as a temporary, it lives through the
+/// shape function's call.
+struct OpErrors {
+  std::optional<Location> loc;
+  StringRef opName;
+  InFlightDiagnostic operator()() const {
+    if (!loc)
+      return InFlightDiagnostic();
+    return emitError(*loc) << "'" << opName << "' op ";
+  }
+};
+OpErrors opErrors(std::optional<Location> loc, StringRef opName) {
+  return {loc, opName};
+}
+
+/// Records an inferred result type.
+LogicalResult inferred(SmallVectorImpl<Type> &types,
+                       FailureOr<RankedTensorType> type) {
+  if (failed(type))
+    return failure();
+  types.push_back(*type);
+  return success();
+}
+} // namespace
+
 //===----------------------------------------------------------------------===//
 // GemmOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult GemmOp::verify() {
-  ArrayRef<int64_t> a = getA().getType().getShape();
-  ArrayRef<int64_t> b = getB().getType().getShape();
-  int64_t m = getTransA() ? a[1] : a[0];
-  int64_t ka = getTransA() ? a[0] : a[1];
-  int64_t kb = getTransB() ? b[1] : b[0];
-  int64_t n = getTransB() ? b[0] : b[1];
-  if (ka != kb)
-    return emitOpError("contraction sizes differ: op(a) is ")
-           << m << "x" << ka << ", op(b) is " << kb << "x" << n;
-  ArrayRef<int64_t> result = getType().getShape();
-  if (result[0] != m || result[1] != n)
-    return emitOpError("result shape ")
-           << getType() << " should be " << m << "x" << n;
-  if (Value c = getC()) {
-    SmallVector<int64_t> broadcast;
-    auto cType = cast<RankedTensorType>(c.getType());
-    if (!OpTrait::util::getBroadcastedShape(cType.getShape(), result,
-                                            broadcast) ||
-        ArrayRef<int64_t>(broadcast) != result)
-      return emitOpError("bias of type ")
-             << cType << " does not broadcast to " << getType();
-  }
-  return success();
+LogicalResult GemmOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &types) {
+  auto c = adaptor.getC()
+               ? cast<RankedTensorType>(adaptor.getC().getType())
+               : RankedTensorType();
+  return inferred(types, gemmType(opErrors(loc, getOperationName()),
+                                  cast<RankedTensorType>(adaptor.getA().getType()),
+                                  cast<RankedTensorType>(adaptor.getB().getType()),
+                                  c, adaptor.getTransA(), adaptor.getTransB()));
 }
 
 //===----------------------------------------------------------------------===//
@@ -130,27 +144,30 @@ LogicalResult GemmOp::verify() {
 //===----------------------------------------------------------------------===//
 
 namespace {
-/// The result of a broadcasting binary op has the operands' broadcast shape.
-LogicalResult verifyBroadcast(Operation *op) {
-  auto lhs = cast<RankedTensorType>(op->getOperand(0).getType());
-  auto rhs = cast<RankedTensorType>(op->getOperand(1).getType());
-  auto result = cast<RankedTensorType>(op->getResult(0).getType());
-  SmallVector<int64_t> broadcast;
-  if (!OpTrait::util::getBroadcastedShape(lhs.getShape(), rhs.getShape(),
-                                          broadcast))
-    return op->emitOpError("operand shapes ")
-           << lhs << " and " << rhs << " do not broadcast";
-  if (ArrayRef<int64_t>(broadcast) != result.getShape())
-    return op->emitOpError("result type ")
-           << result << " is not the broadcast shape of the operands";
-  return success();
+/// A broadcasting binary op's result type.
+template <typename OpT>
+LogicalResult inferBroadcast(std::optional<Location> loc,
+                             typename OpT::Adaptor adaptor,
+                             SmallVectorImpl<Type> &types) {
+  return inferred(
+      types, broadcastType(opErrors(loc, OpT::getOperationName()),
+                           cast<RankedTensorType>(adaptor.getLhs().getType()),
+                           cast<RankedTensorType>(adaptor.getRhs().getType())));
 }
 } // namespace
 
-LogicalResult AddOp::verify() { return verifyBroadcast(*this); }
-LogicalResult SubOp::verify() { return verifyBroadcast(*this); }
-LogicalResult MulOp::verify() { return verifyBroadcast(*this); }
-LogicalResult DivOp::verify() { return verifyBroadcast(*this); }
+#define DLC_INFER_BROADCAST(OpT)                                               \
+  LogicalResult OpT::inferReturnTypes(MLIRContext *,                           \
+                                      std::optional<Location> loc,             \
+                                      Adaptor adaptor,                         \
+                                      SmallVectorImpl<Type> &types) {          \
+    return inferBroadcast<OpT>(loc, adaptor, types);                           \
+  }
+DLC_INFER_BROADCAST(AddOp)
+DLC_INFER_BROADCAST(SubOp)
+DLC_INFER_BROADCAST(MulOp)
+DLC_INFER_BROADCAST(DivOp)
+#undef DLC_INFER_BROADCAST
 
 LogicalResult ReduceSumToOp::verify() {
   SmallVector<int64_t> broadcast;
@@ -235,71 +252,44 @@ int64_t dlc::graph::windowOutputSize(int64_t input, int64_t kernel,
   return (padded - span) / stride + 1;
 }
 
-namespace {
-/// Checks a window's attributes and that `result` has the output shape they
-/// give for `input` (N x C x H x W) and `kernel` (KH x KW).
-LogicalResult verifyWindow(Operation *op, RankedTensorType input,
-                           ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
-                           ArrayRef<int64_t> pads, ArrayRef<int64_t> dilations,
-                           int64_t channels, RankedTensorType result) {
-  if (kernel.size() != 2 || strides.size() != 2 || dilations.size() != 2 ||
-      pads.size() != 4)
-    return op->emitOpError("expects 2 kernel sizes, 2 strides, 2 dilations "
-                           "and 4 pads");
-  for (int i = 0; i < 2; ++i)
-    if (kernel[i] < 1 || strides[i] < 1 || dilations[i] < 1)
-      return op->emitOpError("kernel sizes, strides and dilations must be "
-                             "positive");
-  if (llvm::any_of(pads, [](int64_t p) { return p < 0; }))
-    return op->emitOpError("pads must not be negative");
-  SmallVector<int64_t> expected = {input.getDimSize(0), channels};
-  for (int i = 0; i < 2; ++i)
-    expected.push_back(windowOutputSize(input.getDimSize(2 + i), kernel[i],
-                                        strides[i], pads[i], pads[i + 2],
-                                        dilations[i]));
-  if (expected[2] < 1 || expected[3] < 1)
-    return op->emitOpError("window does not fit the input ") << input;
-  if (ArrayRef<int64_t>(expected) != result.getShape())
-    return op->emitOpError("result type ")
-           << result << " should have shape " << expected[0] << "x"
-           << expected[1] << "x" << expected[2] << "x" << expected[3];
-  return success();
-}
-} // namespace
-
-LogicalResult Conv2DOp::verify() {
-  RankedTensorType input = getInput().getType(), filter = getFilter().getType();
-  int64_t group = getGroup();
-  int64_t channels = input.getDimSize(1), outChannels = filter.getDimSize(0);
-  if (group < 1 || channels % group || outChannels % group)
-    return emitOpError("group ")
-           << group << " must divide the input channels (" << channels
-           << ") and the output channels (" << outChannels << ")";
-  if (filter.getDimSize(1) * group != channels)
-    return emitOpError("filter ")
-           << filter << " takes " << filter.getDimSize(1) * group
-           << " input channels, the input has " << channels;
-  if (Value bias = getBias())
-    if (cast<RankedTensorType>(bias.getType()).getDimSize(0) != outChannels)
-      return emitOpError("bias of type ")
-             << bias.getType() << " should have " << outChannels
-             << " elements";
-  return verifyWindow(*this, input, filter.getShape().drop_front(2),
-                      getStrides(), getPads(), getDilations(), outChannels,
-                      getType());
+LogicalResult Conv2DOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  auto bias = adaptor.getBias()
+                  ? cast<RankedTensorType>(adaptor.getBias().getType())
+                  : RankedTensorType();
+  return inferred(
+      types,
+      conv2DType(opErrors(loc, getOperationName()),
+                 cast<RankedTensorType>(adaptor.getInput().getType()),
+                 cast<RankedTensorType>(adaptor.getFilter().getType()), bias,
+                 adaptor.getStrides(), adaptor.getPads(),
+                 adaptor.getDilations(), adaptor.getGroup()));
 }
 
-LogicalResult MaxPool2DOp::verify() {
-  RankedTensorType input = getInput().getType();
-  return verifyWindow(*this, input, getKernel(), getStrides(), getPads(),
-                      getDilations().value_or(ArrayRef<int64_t>{1, 1}),
-                      input.getDimSize(1), getType());
+LogicalResult MaxPool2DOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  auto input = cast<RankedTensorType>(adaptor.getInput().getType());
+  return inferred(
+      types, windowType(opErrors(loc, getOperationName()), input,
+                        adaptor.getKernel(), adaptor.getStrides(),
+                        adaptor.getPads(),
+                        adaptor.getDilations().value_or(ArrayRef<int64_t>{1, 1}),
+                        input.getDimSize(1)));
 }
 
-LogicalResult AvgPool2DOp::verify() {
-  RankedTensorType input = getInput().getType();
-  return verifyWindow(*this, input, getKernel(), getStrides(), getPads(),
-                      {1, 1}, input.getDimSize(1), getType());
+LogicalResult AvgPool2DOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  auto input = cast<RankedTensorType>(adaptor.getInput().getType());
+  return inferred(types, windowType(opErrors(loc, getOperationName()), input,
+                                    adaptor.getKernel(), adaptor.getStrides(),
+                                    adaptor.getPads(), {1, 1},
+                                    input.getDimSize(1)));
 }
 
 //===----------------------------------------------------------------------===//
@@ -363,52 +353,23 @@ RunningUpdateOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
 // Data movement
 //===----------------------------------------------------------------------===//
 
-LogicalResult TransposeOp::verify() {
-  ArrayRef<int64_t> perm = getPermutation();
-  RankedTensorType input = getInput().getType();
-  if (static_cast<int64_t>(perm.size()) != input.getRank())
-    return emitOpError("permutation of ")
-           << perm.size() << " entries for a rank-" << input.getRank()
-           << " input";
-  SmallVector<bool> seen(perm.size(), false);
-  SmallVector<int64_t> shape;
-  for (int64_t p : perm) {
-    if (p < 0 || p >= input.getRank() || seen[p])
-      return emitOpError("permutation is not a permutation of 0..")
-             << input.getRank() - 1;
-    seen[p] = true;
-    shape.push_back(input.getDimSize(p));
-  }
-  if (ArrayRef<int64_t>(shape) != getType().getShape())
-    return emitOpError("result type ")
-           << getType() << " is not the permuted input shape";
-  return success();
+LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  return inferred(
+      types, transposeType(opErrors(loc, getOperationName()),
+                           cast<RankedTensorType>(adaptor.getInput().getType()),
+                           adaptor.getPermutation()));
 }
 
-LogicalResult ConcatOp::verify() {
-  if (getInputs().empty())
-    return emitOpError("needs at least one input");
-  auto first = cast<RankedTensorType>(getInputs().front().getType());
-  int64_t axis = getAxis();
-  if (axis < 0 || axis >= first.getRank())
-    return emitOpError("axis ") << axis << " out of range [0, "
-                                << first.getRank() << ")";
-  SmallVector<int64_t> shape(first.getShape());
-  shape[axis] = 0;
-  for (Value input : getInputs()) {
-    auto type = cast<RankedTensorType>(input.getType());
-    if (type.getRank() != first.getRank())
-      return emitOpError("inputs have different ranks");
-    for (int64_t d = 0; d < type.getRank(); ++d)
-      if (d != axis && type.getDimSize(d) != first.getDimSize(d))
-        return emitOpError("input ")
-               << type << " differs from " << first
-               << " outside the concatenation axis";
-    shape[axis] += type.getDimSize(axis);
-  }
-  if (ArrayRef<int64_t>(shape) != getType().getShape())
-    return emitOpError("result type ") << getType() << " is not the joined shape";
-  return success();
+LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  return inferred(types, concatType(opErrors(loc, getOperationName()),
+                                    adaptor.getInputs().getTypes(),
+                                    adaptor.getAxis()));
 }
 
 LogicalResult SliceOp::verify() {
@@ -451,41 +412,22 @@ LogicalResult LogSoftmaxOp::verify() {
 // MatMulOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult MatMulOp::verify() {
-  RankedTensorType a = getA().getType(), b = getB().getType();
-  if (a.getRank() < 2 || b.getRank() < 2)
-    return emitOpError("operands must have rank 2 or more");
-  int64_t m = a.getDimSize(a.getRank() - (getTransA() ? 1 : 2));
-  int64_t ka = a.getDimSize(a.getRank() - (getTransA() ? 2 : 1));
-  int64_t kb = b.getDimSize(b.getRank() - (getTransB() ? 1 : 2));
-  int64_t n = b.getDimSize(b.getRank() - (getTransB() ? 2 : 1));
-  if (ka != kb)
-    return emitOpError("contraction sizes differ: ") << ka << " and " << kb;
-  SmallVector<int64_t> batch;
-  if (!OpTrait::util::getBroadcastedShape(a.getShape().drop_back(2),
-                                          b.getShape().drop_back(2), batch))
-    return emitOpError("batch dimensions of ")
-           << a << " and " << b << " do not broadcast";
-  batch.push_back(m);
-  batch.push_back(n);
-  if (ArrayRef<int64_t>(batch) != getType().getShape())
-    return emitOpError("result type ") << getType() << " should be the "
-                                          "broadcast batch x M x N";
-  return success();
+LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  return inferred(types,
+                  matMulType(opErrors(loc, getOperationName()),
+                             cast<RankedTensorType>(adaptor.getA().getType()),
+                             cast<RankedTensorType>(adaptor.getB().getType()),
+                             adaptor.getTransA(), adaptor.getTransB()));
 }
 
-LogicalResult PadOp::verify() {
-  RankedTensorType input = getInput().getType();
-  if (static_cast<int64_t>(getLow().size()) != input.getRank() ||
-      static_cast<int64_t>(getHigh().size()) != input.getRank())
-    return emitOpError("needs one low and one high pad per dimension");
-  for (int64_t d = 0; d < input.getRank(); ++d) {
-    if (getLow()[d] < 0 || getHigh()[d] < 0)
-      return emitOpError("pads must not be negative");
-    if (getType().getDimSize(d) !=
-        input.getDimSize(d) + getLow()[d] + getHigh()[d])
-      return emitOpError("result type ") << getType() << " is not the padded "
-                                            "input shape";
-  }
-  return success();
+LogicalResult PadOp::inferReturnTypes(MLIRContext *,
+                                      std::optional<Location> loc,
+                                      Adaptor adaptor,
+                                      SmallVectorImpl<Type> &types) {
+  return inferred(types, padType(opErrors(loc, getOperationName()),
+                                 cast<RankedTensorType>(adaptor.getInput().getType()),
+                                 adaptor.getLow(), adaptor.getHigh()));
 }
