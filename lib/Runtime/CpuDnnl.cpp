@@ -37,10 +37,15 @@ const dnnl::primitive_attr &attributes() {
   return attr;
 }
 
+namespace {
+size_t capacity = 0;
+} // namespace
+
+size_t workspaceCapacity() { return capacity; }
+
 char *workspace(size_t bytes) {
   static std::unique_ptr<char, decltype(&std::free)> buffer(nullptr,
                                                             &std::free);
-  static size_t capacity = 0;
   if (bytes > capacity) {
     buffer.reset(); // the old contents are dead: free before allocating
     void *memory = std::aligned_alloc(kAlignment, alignUp(bytes));

@@ -37,6 +37,8 @@ const dnnl::primitive_attr &attributes();
 /// The shared workspace, at least `bytes` large (64-byte aligned). Its
 /// contents do not survive the next call of a kernel.
 char *workspace(size_t bytes);
+/// Its size so far.
+size_t workspaceCapacity();
 
 /// One operand of a primitive: where it lives in the arena (plain layout)
 /// and the layout the primitive asked for.

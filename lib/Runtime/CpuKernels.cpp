@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Comm/Pending.h"
+#include "CpuDnnl.h"
 #include "CpuParallel.h"
 #include "BackendServices.h"
 #include "dlc/Runtime/Backend.h"
@@ -84,6 +85,10 @@ void copyToHost(Context &, void *dst, const void *src, int64_t bytes) {
 }
 
 bool hostReadsBackendMemory() { return true; }
+
+int64_t libraryWorkspaceBytes() {
+  return static_cast<int64_t>(dnnl_support::workspaceCapacity());
+}
 
 void synchronize(Context &) {}
 

@@ -406,6 +406,9 @@ void copyToHost(Context &ctx, void *dst, const void *src, int64_t bytes) {
 
 bool hostReadsBackendMemory() { return false; }
 
+// cuBLAS keeps its own workspace per handle; nothing else is unplanned.
+int64_t libraryWorkspaceBytes() { return 0; }
+
 void synchronize(Context &ctx) {
   check(cudaStreamSynchronize(ctx.stream), "synchronize");
 }

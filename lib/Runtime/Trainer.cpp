@@ -613,12 +613,13 @@ int Trainer::run() {
     std::printf("{\"epochs\":%" PRId64 ",\"steps\":%" PRId64
                 ",\"last_loss\":%s,\"train_loss\":%s,\"test_accuracy\":%s,"
                 "\"images_per_second\":%s,\"arena_bytes\":%" PRId64
-                ",\"peak_rss_bytes\":%" PRId64 ",\"step_seconds\":%s}\n",
+                ",\"peak_rss_bytes\":%" PRId64 ",\"step_seconds\":%s"
+                ",\"library_workspace_bytes\":%" PRId64 "}\n",
                 epochsRun, position.stepsDone, number(lastLoss).c_str(),
                 number(epochLoss).c_str(), number(testAccuracy).c_str(),
                 number(stepsTimed * globalBatch / trainSeconds).c_str(),
                 dlc_model.arenaBytes, int64_t(usage.ru_maxrss) * 1024,
-                number(steadyStep).c_str());
+                number(steadyStep).c_str(), libraryWorkspaceBytes());
   }
   std::fflush(stdout);
   return 0;

@@ -37,6 +37,9 @@ void freeArena(Context &ctx, char *arena);
 
 void copyToBackend(Context &ctx, void *dst, const void *src, int64_t bytes);
 void copyToHost(Context &ctx, void *dst, const void *src, int64_t bytes);
+/// The bytes of the one workspace the backend keeps for what the compiler
+/// could not size (oneDNN's scratchpads on the CPU), at most so far.
+int64_t libraryWorkspaceBytes();
 /// Whether the host reads backend memory directly (the CPU backend), so
 /// that nothing needs a host copy of it.
 bool hostReadsBackendMemory();
