@@ -5,7 +5,8 @@ momentum), batch 16.
 
 For each model: dlc's arena and the trainer's peak RSS (whole process,
 getrusage) over --steps steps, and what lies outside the arena (peak RSS
-minus the arena: library buffers, data, code); the steady-state step time
+minus the arena: library buffers, data, code; of it, the library workspace
+the compiler could not plan); the steady-state step time
 of dlc against a baseline dlc (another build, --baseline-dlc, e.g. from an
 earlier revision) in the same run, each as (wall time of --steps steps -
 wall time of 1 step) / (--steps - 1), medians of --repeats; and, with
@@ -140,8 +141,8 @@ def main():
         lines.append("- Baseline: %s; step times are medians of %d runs, in the same run"
                      % (args.baseline_label, args.repeats))
     lines.append("")
-    header = "| model | arena | peak RSS | peak RSS - arena |"
-    rule = "|---|---:|---:|---:|"
+    header = "| model | arena | peak RSS | peak RSS - arena | unplanned workspace |"
+    rule = "|---|---:|---:|---:|---:|"
     if args.baseline_dlc:
         header += " baseline arena | baseline peak RSS | step (s) | baseline step (s) | ratio |"
         rule += "---:|---:|---:|---:|---:|"
@@ -152,7 +153,8 @@ def main():
     for row in rows:
         seconds, s = row["dlc"]
         cells = [row["model"], mb(s["arena_bytes"]), mb(s["peak_rss_bytes"]),
-                 mb(s["peak_rss_bytes"] - s["arena_bytes"])]
+                 mb(s["peak_rss_bytes"] - s["arena_bytes"]),
+                 mb(s.get("library_workspace_bytes", 0))]
         if args.baseline_dlc:
             base_seconds, b = row["baseline"]
             cells += [mb(b["arena_bytes"]), mb(b["peak_rss_bytes"]), "%.2f" % seconds,
