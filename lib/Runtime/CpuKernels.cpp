@@ -99,8 +99,10 @@ void synchronize(Context &) {}
 // Kernels
 //===----------------------------------------------------------------------===//
 
+// oneDNN's sgemm keeps its own packing buffers: no workspace is planned.
 void gemm(Context &, bool transA, bool transB, int64_t m, int64_t n, int64_t k,
-          float alpha, const float *a, const float *b, float beta, float *c) {
+          float alpha, const float *a, const float *b, float beta, float *c,
+          int8_t *, int64_t) {
   dnnl_sgemm(transA ? 'T' : 'N', transB ? 'T' : 'N', m, n, k, alpha, a,
              transA ? m : k, b, transB ? k : n, beta, c, n);
 }
@@ -121,7 +123,7 @@ void batchedGemm(Context &ctx, bool transA, bool transB, int64_t m, int64_t n,
       bOffset += index * bStrides[d];
     }
     gemm(ctx, transA, transB, m, n, k, 1.0f, a + aOffset, b + bOffset, 0.0f,
-         c + i * m * n);
+         c + i * m * n, nullptr, 0);
   }
 }
 

@@ -415,7 +415,11 @@ void synchronize(Context &ctx) {
 
 void gemm(Context &ctx, bool transA, bool transB, int64_t m, int64_t n,
           int64_t k, float alpha, const float *a, const float *b, float beta,
-          float *c) {
+          float *c, int8_t *workspace, int64_t workspaceBytes) {
+  // The workspace the compiler planned for this call, in the arena.
+  if (workspace)
+    check(cublasSetWorkspace(ctx.blas, workspace, workspaceBytes),
+          "cublasSetWorkspace");
   check(cublasSgemm(ctx.blas, transB ? CUBLAS_OP_T : CUBLAS_OP_N,
                     transA ? CUBLAS_OP_T : CUBLAS_OP_N, n, m, k, &alpha, b,
                     transB ? k : n, a, transA ? m : k, &beta, c, n),

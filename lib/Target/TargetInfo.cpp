@@ -20,8 +20,10 @@ bool TargetInfo::hasKernel(Operation *op) const {
 }
 
 const TargetInfo &TargetInfo::get(Target target) {
-  static const TargetInfo cpu{Target::Cpu, "cpu", /*fusedBatchNorm=*/true};
-  static const TargetInfo cuda{Target::Cuda, "cuda", /*fusedBatchNorm=*/false};
+  static const TargetInfo cpu{Target::Cpu, "cpu", /*fusedBatchNorm=*/true,
+                              /*blasWorkspaceBytes=*/0};
+  static const TargetInfo cuda{Target::Cuda, "cuda", /*fusedBatchNorm=*/false,
+                               /*blasWorkspaceBytes=*/int64_t(32) << 20};
   return target == Target::Cuda ? cuda : cpu;
 }
 

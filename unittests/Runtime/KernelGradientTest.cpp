@@ -361,19 +361,19 @@ TEST_F(KernelGradientTest, GemmOperandGradients) {
   std::vector<float> probe = randomVector(m * n, 11), y(m * n);
   auto fa = [&](const std::vector<float> &in) {
     gemm(*ctx, false, true, m, n, k, 1.0f, in.data(), b.data(), 0.0f,
-         y.data());
+         y.data(), nullptr, 0);
     return dot(probe, y);
   };
   auto fb = [&](const std::vector<float> &in) {
     gemm(*ctx, false, true, m, n, k, 1.0f, a.data(), in.data(), 0.0f,
-         y.data());
+         y.data(), nullptr, 0);
     return dot(probe, y);
   };
   std::vector<float> da(m * k), db(n * k);
   gemm(*ctx, false, false, m, k, n, 1.0f, probe.data(), b.data(), 0.0f,
-       da.data());
+       da.data(), nullptr, 0);
   gemm(*ctx, true, false, n, k, m, 1.0f, probe.data(), a.data(), 0.0f,
-       db.data());
+       db.data(), nullptr, 0);
   EXPECT_LT(relativeError(da, numericGradient(a, fa)), kTolerance);
   EXPECT_LT(relativeError(db, numericGradient(b, fb)), kTolerance);
 }

@@ -31,10 +31,12 @@ inline int8_t *i8At(char *arena, int64_t offset) {
 }
 
 /// c = alpha * op(a) * op(b) + beta * c, with c m x n. a is m x k (k x m when
-/// transposed), b is k x n (n x k when transposed).
+/// transposed), b is k x n (n x k when transposed). `workspace` is
+/// `workspaceBytes` of arena the compiler planned for the BLAS library
+/// (cuBLAS), or null where the library keeps its own.
 void gemm(Context &ctx, bool transA, bool transB, int64_t m, int64_t n,
           int64_t k, float alpha, const float *a, const float *b, float beta,
-          float *c);
+          float *c, int8_t *workspace, int64_t workspaceBytes);
 
 /// For every index of `batchShape`: c = op(a) * op(b) on m x k and k x n
 /// matrices (k x m, n x k when transposed). a and b step through the batch

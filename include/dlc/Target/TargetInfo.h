@@ -24,6 +24,10 @@ struct TargetInfo {
   /// Whether the runtime has fused batch-norm training kernels (otherwise
   /// the training step spells batch norm out in arithmetic).
   bool fusedBatchNorm;
+  /// The workspace each matrix-product call gets in the arena for its BLAS
+  /// library (cuBLAS: 32 MiB, what NVIDIA advises on Hopper), or 0 where
+  /// the library keeps its own.
+  int64_t blasWorkspaceBytes;
 
   /// Whether the target's runtime has a kernel for `op`.
   bool hasKernel(mlir::Operation *op) const;

@@ -133,7 +133,7 @@ void ConvertGraphToExec::runOnOperation() {
   populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
                                                                  converter);
   populateReturnOpTypeConversionPattern(patterns, converter);
-  populateLinearAlgebraPatterns(converter, patterns);
+  populateLinearAlgebraPatterns(converter, patterns, targetInfo);
   populateElementwisePatterns(converter, patterns);
   populateConvolutionAndPoolingPatterns(converter, patterns);
   populateNormalizationPatterns(converter, patterns);

@@ -10,7 +10,13 @@ using namespace dlc::graph;
 
 namespace {
 struct GemmLowering : OpConversionPattern<GemmOp> {
-  using OpConversionPattern::OpConversionPattern;
+  GemmLowering(const TypeConverter &converter, MLIRContext *ctx,
+               int64_t workspaceBytes)
+      : OpConversionPattern(converter, ctx), workspaceBytes(workspaceBytes) {}
+  /// The BLAS library's workspace for the call, planned in the arena (0:
+  /// the library keeps its own, and the call passes none).
+  int64_t workspaceBytes;
+
   LogicalResult
   matchAndRewrite(GemmOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -27,12 +33,18 @@ struct GemmLowering : OpConversionPattern<GemmOp> {
                    fill.i32(y.size())});
       beta = 1.0f;
     }
+    Value workspace =
+        workspaceBytes ? allocate(rewriter, op.getLoc(), {workspaceBytes},
+                                  rewriter.getI8Type())
+                       : Value();
     KernelCall gemm(rewriter, op, "gemm");
     gemm.create({gemm.boolean(op.getTransA()), gemm.boolean(op.getTransB()),
                  gemm.i64(y[0]), gemm.i64(y[1]),
                  gemm.i64(op.getTransA() ? a[0] : a[1]), gemm.f32(op.getAlpha()),
                  gemm.in(adaptor.getA()), gemm.in(adaptor.getB()),
-                 gemm.f32(beta), gemm.out(result)});
+                 gemm.f32(beta), gemm.out(result),
+                 workspace ? gemm.scratch(workspace) : gemm.null(),
+                 gemm.i64(workspaceBytes)});
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -73,7 +85,9 @@ struct MatMulLowering : OpConversionPattern<MatMulOp> {
 } // namespace
 
 void dlc::populateLinearAlgebraPatterns(const TypeConverter &converter,
-                                        RewritePatternSet &patterns) {
-  patterns.add<GemmLowering, MatMulLowering>(converter,
-                                             patterns.getContext());
+                                        RewritePatternSet &patterns,
+                                        const TargetInfo &target) {
+  patterns.add<GemmLowering>(converter, patterns.getContext(),
+                             target.blasWorkspaceBytes);
+  patterns.add<MatMulLowering>(converter, patterns.getContext());
 }

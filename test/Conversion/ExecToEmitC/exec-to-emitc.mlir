@@ -14,13 +14,13 @@ module attributes {dlc.arena_size = 576 : i64, dlc.hyperparameters = {beta1 = 0.
     %1 = exec.global_ref @b : !exec.buffer<3xf32>
     %2 = exec.alloc {offset = 256 : i64} : !exec.buffer<2x3xf32>
     exec.kernel "broadcastScaled" ins(%1 : !exec.buffer<3xf32>) outs(%2 : !exec.buffer<2x3xf32>) {args = [#exec.ptr<0>, array<i64: 0, 1>, 1.000000e+00 : f32, #exec.ptr<1>, array<i64: 2, 3>, 2 : i32]}
-    exec.kernel "gemm" ins(%arg0, %0 : !exec.buffer<2x4xf32>, !exec.buffer<3x4xf32>) outs(%2 : !exec.buffer<2x3xf32>) {args = [false, true, 2, 3, 4, 1.000000e+00 : f32, #exec.ptr<0>, #exec.ptr<1>, 1.000000e+00 : f32, #exec.ptr<2>]}
+    exec.kernel "gemm" ins(%arg0, %0 : !exec.buffer<2x4xf32>, !exec.buffer<3x4xf32>) outs(%2 : !exec.buffer<2x3xf32>) {args = [false, true, 2, 3, 4, 1.000000e+00 : f32, #exec.ptr<0>, #exec.ptr<1>, 1.000000e+00 : f32, #exec.ptr<2>, #exec.null, 0]}
     return %2 : !exec.buffer<2x3xf32>
   }
   func.func @train_step(%arg0: !exec.buffer<2x4xf32>, %arg1: !exec.buffer<2xi32>) -> !exec.buffer<f32> attributes {dlc.arg_offsets = [192, 256]} {
     %0 = exec.global_ref @w : !exec.buffer<3x4xf32>
     %1 = exec.alloc {offset = 320 : i64} : !exec.buffer<2x3xf32>
-    exec.kernel "gemm" ins(%arg0, %0 : !exec.buffer<2x4xf32>, !exec.buffer<3x4xf32>) outs(%1 : !exec.buffer<2x3xf32>) {args = [false, true, 2, 3, 4, 1.000000e+00 : f32, #exec.ptr<0>, #exec.ptr<1>, 0.000000e+00 : f32, #exec.ptr<2>]}
+    exec.kernel "gemm" ins(%arg0, %0 : !exec.buffer<2x4xf32>, !exec.buffer<3x4xf32>) outs(%1 : !exec.buffer<2x3xf32>) {args = [false, true, 2, 3, 4, 1.000000e+00 : f32, #exec.ptr<0>, #exec.ptr<1>, 0.000000e+00 : f32, #exec.ptr<2>, #exec.null, 0]}
     %2 = exec.alloc {offset = 384 : i64} : !exec.buffer<f32>
     exec.kernel "softmaxCrossEntropy" ins(%1, %arg1 : !exec.buffer<2x3xf32>, !exec.buffer<2xi32>) outs(%2 : !exec.buffer<f32>) {args = [#exec.ptr<0>, #exec.ptr<1>, #exec.ptr<2>, 2, 3]}
     %3 = exec.alloc {offset = 448 : i64} : !exec.buffer<f32>
@@ -28,7 +28,7 @@ module attributes {dlc.arena_size = 576 : i64, dlc.hyperparameters = {beta1 = 0.
     %4 = exec.alloc {offset = 512 : i64} : !exec.buffer<2x3xf32>
     exec.kernel "softmaxCrossEntropyGrad" ins(%1, %arg1, %3 : !exec.buffer<2x3xf32>, !exec.buffer<2xi32>, !exec.buffer<f32>) outs(%4 : !exec.buffer<2x3xf32>) {args = [#exec.ptr<0>, #exec.ptr<1>, #exec.ptr<2>, #exec.ptr<3>, 2, 3]}
     %5 = exec.alloc {offset = 256 : i64} : !exec.buffer<3x4xf32>
-    exec.kernel "gemm" ins(%4, %arg0 : !exec.buffer<2x3xf32>, !exec.buffer<2x4xf32>) outs(%5 : !exec.buffer<3x4xf32>) {args = [true, false, 3, 4, 2, 1.000000e+00 : f32, #exec.ptr<0>, #exec.ptr<1>, 0.000000e+00 : f32, #exec.ptr<2>]}
+    exec.kernel "gemm" ins(%4, %arg0 : !exec.buffer<2x3xf32>, !exec.buffer<2x4xf32>) outs(%5 : !exec.buffer<3x4xf32>) {args = [true, false, 3, 4, 2, 1.000000e+00 : f32, #exec.ptr<0>, #exec.ptr<1>, 0.000000e+00 : f32, #exec.ptr<2>, #exec.null, 0]}
     %6 = exec.allreduce_start %5 : !exec.buffer<3x4xf32>
     exec.wait %6
     %7 = exec.global_ref @w : !exec.buffer<3x4xf32>
@@ -50,7 +50,7 @@ module attributes {dlc.arena_size = 576 : i64, dlc.hyperparameters = {beta1 = 0.
 // CHECK: %[[B:.+]] = call_opaque "dlc::rt::f32At"(%[[ARENA]]) {args = [0 : index, 64]}
 // CHECK: %[[Y:.+]] = call_opaque "dlc::rt::f32At"(%[[ARENA]]) {args = [0 : index, 256]}
 // CHECK: call_opaque "dlc::rt::broadcastScaled"(%[[CTX]], %[[B]], %{{.+}}, %[[Y]], %{{.+}}) {args = [0 : index, 1 : index, 2 : index, 1.000000e+00 : f32, 3 : index, 4 : index, 2 : i32]}
-// CHECK: call_opaque "dlc::rt::gemm"(%[[CTX]], {{.*}}) {args = [0 : index, false, true, 2, 3, 4, 1.000000e+00 : f32, 1 : index, 2 : index, 1.000000e+00 : f32, 3 : index]}
+// CHECK: call_opaque "dlc::rt::gemm"(%[[CTX]], {{.*}}) {args = [0 : index, false, true, 2, 3, 4, 1.000000e+00 : f32, 1 : index, 2 : index, 1.000000e+00 : f32, 3 : index, #emitc.opaque<"nullptr">, 0]}
 // CHECK-LABEL: emitc.func @trainStep
 // CHECK: call_opaque "dlc::rt::i32At"
 // CHECK: call_opaque "dlc::rt::softmaxCrossEntropy"

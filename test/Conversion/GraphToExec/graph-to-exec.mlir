@@ -10,7 +10,7 @@
 // CHECK: %[[FLAT:.+]] = exec.view %[[X]] : !exec.buffer<2x2x2xf32> -> !exec.buffer<2x4xf32>
 // CHECK: %[[W:.+]] = exec.global_ref @w : !exec.buffer<3x4xf32>
 // CHECK: %[[Y:.+]] = exec.alloc : !exec.buffer<2x3xf32>
-// CHECK: exec.kernel "gemm" ins(%[[FLAT]], %[[W]] : !exec.buffer<2x4xf32>, !exec.buffer<3x4xf32>) outs(%[[Y]] : !exec.buffer<2x3xf32>) {args = [false, true, 2, 3, 4, 1.000000e+00 : f32, #exec.ptr<0>, #exec.ptr<1>, 0.000000e+00 : f32, #exec.ptr<2>]}
+// CHECK: exec.kernel "gemm" ins(%[[FLAT]], %[[W]] : !exec.buffer<2x4xf32>, !exec.buffer<3x4xf32>) outs(%[[Y]] : !exec.buffer<2x3xf32>) {args = [false, true, 2, 3, 4, 1.000000e+00 : f32, #exec.ptr<0>, #exec.ptr<1>, 0.000000e+00 : f32, #exec.ptr<2>, #exec.null, 0]}
 // The gradient's average: a start and its wait, in place on its buffer.
 // CHECK: %[[T:.+]] = exec.allreduce_start %[[G]] : !exec.buffer<3x4xf32>
 // CHECK-NEXT: exec.wait %[[T]]
@@ -19,10 +19,12 @@
 // CHECK: %[[V:.+]] = exec.global_ref @w_velocity : !exec.buffer<3x4xf32>
 // CHECK: exec.kernel "sgdUpdate" ins(%[[P]], %[[G]], %[[V]] : {{.*}}) outs(%[[P]], %[[V]] : {{.*}}) {args = [#exec.ptr<3>, #exec.ptr<1>, #exec.ptr<4>, 12], in_place = array<i64: 0, 2>}
 // CHECK: return %[[G]] : !exec.buffer<3x4xf32>
-// On CUDA every kernel is queued on the function's stream.
+// On CUDA every kernel is queued on the function's stream, and each
+// product gets cuBLAS's workspace (32 MiB) planned in the arena.
 // CUDA-LABEL: func.func @train_step
 // CUDA-NEXT: %[[S:.+]] = exec.stream : !exec.stream
-// CUDA: exec.kernel "gemm" on %[[S]]
+// CUDA: %[[WS:.+]] = exec.alloc : !exec.buffer<33554432xi8>
+// CUDA: exec.kernel "gemm" on %[[S]] {{.*}} scratch(%[[WS]] : !exec.buffer<33554432xi8>) {args = [{{.*}}, #exec.ptr<3>, 33554432]}
 // CUDA: exec.kernel "sgdUpdate" on %[[S]]
 graph.variable trainable @w {onnx_name = "fc.weight"} : tensor<3x4xf32> = dense<0.5> : tensor<3x4xf32>
 graph.variable @w_velocity : tensor<3x4xf32>

@@ -9,6 +9,7 @@
 #ifndef DLC_CONVERSION_GRAPHTOEXEC_GRAPHTOEXEC_H
 #define DLC_CONVERSION_GRAPHTOEXEC_GRAPHTOEXEC_H
 
+#include "dlc/Target/TargetInfo.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 namespace dlc {
@@ -19,9 +20,11 @@ public:
   TensorToBufferConverter();
 };
 
-/// Gemm and N-D MatMul.
+/// Gemm (with the target's BLAS workspace planned for each call) and N-D
+/// MatMul.
 void populateLinearAlgebraPatterns(const mlir::TypeConverter &converter,
-                                   mlir::RewritePatternSet &patterns);
+                                   mlir::RewritePatternSet &patterns,
+                                   const TargetInfo &target);
 /// Broadcasting arithmetic, reductions, activations, clip, dropout masks.
 void populateElementwisePatterns(const mlir::TypeConverter &converter,
                                  mlir::RewritePatternSet &patterns);
