@@ -58,17 +58,16 @@ LogicalResult BuildTrainingGraph::checkOptions(ModuleOp module) {
 Value BuildTrainingGraph::buildLoss(OpBuilder &builder, Value output,
                                     Value labels) {
   Location loc = output.getLoc();
-  auto scalarType = RankedTensorType::get({}, builder.getF32Type());
   if (loss == Loss::Mse)
-    return MseLossOp::create(builder, loc, scalarType, output, labels);
+    return MseLossOp::create(builder, loc, output, labels);
   // Cross-entropy reads logits; a trailing softmax over the classes is
   // folded into the loss.
   Value logits = output;
   if (auto softmax = output.getDefiningOp<SoftmaxOp>())
     if (softmax.getAxis() == -1 || softmax.getAxis() == 1)
       logits = softmax.getInput();
-  return SoftmaxCrossEntropyOp::create(builder, loc, scalarType, logits,
-                                       labels);
+  // A loss is one float: the op builds its own result type.
+  return SoftmaxCrossEntropyOp::create(builder, loc, logits, labels);
 }
 
 LogicalResult BuildTrainingGraph::buildBackward(
