@@ -223,6 +223,8 @@ int main(int argc, char **argv) {
   dlc::registerAllDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
+  // Messages name the node, the op and the file; they never dump the IR.
+  context.printOpOnDiagnostic(false);
   context.getDiagEngine().registerHandler(
       [](Diagnostic &diag) { printDiagnostic(diag); });
 

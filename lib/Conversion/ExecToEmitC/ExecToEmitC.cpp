@@ -24,6 +24,30 @@ using namespace mlir;
 using namespace dlc;
 
 namespace {
+/// What the trainer and the runner rely on: @forward returns at least one
+/// buffer; @train_step takes the data and the int32 labels and returns the
+/// float loss.
+LogicalResult checkSignatures(func::FuncOp forward, func::FuncOp train) {
+  if (forward.getNumResults() == 0)
+    return forward.emitOpError("returns nothing; @forward must return the "
+                               "model's outputs");
+  if (!train)
+    return success();
+  auto buffer = [](Type type) { return dyn_cast<exec::BufferType>(type); };
+  FunctionType type = train.getFunctionType();
+  exec::BufferType labels =
+      type.getNumInputs() == 2 ? buffer(type.getInput(1)) : nullptr;
+  exec::BufferType loss =
+      type.getNumResults() == 1 ? buffer(type.getResult(0)) : nullptr;
+  if (!labels || !buffer(type.getInput(0)) ||
+      !labels.getElementType().isInteger(32) || !loss ||
+      loss.getNumElements() != 1 || !loss.getElementType().isF32())
+    return train.emitOpError("has type ")
+           << type << "; @train_step must take the data and the i32 "
+           << "labels and return the f32 loss";
+  return success();
+}
+
 struct ConvertExecToEmitC
     : dlc::impl::ConvertExecToEmitCBase<ConvertExecToEmitC> {
   using ConvertExecToEmitCBase::ConvertExecToEmitCBase;
@@ -35,8 +59,12 @@ void ConvertExecToEmitC::runOnOperation() {
   ModuleOp module = getOperation();
   auto forward = module.lookupSymbol<func::FuncOp>("forward");
   auto train = module.lookupSymbol<func::FuncOp>("train_step");
-  if (!forward || !module->hasAttr(kArenaSizeAttr)) {
-    module.emitError("expected @forward and a memory plan; run "
+  if (!forward) {
+    module.emitError("the module has no @forward function to compile");
+    return signalPassFailure();
+  }
+  if (!module->hasAttr(kArenaSizeAttr)) {
+    module.emitError("the module has no memory plan; run "
                      "dlc-convert-graph-to-exec and dlc-plan-memory first");
     return signalPassFailure();
   }
@@ -45,6 +73,8 @@ void ConvertExecToEmitC::runOnOperation() {
     module.emitError("unknown target '") << target << "': expected cpu or cuda";
     return signalPassFailure();
   }
+  if (failed(checkSignatures(forward, train)))
+    return signalPassFailure();
   for (auto global : module.getOps<exec::GlobalOp>())
     if (!global.getOffset()) {
       global.emitOpError("has no planned offset; run dlc-plan-memory first");
