@@ -17,7 +17,7 @@ BufferLiveness::BufferLiveness(Block &block) {
     intervals.push_back({root, bytes, position, position});
   };
   auto touch = [&](Value buffer, int64_t position) {
-    auto it = intervalOf.find(getRoot(buffer));
+    auto it = intervalOf.find(storageOf(buffer));
     if (it != intervalOf.end())
       intervals[it->second].last =
           std::max(intervals[it->second].last, position);
@@ -28,10 +28,9 @@ BufferLiveness::BufferLiveness(Block &block) {
       start(arg, -1);
   for (auto [position, op] : llvm::enumerate(block)) {
     int64_t here = position;
-    if (auto view = dyn_cast<ViewOp>(op)) {
-      roots[view.getResult()] = getRoot(view.getSource());
+    // A view uses its source's bytes: its users touch the source's range.
+    if (isa<ViewOp>(op))
       continue;
-    }
     if (auto alloc = dyn_cast<AllocOp>(op)) {
       start(alloc.getResult(), here);
       continue;
@@ -47,11 +46,6 @@ BufferLiveness::BufferLiveness(Block &block) {
       if (isa<BufferType>(operand.getType()))
         touch(operand, here);
   }
-}
-
-Value BufferLiveness::getRoot(Value buffer) const {
-  auto it = roots.find(buffer);
-  return it == roots.end() ? buffer : it->second;
 }
 
 int64_t BufferLiveness::getPeakBytes() const {

@@ -11,12 +11,13 @@ namespace dlc::rt::dnnl_support {
 
 namespace {
 constexpr size_t kAlignment = 64;
+/// The shared workspace's size so far.
+size_t capacity = 0;
+} // namespace
 
 size_t alignUp(size_t bytes) {
   return (bytes + kAlignment - 1) / kAlignment * kAlignment;
 }
-
-} // namespace
 
 dnnl::engine &engine() {
   static dnnl::engine cpu(dnnl::engine::kind::cpu, 0);
@@ -36,10 +37,6 @@ const dnnl::primitive_attr &attributes() {
   }();
   return attr;
 }
-
-namespace {
-size_t capacity = 0;
-} // namespace
 
 size_t workspaceCapacity() { return capacity; }
 

@@ -34,6 +34,9 @@ dnnl::stream &stream();
 /// Attributes every primitive is created with: its scratchpad is ours.
 const dnnl::primitive_attr &attributes();
 
+/// `bytes` rounded up to the 64 bytes every workspace part is aligned to.
+size_t alignUp(size_t bytes);
+
 /// The shared workspace, at least `bytes` large (64-byte aligned). Its
 /// contents do not survive the next call of a kernel.
 char *workspace(size_t bytes);

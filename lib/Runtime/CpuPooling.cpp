@@ -220,7 +220,7 @@ void maxPool2dGrad(Context &, const Pool2DGeometry &g, const float *dy,
     // The maxima first, then what each primitive needs (the forward's
     // discarded output), one after the other in the same bytes: the
     // compiler's scratch when they fit, else the shared workspace.
-    size_t maximaBytes = (p->maxima.get_desc().get_size() + 63) / 64 * 64;
+    size_t maximaBytes = alignUp(p->maxima.get_desc().get_size());
     size_t need = maximaBytes + std::max(p->recordMaxima.workspaceBytes(),
                                          p->backward.workspaceBytes());
     char *base = scratch && need <= static_cast<size_t>(scratchBytes)

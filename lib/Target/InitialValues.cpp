@@ -4,6 +4,8 @@
 #include "dlc/Dialect/Exec/ExecOps.h"
 #include "dlc/Support/Blob.h"
 
+#include "llvm/Support/MathExtras.h"
+
 #include <cstring>
 
 using namespace mlir;
@@ -22,7 +24,7 @@ FailureOr<PackedInitialValues> dlc::packInitialValues(ModuleOp module) {
     if (!dense || type.getElementType().getIntOrFloatBitWidth() % 8 != 0)
       return global.emitOpError(
           "initial value must be a dense attribute of whole bytes");
-    size_t offset = (packed.bytes.size() + 63) / 64 * 64;
+    size_t offset = llvm::alignTo(packed.bytes.size(), 64);
     packed.offsets.push_back(offset);
     packed.bytes.resize(offset + type.getSizeInBytes());
     // The raw data holds one element for a splat, every element otherwise.

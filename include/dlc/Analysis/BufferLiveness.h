@@ -1,7 +1,8 @@
 //===- BufferLiveness.h - when each buffer of a step holds data -*- C++ -*-===//
 //
 // Over one block of exec operations, in their order (the schedule): which
-// bytes each buffer value uses (views alias their source) and from which
+// bytes each buffer value uses (views alias their source:
+// exec::storageOf) and from which
 // operation to which its contents must survive. The memory planner places
 // buffers from this; the memory-minimising scheduler will compare orders
 // by it.
@@ -30,10 +31,6 @@ public:
 
   explicit BufferLiveness(mlir::Block &block);
 
-  /// What `buffer`'s bytes belong to: an `exec.alloc`, a block argument or
-  /// an `exec.global_ref` (through any views).
-  mlir::Value getRoot(mlir::Value buffer) const;
-
   /// The transient buffers (allocations and block arguments; globals live
   /// for the whole run), in order of their first position. A buffer that
   /// an asynchronous operation works on stays live until its wait; a
@@ -45,7 +42,6 @@ public:
   int64_t getPeakBytes() const;
 
 private:
-  llvm::DenseMap<mlir::Value, mlir::Value> roots;
   llvm::SmallVector<Interval> intervals;
 };
 

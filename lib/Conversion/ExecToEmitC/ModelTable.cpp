@@ -27,12 +27,10 @@ std::string cString(StringRef text) {
 DenseSet<StringAttr> writtenGlobals(ModuleOp module) {
   DenseSet<StringAttr> written;
   module.walk([&](exec::KernelOp kernel) {
-    for (Value output : kernel.getOutputs()) {
-      while (auto view = output.getDefiningOp<exec::ViewOp>())
-        output = view.getSource();
-      if (auto ref = output.getDefiningOp<exec::GlobalRefOp>())
+    for (Value output : kernel.getOutputs())
+      if (auto ref =
+              exec::storageOf(output).getDefiningOp<exec::GlobalRefOp>())
         written.insert(ref.getGlobalAttr().getAttr());
-    }
   });
   return written;
 }

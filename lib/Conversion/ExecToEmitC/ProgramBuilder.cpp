@@ -22,8 +22,7 @@ ProgramBuilder::ProgramBuilder(ModuleOp module, Operation *firstOldOp)
 }
 
 int64_t ProgramBuilder::offsetOf(Value buffer) {
-  while (auto view = buffer.getDefiningOp<exec::ViewOp>())
-    buffer = view.getSource();
+  buffer = exec::storageOf(buffer);
   if (auto arg = dyn_cast<BlockArgument>(buffer)) {
     auto func = cast<func::FuncOp>(arg.getOwner()->getParentOp());
     auto offsets = func->getAttrOfType<ArrayAttr>(kArgOffsetsAttr);

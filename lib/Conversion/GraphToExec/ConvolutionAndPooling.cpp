@@ -9,6 +9,7 @@
 #include "KernelCall.h"
 #include "dlc/Conversion/GraphToExec/GraphToExec.h"
 #include "dlc/Dialect/Graph/GraphOps.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace dlc;
@@ -49,7 +50,9 @@ KernelCall::Arg poolGeometry(KernelCall &call, RankedTensorType input,
 int64_t layoutCopyBytes(RankedTensorType input, RankedTensorType filter,
                         RankedTensorType output, int64_t groups) {
   auto roundUp = [](int64_t n) { return (n + 15) / 16 * 16; };
-  auto aligned = [](int64_t elements) { return (elements * 4 + 63) / 64 * 64; };
+  auto aligned = [](int64_t elements) {
+    return static_cast<int64_t>(llvm::alignTo(elements * 4, 64));
+  };
   auto activation = [&](RankedTensorType t) {
     return aligned(t.getDimSize(0) * roundUp(t.getDimSize(1)) *
                    t.getDimSize(2) * t.getDimSize(3));
@@ -153,8 +156,8 @@ struct MaxPool2DGradLowering : KernelLowering<MaxPool2DGradOp> {
   /// The rerun forward pass's output and where it records the maxima (at
   /// most an int32 each), one element per output element.
   int64_t scratchBytes(MaxPool2DGradOp op) const override {
-    int64_t bytes = (numElements(op.getGrad()) * 4 + 63) / 64 * 64;
-    return 2 * bytes;
+    return 2 * static_cast<int64_t>(
+                   llvm::alignTo(numElements(op.getGrad()) * 4, 64));
   }
   StringRef callee(MaxPool2DGradOp) const override { return "maxPool2dGrad"; }
   Args arguments(MaxPool2DGradOp op, OpAdaptor adaptor, KernelCall &call,

@@ -13,10 +13,8 @@ namespace {
 template <typename OpT>
 struct BinaryLowering : KernelLowering<OpT> {
   using KernelLowering<OpT>::KernelLowering;
-  using typename KernelLowering<OpT>::Args;
-  using typename KernelLowering<OpT>::OpAdaptor;
   StringRef callee(OpT) const override { return "binary"; }
-  Args arguments(OpT op, OpAdaptor adaptor, KernelCall &call,
+  KernelArgs arguments(OpT op, typename OpT::Adaptor adaptor, KernelCall &call,
                  ValueRange results) const override {
     StringRef kind = llvm::TypeSwitch<Operation *, StringRef>(op)
                          .Case([](AddOp) { return "Binary::Add"; })
@@ -103,10 +101,8 @@ float activationParameter(Operation *op) {
 template <typename OpT>
 struct ActivationLowering : KernelLowering<OpT> {
   using KernelLowering<OpT>::KernelLowering;
-  using typename KernelLowering<OpT>::Args;
-  using typename KernelLowering<OpT>::OpAdaptor;
   StringRef callee(OpT) const override { return "activation"; }
-  Args arguments(OpT op, OpAdaptor adaptor, KernelCall &call,
+  KernelArgs arguments(OpT op, typename OpT::Adaptor adaptor, KernelCall &call,
                  ValueRange results) const override {
     return {call.enumerator(activationKind(op)),
             call.f32(activationParameter(op)), call.in(adaptor.getInput()),
@@ -119,10 +115,8 @@ struct ActivationLowering : KernelLowering<OpT> {
 template <typename OpT>
 struct ActivationGradLowering : KernelLowering<OpT> {
   using KernelLowering<OpT>::KernelLowering;
-  using typename KernelLowering<OpT>::Args;
-  using typename KernelLowering<OpT>::OpAdaptor;
   StringRef callee(OpT) const override { return "activationGrad"; }
-  Args arguments(OpT op, OpAdaptor adaptor, KernelCall &call,
+  KernelArgs arguments(OpT op, typename OpT::Adaptor adaptor, KernelCall &call,
                  ValueRange results) const override {
     Value forward;
     if constexpr (std::is_same_v<OpT, LeakyReluGradOp>)

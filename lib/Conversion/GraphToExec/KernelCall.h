@@ -87,6 +87,9 @@ private:
   llvm::SmallVector<int64_t> inPlace;
 };
 
+/// A kernel call's arguments, in order.
+using KernelArgs = llvm::SmallVector<KernelCall::Arg>;
+
 /// The pattern for an op that is one kernel call writing a new buffer for
 /// each result: a subclass names the callee and lists the arguments.
 template <typename OpT>
@@ -94,7 +97,7 @@ class KernelLowering : public mlir::OpConversionPattern<OpT> {
 public:
   using mlir::OpConversionPattern<OpT>::OpConversionPattern;
   using OpAdaptor = typename OpT::Adaptor;
-  using Args = llvm::SmallVector<KernelCall::Arg>;
+  using Args = KernelArgs;
 
   virtual llvm::StringRef callee(OpT op) const = 0;
   /// The call's arguments; `results` are the buffers of the op's results.

@@ -56,14 +56,12 @@ struct BatchNormGradLowering : KernelLowering<BatchNormGradOp> {
 template <typename OpT>
 struct LrnLowering : KernelLowering<OpT> {
   using KernelLowering<OpT>::KernelLowering;
-  using typename KernelLowering<OpT>::Args;
-  using typename KernelLowering<OpT>::OpAdaptor;
   StringRef callee(OpT) const override {
     return std::is_same_v<OpT, LrnOp> ? "lrn" : "lrnGrad";
   }
-  Args arguments(OpT op, OpAdaptor adaptor, KernelCall &call,
+  KernelArgs arguments(OpT op, typename OpT::Adaptor adaptor, KernelCall &call,
                  ValueRange results) const override {
-    Args args;
+    KernelArgs args;
     if constexpr (std::is_same_v<OpT, LrnGradOp>)
       args.push_back(call.in(adaptor.getGrad()));
     args.push_back(call.in(adaptor.getInput()));

@@ -13,12 +13,10 @@ namespace {
 template <typename OpT>
 struct SoftmaxLowering : KernelLowering<OpT> {
   using KernelLowering<OpT>::KernelLowering;
-  using typename KernelLowering<OpT>::Args;
-  using typename KernelLowering<OpT>::OpAdaptor;
   StringRef callee(OpT) const override {
     return std::is_same_v<OpT, SoftmaxOp> ? "softmax" : "logSoftmax";
   }
-  Args arguments(OpT op, OpAdaptor adaptor, KernelCall &call,
+  KernelArgs arguments(OpT op, typename OpT::Adaptor adaptor, KernelCall &call,
                  ValueRange results) const override {
     auto [outer, extent, inner] = alongAxis(op.getType(), op.getAxis());
     return {call.in(adaptor.getInput()), call.out(results[0]),
@@ -31,13 +29,11 @@ struct SoftmaxLowering : KernelLowering<OpT> {
 template <typename OpT>
 struct SoftmaxGradLowering : KernelLowering<OpT> {
   using KernelLowering<OpT>::KernelLowering;
-  using typename KernelLowering<OpT>::Args;
-  using typename KernelLowering<OpT>::OpAdaptor;
   StringRef callee(OpT) const override {
     return std::is_same_v<OpT, SoftmaxGradOp> ? "softmaxGrad"
                                               : "logSoftmaxGrad";
   }
-  Args arguments(OpT op, OpAdaptor adaptor, KernelCall &call,
+  KernelArgs arguments(OpT op, typename OpT::Adaptor adaptor, KernelCall &call,
                  ValueRange results) const override {
     auto [outer, extent, inner] = alongAxis(op.getType(), op.getAxis());
     return {call.in(adaptor.getGrad()), call.in(adaptor.getOutput()),
@@ -50,12 +46,10 @@ struct SoftmaxGradLowering : KernelLowering<OpT> {
 template <typename OpT>
 struct LossLowering : KernelLowering<OpT> {
   using KernelLowering<OpT>::KernelLowering;
-  using typename KernelLowering<OpT>::Args;
-  using typename KernelLowering<OpT>::OpAdaptor;
   StringRef callee(OpT) const override {
     return std::is_same_v<OpT, MseLossOp> ? "mseLoss" : "softmaxCrossEntropy";
   }
-  Args arguments(OpT op, OpAdaptor adaptor, KernelCall &call,
+  KernelArgs arguments(OpT op, typename OpT::Adaptor adaptor, KernelCall &call,
                  ValueRange results) const override {
     RankedTensorType x = op.getInput().getType();
     return {call.in(adaptor.getInput()), call.in(adaptor.getLabels()),
@@ -68,13 +62,11 @@ struct LossLowering : KernelLowering<OpT> {
 template <typename OpT>
 struct LossGradLowering : KernelLowering<OpT> {
   using KernelLowering<OpT>::KernelLowering;
-  using typename KernelLowering<OpT>::Args;
-  using typename KernelLowering<OpT>::OpAdaptor;
   StringRef callee(OpT) const override {
     return std::is_same_v<OpT, MseLossGradOp> ? "mseLossGrad"
                                               : "softmaxCrossEntropyGrad";
   }
-  Args arguments(OpT op, OpAdaptor adaptor, KernelCall &call,
+  KernelArgs arguments(OpT op, typename OpT::Adaptor adaptor, KernelCall &call,
                  ValueRange results) const override {
     RankedTensorType dx = op.getType();
     return {call.in(adaptor.getInput()), call.in(adaptor.getLabels()),

@@ -19,4 +19,10 @@
 #define GET_OP_CLASSES
 #include "dlc/Dialect/Exec/ExecOps.h.inc"
 
+namespace dlc::exec {
+/// The buffer whose bytes `buffer` is: itself, or what its views (of
+/// views) see.
+mlir::Value storageOf(mlir::Value buffer);
+} // namespace dlc::exec
+
 #endif // DLC_DIALECT_EXEC_EXECOPS_H

@@ -70,6 +70,12 @@ LogicalResult AllocOp::verify() {
   return verifyPlacement(*this, getAlignment(), getOffset());
 }
 
+Value dlc::exec::storageOf(Value buffer) {
+  while (auto view = buffer.getDefiningOp<ViewOp>())
+    buffer = view.getSource();
+  return buffer;
+}
+
 LogicalResult ViewOp::verify() {
   int64_t from = getSource().getType().getSizeInBytes();
   int64_t to = getType().getSizeInBytes();
