@@ -406,7 +406,8 @@ void copyToHost(Context &ctx, void *dst, const void *src, int64_t bytes) {
 
 bool hostReadsBackendMemory() { return false; }
 
-// cuBLAS keeps its own workspace per handle; nothing else is unplanned.
+// cuBLAS works in the workspace each product call is given, planned in the
+// arena: nothing is left unplanned.
 int64_t libraryWorkspaceBytes() { return 0; }
 
 void synchronize(Context &ctx) {
