@@ -5,6 +5,7 @@
 
 #include "dlc/Conversion/Passes.h"
 #include "dlc/Pipeline/Pipeline.h"
+#include "dlc/Target/Passes.h"
 #include "dlc/Transforms/Passes.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -13,6 +14,7 @@ namespace dlc {
 inline void registerAllPasses() {
   registerDLCPasses();
   registerDLCConversionPasses();
+  registerDLCTargetPasses();
   registerPipelines();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();

@@ -3,6 +3,7 @@
 #include "dlc/Pipeline/Pipeline.h"
 #include "dlc/Conversion/Passes.h"
 #include "dlc/Dialect/Exec/ExecOps.h"
+#include "dlc/Target/Passes.h"
 #include "mlir/Dialect/EmitC/IR/EmitC.h"
 #include "mlir/Pass/PassRegistry.h"
 
@@ -45,6 +46,9 @@ void dlc::buildPipeline(OpPassManager &pm, const PipelineOptions &options,
     ConvertGraphToExecOptions toExec;
     toExec.target = target.name.str();
     pm.addPass(createConvertGraphToExec(toExec));
+    // oneDNN says how much workspace each of its calls needs here.
+    if (options.target == Target::Cpu)
+      pm.addPass(createSizeCpuWorkspaces());
   }
   if (from < Stage::Planned && to >= Stage::Planned)
     pm.addPass(createPlanMemory());

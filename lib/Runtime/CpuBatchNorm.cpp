@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CpuDnnl.h"
+#include "dlc/Runtime/CpuWorkspaces.h"
 #include "dlc/Runtime/Kernels.h"
 
 #include <map>
@@ -43,8 +44,7 @@ NormPrimitives build(const BatchNormGeometry &g, float epsilon) {
       attributes(), engine(), forward);
 
   NormPrimitives p;
-  p.forward = Execution(batch_normalization_forward(forward),
-                        forward.scratchpad_desc());
+  p.forward = Execution(forward);
   p.forward.addInput(DNNL_ARG_SRC, data);
   p.forward.addInput(DNNL_ARG_SCALE, vector);
   p.forward.addInput(DNNL_ARG_SHIFT, vector);
@@ -52,8 +52,7 @@ NormPrimitives build(const BatchNormGeometry &g, float epsilon) {
   p.forward.addOutput(DNNL_ARG_MEAN, vector);
   p.forward.addOutput(DNNL_ARG_VARIANCE, vector);
 
-  p.backward = Execution(batch_normalization_backward(backward),
-                         backward.scratchpad_desc());
+  p.backward = Execution(backward);
   p.backward.addInput(DNNL_ARG_DIFF_DST, data);
   p.backward.addInput(DNNL_ARG_SRC, data);
   p.backward.addInput(DNNL_ARG_SCALE, vector);
@@ -84,17 +83,32 @@ NormPrimitives &primitives(const BatchNormGeometry &g, float epsilon) {
 
 void batchNormTraining(Context &, const BatchNormGeometry &g, float epsilon,
                        const float *x, const float *scale, const float *bias,
-                       float *y, float *mean, float *variance) {
-  primitives(g, epsilon).forward.run({x, scale, bias, y, mean, variance});
+                       float *y, float *mean, float *variance, int8_t *scratch,
+                       int64_t scratchBytes) {
+  primitives(g, epsilon).forward.run({x, scale, bias, y, mean, variance},
+                                     reinterpret_cast<char *>(scratch),
+                                     scratchBytes);
 }
 
 void batchNormTrainingGrad(Context &, const BatchNormGeometry &g,
                            float epsilon, const float *dy, const float *x,
                            const float *scale, const float *mean,
                            const float *variance, float *dx, float *dscale,
-                           float *dbias) {
+                           float *dbias, int8_t *scratch,
+                           int64_t scratchBytes) {
   primitives(g, epsilon).backward.run(
-      {dy, x, scale, scale, mean, variance, dx, dscale, dbias});
+      {dy, x, scale, scale, mean, variance, dx, dscale, dbias},
+      reinterpret_cast<char *>(scratch), scratchBytes);
+}
+
+int64_t batchNormWorkspaceBytes(const BatchNormGeometry &g, float epsilon,
+                                bool backward) {
+  try {
+    NormPrimitives p = build(g, epsilon);
+    return (backward ? p.backward : p.forward).workspaceBytes();
+  } catch (const dnnl::error &) {
+    return -1;
+  }
 }
 
 } // namespace dlc::rt

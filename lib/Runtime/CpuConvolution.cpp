@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CpuDnnl.h"
+#include "dlc/Runtime/CpuWorkspaces.h"
 #include "dlc/Runtime/Kernels.h"
 
 #include <array>
@@ -73,26 +74,26 @@ ConvPrimitives build(const Conv2DGeometry &g) {
       attributes(), engine(), forward);
 
   ConvPrimitives p;
-  p.forward = Execution(convolution_forward(forward), forward.scratchpad_desc());
+  p.forward = Execution(forward);
   p.forward.addInput(DNNL_ARG_SRC, src, forward.src_desc());
   p.forward.addInput(DNNL_ARG_WEIGHTS, weights, forward.weights_desc());
   p.forward.addOutput(DNNL_ARG_DST, dst, forward.dst_desc());
 
-  p.forwardWithBias = Execution(convolution_forward(forwardWithBias), forwardWithBias.scratchpad_desc());
+  p.forwardWithBias = Execution(forwardWithBias);
   p.forwardWithBias.addInput(DNNL_ARG_SRC, src, forwardWithBias.src_desc());
   p.forwardWithBias.addInput(DNNL_ARG_WEIGHTS, weights,
                              forwardWithBias.weights_desc());
   p.forwardWithBias.addInput(DNNL_ARG_BIAS, bias, bias);
   p.forwardWithBias.addOutput(DNNL_ARG_DST, dst, forwardWithBias.dst_desc());
 
-  p.backwardData = Execution(convolution_backward_data(backwardData), backwardData.scratchpad_desc());
+  p.backwardData = Execution(backwardData);
   p.backwardData.addInput(DNNL_ARG_DIFF_DST, dst, backwardData.diff_dst_desc());
   p.backwardData.addInput(DNNL_ARG_WEIGHTS, weights,
                           backwardData.weights_desc());
   p.backwardData.addOutput(DNNL_ARG_DIFF_SRC, src,
                            backwardData.diff_src_desc());
 
-  p.backwardWeights = Execution(convolution_backward_weights(backwardWeights), backwardWeights.scratchpad_desc());
+  p.backwardWeights = Execution(backwardWeights);
   p.backwardWeights.addInput(DNNL_ARG_DIFF_DST, dst,
                              backwardWeights.diff_dst_desc());
   p.backwardWeights.addInput(DNNL_ARG_SRC, src, backwardWeights.src_desc());
@@ -119,25 +120,43 @@ ConvPrimitives &primitives(const Conv2DGeometry &g) {
 void conv2d(Context &, const Conv2DGeometry &g, const float *x, const float *w,
             const float *b, float *y, int8_t *scratch, int64_t scratchBytes) {
   ConvPrimitives &p = primitives(g);
-  Execution::Place place{reinterpret_cast<char *>(scratch), scratchBytes};
+  char *planned = reinterpret_cast<char *>(scratch);
   if (b)
-    p.forwardWithBias.run({x, w, b, y}, place);
+    p.forwardWithBias.run({x, w, b, y}, planned, scratchBytes);
   else
-    p.forward.run({x, w, y}, place);
+    p.forward.run({x, w, y}, planned, scratchBytes);
 }
 
 void conv2dBackwardData(Context &, const Conv2DGeometry &g, const float *dy,
                         const float *w, float *dx, int8_t *scratch,
                         int64_t scratchBytes) {
   primitives(g).backwardData.run(
-      {dy, w, dx}, {reinterpret_cast<char *>(scratch), scratchBytes});
+      {dy, w, dx}, reinterpret_cast<char *>(scratch), scratchBytes);
 }
 
 void conv2dBackwardFilter(Context &, const Conv2DGeometry &g, const float *dy,
                           const float *x, float *dw, int8_t *scratch,
                           int64_t scratchBytes) {
   primitives(g).backwardWeights.run(
-      {dy, x, dw}, {reinterpret_cast<char *>(scratch), scratchBytes});
+      {dy, x, dw}, reinterpret_cast<char *>(scratch), scratchBytes);
+}
+
+int64_t conv2dWorkspaceBytes(const Conv2DGeometry &g, ConvKernel kernel) {
+  try {
+    ConvPrimitives p = build(g);
+    switch (kernel) {
+    case ConvKernel::Forward:
+      return p.forward.workspaceBytes();
+    case ConvKernel::ForwardWithBias:
+      return p.forwardWithBias.workspaceBytes();
+    case ConvKernel::BackwardData:
+      return p.backwardData.workspaceBytes();
+    case ConvKernel::BackwardFilter:
+      return p.backwardWeights.workspaceBytes();
+    }
+  } catch (const dnnl::error &) {
+  }
+  return -1;
 }
 
 } // namespace dlc::rt

@@ -62,9 +62,9 @@ Operand::Operand(int argument, bool isOutput, const dnnl::memory::desc &plain,
   this->chosen = dnnl::memory(chosen, engine(), DNNL_MEMORY_NONE);
 }
 
-Execution::Execution(dnnl::primitive primitive,
-                     const dnnl::memory::desc &scratchpad)
-    : primitive(std::move(primitive)) {
+Execution::Execution(const dnnl::primitive_desc &descriptor)
+    : descriptor(descriptor) {
+  dnnl::memory::desc scratchpad = descriptor.scratchpad_desc();
   if (scratchpad.get_size() == 0)
     return;
   dnnl::memory memory(scratchpad, engine(), DNNL_MEMORY_NONE);
@@ -82,16 +82,8 @@ void Execution::addOperand(int argument, bool isOutput,
                            const dnnl::memory::desc &plain,
                            const dnnl::memory::desc &chosen) {
   Operand &operand = operands.emplace_back(argument, isOutput, plain, chosen);
-  if (!operand.needsReorder())
-    return;
-  operand.offset = reserve(copyBytes, chosen.get_size());
-  // Layout reorders of f32 need no scratchpad; oneDNN keeps theirs.
-  if (isOutput)
-    operand.toPlain = dnnl::reorder(
-        dnnl::reorder::primitive_desc(engine(), chosen, engine(), plain));
-  else
-    operand.toChosen = dnnl::reorder(
-        dnnl::reorder::primitive_desc(engine(), plain, engine(), chosen));
+  if (operand.needsReorder())
+    operand.offset = reserve(copyBytes, chosen.get_size());
 }
 
 void Execution::addDiscarded(int argument, const dnnl::memory::desc &desc) {
@@ -100,18 +92,41 @@ void Execution::addDiscarded(int argument, const dnnl::memory::desc &desc) {
   fixed.emplace(argument, memory);
 }
 
-void Execution::run(const std::vector<const void *> &pointers) {
-  run(pointers, Place());
+/// The primitive and its reorders, generated on the first run.
+void Execution::create() {
+  if (primitive)
+    return;
+  primitive = dnnl::primitive(descriptor);
+  // Layout reorders of f32 need no scratchpad; oneDNN keeps theirs.
+  for (Operand &operand : operands) {
+    if (!operand.needsReorder())
+      continue;
+    const dnnl::memory::desc &chosen = operand.chosen.get_desc();
+    operand.reorder =
+        operand.isOutput
+            ? dnnl::reorder(dnnl::reorder::primitive_desc(
+                  engine(), chosen, engine(), operand.plain))
+            : dnnl::reorder(dnnl::reorder::primitive_desc(
+                  engine(), operand.plain, engine(), chosen));
+  }
 }
 
-void Execution::run(const std::vector<const void *> &pointers, Place place) {
+void Execution::run(const std::vector<const void *> &pointers, char *scratch,
+                    int64_t capacity) {
   assert(pointers.size() == operands.size() && "one pointer per operand");
-  bool planned = place.copies &&
-                 copyBytes <= static_cast<size_t>(place.copiesCapacity);
-  char *shared = place.shared
-                     ? place.shared
-                     : workspace(sharedBytes + (planned ? 0 : copyBytes));
-  char *copies = planned ? place.copies : shared + sharedBytes;
+  create();
+  size_t planned = scratch ? static_cast<size_t>(capacity) : 0;
+  char *copies, *shared;
+  if (workspaceBytes() <= planned) {
+    copies = scratch;
+    shared = scratch + copyBytes;
+  } else if (copyBytes <= planned) {
+    copies = scratch;
+    shared = workspace(sharedBytes);
+  } else {
+    copies = workspace(workspaceBytes());
+    shared = copies + copyBytes;
+  }
   std::unordered_map<int, dnnl::memory> arguments = fixed;
   // The scratchpad and discarded results (in `fixed` too).
   for (auto &[offset, memory] : transient)
@@ -129,12 +144,12 @@ void Execution::run(const std::vector<const void *> &pointers, Place place) {
     if (operand.isOutput)
       results.emplace_back(&operand, arena);
     else
-      operand.toChosen.execute(stream(), arena, operand.chosen);
+      operand.reorder.execute(stream(), arena, operand.chosen);
     arguments.emplace(operand.argument, operand.chosen);
   }
   primitive.execute(stream(), arguments);
   for (auto &[operand, arena] : results)
-    operand->toPlain.execute(stream(), operand->chosen, arena);
+    operand->reorder.execute(stream(), operand->chosen, arena);
   stream().wait();
 }
 

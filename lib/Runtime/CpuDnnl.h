@@ -7,14 +7,20 @@
 // reorder into (or out of) a copy in that layout. Reorders are memory-bound
 // and cheap next to the convolution they enable.
 //
-// Where the compiler planned scratch for a call (convolutions: an upper
-// bound of the three copies, in the arena), the copies go there. The rest
-// (copies that do not fit, oneDNN's scratchpad, as primitives are created
-// with scratchpad_mode::user, and results nobody reads) lives in one
-// workspace that every primitive shares: kernels run one at a time, so it
-// is as large as the largest single call needs, not the sum over every
-// primitive and geometry. It grows while the first step meets each
-// geometry and is never allocated again after.
+// Everything else a call needs besides its operands -- the layout copies,
+// oneDNN's scratchpad (primitives are created with scratchpad_mode::user)
+// and results nobody reads -- goes into the scratch the compiler planned
+// for the call in the arena: the compiler asks these same primitives how
+// much that is (the *WorkspaceBytes functions of dlc/Runtime/Kernels.h).
+// Where a call needs more than was planned (the compiling machine's CPU
+// picked other kernels), it falls back to one workspace that every
+// primitive shares: kernels run one at a time, so it is as large as the
+// largest single call needs. It grows while the first step meets each
+// geometry and is never allocated again after; the trainer reports its
+// size as library_workspace_bytes.
+//
+// Primitives are created (their kernels generated) on their first run, so
+// asking for the sizes costs no code generation.
 //
 //===----------------------------------------------------------------------===//
 
@@ -53,7 +59,9 @@ struct Operand {
   /// the run's layout copies.
   dnnl::memory chosen;
   size_t offset = 0;
-  dnnl::reorder toChosen, toPlain;
+  /// The reorder between the two layouts (plain to chosen for an input),
+  /// created on the first run.
+  dnnl::reorder reorder;
 
   Operand(int argument, bool isOutput, const dnnl::memory::desc &plain,
           const dnnl::memory::desc &chosen);
@@ -65,8 +73,7 @@ struct Operand {
 class Execution {
 public:
   Execution() = default;
-  /// `scratchpad`: the primitive descriptor's scratchpad_desc().
-  Execution(dnnl::primitive primitive, const dnnl::memory::desc &scratchpad);
+  explicit Execution(const dnnl::primitive_desc &descriptor);
 
   void addInput(int argument, const dnnl::memory::desc &plain,
                 const dnnl::memory::desc &chosen) {
@@ -91,21 +98,18 @@ public:
     fixed.emplace(argument, memory);
   }
 
-  /// Where a run puts its layout copies (in `copies`, planned by the
-  /// compiler, when they fit in `copiesCapacity` bytes; otherwise in the
-  /// shared workspace) and its scratchpad and discarded results (at
-  /// `shared` when given, sized by workspaceBytes(); otherwise at the
-  /// start of the shared workspace).
-  struct Place {
-    char *copies = nullptr;
-    int64_t copiesCapacity = 0;
-    char *shared = nullptr;
-  };
-  /// The most workspace bytes one run needs (nothing of it planned).
-  size_t workspaceBytes() const { return sharedBytes + copyBytes; }
-  void run(const std::vector<const void *> &pointers, Place place);
+  /// The bytes one run needs besides its operands: the layout copies,
+  /// then the scratchpad and the discarded results.
+  size_t workspaceBytes() const { return copyBytes + sharedBytes; }
+  /// Runs with the copies, scratchpad and discarded results in `scratch`
+  /// (`capacity` bytes the compiler planned) where they fit; otherwise the
+  /// copies there if they fit, and the rest in the shared workspace.
+  void run(const std::vector<const void *> &pointers, char *scratch,
+           int64_t capacity);
   /// Runs with everything in the shared workspace.
-  void run(const std::vector<const void *> &pointers);
+  void run(const std::vector<const void *> &pointers) {
+    run(pointers, nullptr, 0);
+  }
 
 private:
   void addOperand(int argument, bool isOutput, const dnnl::memory::desc &plain,
@@ -113,7 +117,10 @@ private:
   /// Reserves `size` bytes of the shared part or of the layout copies;
   /// returns their offset there.
   static size_t reserve(size_t &area, size_t size);
+  void create();
 
+  dnnl::primitive_desc descriptor;
+  /// Created from `descriptor` on the first run.
   dnnl::primitive primitive;
   std::vector<Operand> operands;
   std::unordered_map<int, dnnl::memory> fixed;

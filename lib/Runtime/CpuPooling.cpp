@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CpuDnnl.h"
+#include "dlc/Runtime/CpuWorkspaces.h"
 #include "dlc/Runtime/Kernels.h"
 
 #include <algorithm>
@@ -67,18 +68,15 @@ std::unique_ptr<PoolPrimitives> build(const Pool2DGeometry &g, bool max) {
     pooling_backward::primitive_desc backward(
         {algo, src, dst, strides, kernel, padBegin, padEnd}, attributes(),
         engine(), training);
-    p->forward = Execution(pooling_forward(inference),
-                           inference.scratchpad_desc());
+    p->forward = Execution(inference);
     p->forward.addInput(DNNL_ARG_SRC, src);
     p->forward.addOutput(DNNL_ARG_DST, dst);
-    p->backward =
-        Execution(pooling_backward(backward), backward.scratchpad_desc());
+    p->backward = Execution(backward);
     p->backward.addInput(DNNL_ARG_DIFF_DST, dst);
     p->backward.addOutput(DNNL_ARG_DIFF_SRC, src);
     if (max) {
       p->maxima = memory(training.workspace_desc(), engine(), DNNL_MEMORY_NONE);
-      p->recordMaxima =
-          Execution(pooling_forward(training), training.scratchpad_desc());
+      p->recordMaxima = Execution(training);
       p->recordMaxima.addInput(DNNL_ARG_SRC, src);
       p->recordMaxima.addDiscarded(DNNL_ARG_DST, dst);
       p->recordMaxima.addFixed(DNNL_ARG_WORKSPACE, p->maxima);
@@ -205,11 +203,21 @@ void avgPool2dGradLoops(const Pool2DGeometry &g, const float *dy,
   });
 }
 
+/// What max pooling's gradient needs: the maxima first, then what each of
+/// its two primitives needs (the forward's discarded output), one after
+/// the other in the same bytes.
+size_t maxPoolGradBytes(const PoolPrimitives &p) {
+  return alignUp(p.maxima.get_desc().get_size()) +
+         std::max(p.recordMaxima.workspaceBytes(), p.backward.workspaceBytes());
+}
+
 } // namespace
 
-void maxPool2d(Context &, const Pool2DGeometry &g, const float *x, float *y) {
+void maxPool2d(Context &, const Pool2DGeometry &g, const float *x, float *y,
+               int8_t *scratch, int64_t scratchBytes) {
   if (PoolPrimitives *p = primitives(g, /*max=*/true))
-    return p->forward.run({x, y});
+    return p->forward.run({x, y}, reinterpret_cast<char *>(scratch),
+                          scratchBytes);
   maxPool2dLoops(g, x, y);
 }
 
@@ -217,35 +225,54 @@ void maxPool2dGrad(Context &, const Pool2DGeometry &g, const float *dy,
                    const float *x, float *dx, int8_t *scratch,
                    int64_t scratchBytes) {
   if (PoolPrimitives *p = primitives(g, /*max=*/true)) {
-    // The maxima first, then what each primitive needs (the forward's
-    // discarded output), one after the other in the same bytes: the
-    // compiler's scratch when they fit, else the shared workspace.
-    size_t maximaBytes = alignUp(p->maxima.get_desc().get_size());
-    size_t need = maximaBytes + std::max(p->recordMaxima.workspaceBytes(),
-                                         p->backward.workspaceBytes());
+    // The compiler's scratch when everything fits, else the shared
+    // workspace.
+    size_t need = maxPoolGradBytes(*p);
     char *base = scratch && need <= static_cast<size_t>(scratchBytes)
                      ? reinterpret_cast<char *>(scratch)
                      : workspace(need);
+    size_t maximaBytes = alignUp(p->maxima.get_desc().get_size());
     p->maxima.set_data_handle(base);
-    Execution::Place place;
-    place.shared = base + maximaBytes;
-    p->recordMaxima.run({x}, place);
-    return p->backward.run({dy, dx}, place);
+    char *rest = base + maximaBytes;
+    int64_t restBytes = need - maximaBytes;
+    p->recordMaxima.run({x}, rest, restBytes);
+    return p->backward.run({dy, dx}, rest, restBytes);
   }
   maxPool2dGradLoops(g, dy, x, dx);
 }
 
-void avgPool2d(Context &, const Pool2DGeometry &g, const float *x, float *y) {
+void avgPool2d(Context &, const Pool2DGeometry &g, const float *x, float *y,
+               int8_t *scratch, int64_t scratchBytes) {
   if (PoolPrimitives *p = primitives(g, /*max=*/false))
-    return p->forward.run({x, y});
+    return p->forward.run({x, y}, reinterpret_cast<char *>(scratch),
+                          scratchBytes);
   avgPool2dLoops(g, x, y);
 }
 
 void avgPool2dGrad(Context &, const Pool2DGeometry &g, const float *dy,
-                   float *dx) {
+                   float *dx, int8_t *scratch, int64_t scratchBytes) {
   if (PoolPrimitives *p = primitives(g, /*max=*/false))
-    return p->backward.run({dy, dx});
+    return p->backward.run({dy, dx}, reinterpret_cast<char *>(scratch),
+                           scratchBytes);
   avgPool2dGradLoops(g, dy, dx);
+}
+
+int64_t pool2dWorkspaceBytes(const Pool2DGeometry &g, PoolKernel kernel) {
+  bool max = kernel == PoolKernel::MaxForward ||
+             kernel == PoolKernel::MaxBackward;
+  std::unique_ptr<PoolPrimitives> p = build(g, max);
+  if (!p)
+    return 0;
+  switch (kernel) {
+  case PoolKernel::MaxForward:
+  case PoolKernel::AvgForward:
+    return p->forward.workspaceBytes();
+  case PoolKernel::MaxBackward:
+    return maxPoolGradBytes(*p);
+  case PoolKernel::AvgBackward:
+    return p->backward.workspaceBytes();
+  }
+  return -1;
 }
 
 } // namespace dlc::rt

@@ -37,8 +37,9 @@ void freeArena(Context &ctx, char *arena);
 
 void copyToBackend(Context &ctx, void *dst, const void *src, int64_t bytes);
 void copyToHost(Context &ctx, void *dst, const void *src, int64_t bytes);
-/// The bytes of the one workspace the backend keeps for what the compiler
-/// could not size (oneDNN's scratchpads on the CPU), at most so far.
+/// The bytes of the one workspace the backend keeps for library calls that
+/// need more than the compiler planned (on the CPU: oneDNN on another CPU
+/// than the compiling one), at most so far; 0 when every byte was planned.
 int64_t libraryWorkspaceBytes();
 /// Whether the host reads backend memory directly (the CPU backend), so
 /// that nothing needs a host copy of it.

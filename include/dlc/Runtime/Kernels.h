@@ -105,10 +105,13 @@ struct Conv2DGeometry {
   int64_t dilationH, dilationW, groups;
 };
 
-/// y = conv(x, w) + b (b may be null), and its gradients. `scratch` is
-/// `scratchBytes` of arena the compiler planned for the library's layout
-/// copies of the three tensors (a backend that needs more, or none, may
-/// ignore it).
+/// y = conv(x, w) + b (b may be null), and its gradients.
+///
+/// The kernels a library backs take, last, `scratch`: `scratchBytes` of
+/// arena the compiler planned for the call's library workspace (layout
+/// copies, scratchpad; dlc/Runtime/CpuWorkspaces.h sizes it on the CPU). A
+/// backend that needs more uses a workspace of its own; one that needs
+/// none ignores it. Null with 0 bytes where nothing was planned.
 void conv2d(Context &ctx, const Conv2DGeometry &g, const float *x,
             const float *w, const float *b, float *y, int8_t *scratch,
             int64_t scratchBytes);
@@ -130,19 +133,18 @@ struct Pool2DGeometry {
   int64_t dilationH = 1, dilationW = 1;
 };
 
+/// Pooling and its gradients, with scratch as for conv2d. dx of max
+/// pooling = each window's dy added at the window's first maximum in x;
+/// the forward pass is rerun to find the maxima, recorded in the scratch.
 void maxPool2d(Context &ctx, const Pool2DGeometry &g, const float *x,
-               float *y);
-/// dx = each window's dy added at the window's first maximum in x. The
-/// forward pass is rerun to find the maxima, which it records in `scratch`
-/// (`scratchBytes` the compiler planned; a backend that needs more, or
-/// none, may ignore it).
+               float *y, int8_t *scratch, int64_t scratchBytes);
 void maxPool2dGrad(Context &ctx, const Pool2DGeometry &g, const float *dy,
                    const float *x, float *dx, int8_t *scratch,
                    int64_t scratchBytes);
 void avgPool2d(Context &ctx, const Pool2DGeometry &g, const float *x,
-               float *y);
+               float *y, int8_t *scratch, int64_t scratchBytes);
 void avgPool2dGrad(Context &ctx, const Pool2DGeometry &g, const float *dy,
-                   float *dx);
+                   float *dx, int8_t *scratch, int64_t scratchBytes);
 
 /// y = x with its dimensions permuted: y's dimension d is x's perm[d].
 void transpose(Context &ctx, const float *x, const int64_t *shape,
@@ -169,18 +171,20 @@ struct BatchNormGeometry {
 
 /// Training-mode batch normalization: mean and biased variance of each
 /// channel over the batch and positions, then
-/// y = (x - mean) / sqrt(variance + epsilon) * scale + bias.
+/// y = (x - mean) / sqrt(variance + epsilon) * scale + bias. Scratch as
+/// for conv2d.
 void batchNormTraining(Context &ctx, const BatchNormGeometry &g,
                        float epsilon, const float *x, const float *scale,
                        const float *bias, float *y, float *mean,
-                       float *variance);
+                       float *variance, int8_t *scratch, int64_t scratchBytes);
 /// The gradients of batchNormTraining with respect to x, scale and bias,
 /// given dy and the statistics it computed.
 void batchNormTrainingGrad(Context &ctx, const BatchNormGeometry &g,
                            float epsilon, const float *dy, const float *x,
                            const float *scale, const float *mean,
                            const float *variance, float *dx, float *dscale,
-                           float *dbias);
+                           float *dbias, int8_t *scratch,
+                           int64_t scratchBytes);
 
 /// dst[r * dstStride + j] = src[r * srcStride + j] for r < rows, j < length:
 /// the row copy behind concatenation and slicing.

@@ -66,8 +66,8 @@ int64_t layoutCopyBytes(RankedTensorType input, RankedTensorType filter,
 
 /// Each direction of a convolution takes the scratch its layout copies need.
 template <typename OpT>
-struct ConvolutionLowering : KernelLowering<OpT> {
-  using KernelLowering<OpT>::KernelLowering;
+struct ConvolutionLowering : LibraryKernelLowering<OpT> {
+  using LibraryKernelLowering<OpT>::LibraryKernelLowering;
   int64_t scratchBytes(OpT op) const override {
     RankedTensorType input, filter, output;
     if constexpr (std::is_same_v<OpT, Conv2DOp>) {
@@ -139,8 +139,8 @@ ArrayRef<int64_t> dilationsOr1(std::optional<ArrayRef<int64_t>> dilations) {
   return dilations.value_or(ArrayRef<int64_t>(ones));
 }
 
-struct MaxPool2DLowering : KernelLowering<MaxPool2DOp> {
-  using KernelLowering::KernelLowering;
+struct MaxPool2DLowering : LibraryKernelLowering<MaxPool2DOp> {
+  using LibraryKernelLowering::LibraryKernelLowering;
   StringRef callee(MaxPool2DOp) const override { return "maxPool2d"; }
   Args arguments(MaxPool2DOp op, OpAdaptor adaptor, KernelCall &call,
                  ValueRange results) const override {
@@ -151,10 +151,11 @@ struct MaxPool2DLowering : KernelLowering<MaxPool2DOp> {
   }
 };
 
-struct MaxPool2DGradLowering : KernelLowering<MaxPool2DGradOp> {
-  using KernelLowering::KernelLowering;
+struct MaxPool2DGradLowering : LibraryKernelLowering<MaxPool2DGradOp> {
+  using LibraryKernelLowering::LibraryKernelLowering;
   /// The rerun forward pass's output and where it records the maxima (at
-  /// most an int32 each), one element per output element.
+  /// most an int32 each), one element per output element: a bound of
+  /// what oneDNN needs besides its scratchpad.
   int64_t scratchBytes(MaxPool2DGradOp op) const override {
     return 2 * static_cast<int64_t>(
                    llvm::alignTo(numElements(op.getGrad()) * 4, 64));
@@ -171,8 +172,8 @@ struct MaxPool2DGradLowering : KernelLowering<MaxPool2DGradOp> {
   }
 };
 
-struct AvgPool2DLowering : KernelLowering<AvgPool2DOp> {
-  using KernelLowering::KernelLowering;
+struct AvgPool2DLowering : LibraryKernelLowering<AvgPool2DOp> {
+  using LibraryKernelLowering::LibraryKernelLowering;
   StringRef callee(AvgPool2DOp) const override { return "avgPool2d"; }
   Args arguments(AvgPool2DOp op, OpAdaptor adaptor, KernelCall &call,
                  ValueRange results) const override {
@@ -183,8 +184,8 @@ struct AvgPool2DLowering : KernelLowering<AvgPool2DOp> {
   }
 };
 
-struct AvgPool2DGradLowering : KernelLowering<AvgPool2DGradOp> {
-  using KernelLowering::KernelLowering;
+struct AvgPool2DGradLowering : LibraryKernelLowering<AvgPool2DGradOp> {
+  using LibraryKernelLowering::LibraryKernelLowering;
   StringRef callee(AvgPool2DGradOp) const override { return "avgPool2dGrad"; }
   Args arguments(AvgPool2DGradOp op, OpAdaptor adaptor, KernelCall &call,
                  ValueRange results) const override {

@@ -103,9 +103,12 @@ public:
   /// The call's arguments; `results` are the buffers of the op's results.
   virtual Args arguments(OpT op, OpAdaptor adaptor, KernelCall &call,
                          mlir::ValueRange results) const = 0;
-  /// Scratch bytes the kernel takes (library workspaces, layout copies):
-  /// when not 0, a buffer of that many bytes is planned for the call and
-  /// passed, with its size, as the call's last two arguments.
+  /// Whether the call ends with (scratch, scratchBytes): a buffer planned
+  /// for the call's library workspace and its size, or null and 0.
+  virtual bool takesScratch() const { return false; }
+  /// The scratch the lowering plans by itself (layout copies, by a bound);
+  /// a target pass may size it again by asking the library
+  /// (dlc-size-cpu-workspaces).
   virtual int64_t scratchBytes(OpT op) const { return 0; }
 
   mlir::LogicalResult
@@ -114,18 +117,26 @@ public:
     llvm::SmallVector<mlir::Value> results;
     for (mlir::Value result : op->getResults())
       results.push_back(allocate(rewriter, result));
-    int64_t bytes = scratchBytes(op);
+    int64_t bytes = takesScratch() ? scratchBytes(op) : 0;
     mlir::Value scratch =
         bytes ? allocate(rewriter, op.getLoc(), {bytes}, rewriter.getI8Type())
               : mlir::Value();
     KernelCall call(rewriter, op, callee(op));
     Args args = arguments(op, adaptor, call, results);
-    if (scratch)
-      llvm::append_values(args, call.scratch(scratch), call.i64(bytes));
+    if (takesScratch())
+      llvm::append_values(args, scratch ? call.scratch(scratch) : call.null(),
+                          call.i64(bytes));
     call.create(args);
     rewriter.replaceOp(op, results);
     return mlir::success();
   }
+};
+
+/// A call that a library backs (oneDNN on the CPU), which takes scratch.
+template <typename OpT>
+struct LibraryKernelLowering : KernelLowering<OpT> {
+  using KernelLowering<OpT>::KernelLowering;
+  bool takesScratch() const override { return true; }
 };
 
 /// The number of elements of a tensor value.

@@ -20,8 +20,8 @@ KernelCall::Arg normGeometry(KernelCall &call, RankedTensorType input) {
   return call.structure("BatchNormGeometry", batchChannelsSpatial(input));
 }
 
-struct BatchNormTrainLowering : KernelLowering<BatchNormTrainOp> {
-  using KernelLowering::KernelLowering;
+struct BatchNormTrainLowering : LibraryKernelLowering<BatchNormTrainOp> {
+  using LibraryKernelLowering::LibraryKernelLowering;
   StringRef callee(BatchNormTrainOp) const override {
     return "batchNormTraining";
   }
@@ -35,8 +35,8 @@ struct BatchNormTrainLowering : KernelLowering<BatchNormTrainOp> {
   }
 };
 
-struct BatchNormGradLowering : KernelLowering<BatchNormGradOp> {
-  using KernelLowering::KernelLowering;
+struct BatchNormGradLowering : LibraryKernelLowering<BatchNormGradOp> {
+  using LibraryKernelLowering::LibraryKernelLowering;
   StringRef callee(BatchNormGradOp) const override {
     return "batchNormTrainingGrad";
   }

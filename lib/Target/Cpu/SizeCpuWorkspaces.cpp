@@ -1,0 +1,161 @@
+//===- SizeCpuWorkspaces.cpp - oneDNN's workspaces, planned at its size ---===//
+//
+// Reads each oneDNN-backed call's geometry back from its `args` (the ABI
+// structs of dlc/Runtime/Kernels.h, fields in declaration order), asks the
+// runtime's primitive builders how many bytes the call needs besides its
+// operands, and gives the call a scratch buffer of that size.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dlc/Dialect/Exec/ExecOps.h"
+#include "dlc/Runtime/CpuWorkspaces.h"
+#include "dlc/Target/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringSwitch.h"
+
+#include <cstring>
+#include <optional>
+
+namespace dlc {
+#define GEN_PASS_DEF_SIZECPUWORKSPACES
+#include "dlc/Target/Passes.h.inc"
+} // namespace dlc
+
+using namespace mlir;
+using namespace dlc;
+
+namespace {
+
+/// The fields of the `#exec.struct` argument `index` if it is a `type`.
+std::optional<ArrayRef<int64_t>> structFields(ArrayRef<Attribute> args,
+                                              unsigned index,
+                                              StringRef type) {
+  auto geometry = index < args.size()
+                      ? dyn_cast<exec::StructAttr>(args[index])
+                      : exec::StructAttr();
+  if (!geometry || geometry.getType() != type)
+    return std::nullopt;
+  return geometry.getFields();
+}
+
+std::optional<int64_t> convBytes(ArrayRef<Attribute> args,
+                                 rt::ConvKernel kernel) {
+  auto fields = structFields(args, 0, "Conv2DGeometry");
+  rt::Conv2DGeometry g;
+  static_assert(sizeof(g) == 18 * sizeof(int64_t), "all int64 fields");
+  if (!fields || fields->size() != 18)
+    return std::nullopt;
+  std::memcpy(&g, fields->data(), sizeof(g));
+  if (kernel == rt::ConvKernel::Forward && args.size() > 3 &&
+      !isa<exec::NullAttr>(args[3]))
+    kernel = rt::ConvKernel::ForwardWithBias;
+  return rt::conv2dWorkspaceBytes(g, kernel);
+}
+
+std::optional<int64_t> poolBytes(ArrayRef<Attribute> args,
+                                 rt::PoolKernel kernel) {
+  auto fields = structFields(args, 0, "Pool2DGeometry");
+  if (!fields || fields->size() != 17)
+    return std::nullopt;
+  ArrayRef<int64_t> f = *fields;
+  rt::Pool2DGeometry g{f[0], f[1],  f[2],  f[3],  f[4],  f[5],
+                       f[6], f[7],  f[8],  f[9],  f[10], f[11],
+                       f[12], f[13], f[14] != 0, f[15], f[16]};
+  return rt::pool2dWorkspaceBytes(g, kernel);
+}
+
+std::optional<int64_t> batchNormBytes(ArrayRef<Attribute> args,
+                                      bool backward) {
+  auto fields = structFields(args, 0, "BatchNormGeometry");
+  auto epsilon = args.size() > 1 ? dyn_cast<FloatAttr>(args[1]) : FloatAttr();
+  if (!fields || fields->size() != 3 || !epsilon)
+    return std::nullopt;
+  rt::BatchNormGeometry g{(*fields)[0], (*fields)[1], (*fields)[2]};
+  return rt::batchNormWorkspaceBytes(
+      g, static_cast<float>(epsilon.getValueAsDouble()), backward);
+}
+
+/// The bytes oneDNN needs for `kernel`, if it is a call oneDNN backs and
+/// oneDNN accepts its geometry.
+std::optional<int64_t> workspaceBytes(exec::KernelOp kernel) {
+  using rt::ConvKernel;
+  using rt::PoolKernel;
+  SmallVector<Attribute> args = kernel.getCallArguments();
+  std::optional<int64_t> bytes =
+      llvm::StringSwitch<std::function<std::optional<int64_t>()>>(
+          kernel.getCallee())
+          .Case("conv2d", [&] { return convBytes(args, ConvKernel::Forward); })
+          .Case("conv2dBackwardData",
+                [&] { return convBytes(args, ConvKernel::BackwardData); })
+          .Case("conv2dBackwardFilter",
+                [&] { return convBytes(args, ConvKernel::BackwardFilter); })
+          .Case("maxPool2d",
+                [&] { return poolBytes(args, PoolKernel::MaxForward); })
+          .Case("maxPool2dGrad",
+                [&] { return poolBytes(args, PoolKernel::MaxBackward); })
+          .Case("avgPool2d",
+                [&] { return poolBytes(args, PoolKernel::AvgForward); })
+          .Case("avgPool2dGrad",
+                [&] { return poolBytes(args, PoolKernel::AvgBackward); })
+          .Case("batchNormTraining", [&] { return batchNormBytes(args, false); })
+          .Case("batchNormTrainingGrad",
+                [&] { return batchNormBytes(args, true); })
+          .Default([] { return std::nullopt; })();
+  if (!bytes || *bytes < 0)
+    return std::nullopt;
+  return bytes;
+}
+
+/// Replaces `kernel` by the same call with a scratch buffer of `bytes`
+/// (none for 0), passed as its last two arguments.
+void resizeScratch(exec::KernelOp kernel, int64_t bytes) {
+  MLIRContext *ctx = kernel.getContext();
+  OpBuilder builder(kernel);
+  SmallVector<Attribute> args = kernel.getCallArguments();
+  SmallVector<Value> scratch;
+  Attribute pointer = exec::NullAttr::get(ctx);
+  if (bytes > 0) {
+    auto type = exec::BufferType::get(ctx, {bytes}, builder.getI8Type());
+    scratch.push_back(exec::AllocOp::create(builder, kernel.getLoc(), type,
+                                            /*alignment=*/64,
+                                            /*offset=*/nullptr));
+    pointer = exec::PointerAttr::get(
+        ctx, kernel.getInputs().size() + kernel.getOutputs().size(), 0);
+  }
+  args[args.size() - 2] = pointer;
+  args.back() = builder.getI64IntegerAttr(bytes);
+  exec::KernelOp::create(builder, kernel.getLoc(), kernel.getCallee(),
+                         kernel.getStream(), kernel.getInputs(),
+                         kernel.getOutputs(), scratch, kernel.getInPlaceAttr(),
+                         builder.getArrayAttr(args));
+  SmallVector<Value> old(kernel.getScratch());
+  kernel.erase();
+  for (Value buffer : old)
+    if (buffer.use_empty())
+      if (auto alloc = buffer.getDefiningOp<exec::AllocOp>())
+        alloc.erase();
+}
+
+/// The scratch bytes `kernel` passes: its last argument.
+int64_t plannedBytes(exec::KernelOp kernel) {
+  SmallVector<Attribute> args = kernel.getCallArguments();
+  auto size = args.empty() ? IntegerAttr() : dyn_cast<IntegerAttr>(args.back());
+  return size ? size.getInt() : -1;
+}
+
+struct SizeCpuWorkspaces
+    : dlc::impl::SizeCpuWorkspacesBase<SizeCpuWorkspaces> {
+  void runOnOperation() override {
+    SmallVector<std::pair<exec::KernelOp, int64_t>> resized;
+    getOperation().walk([&](exec::KernelOp kernel) {
+      std::optional<int64_t> bytes = workspaceBytes(kernel);
+      if (bytes && *bytes != plannedBytes(kernel))
+        resized.emplace_back(kernel, *bytes);
+    });
+    for (auto [kernel, bytes] : resized)
+      resizeScratch(kernel, bytes);
+  }
+};
+
+} // namespace

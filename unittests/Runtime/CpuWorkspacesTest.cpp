@@ -1,0 +1,134 @@
+//===- CpuWorkspacesTest.cpp - planned oneDNN workspaces, checked --------===//
+//
+// The compiler plans each oneDNN call's scratch at the size
+// dlc/Runtime/CpuWorkspaces.h reports. Here, in a process of its own (the
+// runtime's shared workspace starts empty): calls given exactly that much
+// scratch, filled with NaNs, take no shared workspace at all, and compute
+// bit for bit what the same calls compute with no scratch (everything in
+// the shared workspace).
+//
+//===----------------------------------------------------------------------===//
+
+#include "dlc/Runtime/Backend.h"
+#include "dlc/Runtime/CpuWorkspaces.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <random>
+#include <vector>
+
+using namespace dlc::rt;
+
+namespace {
+
+std::vector<float> randomVector(size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (float &x : v)
+    x = uniform(rng);
+  return v;
+}
+
+/// One library call: the scratch it was sized for, what it writes, and
+/// how to make it with given scratch.
+struct Call {
+  int64_t bytes;
+  std::vector<float> *output;
+  std::function<void(int8_t *, int64_t)> run;
+};
+
+TEST(CpuWorkspacesTest, PlannedScratchIsEnoughAndChangesNothing) {
+  Context *ctx = createContext(2, /*worldSize=*/1);
+  ASSERT_EQ(libraryWorkspaceBytes(), 0);
+
+  // A padded, strided convolution with a bias, 16 -> 32 channels: oneDNN
+  // picks blocked layouts for it, so every direction copies.
+  Conv2DGeometry conv{2, 16, 12, 12, 32, 3, 3, 6, 6,
+                      2, 2,  1,  1,  1, 1, 1, 1, 1};
+  std::vector<float> x = randomVector(2 * 16 * 12 * 12, 1),
+                     w = randomVector(32 * 16 * 3 * 3, 2),
+                     b = randomVector(32, 3), dy = randomVector(2 * 32 * 6 * 6, 4);
+  std::vector<float> y(dy.size()), dx(x.size()), dw(w.size());
+  int64_t forward = conv2dWorkspaceBytes(conv, ConvKernel::ForwardWithBias);
+  int64_t backwardData = conv2dWorkspaceBytes(conv, ConvKernel::BackwardData);
+  int64_t backwardFilter =
+      conv2dWorkspaceBytes(conv, ConvKernel::BackwardFilter);
+  EXPECT_GT(forward, 0);
+  EXPECT_GT(backwardData, 0);
+  EXPECT_GT(backwardFilter, 0);
+
+  // Max pooling 3x3 / 2 with padding, and batch norm over 32 channels.
+  Pool2DGeometry pool{2, 32, 6, 6, 3, 3, 3, 3, 2, 2, 1, 1, 1, 1, false};
+  std::vector<float> py(2 * 32 * 3 * 3), pdy = randomVector(py.size(), 5),
+                     pdx(y.size());
+  BatchNormGeometry norm{2, 32, 36};
+  std::vector<float> scale = randomVector(32, 6), shift = randomVector(32, 7);
+  std::vector<float> ny(y.size()), mean(32), variance(32);
+  std::vector<float> ndx(y.size()), dscale(32), dshift(32);
+
+  std::vector<Call> calls = {
+      {forward, &y,
+       [&](int8_t *s, int64_t n) {
+         conv2d(*ctx, conv, x.data(), w.data(), b.data(), y.data(), s, n);
+       }},
+      {backwardData, &dx,
+       [&](int8_t *s, int64_t n) {
+         conv2dBackwardData(*ctx, conv, dy.data(), w.data(), dx.data(), s, n);
+       }},
+      {backwardFilter, &dw,
+       [&](int8_t *s, int64_t n) {
+         conv2dBackwardFilter(*ctx, conv, dy.data(), x.data(), dw.data(), s,
+                              n);
+       }},
+      {pool2dWorkspaceBytes(pool, PoolKernel::MaxForward), &py,
+       [&](int8_t *s, int64_t n) {
+         maxPool2d(*ctx, pool, y.data(), py.data(), s, n);
+       }},
+      {pool2dWorkspaceBytes(pool, PoolKernel::MaxBackward), &pdx,
+       [&](int8_t *s, int64_t n) {
+         maxPool2dGrad(*ctx, pool, pdy.data(), y.data(), pdx.data(), s, n);
+       }},
+      {batchNormWorkspaceBytes(norm, 1e-5f, /*backward=*/false), &ny,
+       [&](int8_t *s, int64_t n) {
+         batchNormTraining(*ctx, norm, 1e-5f, y.data(), scale.data(),
+                           shift.data(), ny.data(), mean.data(),
+                           variance.data(), s, n);
+       }},
+      {batchNormWorkspaceBytes(norm, 1e-5f, /*backward=*/true), &ndx,
+       [&](int8_t *s, int64_t n) {
+         batchNormTrainingGrad(*ctx, norm, 1e-5f, dy.data(), y.data(),
+                               scale.data(), mean.data(), variance.data(),
+                               ndx.data(), dscale.data(), dshift.data(), s, n);
+       }},
+  };
+
+  // Every call with the scratch it was sized for, filled with NaNs: none
+  // takes the shared workspace.
+  std::vector<std::vector<float>> planned;
+  for (size_t i = 0; i < calls.size(); ++i) {
+    ASSERT_GE(calls[i].bytes, 0) << "call " << i;
+    std::vector<float> scratch(calls[i].bytes / sizeof(float) + 1,
+                               std::numeric_limits<float>::quiet_NaN());
+    calls[i].run(reinterpret_cast<int8_t *>(scratch.data()), calls[i].bytes);
+    EXPECT_EQ(libraryWorkspaceBytes(), 0) << "call " << i;
+    planned.push_back(*calls[i].output);
+  }
+  // The same calls again with no scratch: they take the shared workspace
+  // and compute the same bits.
+  for (size_t i = 0; i < calls.size(); ++i) {
+    calls[i].run(nullptr, 0);
+    const std::vector<float> &unplanned = *calls[i].output;
+    for (size_t j = 0; j < unplanned.size(); ++j) {
+      ASSERT_FALSE(std::isnan(planned[i][j])) << "call " << i << " at " << j;
+      ASSERT_EQ(planned[i][j], unplanned[j]) << "call " << i << " at " << j;
+    }
+  }
+  EXPECT_GT(libraryWorkspaceBytes(), 0);
+  destroyContext(ctx);
+}
+
+} // namespace
