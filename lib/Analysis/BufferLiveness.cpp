@@ -3,6 +3,8 @@
 #include "dlc/Analysis/BufferLiveness.h"
 #include "dlc/Dialect/Exec/ExecOps.h"
 
+#include "llvm/Support/MathExtras.h"
+
 #include <map>
 
 using namespace mlir;
@@ -48,13 +50,14 @@ BufferLiveness::BufferLiveness(Block &block) {
   }
 }
 
-int64_t BufferLiveness::getPeakBytes() const {
+int64_t BufferLiveness::getPeakBytes(int64_t alignment) const {
   // Sweep the positions: +size where an interval starts, -size after it
   // ends.
   std::map<int64_t, int64_t> delta;
   for (const Interval &interval : intervals) {
-    delta[interval.first] += interval.sizeInBytes;
-    delta[interval.last + 1] -= interval.sizeInBytes;
+    int64_t bytes = llvm::alignTo(interval.sizeInBytes, alignment);
+    delta[interval.first] += bytes;
+    delta[interval.last + 1] -= bytes;
   }
   int64_t live = 0, peak = 0;
   for (auto [position, change] : delta) {

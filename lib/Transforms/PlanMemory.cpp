@@ -2,11 +2,13 @@
 //
 // Gives every buffer a byte offset in one arena: globals first, for the
 // whole run, then each function's transient buffers (allocations and
-// arguments) packed by first fit over their live ranges (BufferLiveness).
+// arguments) packed over their live ranges (BufferLiveness) by the better
+// of two heuristics (ArenaPlacement.h).
 // Functions run one at a time, so they share the scratch region.
 //
 //===----------------------------------------------------------------------===//
 
+#include "dlc/Analysis/ArenaPlacement.h"
 #include "dlc/Analysis/BufferLiveness.h"
 #include "dlc/Dialect/Exec/ExecOps.h"
 #include "dlc/Support/CheckedMath.h"
@@ -33,34 +35,20 @@ int64_t alignmentOf(Value buffer) {
   return kAlignment;
 }
 
-/// First-fit placement of intervals (in order of their start) into a
-/// region; returns the region's size and fills `offsets`.
-int64_t placeFirstFit(ArrayRef<BufferLiveness::Interval> intervals,
-                      DenseMap<Value, int64_t> &offsets) {
-  struct Placed {
-    int64_t offset, size, last;
-  };
-  SmallVector<Placed> live;
-  int64_t regionSize = 0;
-  for (const BufferLiveness::Interval &interval : intervals) {
-    int64_t size = llvm::alignTo(interval.sizeInBytes, kAlignment);
-    int64_t alignment = alignmentOf(interval.root);
-    llvm::erase_if(live,
-                   [&](const Placed &p) { return p.last < interval.first; });
-    llvm::sort(live, [](const Placed &a, const Placed &b) {
-      return a.offset < b.offset;
-    });
-    int64_t offset = 0;
-    for (const Placed &p : live) {
-      if (offset + size <= p.offset)
-        break;
-      offset = llvm::alignTo(std::max(offset, p.offset + p.size), alignment);
-    }
-    live.push_back({offset, size, interval.last});
+/// Places `intervals` by the better of the heuristics of ArenaPlacement.h;
+/// returns the region's size and fills `offsets`.
+int64_t place(ArrayRef<BufferLiveness::Interval> intervals,
+              DenseMap<Value, int64_t> &offsets) {
+  SmallVector<PlacementRequest> requests;
+  for (const BufferLiveness::Interval &interval : intervals)
+    requests.push_back({static_cast<int64_t>(
+                            llvm::alignTo(interval.sizeInBytes, kAlignment)),
+                        alignmentOf(interval.root), interval.first,
+                        interval.last});
+  Placement placement = placeBest(requests);
+  for (auto [interval, offset] : llvm::zip(intervals, placement.offsets))
     offsets[interval.root] = offset;
-    regionSize = std::max(regionSize, offset + size);
-  }
-  return regionSize;
+  return placement.size;
 }
 
 struct PlanMemory : dlc::impl::PlanMemoryBase<PlanMemory> {
@@ -75,7 +63,7 @@ int64_t planFunction(func::FuncOp func, int64_t scratchBase) {
   Builder builder(func.getContext());
   BufferLiveness liveness(body);
   DenseMap<Value, int64_t> offsets;
-  int64_t scratchSize = placeFirstFit(liveness.getIntervals(), offsets);
+  int64_t scratchSize = place(liveness.getIntervals(), offsets);
 
   SmallVector<Attribute> argOffsets;
   for (BlockArgument arg : body.getArguments())

@@ -46,3 +46,22 @@ func.func @collective() {
   exec.kernel "fill" outs(%u : !exec.buffer<16xf32>)
   return
 }
+
+// Placing by start wastes bytes here: %x (64 bytes) takes the first slot,
+// %y (128) goes above it, and %z (128, live with %y but not with %x) does
+// not fit in %x's 64 bytes, so it would go on top: 320 bytes. The largest
+// first gives the peak, 256: %y at the bottom, %z above it, %x in %z's
+// bytes, since the two are never live together.
+// CHECK-LABEL: func.func @largest_first
+// CHECK: exec.alloc {offset = 256 : i64} : !exec.buffer<16xf32>
+// CHECK: exec.alloc {offset = 128 : i64} : !exec.buffer<32xf32>
+// CHECK: exec.alloc {offset = 256 : i64} : !exec.buffer<32xf32>
+func.func @largest_first() {
+  %x = exec.alloc : !exec.buffer<16xf32>
+  exec.kernel "fill" outs(%x : !exec.buffer<16xf32>)
+  %y = exec.alloc : !exec.buffer<32xf32>
+  exec.kernel "expand" ins(%x : !exec.buffer<16xf32>) outs(%y : !exec.buffer<32xf32>)
+  %z = exec.alloc : !exec.buffer<32xf32>
+  exec.kernel "copy" ins(%y : !exec.buffer<32xf32>) outs(%z : !exec.buffer<32xf32>)
+  return
+}

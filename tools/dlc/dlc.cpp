@@ -15,6 +15,7 @@
 #include "dlc/Support/Blob.h"
 #include "dlc/Target/InitialValues.h"
 #include "dlc/Target/OnnxModel.h"
+#include "dlc/Transforms/MemoryReport.h"
 #include "dlc/Transforms/Passes.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/AsmState.h"
@@ -108,6 +109,10 @@ cl::opt<std::string> hostCompiler("host-cxx", cl::init("c++"),
                                   cl::desc("Host C++ compiler for --target=cpu"));
 cl::opt<bool> keepTemporaries("keep-temps", cl::cat(dlcCategory),
                               cl::desc("Keep the generated files of --emit=exe"));
+cl::opt<std::string> reportMemory(
+    "report-memory", cl::value_desc("file.json"), cl::cat(dlcCategory),
+    cl::desc("Write the memory plan's report (arena, lower bound, naive "
+             "bytes, a timeline of the training step) as JSON"));
 cl::opt<bool> printSupportedOps(
     "print-supported-ops", cl::cat(dlcCategory),
     cl::desc("Print the ONNX op types dlc imports, one a line, and exit"));
@@ -279,17 +284,53 @@ int main(int argc, char **argv) {
   options.target = target;
   options.training = trainingOptions();
   options.trainingConfig = trainingConfig();
-  PassManager pm(&context);
-  if (failed(applyPassManagerCLOptions(pm)))
+  auto runPipeline = [&](ModuleOp ir, dlc::Stage from, dlc::Stage to) {
+    PassManager pm(&context);
+    if (failed(applyPassManagerCLOptions(pm)))
+      return failure();
+    applyDefaultTimingPassManagerCLOptions(pm);
+    dlc::buildPipeline(pm, options, from, to);
+    return pm.run(ir);
+  };
+  dlc::Stage from = dlc::stageOf(*module);
+  dlc::Stage to = emitStage == Emit::Mlir       ? dlc::Stage::Imported
+                  : emitStage == Emit::Training ? dlc::Stage::Training
+                  : emitStage == Emit::Exec     ? dlc::Stage::Planned
+                                                : dlc::Stage::Lowered;
+  // The report reads the plan: plan a copy when the output stops before
+  // it, else stop there on the way. It is written once all else succeeded.
+  std::optional<dlc::MemoryReport> memory;
+  if (!reportMemory.empty()) {
+    if (from > dlc::Stage::Planned)
+      return fail("--report-memory needs a module that is not yet lowered");
+    OwningOpRef<ModuleOp> copy;
+    ModuleOp planned = *module;
+    if (to < dlc::Stage::Planned) {
+      copy = module->clone();
+      planned = *copy;
+    }
+    if (failed(runPipeline(planned, from, dlc::Stage::Planned)))
+      return 1;
+    FailureOr<dlc::MemoryReport> report = dlc::computeMemoryReport(planned);
+    if (failed(report))
+      return 1;
+    memory = std::move(*report);
+    if (!copy)
+      from = dlc::Stage::Planned;
+  }
+  if (failed(runPipeline(*module, from, to)))
     return 1;
-  applyDefaultTimingPassManagerCLOptions(pm);
-  dlc::buildPipeline(pm, options, dlc::stageOf(*module),
-                     emitStage == Emit::Mlir       ? dlc::Stage::Imported
-                     : emitStage == Emit::Training ? dlc::Stage::Training
-                     : emitStage == Emit::Exec     ? dlc::Stage::Planned
-                                                   : dlc::Stage::Lowered);
-  if (failed(pm.run(*module)))
-    return 1;
+  auto writeReport = [&] {
+    if (!memory)
+      return 0;
+    if (Error error = writeToOutput(reportMemory, [&](raw_ostream &os) {
+          os << formatv("{0:2}", memory->toJSON()) << "\n";
+          return Error::success();
+        }))
+      return fail("cannot write '" + reportMemory +
+                  "': " + toString(std::move(error)));
+    return 0;
+  };
 
   if (emitStage == Emit::Exe) {
     // The lowering kept the initial values; the ONNX model came with the
@@ -313,7 +354,7 @@ int main(int argc, char **argv) {
       return 1;
     if (Error error = dlc::compileExecutable(request))
       return fail(toString(std::move(error)));
-    return 0;
+    return writeReport();
   }
 
   auto output = openOutputFile(
@@ -327,6 +368,8 @@ int main(int argc, char **argv) {
     module->print(output->os());
     output->os() << "\n";
   }
+  if (int failed = writeReport())
+    return failed;
   output->keep();
   return 0;
 }

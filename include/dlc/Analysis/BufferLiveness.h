@@ -37,9 +37,10 @@ public:
   /// returned buffer until the terminator.
   llvm::ArrayRef<Interval> getIntervals() const { return intervals; }
 
-  /// The largest total of transient bytes live at one position: no
-  /// placement of these intervals needs less.
-  int64_t getPeakBytes() const;
+  /// The largest total of transient bytes live at one position, each
+  /// buffer's size rounded up to `alignment`: no placement of these
+  /// intervals at offsets aligned so needs less.
+  int64_t getPeakBytes(int64_t alignment = 1) const;
 
 private:
   llvm::SmallVector<Interval> intervals;
