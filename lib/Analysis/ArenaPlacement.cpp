@@ -194,20 +194,29 @@ Placement dlc::placeBest(llvm::ArrayRef<PlacementRequest> requests) {
       candidates,
       [](const Placement &a, const Placement &b) { return a.size < b.size; });
 
-  // Small steps (a few hundred buffers) can afford a search: best fit in
-  // random orders, from a fixed seed, until one reaches the peak. Where
-  // one short-lived buffer is much larger than the rest (a library's
-  // scratch), the orders above can stack long-lived buffers on it.
-  constexpr size_t kSearchedRequests = 512;
-  constexpr int kOrders = 256;
-  if (requests.size() > kSearchedRequests)
-    return best;
+  // Then a search (fixed seed), alternating two kinds of orders. Around
+  // the best-fit-by-size order: sizes scaled by a random factor in
+  // [0.5, 1.5), which lets a long-lived buffer go below a short-lived one
+  // of similar size; on a plateau of many large overlapping buffers
+  // (VGG's first layers) this finds placements within a few percent of
+  // the peak where the fixed orders leave 10-20%. And any order at all,
+  // which finds what those miss when one short-lived buffer (a library's
+  // scratch) is much larger than the rest. Each try costs O(n^2): fewer
+  // tries for larger steps.
   int64_t peak = peakBytes(requests);
+  size_t n = std::max<size_t>(requests.size(), 1);
+  int tries = static_cast<int>(
+      std::clamp<size_t>((size_t(1) << 26) / (n * n), 8, 256));
   std::mt19937 random(0);
+  std::uniform_real_distribution<double> noise(0.5, 1.5);
+  llvm::SmallVector<double> key(requests.size());
   llvm::SmallVector<size_t> order(requests.size());
-  std::iota(order.begin(), order.end(), 0);
-  for (int i = 0; i < kOrders && best.size > peak; ++i) {
-    std::shuffle(order.begin(), order.end(), random);
+  for (int i = 0; i < tries && best.size > peak; ++i) {
+    for (auto [k, request] : llvm::zip(key, requests))
+      k = i % 2 ? noise(random)
+                : static_cast<double>(request.size) * noise(random);
+    std::iota(order.begin(), order.end(), 0);
+    llvm::stable_sort(order, [&](size_t a, size_t b) { return key[a] > key[b]; });
     Placement tried = placeInOrder(
         requests, order,
         [](int64_t gap, int64_t chosenGap) { return gap < chosenGap; });

@@ -50,8 +50,10 @@ void dlc::buildPipeline(OpPassManager &pm, const PipelineOptions &options,
     if (options.target == Target::Cpu)
       pm.addPass(createSizeCpuWorkspaces());
   }
-  if (from < Stage::Planned && to >= Stage::Planned)
+  if (from < Stage::Planned && to >= Stage::Planned) {
+    pm.addPass(createScheduleMemory());
     pm.addPass(createPlanMemory());
+  }
   if (from < Stage::Lowered && to >= Stage::Lowered) {
     ConvertExecToEmitCOptions lowering;
     lowering.target = target.name.str();

@@ -45,8 +45,9 @@ Placement placeBestFitBySize(llvm::ArrayRef<PlacementRequest> requests);
 /// The smallest of the placements above and of best fit ordered by the
 /// buffers' duration and by their area (bytes x duration), as XLA's heap
 /// simulator tries, each compacted (every buffer let fall to the lowest
-/// offset where it fits); on small inputs, also of best fit in up to 256
-/// random orders (fixed seed: the result is deterministic).
+/// offset where it fits), and of best fit in orders searched around the
+/// order by size (random factors from a fixed seed: the result is
+/// deterministic), more of them for fewer requests.
 Placement placeBest(llvm::ArrayRef<PlacementRequest> requests);
 
 /// The largest total size of the requests live at one position: no

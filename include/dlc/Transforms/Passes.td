@@ -72,6 +72,30 @@ def ExpandInferenceForms : Pass<"dlc-expand-inference-forms", "mlir::ModuleOp"> 
   let dependentDialects = ["dlc::graph::GraphDialect"];
 }
 
+def ScheduleMemory : Pass<"dlc-schedule-memory", "mlir::ModuleOp"> {
+  let summary = "Orders each function's operations for the lowest peak of live bytes";
+  let description = [{
+    The order of the operations in an exec block is the schedule; this pass
+    chooses it. Any order that keeps the buffers' dependences is legal: a
+    reader after the writer it reads, a writer after the readers of the
+    previous contents (a parameter's update after the forward and
+    backward kernels that read the old weights), a wait after its start.
+    It builds candidate orders -- the order it was given, and a list
+    schedule that runs next, among the operations whose dependences are
+    done, the one that frees the most bytes net of what it allocates (as
+    XLA's list scheduler) -- and keeps the one whose peak of live bytes
+    (`BufferLiveness`) is lowest. The list schedule is what Shirahata et
+    al. describe for the backward pass: each layer's weight and data
+    gradients in the order that frees memory first, and each weight
+    gradient reduced and applied to its parameter as soon as the layer's
+    data gradient has read the old weights, so one buffer holds the weight
+    gradients in turn. Allocations and views move to just before their
+    first user. The schedule chosen and the peaks of the candidates are
+    recorded on each function (`dlc.schedule`).
+  }];
+  let dependentDialects = ["dlc::exec::ExecDialect"];
+}
+
 def PlanMemory : Pass<"dlc-plan-memory", "mlir::ModuleOp"> {
   let summary = "Places every exec buffer in one static arena";
   let description = [{
@@ -80,9 +104,10 @@ def PlanMemory : Pass<"dlc-plan-memory", "mlir::ModuleOp"> {
     the function's arguments) gets an offset in a shared scratch region,
     reused once the buffer's live range (`BufferLiveness`: from its
     allocation to its last use, through views, and to the wait of any
-    collective working on it) has passed: first fit in order of the ranges'
-    starts. The offsets are the `offset` attributes of `exec.global` and
-    `exec.alloc`, `dlc.arg_offsets` on each function, and the total size
+    collective working on it) has passed, by the best of several placement
+    heuristics (`ArenaPlacement.h`). The offsets are the `offset`
+    attributes of `exec.global` and `exec.alloc`, `dlc.arg_offsets` on each
+    function, and the total size
     `dlc.arena_size` on the module; all are byte offsets, 64-byte aligned
     (or more, as a buffer asks).
   }];
