@@ -52,6 +52,9 @@ void dlc::buildPipeline(OpPassManager &pm, const PipelineOptions &options,
   }
   if (from < Stage::Planned && to >= Stage::Planned) {
     pm.addPass(createScheduleMemory());
+    pm.addPass(createReuseInPlace());
+    if (options.poisonFreed)
+      pm.addPass(createPoisonFreed());
     pm.addPass(createPlanMemory());
   }
   if (from < Stage::Lowered && to >= Stage::Lowered) {

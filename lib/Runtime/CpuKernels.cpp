@@ -294,6 +294,8 @@ void fill(Context &, float *y, float value, int64_t n) {
   std::fill(y, y + n, value);
 }
 
+void poison(Context &, void *p, int64_t bytes) { std::memset(p, 0xFF, bytes); }
+
 void activation(Context &, Activation f, float alpha, const float *x,
                 float *y, int64_t n) {
   switch (f) {

@@ -458,6 +458,10 @@ void fill(Context &ctx, float *y, float value, int64_t n) {
   fillKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(y, value, n);
 }
 
+void poison(Context &ctx, void *p, int64_t bytes) {
+  check(cudaMemsetAsync(p, 0xFF, bytes, ctx.stream), "poisoning a buffer");
+}
+
 void activation(Context &ctx, Activation f, float alpha, const float *x,
                 float *y, int64_t n) {
   activationKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(f, alpha, x, y, n);

@@ -72,8 +72,20 @@ void addTimeline(func::FuncOp step, MemoryReport &report) {
     }
     report.timeline.push_back(std::move(point));
   }
+  // Naive: every buffer its own bytes, including the outputs that
+  // dlc-reuse-in-place wrote over a transient input.
   for (const BufferLiveness::Interval &interval : liveness.getIntervals())
     report.naiveBytes += llvm::alignTo(interval.sizeInBytes, kAlignment);
+  for (auto kernel : body.getOps<exec::KernelOp>()) {
+    std::optional<ArrayRef<int64_t>> inPlace = kernel.getInPlace();
+    if (!inPlace)
+      continue;
+    for (auto [output, input] : llvm::zip(kernel.getOutputs(), *inPlace))
+      if (input >= 0 && !exec::storageOf(output).getDefiningOp<exec::GlobalRefOp>())
+        report.naiveBytes += llvm::alignTo(
+            cast<exec::BufferType>(output.getType()).getSizeInBytes(),
+            kAlignment);
+  }
 }
 } // namespace
 

@@ -113,6 +113,10 @@ cl::opt<std::string> reportMemory(
     "report-memory", cl::value_desc("file.json"), cl::cat(dlcCategory),
     cl::desc("Write the memory plan's report (arena, lower bound, naive "
              "bytes, a timeline of the training step) as JSON"));
+cl::opt<bool> debugPoisonFreed(
+    "debug-poison-freed", cl::cat(dlcCategory),
+    cl::desc("Debugging: overwrite each buffer with NaNs after its last use "
+             "(a correct plan trains the same)"));
 cl::opt<bool> printSupportedOps(
     "print-supported-ops", cl::cat(dlcCategory),
     cl::desc("Print the ONNX op types dlc imports, one a line, and exit"));
@@ -284,6 +288,7 @@ int main(int argc, char **argv) {
   options.target = target;
   options.training = trainingOptions();
   options.trainingConfig = trainingConfig();
+  options.poisonFreed = debugPoisonFreed;
   auto runPipeline = [&](ModuleOp ir, dlc::Stage from, dlc::Stage to) {
     PassManager pm(&context);
     if (failed(applyPassManagerCLOptions(pm)))

@@ -35,6 +35,9 @@ struct PipelineOptions {
   BuildTrainingGraphOptions training;
   /// What the trainer prints about the compile options.
   std::string trainingConfig;
+  /// Debugging: NaNs over each buffer after its last use
+  /// (dlc-poison-freed).
+  bool poisonFreed = false;
 };
 
 /// Adds to `pm` the passes that take a module at stage `from` to stage

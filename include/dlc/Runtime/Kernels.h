@@ -74,6 +74,10 @@ void activationGrad(Context &ctx, Activation f, float alpha, const float *dy,
 
 void scale(Context &ctx, const float *x, float factor, float *y, int64_t n);
 void fill(Context &ctx, float *y, float value, int64_t n);
+/// Sets `bytes` bytes to 0xFF, a NaN in every floating-point format: with
+/// `dlc --debug-poison-freed`, each buffer after its last use, so that a
+/// kernel reading bytes the plan had given up shows in the loss.
+void poison(Context &ctx, void *p, int64_t bytes);
 
 /// Softmax along the middle dimension of an outer x size x inner tensor.
 void softmax(Context &ctx, const float *x, float *y, int64_t outer,

@@ -96,6 +96,37 @@ def ScheduleMemory : Pass<"dlc-schedule-memory", "mlir::ModuleOp"> {
   let dependentDialects = ["dlc::exec::ExecDialect"];
 }
 
+def ReuseInPlace : Pass<"dlc-reuse-in-place", "mlir::ModuleOp"> {
+  let summary = "Lets elementwise kernels write over an input that dies there";
+  let description = [{
+    In the order the block now has, an output of an `elementwise` kernel
+    (activations and their gradients, arithmetic, gradient accumulation,
+    clipping) takes the bytes of one of the kernel's inputs of the same
+    buffer type when that input is an allocation nothing reads after the
+    kernel (no later reader, no collective pending on it, not returned):
+    the output's `exec.alloc` goes away, its users use the input, and the
+    kernel declares the output `in_place`. The planner then has one buffer
+    where it had two live at once. Runs after `dlc-schedule-memory`, whose
+    order decides what dies where.
+  }];
+  let dependentDialects = ["dlc::exec::ExecDialect"];
+}
+
+def PoisonFreed : Pass<"dlc-poison-freed", "mlir::ModuleOp"> {
+  let summary = "Debugging: overwrites each buffer with NaNs after its last use";
+  let description = [{
+    After the operation that last touches an allocation (its last reader,
+    or the wait of a collective on it), a `poison` kernel sets its bytes
+    to 0xFF, a NaN in every floating-point format. A plan that is right
+    computes the same step with or without it; a kernel that reads a
+    buffer after the point where the plan gave its bytes away (a wrong live
+    range, a wrong in-place reuse, a schedule that breaks a dependence)
+    reads NaNs, and the loss shows it. `dlc --debug-poison-freed` adds it
+    before the arena is planned.
+  }];
+  let dependentDialects = ["dlc::exec::ExecDialect"];
+}
+
 def PlanMemory : Pass<"dlc-plan-memory", "mlir::ModuleOp"> {
   let summary = "Places every exec buffer in one static arena";
   let description = [{

@@ -16,6 +16,7 @@ struct BinaryLowering : KernelLowering<OpT> {
   StringRef callee(OpT) const override { return "binary"; }
   KernelArgs arguments(OpT op, typename OpT::Adaptor adaptor, KernelCall &call,
                  ValueRange results) const override {
+    call.setElementwise();
     StringRef kind = llvm::TypeSwitch<Operation *, StringRef>(op)
                          .Case([](AddOp) { return "Binary::Add"; })
                          .Case([](SubOp) { return "Binary::Sub"; })
@@ -64,6 +65,7 @@ struct ScaleLowering : KernelLowering<ScaleOp> {
   StringRef callee(ScaleOp) const override { return "scale"; }
   Args arguments(ScaleOp op, OpAdaptor adaptor, KernelCall &call,
                  ValueRange results) const override {
+    call.setElementwise();
     return {call.in(adaptor.getInput()), call.f32(op.getFactor()),
             call.out(results[0]), call.i64(numElements(op))};
   }
@@ -104,6 +106,7 @@ struct ActivationLowering : KernelLowering<OpT> {
   StringRef callee(OpT) const override { return "activation"; }
   KernelArgs arguments(OpT op, typename OpT::Adaptor adaptor, KernelCall &call,
                  ValueRange results) const override {
+    call.setElementwise();
     return {call.enumerator(activationKind(op)),
             call.f32(activationParameter(op)), call.in(adaptor.getInput()),
             call.out(results[0]), call.i64(numElements(op))};
@@ -118,6 +121,7 @@ struct ActivationGradLowering : KernelLowering<OpT> {
   StringRef callee(OpT) const override { return "activationGrad"; }
   KernelArgs arguments(OpT op, typename OpT::Adaptor adaptor, KernelCall &call,
                  ValueRange results) const override {
+    call.setElementwise();
     Value forward;
     if constexpr (std::is_same_v<OpT, LeakyReluGradOp>)
       forward = adaptor.getInput();
@@ -134,6 +138,7 @@ struct ClipLowering : KernelLowering<ClipOp> {
   StringRef callee(ClipOp) const override { return "clip"; }
   Args arguments(ClipOp op, OpAdaptor adaptor, KernelCall &call,
                  ValueRange results) const override {
+    call.setElementwise();
     return {call.in(adaptor.getInput()), call.f32(op.getMin()),
             call.f32(op.getMax()), call.out(results[0]),
             call.i64(numElements(op))};
@@ -145,6 +150,7 @@ struct ClipGradLowering : KernelLowering<ClipGradOp> {
   StringRef callee(ClipGradOp) const override { return "clipGrad"; }
   Args arguments(ClipGradOp op, OpAdaptor adaptor, KernelCall &call,
                  ValueRange results) const override {
+    call.setElementwise();
     return {call.in(adaptor.getGrad()), call.in(adaptor.getInput()),
             call.f32(op.getMin()),      call.f32(op.getMax()),
             call.out(results[0]),       call.i64(numElements(op))};

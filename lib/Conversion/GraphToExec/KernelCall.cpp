@@ -85,7 +85,8 @@ exec::KernelOp KernelCall::create(ArrayRef<Arg> args) {
   return exec::KernelOp::create(
       rewriter, op->getLoc(), callee, stream, inputs, outputs, scratchBuffers,
       anyInPlace ? rewriter.getDenseI64ArrayAttr(inPlace) : nullptr,
-      rewriter.getArrayAttr(attrs));
+      rewriter.getArrayAttr(attrs),
+      elementwise);
 }
 
 SmallVector<int64_t> dlc::broadcastStrides(ArrayRef<int64_t> operand,

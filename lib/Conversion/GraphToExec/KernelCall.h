@@ -76,6 +76,11 @@ public:
   }
   Arg null() { return Arg(exec::NullAttr::get(rewriter.getContext())); }
 
+  /// Declares that the kernel computes each output element from the same
+  /// element of its same-typed inputs (an output may take the bytes of
+  /// such an input that dies here: dlc-reuse-in-place).
+  void setElementwise() { elementwise = true; }
+
   /// Creates the kernel, on the function's stream where it has one.
   exec::KernelOp create(llvm::ArrayRef<Arg> args);
 
@@ -85,6 +90,7 @@ private:
   llvm::StringRef callee;
   llvm::SmallVector<mlir::Value> inputs, outputs, scratchBuffers;
   llvm::SmallVector<int64_t> inPlace;
+  bool elementwise = false;
 };
 
 /// A kernel call's arguments, in order.

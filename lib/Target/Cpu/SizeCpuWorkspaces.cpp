@@ -128,7 +128,8 @@ void resizeScratch(exec::KernelOp kernel, int64_t bytes) {
   exec::KernelOp::create(builder, kernel.getLoc(), kernel.getCallee(),
                          kernel.getStream(), kernel.getInputs(),
                          kernel.getOutputs(), scratch, kernel.getInPlaceAttr(),
-                         builder.getArrayAttr(args));
+                         builder.getArrayAttr(args),
+                         kernel.getElementwise());
   SmallVector<Value> old(kernel.getScratch());
   kernel.erase();
   for (Value buffer : old)

@@ -114,7 +114,11 @@ def Exec_KernelOp : Exec_Op<"kernel", [AttrSizedOperandSegments,
     workspaces, layout copies). An output that overwrites an input is in
     place: `in_place[i]` is the index of the input that output `i`
     overwrites, or -1, and an output may share a buffer with an input only
-    if declared so. On the CUDA target the kernel is queued on `stream`.
+    if declared so. An `elementwise` kernel computes each element of its
+    outputs from the same element of its inputs of the same buffer type
+    (and from other inputs as it likes), so an output may take the bytes of
+    such an input once nothing later reads them: `dlc-reuse-in-place`
+    decides. On the CUDA target the kernel is queued on `stream`.
 
     `args` are the runtime call's arguments after its context, in order:
     `#exec.ptr<N>` is the address of buffer operand N (inputs, outputs,
@@ -139,7 +143,8 @@ def Exec_KernelOp : Exec_Op<"kernel", [AttrSizedOperandSegments,
                        Variadic<Exec_BufferType>:$outputs,
                        Variadic<Exec_BufferType>:$scratch,
                        OptionalAttr<DenseI64ArrayAttr>:$in_place,
-                       OptionalAttr<ArrayAttr>:$args);
+                       OptionalAttr<ArrayAttr>:$args,
+                       UnitAttr:$elementwise);
   let assemblyFormat = [{
     $callee (`on` $stream^)? (`ins` `(` $inputs^ `:` type($inputs) `)`)?
     (`outs` `(` $outputs^ `:` type($outputs) `)`)?
