@@ -98,6 +98,53 @@ SmallVector<unsigned> listSchedule(Block &block,
   return order;
 }
 
+/// A depth-first schedule (as XLA's DFS scheduler): from each operation
+/// nothing depends on, in the given order, everything it needs first, the
+/// predecessors that touch the most bytes first, then the operation. Each
+/// parameter update then follows its gradient's computation closely.
+SmallVector<unsigned> depthFirstSchedule(const ExecDependences &dependences) {
+  unsigned count = dependences.getOperations().size();
+  SmallVector<int64_t> bytes(count, 0);
+  SmallVector<bool> hasSuccessor(count, false);
+  for (unsigned i = 0; i < count; ++i) {
+    for (Value storage : dependences.getTransients(i))
+      bytes[i] += bytesOf(storage);
+    for (unsigned p : dependences.getPredecessors(i))
+      hasSuccessor[p] = true;
+  }
+  SmallVector<unsigned> order;
+  SmallVector<bool> visited(count, false);
+  // An explicit stack: (operation, whether its predecessors are pushed).
+  SmallVector<std::pair<unsigned, bool>> stack;
+  for (unsigned sink = 0; sink < count; ++sink) {
+    if (hasSuccessor[sink])
+      continue;
+    stack.push_back({sink, false});
+    while (!stack.empty()) {
+      auto [i, expanded] = stack.pop_back_val();
+      if (expanded) {
+        order.push_back(i);
+        continue;
+      }
+      if (visited[i])
+        continue;
+      visited[i] = true;
+      stack.push_back({i, true});
+      SmallVector<unsigned> predecessors(dependences.getPredecessors(i));
+      // Pushed in reverse of the visiting order: the heaviest first, the
+      // earliest in the given order on a tie.
+      llvm::stable_sort(predecessors, [&](unsigned a, unsigned b) {
+        return bytes[a] != bytes[b] ? bytes[a] < bytes[b] : a > b;
+      });
+      for (unsigned p : predecessors)
+        if (!visited[p])
+          stack.push_back({p, false});
+    }
+  }
+  assert(order.size() == count && "every operation reaches a sink");
+  return order;
+}
+
 struct ScheduleMemory : dlc::impl::ScheduleMemoryBase<ScheduleMemory> {
   void runOnOperation() override {
     for (auto func : getOperation().getOps<func::FuncOp>())
@@ -118,6 +165,7 @@ struct ScheduleMemory : dlc::impl::ScheduleMemoryBase<ScheduleMemory> {
     SmallVector<Candidate> candidates = {
         {"given", given},
         {"bytes freed", listSchedule(block, dependences)},
+        {"depth first", depthFirstSchedule(dependences)},
     };
     for (Candidate &candidate : candidates) {
       dependences.reorder(block, candidate.order);

@@ -5,20 +5,22 @@ exec.global @w2 : !exec.buffer<1024xf32>
 
 // Two layers with 4 KiB weights and small activations. As given, both
 // weight gradients are live at once (8 KiB) before the updates at the end.
-// The list schedule runs the data gradient first (it allocates less),
-// then reduces and applies dw2 as soon as the data gradient has read the
-// old w2, so dw1 can take dw2's bytes: one weight gradient at a time. The
-// forward pass keeps its order; allocations move to their first user.
+// The list schedule by bytes freed and the depth-first schedule both reduce
+// and apply dw2 as soon as the data gradient has read the old w2, so dw1
+// can take dw2's bytes: one weight gradient at a time (4416 and 4352 bytes
+// against 8384). The depth-first one, lowest, is kept: each update right
+// after its gradient. The forward pass keeps its order; allocations move
+// to their first user.
 // CHECK-LABEL: func.func @train_step
-// CHECK-SAME: dlc.schedule = {chosen = "bytes freed", peak_bytes = {"bytes freed" = [[LOW:[0-9]+]] : i64, given = [[HIGH:[0-9]+]] : i64}}
+// CHECK-SAME: dlc.schedule = {chosen = "depth first", peak_bytes = {"bytes freed" = 4416 : i64, "depth first" = 4352 : i64, given = 8384 : i64}}
 // CHECK: exec.kernel "layer1"
 // CHECK: exec.kernel "layer2"
 // CHECK: exec.kernel "loss"
 // CHECK: exec.kernel "lossGrad"
-// CHECK: exec.kernel "dataGrad2"
 // CHECK: exec.kernel "weightGrad2"
 // CHECK: exec.allreduce_start
 // CHECK: exec.wait
+// CHECK: exec.kernel "dataGrad2"
 // CHECK: exec.kernel "sgd" ins(%{{.+}}, %[[DW2:.+]] :
 // CHECK: %[[DW1:.+]] = exec.alloc : !exec.buffer<1024xf32>
 // CHECK: exec.kernel "weightGrad1"

@@ -80,11 +80,11 @@ def ScheduleMemory : Pass<"dlc-schedule-memory", "mlir::ModuleOp"> {
     reader after the writer it reads, a writer after the readers of the
     previous contents (a parameter's update after the forward and
     backward kernels that read the old weights), a wait after its start.
-    It builds candidate orders -- the order it was given, and a list
-    schedule that runs next, among the operations whose dependences are
-    done, the one that frees the most bytes net of what it allocates (as
-    XLA's list scheduler) -- and keeps the one whose peak of live bytes
-    (`BufferLiveness`) is lowest. The list schedule is what Shirahata et
+    It builds candidate orders -- the order it was given, a list schedule
+    that runs next, among the operations whose dependences are done, the
+    one that frees the most bytes net of what it allocates (as XLA's list
+    scheduler), and a depth-first schedule (as XLA's DFS scheduler) -- and
+    keeps the one whose peak of live bytes (`BufferLiveness`) is lowest. The list schedule is what Shirahata et
     al. describe for the backward pass: each layer's weight and data
     gradients in the order that frees memory first, and each weight
     gradient reduced and applied to its parameter as soon as the layer's
