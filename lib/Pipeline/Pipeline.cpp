@@ -52,10 +52,17 @@ void dlc::buildPipeline(OpPassManager &pm, const PipelineOptions &options,
   }
   if (from < Stage::Planned && to >= Stage::Planned) {
     pm.addPass(createScheduleMemory());
+    if (options.memoryBudget > 0) {
+      RematerializeOptions remat;
+      remat.budget = options.memoryBudget;
+      pm.addPass(createRematerialize(remat));
+    }
     pm.addPass(createReuseInPlace());
     if (options.poisonFreed)
       pm.addPass(createPoisonFreed());
-    pm.addPass(createPlanMemory());
+    PlanMemoryOptions plan;
+    plan.budget = options.memoryBudget;
+    pm.addPass(createPlanMemory(plan));
   }
   if (from < Stage::Lowered && to >= Stage::Lowered) {
     ConvertExecToEmitCOptions lowering;

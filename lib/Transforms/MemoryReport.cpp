@@ -96,6 +96,8 @@ FailureOr<MemoryReport> dlc::computeMemoryReport(ModuleOp module) {
                             "(after dlc-plan-memory)");
   MemoryReport report;
   report.arenaBytes = arena.getInt();
+  if (auto flops = module->getAttrOfType<IntegerAttr>(kRecomputedFlopsAttr))
+    report.recomputedFlops = flops.getInt();
   int64_t globals = 0;
   for (auto global : module.getOps<exec::GlobalOp>()) {
     int64_t bytes =

@@ -105,6 +105,17 @@ void PlanMemory::runOnOperation() {
   int64_t arenaSize = cursor + scratchSize;
   if (arenaSize > kMaxTensorBytes)
     return tooLarge(arenaSize);
+  if (budget > 0 && arenaSize > budget) {
+    InFlightDiagnostic error = emitError(module.getLoc(), "--memory-budget=")
+                               << budget.getValue()
+                               << ": the smallest arena dlc reaches is "
+                               << arenaSize << " bytes (" << cursor
+                               << " of them parameters and optimizer state";
+    if (auto flops = module->getAttrOfType<IntegerAttr>(kRecomputedFlopsAttr))
+      error << ", recomputing " << flops.getInt() << " operations a step";
+    error << "); raise the budget or lower --batch";
+    return signalPassFailure();
+  }
   module->setAttr(kArenaSizeAttr, builder.getI64IntegerAttr(arenaSize));
 }
 

@@ -24,6 +24,7 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
 #include "mlir/Target/Cpp/CppEmitter.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -113,6 +114,11 @@ cl::opt<std::string> reportMemory(
     "report-memory", cl::value_desc("file.json"), cl::cat(dlcCategory),
     cl::desc("Write the memory plan's report (arena, lower bound, naive "
              "bytes, a timeline of the training step) as JSON"));
+cl::opt<std::string> memoryBudget(
+    "memory-budget", cl::value_desc("bytes"), cl::cat(dlcCategory),
+    cl::desc("Largest arena allowed (suffixes K, M, G: powers of 1024); "
+             "values are recomputed to fit, or the compile fails and says "
+             "how small it got"));
 cl::opt<bool> debugPoisonFreed(
     "debug-poison-freed", cl::cat(dlcCategory),
     cl::desc("Debugging: overwrite each buffer with NaNs after its last use "
@@ -148,6 +154,25 @@ void printDiagnostic(Diagnostic &diag) {
          << "\n";
   for (Diagnostic &note : diag.getNotes())
     printDiagnostic(note);
+}
+
+/// `--memory-budget`'s value in bytes: 0 when not given, nullopt when it
+/// is not a positive number with an optional K, M or G (1024-based).
+std::optional<int64_t> parseBytes(StringRef text) {
+  if (text.empty())
+    return 0;
+  int shift = llvm::StringSwitch<int>(text.take_back().upper())
+                  .Case("K", 10)
+                  .Case("M", 20)
+                  .Case("G", 30)
+                  .Default(0);
+  if (shift)
+    text = text.drop_back();
+  uint64_t number;
+  if (text.getAsInteger(10, number) || number == 0 ||
+      number > (uint64_t(1) << (62 - shift)))
+    return std::nullopt;
+  return static_cast<int64_t>(number << shift);
 }
 
 int fail(const Twine &message) {
@@ -227,6 +252,11 @@ int main(int argc, char **argv) {
   if (std::optional<std::string> why =
           dlc::checkTrainingOptions(trainingOptions()))
     return fail(*why);
+  std::optional<int64_t> budgetBytes = parseBytes(memoryBudget);
+  if (!budgetBytes)
+    return fail("--memory-budget=" + memoryBudget +
+                ": expected a positive number of bytes, with an optional K, "
+                "M or G suffix (powers of 1024)");
 
   DialectRegistry registry;
   dlc::registerAllDialects(registry);
@@ -289,6 +319,7 @@ int main(int argc, char **argv) {
   options.training = trainingOptions();
   options.trainingConfig = trainingConfig();
   options.poisonFreed = debugPoisonFreed;
+  options.memoryBudget = *budgetBytes;
   auto runPipeline = [&](ModuleOp ir, dlc::Stage from, dlc::Stage to) {
     PassManager pm(&context);
     if (failed(applyPassManagerCLOptions(pm)))

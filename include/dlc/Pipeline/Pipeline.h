@@ -38,6 +38,8 @@ struct PipelineOptions {
   /// Debugging: NaNs over each buffer after its last use
   /// (dlc-poison-freed).
   bool poisonFreed = false;
+  /// Bytes the arena may take, recomputing values to fit (0: no budget).
+  int64_t memoryBudget = 0;
 };
 
 /// Adds to `pm` the passes that take a module at stage `from` to stage

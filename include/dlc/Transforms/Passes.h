@@ -38,6 +38,8 @@ void buildTrainingPipeline(mlir::OpPassManager &pm,
 /// offset of each function argument, and the arena's size.
 constexpr llvm::StringLiteral kArgOffsetsAttr = "dlc.arg_offsets";
 constexpr llvm::StringLiteral kArenaSizeAttr = "dlc.arena_size";
+/// Operations added by dlc-rematerialize, on the module.
+constexpr llvm::StringLiteral kRecomputedFlopsAttr = "dlc.recomputed_flops";
 
 /// The module's dictionary of optimizer defaults (BuildTrainingGraph): the
 /// optimizer's name, lr, momentum, weight_decay, beta1, beta2, eps.

@@ -96,6 +96,32 @@ def ScheduleMemory : Pass<"dlc-schedule-memory", "mlir::ModuleOp"> {
   let dependentDialects = ["dlc::exec::ExecDialect"];
 }
 
+def Rematerialize : Pass<"dlc-rematerialize", "mlir::ModuleOp"> {
+  let summary = "Recomputes cheap values instead of keeping them, to fit a memory budget";
+  let description = [{
+    While the globals plus a function's peak of live bytes exceed `budget`
+    (bytes; 0: no budget), a value live across the peak but not used there
+    (an activation kept from the forward pass for the backward pass) is
+    dropped after its last use before the peak and recomputed, by a copy of
+    the kernel that produced it, just before its first use after the peak.
+    Only kernels whose cost is small next to the bytes they free qualify
+    (activations, elementwise arithmetic, batch normalization, pooling),
+    and only where their inputs still hold the same contents there (live,
+    and not written in between; a weight not yet updated). Among those live
+    at the peak, the most bytes per recomputed operation go first. The
+    added operations are counted in `dlc.recomputed_flops` on the module.
+    A recomputation that does not lower the peak (its copy raises another
+    point above it) is undone. Whether the budget is met is for
+    `dlc-plan-memory` to say, with the same budget, once in-place reuse has
+    run: it fails naming the smallest arena reached.
+  }];
+  let options = [
+    Option<"budget", "budget", "int64_t", /*default=*/"0",
+           "Bytes the arena may take (0: no budget)">,
+  ];
+  let dependentDialects = ["dlc::exec::ExecDialect"];
+}
+
 def ReuseInPlace : Pass<"dlc-reuse-in-place", "mlir::ModuleOp"> {
   let summary = "Lets elementwise kernels write over an input that dies there";
   let description = [{
@@ -140,8 +166,13 @@ def PlanMemory : Pass<"dlc-plan-memory", "mlir::ModuleOp"> {
     attributes of `exec.global` and `exec.alloc`, `dlc.arg_offsets` on each
     function, and the total size
     `dlc.arena_size` on the module; all are byte offsets, 64-byte aligned
-    (or more, as a buffer asks).
+    (or more, as a buffer asks). With a `budget`, an arena larger than it
+    is an error that names both.
   }];
+  let options = [
+    Option<"budget", "budget", "int64_t", /*default=*/"0",
+           "Bytes the arena may take (0: no budget)">,
+  ];
   let dependentDialects = ["dlc::exec::ExecDialect"];
 }
 

@@ -1,0 +1,318 @@
+//===- Rematerialize.cpp - recompute cheap values to fit a budget ---------===//
+//
+// Greedy, one value at a time: find the position of the peak of live
+// bytes, pick among the values live across it the one recomputed at the
+// lowest cost per byte freed, copy its producer to just before its first
+// use after the peak, and measure again. Exact solvers (Checkmate, MONeT)
+// would find cheaper sets on small graphs; this is the baseline they are
+// measured against.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dlc/Analysis/BufferLiveness.h"
+#include "dlc/Dialect/Exec/ExecOps.h"
+#include "dlc/Transforms/Passes.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <map>
+#include <optional>
+
+namespace dlc {
+#define GEN_PASS_DEF_REMATERIALIZE
+#include "dlc/Transforms/Passes.h.inc"
+} // namespace dlc
+
+using namespace mlir;
+using namespace dlc;
+
+namespace {
+constexpr int64_t kAlignment = 64;
+
+int64_t alignedBytes(Value buffer) {
+  return llvm::alignTo(
+      cast<exec::BufferType>(buffer.getType()).getSizeInBytes(), kAlignment);
+}
+
+/// Operations per output element of a kernel cheap enough to rerun.
+std::optional<int64_t> costPerElement(exec::KernelOp kernel) {
+  std::optional<int64_t> cost =
+      llvm::StringSwitch<std::optional<int64_t>>(kernel.getCallee())
+          .Case("activation", 1)
+          .Case("binary", 1)
+          .Case("scale", 1)
+          .Case("clip", 1)
+          .Case("dropoutMask", 1)
+          .Case("batchNormTraining", 5)
+          .Case("maxPool2d", 0) // the window, below
+          .Case("avgPool2d", 0)
+          .Default(std::nullopt);
+  if (cost && *cost == 0) {
+    // Pool2DGeometry: fields 6 and 7 are the window's height and width.
+    SmallVector<Attribute> args = kernel.getCallArguments();
+    auto geometry = args.empty() ? exec::StructAttr()
+                                 : dyn_cast<exec::StructAttr>(args.front());
+    if (!geometry || geometry.getFields().size() < 8)
+      return std::nullopt;
+    cost = geometry.getFields()[6] * geometry.getFields()[7];
+  }
+  return cost;
+}
+
+/// One function's block, numbered, with its live ranges.
+struct Step {
+  explicit Step(Block &block) : block(block), liveness(block) {
+    for (auto [i, op] : llvm::enumerate(block)) {
+      positions[&op] = i;
+      ops.push_back(&op);
+    }
+    for (const BufferLiveness::Interval &interval : liveness.getIntervals())
+      intervals[interval.root] = &interval;
+  }
+
+  /// The position where the most bytes are live, and how many.
+  std::pair<int64_t, int64_t> peak() const {
+    std::map<int64_t, int64_t> delta;
+    for (const BufferLiveness::Interval &interval : liveness.getIntervals()) {
+      int64_t bytes = llvm::alignTo(interval.sizeInBytes, kAlignment);
+      delta[interval.first] += bytes;
+      delta[interval.last + 1] -= bytes;
+    }
+    int64_t live = 0, best = 0, where = 0;
+    for (auto [position, change] : delta)
+      if ((live += change) > best) {
+        best = live;
+        where = position;
+      }
+    return {where, best};
+  }
+
+  /// Whether anything between positions `from` and `to` (exclusive)
+  /// writes `buffer`'s storage.
+  bool writtenBetween(Value buffer, int64_t from, int64_t to) const {
+    Value storage = exec::storageOf(buffer);
+    const void *global = nullptr;
+    if (auto ref = storage.getDefiningOp<exec::GlobalRefOp>())
+      global = ref.getGlobalAttr().getAttr().getAsOpaquePointer();
+    for (int64_t i = from + 1; i < to; ++i) {
+      SmallVector<Value> written;
+      if (auto kernel = dyn_cast<exec::KernelOp>(ops[i]))
+        llvm::append_range(written, kernel.getOutputs());
+      else if (auto start = dyn_cast<exec::AllReduceStartOp>(ops[i]))
+        written.push_back(start.getBuffer());
+      for (Value w : written) {
+        Value root = exec::storageOf(w);
+        auto ref = root.getDefiningOp<exec::GlobalRefOp>();
+        if (root == storage ||
+            (global && ref &&
+             ref.getGlobalAttr().getAttr().getAsOpaquePointer() == global))
+          return true;
+      }
+    }
+    return false;
+  }
+
+  Block &block;
+  BufferLiveness liveness;
+  SmallVector<Operation *> ops;
+  DenseMap<Operation *, int64_t> positions;
+  DenseMap<Value, const BufferLiveness::Interval *> intervals;
+};
+
+/// A value to recompute: `buffer`, used again first by `firstLateUse`
+/// (after the peak at `peak`), and the kernels that recompute it, in order
+/// (its producer last; before it, producers of inputs that are no longer
+/// live there, as a ReLU's input batch norm).
+struct Candidate {
+  Value buffer;
+  Operation *firstLateUse;
+  int64_t peak;
+  SmallVector<exec::KernelOp> chain;
+  int64_t bytes = 0, flops = 0;
+};
+
+/// The one kernel that writes `buffer`, if it is a fresh allocation
+/// written once, before `before`, by a cheap kernel writing only fresh
+/// allocations.
+exec::KernelOp cheapProducer(const Step &step, Value buffer, int64_t before) {
+  if (!buffer.getDefiningOp<exec::AllocOp>())
+    return nullptr;
+  exec::KernelOp producer;
+  for (Operation *user : buffer.getUsers()) {
+    auto kernel = dyn_cast<exec::KernelOp>(user);
+    if (!kernel)
+      return nullptr; // views would need copying too
+    if (!llvm::is_contained(kernel.getOutputs(), buffer))
+      continue;
+    if (producer || step.positions.lookup(user) >= before)
+      return nullptr;
+    producer = kernel;
+  }
+  if (!producer || producer.getInPlace() || !costPerElement(producer))
+    return nullptr;
+  for (Value written : llvm::concat<Value>(producer.getOutputs(),
+                                           producer.getScratch()))
+    if (!written.getDefiningOp<exec::AllocOp>())
+      return nullptr;
+  return producer;
+}
+
+/// Adds to `candidate` the kernels that recompute `buffer` at position
+/// `late`: its producer, after those of its inputs that are not live
+/// there (at most `depth` deep). Every other input must hold the same
+/// bytes there: live already (recomputing must keep nothing longer) and
+/// not written in between.
+bool addRecomputation(const Step &step, Value buffer, int64_t late, int depth,
+                      Candidate &candidate) {
+  exec::KernelOp producer = cheapProducer(step, buffer, late);
+  if (!producer)
+    return false;
+  if (llvm::is_contained(candidate.chain, producer))
+    return true;
+  int64_t made = step.positions.lookup(producer);
+  for (Value input : producer.getInputs()) {
+    Value storage = exec::storageOf(input);
+    if (!storage.getDefiningOp<exec::GlobalRefOp>()) {
+      const BufferLiveness::Interval *range = step.intervals.lookup(storage);
+      if (!range)
+        return false;
+      if (range->last < late) {
+        if (depth == 0 || storage != input ||
+            !addRecomputation(step, input, late, depth - 1, candidate))
+          return false;
+        continue;
+      }
+    }
+    if (step.writtenBetween(input, made, late))
+      return false;
+  }
+  candidate.chain.push_back(producer);
+  int64_t elements = cast<exec::BufferType>(buffer.getType()).getNumElements();
+  candidate.flops += *costPerElement(producer) * elements;
+  return true;
+}
+
+std::optional<Candidate> candidateFor(const Step &step,
+                                      const BufferLiveness::Interval &interval,
+                                      int64_t peak) {
+  Value buffer = interval.root;
+  if (!buffer.getDefiningOp<exec::AllocOp>() || interval.first >= peak ||
+      interval.last <= peak)
+    return std::nullopt;
+  Candidate candidate{buffer, nullptr, peak, {}, alignedBytes(buffer), 0};
+  int64_t late = INT64_MAX;
+  for (Operation *user : buffer.getUsers()) {
+    int64_t at = step.positions.lookup(user);
+    if (at == peak)
+      return std::nullopt;
+    if (at > peak && at < late) {
+      late = at;
+      candidate.firstLateUse = user;
+    }
+  }
+  // A batch norm recomputed to feed a ReLU is two kernels: two deep.
+  if (!candidate.firstLateUse ||
+      !addRecomputation(step, buffer, late, /*depth=*/2, candidate))
+    return std::nullopt;
+  return candidate;
+}
+
+/// Copies the chain to just before the first late use, with fresh
+/// outputs and scratch, and points the uses after the peak at the copy;
+/// returns the operations it created, in order.
+SmallVector<Operation *> recompute(const Step &step, Candidate candidate) {
+  OpBuilder builder(candidate.firstLateUse);
+  IRMapping mapping;
+  SmallVector<Operation *> created;
+  for (exec::KernelOp kernel : candidate.chain) {
+    for (Value output : llvm::concat<Value>(kernel.getOutputs(),
+                                            kernel.getScratch())) {
+      auto alloc = exec::AllocOp::create(
+          builder, output.getLoc(), cast<exec::BufferType>(output.getType()),
+          output.getDefiningOp<exec::AllocOp>().getAlignment(),
+          /*offset=*/nullptr);
+      mapping.map(output, alloc.getResult());
+      created.push_back(alloc);
+    }
+    created.push_back(builder.clone(*kernel, mapping));
+  }
+  Value copy = mapping.lookup(candidate.buffer);
+  candidate.buffer.replaceUsesWithIf(copy, [&](OpOperand &use) {
+    return step.positions.lookup(use.getOwner()) > candidate.peak;
+  });
+  return created;
+}
+
+/// Undoes recompute(): the late uses read `buffer` again.
+void undo(Value buffer, ArrayRef<Operation *> created) {
+  for (Operation *op : created)
+    for (Value result : op->getResults())
+      result.replaceUsesWithIf(buffer, [&](OpOperand &use) {
+        return !llvm::is_contained(created, use.getOwner());
+      });
+  for (Operation *op : llvm::reverse(created))
+    op->erase();
+}
+
+struct Rematerialize : dlc::impl::RematerializeBase<Rematerialize> {
+  using RematerializeBase::RematerializeBase;
+
+  void runOnOperation() override {
+    if (budget <= 0)
+      return;
+    ModuleOp module = getOperation();
+    int64_t globals = 0;
+    for (auto global : module.getOps<exec::GlobalOp>())
+      globals +=
+          llvm::alignTo(global.getBufferType().getSizeInBytes(), kAlignment);
+    int64_t flops = 0;
+    for (auto func : module.getOps<func::FuncOp>())
+      if (!func.isExternal())
+        fit(func.front(), budget - globals, flops);
+    // Whether the budget is met is the placement's to say (dlc-plan-memory
+    // with the same budget): in-place reuse comes in between.
+    Builder builder(module.getContext());
+    module->setAttr(kRecomputedFlopsAttr, builder.getI64IntegerAttr(flops));
+  }
+
+  /// Recomputes values of `block` until its peak is at most `stepBudget`
+  /// or no recomputation lowers it further; returns the peak reached.
+  int64_t fit(Block &block, int64_t stepBudget, int64_t &flops) {
+    // Each round keeps one recomputation that lowers the peak; one that
+    // does not (its copy raises another point above it) is undone and
+    // not tried again.
+    llvm::DenseSet<Value> rejected;
+    int64_t peakBytes = Step(block).peak().second;
+    while (peakBytes > stepBudget) {
+      Step step(block);
+      int64_t where = step.peak().first;
+      std::optional<Candidate> best;
+      for (const BufferLiveness::Interval &interval :
+           step.liveness.getIntervals()) {
+        if (rejected.contains(interval.root))
+          continue;
+        std::optional<Candidate> candidate = candidateFor(step, interval, where);
+        // The fewest operations per byte freed.
+        if (candidate &&
+            (!best || candidate->flops * best->bytes <
+                          best->flops * candidate->bytes))
+          best = candidate;
+      }
+      if (!best)
+        break;
+      SmallVector<Operation *> created = recompute(step, *best);
+      int64_t after = Step(block).peak().second;
+      if (after >= peakBytes) {
+        undo(best->buffer, created);
+        rejected.insert(best->buffer);
+        continue;
+      }
+      peakBytes = after;
+      flops += best->flops;
+    }
+    return peakBytes;
+  }
+};
+} // namespace
