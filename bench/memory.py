@@ -59,7 +59,8 @@ def step_seconds(trainer, data, steps, repeats):
 
 
 def torch_worker(model_name, batch, steps):
-    """Runs in a subprocess: PyTorch eager training, its peak RSS."""
+    """Runs in a subprocess: PyTorch eager training, its peak RSS and the
+    median time of a step after the first."""
     import torch
     import torchvision
     torch.manual_seed(0)
@@ -68,12 +69,16 @@ def torch_worker(model_name, batch, steps):
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     x = torch.rand(batch, 3, SIZE, SIZE)
     y = torch.randint(0, CLASSES, (batch,))
+    times = []
     for _ in range(steps):
+        start = time.perf_counter()
         optimizer.zero_grad()
         torch.nn.functional.cross_entropy(model(x), y).backward()
         optimizer.step()
+        times.append(time.perf_counter() - start)
     print(json.dumps({"torch": torch.__version__,
-                      "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+                      "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+                      "step_seconds": statistics.median(times[1:]) if steps > 1 else None}))
 
 
 def mb(n):
@@ -91,11 +96,13 @@ def main():
     parser.add_argument("--baseline-label", default="another dlc build",
                         help="what the baseline is, for the report")
     parser.add_argument("--torch", action="store_true")
+    parser.add_argument("--memory-budget",
+                        help="compile dlc's trainers with this --memory-budget")
     parser.add_argument("--write")
     parser.add_argument("--torch-worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.torch_worker:
-        return torch_worker(args.torch_worker, args.batch, 2)
+        return torch_worker(args.torch_worker, args.batch, args.steps)
 
     dlcs = {"dlc": ROOT / "build" / "bin" / "dlc"}
     if args.baseline_dlc:
@@ -115,22 +122,28 @@ def main():
             row = {"model": name}
             for label, dlc in dlcs.items():
                 trainer = tmp / ("%s-%s" % (name, label))
+                budget = ["--memory-budget", args.memory_budget] \
+                    if args.memory_budget and label == "dlc" else []
                 subprocess.run([str(dlc), str(onnx), "-o", str(trainer), "--batch", str(args.batch),
-                                "--lr", "0.01", "--momentum", "0.9"], check=True)
+                                "--lr", "0.01", "--momentum", "0.9", *budget], check=True)
                 row[label] = step_seconds(trainer, data, args.steps, args.repeats)
                 print(name, label, row[label], flush=True)
             if args.torch:
                 out = subprocess.run([sys.executable, __file__, "--torch-worker", name,
-                                      "--batch", str(args.batch)],
+                                      "--batch", str(args.batch), "--steps", str(args.steps)],
                                      check=True, capture_output=True, text=True).stdout
                 row["torch"] = json.loads(out.strip().splitlines()[-1])
                 print(name, "torch", row["torch"], flush=True)
             rows.append(row)
 
-    command = "bench/memory.py --models %s --batch %d --steps %d --repeats %d%s%s" % (
+    command = "bench/memory.py --models %s --batch %d --steps %d --repeats %d%s%s%s" % (
         args.models, args.batch, args.steps, args.repeats,
-        " --baseline-dlc PATH" if args.baseline_dlc else "", " --torch" if args.torch else "")
-    lines = ["## Training memory: ResNet-50 and VGG-16 on the CPU", "",
+        " --baseline-dlc PATH" if args.baseline_dlc else "", " --torch" if args.torch else "",
+        " --memory-budget " + args.memory_budget if args.memory_budget else "")
+    heading = "## Training memory: ResNet-50 and VGG-16 on the CPU"
+    if args.memory_budget:
+        heading = "## Training memory under --memory-budget %s on the CPU" % args.memory_budget
+    lines = [heading, "",
              "- Command: `%s`" % command,
              "- Machine: %s" % machine(),
              "- Date: %s" % datetime.date.today().isoformat(),
@@ -147,8 +160,8 @@ def main():
         header += " baseline arena | baseline peak RSS | step (s) | baseline step (s) | ratio |"
         rule += "---:|---:|---:|---:|---:|"
     if args.torch:
-        header += " PyTorch peak RSS |"
-        rule += "---:|"
+        header += " PyTorch peak RSS | peak RSS / PyTorch | PyTorch step (s) | step / PyTorch |"
+        rule += "---:|---:|---:|---:|"
     lines += [header, rule]
     for row in rows:
         seconds, s = row["dlc"]
@@ -160,8 +173,10 @@ def main():
             cells += [mb(b["arena_bytes"]), mb(b["peak_rss_bytes"]), "%.2f" % seconds,
                       "%.2f" % base_seconds, "%.2f" % (seconds / base_seconds)]
         if args.torch:
-            cells += ["%s (torch %s)" % (mb(row["torch"]["peak_rss_bytes"]),
-                                         row["torch"]["torch"])]
+            t = row["torch"]
+            cells += ["%s (torch %s)" % (mb(t["peak_rss_bytes"]), t["torch"]),
+                      "%.2f" % (s["peak_rss_bytes"] / t["peak_rss_bytes"]),
+                      "%.2f" % t["step_seconds"], "%.2f" % (seconds / t["step_seconds"])]
         lines.append("| " + " | ".join(cells) + " |")
     report = "\n".join(lines) + "\n"
     print(report)
