@@ -11,6 +11,11 @@ using namespace mlir;
 using namespace dlc;
 using namespace dlc::exec;
 
+int64_t dlc::alignedBytes(Value buffer) {
+  return llvm::alignTo(cast<BufferType>(buffer.getType()).getSizeInBytes(),
+                       kArenaAlignment);
+}
+
 BufferLiveness::BufferLiveness(Block &block) {
   DenseMap<Value, size_t> intervalOf;
   auto start = [&](Value root, int64_t position) {
@@ -50,7 +55,7 @@ BufferLiveness::BufferLiveness(Block &block) {
   }
 }
 
-int64_t BufferLiveness::getPeakBytes(int64_t alignment) const {
+BufferLiveness::Peak BufferLiveness::getPeak(int64_t alignment) const {
   // Sweep the positions: +size where an interval starts, -size after it
   // ends.
   std::map<int64_t, int64_t> delta;
@@ -59,10 +64,10 @@ int64_t BufferLiveness::getPeakBytes(int64_t alignment) const {
     delta[interval.first] += bytes;
     delta[interval.last + 1] -= bytes;
   }
-  int64_t live = 0, peak = 0;
-  for (auto [position, change] : delta) {
-    live += change;
-    peak = std::max(peak, live);
-  }
+  int64_t live = 0;
+  Peak peak{0, 0};
+  for (auto [position, change] : delta)
+    if ((live += change) > peak.bytes)
+      peak = {position, live};
   return peak;
 }

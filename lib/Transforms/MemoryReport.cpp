@@ -12,8 +12,6 @@ using namespace mlir;
 using namespace dlc;
 
 namespace {
-constexpr int64_t kAlignment = 64;
-
 
 /// The storage of every buffer written from `source`'s contents, directly
 /// or through other buffers (not `source` itself).
@@ -68,14 +66,14 @@ void addTimeline(func::FuncOp step, MemoryReport &report) {
       int64_t &kind = scratch.contains(interval.root)     ? point.scratch
                       : gradients.contains(interval.root) ? point.gradients
                                                           : point.activations;
-      kind += llvm::alignTo(interval.sizeInBytes, kAlignment);
+      kind += llvm::alignTo(interval.sizeInBytes, kArenaAlignment);
     }
     report.timeline.push_back(std::move(point));
   }
   // Naive: every buffer its own bytes, including the outputs that
   // dlc-reuse-in-place wrote over a transient input.
   for (const BufferLiveness::Interval &interval : liveness.getIntervals())
-    report.naiveBytes += llvm::alignTo(interval.sizeInBytes, kAlignment);
+    report.naiveBytes += llvm::alignTo(interval.sizeInBytes, kArenaAlignment);
   for (auto kernel : body.getOps<exec::KernelOp>()) {
     std::optional<ArrayRef<int64_t>> inPlace = kernel.getInPlace();
     if (!inPlace)
@@ -84,7 +82,7 @@ void addTimeline(func::FuncOp step, MemoryReport &report) {
       if (input >= 0 && !exec::storageOf(output).getDefiningOp<exec::GlobalRefOp>())
         report.naiveBytes += llvm::alignTo(
             cast<exec::BufferType>(output.getType()).getSizeInBytes(),
-            kAlignment);
+            kArenaAlignment);
   }
 }
 } // namespace
@@ -101,14 +99,14 @@ FailureOr<MemoryReport> dlc::computeMemoryReport(ModuleOp module) {
   int64_t globals = 0;
   for (auto global : module.getOps<exec::GlobalOp>()) {
     int64_t bytes =
-        llvm::alignTo(global.getBufferType().getSizeInBytes(), kAlignment);
+        llvm::alignTo(global.getBufferType().getSizeInBytes(), kArenaAlignment);
     (global.getOnnxName() ? report.parameterBytes
                           : report.optimizerStateBytes) += bytes;
     globals += bytes;
   }
   int64_t peak = 0;
   for (auto func : module.getOps<func::FuncOp>())
-    peak = std::max(peak, BufferLiveness(func.front()).getPeakBytes(kAlignment));
+    peak = std::max(peak, BufferLiveness(func.front()).getPeakBytes(kArenaAlignment));
   report.lowerBoundBytes = globals + peak;
   report.naiveBytes = globals;
   if (auto step = module.lookupSymbol<func::FuncOp>("train_step"))

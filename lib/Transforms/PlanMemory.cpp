@@ -26,13 +26,11 @@ using namespace mlir;
 using namespace dlc;
 
 namespace {
-/// Every buffer is at least this aligned, and its size rounded up to it.
-constexpr int64_t kAlignment = 64;
-
+/// The alignment `buffer` asks for, at least the arena's.
 int64_t alignmentOf(Value buffer) {
   if (auto alloc = buffer.getDefiningOp<exec::AllocOp>())
-    return std::max<int64_t>(kAlignment, alloc.getAlignment());
-  return kAlignment;
+    return std::max<int64_t>(kArenaAlignment, alloc.getAlignment());
+  return kArenaAlignment;
 }
 
 /// Places `intervals` by the better of the heuristics of ArenaPlacement.h;
@@ -42,7 +40,7 @@ int64_t place(ArrayRef<BufferLiveness::Interval> intervals,
   SmallVector<PlacementRequest> requests;
   for (const BufferLiveness::Interval &interval : intervals)
     requests.push_back({static_cast<int64_t>(
-                            llvm::alignTo(interval.sizeInBytes, kAlignment)),
+                            llvm::alignTo(interval.sizeInBytes, kArenaAlignment)),
                         alignmentOf(interval.root), interval.first,
                         interval.last});
   Placement placement = placeBest(requests);
@@ -90,11 +88,11 @@ void PlanMemory::runOnOperation() {
   // one more cannot wrap a sum that is still under it.
   int64_t cursor = 0;
   for (auto global : module.getOps<exec::GlobalOp>()) {
-    cursor = llvm::alignTo(cursor, std::max<int64_t>(kAlignment,
+    cursor = llvm::alignTo(cursor, std::max<int64_t>(kArenaAlignment,
                                                      global.getAlignment()));
     global.setOffset(cursor);
     cursor += llvm::alignTo(global.getBufferType().getSizeInBytes(),
-                            kAlignment);
+                            kArenaAlignment);
     if (cursor > kMaxTensorBytes)
       return tooLarge(cursor);
   }

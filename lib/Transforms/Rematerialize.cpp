@@ -17,7 +17,6 @@
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/MathExtras.h"
 
-#include <map>
 #include <optional>
 
 namespace dlc {
@@ -29,13 +28,6 @@ using namespace mlir;
 using namespace dlc;
 
 namespace {
-constexpr int64_t kAlignment = 64;
-
-int64_t alignedBytes(Value buffer) {
-  return llvm::alignTo(
-      cast<exec::BufferType>(buffer.getType()).getSizeInBytes(), kAlignment);
-}
-
 /// Operations per output element of a kernel cheap enough to rerun.
 std::optional<int64_t> costPerElement(exec::KernelOp kernel) {
   std::optional<int64_t> cost =
@@ -73,20 +65,8 @@ struct Step {
   }
 
   /// The position where the most bytes are live, and how many.
-  std::pair<int64_t, int64_t> peak() const {
-    std::map<int64_t, int64_t> delta;
-    for (const BufferLiveness::Interval &interval : liveness.getIntervals()) {
-      int64_t bytes = llvm::alignTo(interval.sizeInBytes, kAlignment);
-      delta[interval.first] += bytes;
-      delta[interval.last + 1] -= bytes;
-    }
-    int64_t live = 0, best = 0, where = 0;
-    for (auto [position, change] : delta)
-      if ((live += change) > best) {
-        best = live;
-        where = position;
-      }
-    return {where, best};
+  BufferLiveness::Peak peak() const {
+    return liveness.getPeak(kArenaAlignment);
   }
 
   /// Whether anything between positions `from` and `to` (exclusive)
@@ -266,7 +246,7 @@ struct Rematerialize : dlc::impl::RematerializeBase<Rematerialize> {
     int64_t globals = 0;
     for (auto global : module.getOps<exec::GlobalOp>())
       globals +=
-          llvm::alignTo(global.getBufferType().getSizeInBytes(), kAlignment);
+          llvm::alignTo(global.getBufferType().getSizeInBytes(), kArenaAlignment);
     int64_t flops = 0;
     for (auto func : module.getOps<func::FuncOp>())
       if (!func.isExternal())
@@ -284,10 +264,10 @@ struct Rematerialize : dlc::impl::RematerializeBase<Rematerialize> {
     // does not (its copy raises another point above it) is undone and
     // not tried again.
     llvm::DenseSet<Value> rejected;
-    int64_t peakBytes = Step(block).peak().second;
+    int64_t peakBytes = Step(block).peak().bytes;
     while (peakBytes > stepBudget) {
       Step step(block);
-      int64_t where = step.peak().first;
+      int64_t where = step.peak().position;
       std::optional<Candidate> best;
       for (const BufferLiveness::Interval &interval :
            step.liveness.getIntervals()) {
@@ -303,7 +283,7 @@ struct Rematerialize : dlc::impl::RematerializeBase<Rematerialize> {
       if (!best)
         break;
       SmallVector<Operation *> created = recompute(step, *best);
-      int64_t after = Step(block).peak().second;
+      int64_t after = Step(block).peak().bytes;
       if (after >= peakBytes) {
         undo(best->buffer, created);
         rejected.insert(best->buffer);

@@ -26,13 +26,6 @@ using namespace mlir;
 using namespace dlc;
 
 namespace {
-constexpr int64_t kAlignment = 64;
-
-int64_t bytesOf(Value buffer) {
-  return llvm::alignTo(
-      cast<exec::BufferType>(buffer.getType()).getSizeInBytes(), kAlignment);
-}
-
 /// The greedy list schedule by bytes freed.
 SmallVector<unsigned> listSchedule(Block &block,
                                    const ExecDependences &dependences) {
@@ -67,9 +60,9 @@ SmallVector<unsigned> listSchedule(Block &block,
     int64_t net = 0;
     for (Value storage : dependences.getTransients(i)) {
       if (!allocated.contains(storage))
-        net -= bytesOf(storage);
+        net -= alignedBytes(storage);
       if (remaining.lookup(storage) == 1)
-        net += bytesOf(storage);
+        net += alignedBytes(storage);
     }
     return net;
   };
@@ -108,7 +101,7 @@ SmallVector<unsigned> depthFirstSchedule(const ExecDependences &dependences) {
   SmallVector<bool> hasSuccessor(count, false);
   for (unsigned i = 0; i < count; ++i) {
     for (Value storage : dependences.getTransients(i))
-      bytes[i] += bytesOf(storage);
+      bytes[i] += alignedBytes(storage);
     for (unsigned p : dependences.getPredecessors(i))
       hasSuccessor[p] = true;
   }
@@ -169,7 +162,7 @@ struct ScheduleMemory : dlc::impl::ScheduleMemoryBase<ScheduleMemory> {
     };
     for (Candidate &candidate : candidates) {
       dependences.reorder(block, candidate.order);
-      candidate.peak = BufferLiveness(block).getPeakBytes(kAlignment);
+      candidate.peak = BufferLiveness(block).getPeakBytes(kArenaAlignment);
     }
     // The lowest peak; the given order on a tie.
     Candidate *best = &candidates.front();

@@ -19,6 +19,13 @@
 
 namespace dlc {
 
+/// Every buffer of the arena starts at a multiple of this many bytes and
+/// takes a multiple of it.
+constexpr int64_t kArenaAlignment = 64;
+
+/// `buffer`'s size in bytes, rounded up to kArenaAlignment.
+int64_t alignedBytes(mlir::Value buffer);
+
 class BufferLiveness {
 public:
   /// Bytes of `root` must survive from operation `first` to operation
@@ -40,7 +47,14 @@ public:
   /// The largest total of transient bytes live at one position, each
   /// buffer's size rounded up to `alignment`: no placement of these
   /// intervals at offsets aligned so needs less.
-  int64_t getPeakBytes(int64_t alignment = 1) const;
+  int64_t getPeakBytes(int64_t alignment = 1) const {
+    return getPeak(alignment).bytes;
+  }
+  /// The first position where that many bytes are live, and the bytes.
+  struct Peak {
+    int64_t position, bytes;
+  };
+  Peak getPeak(int64_t alignment = 1) const;
 
 private:
   llvm::SmallVector<Interval> intervals;
