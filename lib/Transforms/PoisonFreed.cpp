@@ -36,9 +36,11 @@ struct PoisonFreed : dlc::impl::PoisonFreedBase<PoisonFreed> {
         afterLastUse.emplace_back(last, interval.root);
     }
     MLIRContext *ctx = &getContext();
+    // On CUDA, the function's stream (wherever the schedule put it).
     Value stream;
-    if (auto first = dyn_cast<exec::StreamOp>(block.front()))
-      stream = first.getResult();
+    auto streams = block.getOps<exec::StreamOp>();
+    if (!streams.empty())
+      stream = (*streams.begin()).getResult();
     for (auto [last, buffer] : afterLastUse) {
       OpBuilder builder(ctx);
       builder.setInsertionPointAfter(last);
