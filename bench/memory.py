@@ -140,9 +140,9 @@ def main():
         args.models, args.batch, args.steps, args.repeats,
         " --baseline-dlc PATH" if args.baseline_dlc else "", " --torch" if args.torch else "",
         " --memory-budget " + args.memory_budget if args.memory_budget else "")
-    heading = "## Training memory: ResNet-50 and VGG-16 on the CPU"
+    heading = "## Training memory on the CPU, batch %d" % args.batch
     if args.memory_budget:
-        heading = "## Training memory under --memory-budget %s on the CPU" % args.memory_budget
+        heading += ", --memory-budget " + args.memory_budget
     lines = [heading, "",
              "- Command: `%s`" % command,
              "- Machine: %s" % machine(),
