@@ -1,21 +1,24 @@
 #!/usr/bin/env python3
-"""Training memory and step time on the CPU: torchvision's ResNet-50 and
-VGG-16 (224 x 224, 1000 classes, random weights and data, SGD with
-momentum), batch 16.
+"""Training memory and step time on the CPU: torchvision models (ResNet-50
+and VGG-16 by default; 224 x 224, 1000 classes, random weights and data,
+SGD with momentum).
 
 For each model: dlc's arena and the trainer's peak RSS (whole process,
 getrusage) over --steps steps, and what lies outside the arena (peak RSS
 minus the arena: library buffers, data, code; of it, the library workspace
-the compiler could not plan); the steady-state step time
-of dlc against a baseline dlc (another build, --baseline-dlc, e.g. from an
-earlier revision) in the same run, each as (wall time of --steps steps -
-wall time of 1 step) / (--steps - 1), medians of --repeats; and, with
---torch, PyTorch eager's peak RSS on the same model, batch and optimizer
-(Debian's torch, 2 steps).
+the compiler did not plan); the steady-state step time of dlc against a
+baseline dlc (another build, --baseline-dlc, e.g. from an earlier
+revision) in the same run, each as (wall time of --steps steps - wall time
+of 1 step) / (--steps - 1), medians of --repeats; and, with --torch,
+PyTorch eager's peak RSS and median step time (after the first) on the
+same model, batch and optimizer (Debian's torch). --memory-only runs each
+system once and reports memory alone; --memory-budget compiles dlc's
+trainers with that budget.
 
 Usage: bench/memory.py [--models resnet50,vgg16] [--batch 16] [--steps 4]
                        [--repeats 3] [--baseline-dlc PATH]
-                       [--baseline-label TEXT] [--torch] [--write FILE.md]
+                       [--baseline-label TEXT] [--torch] [--memory-only]
+                       [--memory-budget BYTES] [--write FILE.md]
 """
 import argparse
 import datetime
@@ -96,6 +99,8 @@ def main():
     parser.add_argument("--baseline-label", default="another dlc build",
                         help="what the baseline is, for the report")
     parser.add_argument("--torch", action="store_true")
+    parser.add_argument("--memory-only", action="store_true",
+                        help="one run of --steps steps per system: peak RSS only, no step times")
     parser.add_argument("--memory-budget",
                         help="compile dlc's trainers with this --memory-budget")
     parser.add_argument("--write")
@@ -126,7 +131,8 @@ def main():
                     if args.memory_budget and label == "dlc" else []
                 subprocess.run([str(dlc), str(onnx), "-o", str(trainer), "--batch", str(args.batch),
                                 "--lr", "0.01", "--momentum", "0.9", *budget], check=True)
-                row[label] = step_seconds(trainer, data, args.steps, args.repeats)
+                row[label] = (None, run_trainer(trainer, data, args.steps)[1]) \
+                    if args.memory_only else step_seconds(trainer, data, args.steps, args.repeats)
                 print(name, label, row[label], flush=True)
             if args.torch:
                 out = subprocess.run([sys.executable, __file__, "--torch-worker", name,
@@ -136,8 +142,9 @@ def main():
                 print(name, "torch", row["torch"], flush=True)
             rows.append(row)
 
-    command = "bench/memory.py --models %s --batch %d --steps %d --repeats %d%s%s%s" % (
-        args.models, args.batch, args.steps, args.repeats,
+    command = "bench/memory.py --models %s --batch %d --steps %d%s%s%s%s%s" % (
+        args.models, args.batch, args.steps,
+        " --memory-only" if args.memory_only else " --repeats %d" % args.repeats,
         " --baseline-dlc PATH" if args.baseline_dlc else "", " --torch" if args.torch else "",
         " --memory-budget " + args.memory_budget if args.memory_budget else "")
     heading = "## Training memory on the CPU, batch %d" % args.batch
@@ -151,17 +158,26 @@ def main():
              "SGD with momentum 0.9; peak RSS of the whole trainer process over %d steps"
              % (SIZE, SIZE, CLASSES, args.batch, args.steps)]
     if args.baseline_dlc:
-        lines.append("- Baseline: %s; step times are medians of %d runs, in the same run"
-                     % (args.baseline_label, args.repeats))
+        lines.append("- Baseline: %s%s" % (args.baseline_label, "" if args.memory_only else
+                     "; step times are medians of %d runs, in the same run" % args.repeats))
+    if args.memory_only:
+        lines.append("- Memory only: one run of %d steps per system, no step times" % args.steps)
     lines.append("")
     header = "| model | arena | peak RSS | peak RSS - arena | unplanned workspace |"
     rule = "|---|---:|---:|---:|---:|"
+    timed = not args.memory_only
     if args.baseline_dlc:
-        header += " baseline arena | baseline peak RSS | step (s) | baseline step (s) | ratio |"
-        rule += "---:|---:|---:|---:|---:|"
+        header += " baseline arena | baseline peak RSS |"
+        rule += "---:|---:|"
+        if timed:
+            header += " step (s) | baseline step (s) | ratio |"
+            rule += "---:|---:|---:|"
     if args.torch:
-        header += " PyTorch peak RSS | peak RSS / PyTorch | PyTorch step (s) | step / PyTorch |"
-        rule += "---:|---:|---:|---:|"
+        header += " PyTorch peak RSS | peak RSS / PyTorch |"
+        rule += "---:|---:|"
+        if timed:
+            header += " PyTorch step (s) | step / PyTorch |"
+            rule += "---:|---:|"
     lines += [header, rule]
     for row in rows:
         seconds, s = row["dlc"]
@@ -170,13 +186,16 @@ def main():
                  mb(s.get("library_workspace_bytes", 0))]
         if args.baseline_dlc:
             base_seconds, b = row["baseline"]
-            cells += [mb(b["arena_bytes"]), mb(b["peak_rss_bytes"]), "%.2f" % seconds,
-                      "%.2f" % base_seconds, "%.2f" % (seconds / base_seconds)]
+            cells += [mb(b["arena_bytes"]), mb(b["peak_rss_bytes"])]
+            if timed:
+                cells += ["%.2f" % seconds, "%.2f" % base_seconds,
+                          "%.2f" % (seconds / base_seconds)]
         if args.torch:
             t = row["torch"]
             cells += ["%s (torch %s)" % (mb(t["peak_rss_bytes"]), t["torch"]),
-                      "%.2f" % (s["peak_rss_bytes"] / t["peak_rss_bytes"]),
-                      "%.2f" % t["step_seconds"], "%.2f" % (seconds / t["step_seconds"])]
+                      "%.2f" % (s["peak_rss_bytes"] / t["peak_rss_bytes"])]
+            if timed:
+                cells += ["%.2f" % t["step_seconds"], "%.2f" % (seconds / t["step_seconds"])]
         lines.append("| " + " | ".join(cells) + " |")
     report = "\n".join(lines) + "\n"
     print(report)
