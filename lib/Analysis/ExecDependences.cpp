@@ -11,22 +11,15 @@ using namespace mlir;
 using namespace dlc;
 using namespace dlc::exec;
 
-namespace {
-/// What identifies a storage: a global's symbol, or the transient root.
-const void *storageKey(Value buffer) {
+const void *dlc::storageKey(Value buffer) {
   Value root = storageOf(buffer);
   if (auto ref = root.getDefiningOp<GlobalRefOp>())
     return ref.getGlobalAttr().getAttr().getAsOpaquePointer();
   return root.getAsOpaquePointer();
 }
 
-bool isTransient(Value buffer) {
-  return !storageOf(buffer).getDefiningOp<GlobalRefOp>();
-}
-
-/// The buffers `op` reads and writes.
-void accesses(Operation *op, SmallVectorImpl<Value> &reads,
-              SmallVectorImpl<Value> &writes) {
+void dlc::bufferAccesses(Operation *op, SmallVectorImpl<Value> &reads,
+                         SmallVectorImpl<Value> &writes) {
   if (auto kernel = dyn_cast<KernelOp>(op)) {
     llvm::append_range(reads, kernel.getInputs());
     llvm::append_range(writes, kernel.getOutputs());
@@ -35,10 +28,14 @@ void accesses(Operation *op, SmallVectorImpl<Value> &reads,
     reads.push_back(start.getBuffer());
     writes.push_back(start.getBuffer());
   } else if (auto wait = dyn_cast<WaitOp>(op)) {
-    // The collective's result lands by the wait.
     if (auto start = wait.getToken().getDefiningOp<AllReduceStartOp>())
       writes.push_back(start.getBuffer());
   }
+}
+
+namespace {
+bool isTransient(Value buffer) {
+  return !storageOf(buffer).getDefiningOp<GlobalRefOp>();
 }
 } // namespace
 
@@ -66,7 +63,7 @@ ExecDependences::ExecDependences(Block &block) {
         if (auto it = indexOf.find(def); it != indexOf.end())
           before.insert(it->second);
     SmallVector<Value> reads, writes;
-    accesses(op, reads, writes);
+    bufferAccesses(op, reads, writes);
     llvm::SetVector<Value> touched;
     for (Value buffer : reads) {
       const void *key = storageKey(buffer);

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dlc/Analysis/BufferLiveness.h"
+#include "dlc/Analysis/ExecDependences.h"
 #include "dlc/Dialect/Exec/ExecOps.h"
 #include "dlc/Transforms/Passes.h"
 #include "mlir/IR/Builders.h"
@@ -72,24 +73,13 @@ struct Step {
   /// Whether anything between positions `from` and `to` (exclusive)
   /// writes `buffer`'s storage.
   bool writtenBetween(Value buffer, int64_t from, int64_t to) const {
-    Value storage = exec::storageOf(buffer);
-    const void *global = nullptr;
-    if (auto ref = storage.getDefiningOp<exec::GlobalRefOp>())
-      global = ref.getGlobalAttr().getAttr().getAsOpaquePointer();
+    const void *storage = storageKey(buffer);
     for (int64_t i = from + 1; i < to; ++i) {
-      SmallVector<Value> written;
-      if (auto kernel = dyn_cast<exec::KernelOp>(ops[i]))
-        llvm::append_range(written, kernel.getOutputs());
-      else if (auto start = dyn_cast<exec::AllReduceStartOp>(ops[i]))
-        written.push_back(start.getBuffer());
-      for (Value w : written) {
-        Value root = exec::storageOf(w);
-        auto ref = root.getDefiningOp<exec::GlobalRefOp>();
-        if (root == storage ||
-            (global && ref &&
-             ref.getGlobalAttr().getAttr().getAsOpaquePointer() == global))
-          return true;
-      }
+      SmallVector<Value> reads, writes;
+      bufferAccesses(ops[i], reads, writes);
+      if (llvm::any_of(writes,
+                       [&](Value w) { return storageKey(w) == storage; }))
+        return true;
     }
     return false;
   }

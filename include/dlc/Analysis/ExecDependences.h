@@ -23,6 +23,17 @@
 
 namespace dlc {
 
+/// What identifies `buffer`'s storage: a global's symbol (however many
+/// `exec.global_ref`s name it), else the transient root through views.
+const void *storageKey(mlir::Value buffer);
+
+/// The buffers `op` reads and writes: a kernel's inputs, and its outputs
+/// and scratch; a collective's buffer both; a wait writes its collective's
+/// buffer, whose result lands by then.
+void bufferAccesses(mlir::Operation *op,
+                    llvm::SmallVectorImpl<mlir::Value> &reads,
+                    llvm::SmallVectorImpl<mlir::Value> &writes);
+
 class ExecDependences {
 public:
   explicit ExecDependences(mlir::Block &block);

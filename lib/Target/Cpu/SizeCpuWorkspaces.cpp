@@ -12,7 +12,6 @@
 #include "dlc/Target/Passes.h"
 
 #include "mlir/IR/Builders.h"
-#include "llvm/ADT/StringSwitch.h"
 
 #include <cstring>
 #include <optional>
@@ -82,26 +81,26 @@ std::optional<int64_t> workspaceBytes(exec::KernelOp kernel) {
   using rt::ConvKernel;
   using rt::PoolKernel;
   SmallVector<Attribute> args = kernel.getCallArguments();
-  std::optional<int64_t> bytes =
-      llvm::StringSwitch<std::function<std::optional<int64_t>()>>(
-          kernel.getCallee())
-          .Case("conv2d", [&] { return convBytes(args, ConvKernel::Forward); })
-          .Case("conv2dBackwardData",
-                [&] { return convBytes(args, ConvKernel::BackwardData); })
-          .Case("conv2dBackwardFilter",
-                [&] { return convBytes(args, ConvKernel::BackwardFilter); })
-          .Case("maxPool2d",
-                [&] { return poolBytes(args, PoolKernel::MaxForward); })
-          .Case("maxPool2dGrad",
-                [&] { return poolBytes(args, PoolKernel::MaxBackward); })
-          .Case("avgPool2d",
-                [&] { return poolBytes(args, PoolKernel::AvgForward); })
-          .Case("avgPool2dGrad",
-                [&] { return poolBytes(args, PoolKernel::AvgBackward); })
-          .Case("batchNormTraining", [&] { return batchNormBytes(args, false); })
-          .Case("batchNormTrainingGrad",
-                [&] { return batchNormBytes(args, true); })
-          .Default([] { return std::nullopt; })();
+  StringRef callee = kernel.getCallee();
+  std::optional<int64_t> bytes;
+  if (callee == "conv2d")
+    bytes = convBytes(args, ConvKernel::Forward);
+  else if (callee == "conv2dBackwardData")
+    bytes = convBytes(args, ConvKernel::BackwardData);
+  else if (callee == "conv2dBackwardFilter")
+    bytes = convBytes(args, ConvKernel::BackwardFilter);
+  else if (callee == "maxPool2d")
+    bytes = poolBytes(args, PoolKernel::MaxForward);
+  else if (callee == "maxPool2dGrad")
+    bytes = poolBytes(args, PoolKernel::MaxBackward);
+  else if (callee == "avgPool2d")
+    bytes = poolBytes(args, PoolKernel::AvgForward);
+  else if (callee == "avgPool2dGrad")
+    bytes = poolBytes(args, PoolKernel::AvgBackward);
+  else if (callee == "batchNormTraining")
+    bytes = batchNormBytes(args, /*backward=*/false);
+  else if (callee == "batchNormTrainingGrad")
+    bytes = batchNormBytes(args, /*backward=*/true);
   if (!bytes || *bytes < 0)
     return std::nullopt;
   return bytes;
