@@ -50,7 +50,7 @@ struct PoisonFreed : dlc::impl::PoisonFreedBase<PoisonFreed> {
           ValueRange(buffer), ValueRange(), /*in_place=*/nullptr,
           builder.getArrayAttr({exec::PointerAttr::get(ctx, 0, 0),
                                 builder.getI64IntegerAttr(bytes)}),
-          /*elementwise=*/false);
+          /*reusable=*/nullptr);
     }
   }
 };

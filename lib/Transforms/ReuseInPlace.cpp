@@ -1,8 +1,8 @@
-//===- ReuseInPlace.cpp - elementwise outputs over inputs that die --------===//
+//===- ReuseInPlace.cpp - kernel outputs over inputs that die -------------===//
 //
-// One walk over each block in its order: an elementwise kernel's fresh
-// output buffer is replaced by a same-typed input whose storage is an
-// allocation last touched by that kernel. The storage then lives on to
+// One walk over each block in its order: a kernel's fresh output buffer is
+// replaced by a same-typed `reusable` input whose storage is an allocation
+// last touched by that kernel. The storage then lives on to
 // the output's last use, which later kernels see when they ask whether it
 // dies at them (a chain of activations and their gradients reuses one
 // buffer).
@@ -24,11 +24,11 @@ using namespace dlc;
 
 namespace {
 
-/// Gives `kernel`'s outputs the bytes of inputs that die there; `last`
-/// maps each storage to the last position that touches it, `position` is
-/// the kernel's.
-void reuseInputs(exec::KernelOp kernel, int64_t position,
-                 DenseMap<Value, int64_t> &last) {
+/// Gives `kernel`'s outputs the bytes of reusable inputs that die there;
+/// `last` maps each storage to the last position that touches it,
+/// `position` is the kernel's.
+void reuseInputs(exec::KernelOp kernel, ArrayRef<int64_t> reusable,
+                 int64_t position, DenseMap<Value, int64_t> &last) {
   OperandRange inputs = kernel.getInputs();
   SmallVector<int64_t> inPlace(kernel.getOutputs().size(), -1);
   if (std::optional<ArrayRef<int64_t>> given = kernel.getInPlace())
@@ -39,12 +39,13 @@ void reuseInputs(exec::KernelOp kernel, int64_t position,
     auto alloc = output.getDefiningOp<exec::AllocOp>();
     if (inPlace[i] >= 0 || !alloc)
       continue;
-    for (auto [j, input] : llvm::enumerate(inputs)) {
+    for (int64_t j : reusable) {
+      Value input = inputs[j];
       Value storage = exec::storageOf(input);
       if (input.getType() != output.getType() ||
           !storage.getDefiningOp<exec::AllocOp>() ||
           last.lookup(storage) != position ||
-          llvm::is_contained(inPlace, static_cast<int64_t>(j)) ||
+          llvm::is_contained(inPlace, j) ||
           llvm::is_contained(kernel.getOutputs(), input))
         continue;
       last[storage] = std::max(last[storage], last.lookup(output));
@@ -73,10 +74,10 @@ struct ReuseInPlace : dlc::impl::ReuseInPlaceBase<ReuseInPlace> {
       SmallVector<std::pair<exec::KernelOp, int64_t>> kernels;
       for (auto [position, op] : llvm::enumerate(block))
         if (auto kernel = dyn_cast<exec::KernelOp>(op))
-          if (kernel.getElementwise())
+          if (kernel.getReusable())
             kernels.emplace_back(kernel, position);
       for (auto [kernel, position] : kernels)
-        reuseInputs(kernel, position, last);
+        reuseInputs(kernel, *kernel.getReusable(), position, last);
     }
   }
 };

@@ -123,12 +123,13 @@ def Rematerialize : Pass<"dlc-rematerialize", "mlir::ModuleOp"> {
 }
 
 def ReuseInPlace : Pass<"dlc-reuse-in-place", "mlir::ModuleOp"> {
-  let summary = "Lets elementwise kernels write over an input that dies there";
+  let summary = "Lets kernels write over a reusable input that dies there";
   let description = [{
-    In the order the block now has, an output of an `elementwise` kernel
-    (activations and their gradients, arithmetic, gradient accumulation,
-    clipping) takes the bytes of one of the kernel's inputs of the same
-    buffer type when that input is an allocation nothing reads after the
+    In the order the block now has, a kernel's output takes the bytes of one
+    of its `reusable` inputs of the same buffer type (any input of an
+    elementwise kernel: activations and their gradients, arithmetic,
+    gradient accumulation, clipping; the output gradient of batch norm's
+    gradient) when that input is an allocation nothing reads after the
     kernel (no later reader, no collective pending on it, not returned):
     the output's `exec.alloc` goes away, its users use the input, and the
     kernel declares the output `in_place`. The planner then has one buffer

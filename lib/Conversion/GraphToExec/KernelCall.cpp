@@ -82,11 +82,13 @@ exec::KernelOp KernelCall::create(ArrayRef<Arg> args) {
     if (auto streamOp = dyn_cast<exec::StreamOp>(func.front().front()))
       stream = streamOp.getResult();
   bool anyInPlace = llvm::any_of(inPlace, [](int64_t i) { return i >= 0; });
+  if (elementwise)
+    reusable = llvm::to_vector(llvm::seq<int64_t>(0, inputs.size()));
   return exec::KernelOp::create(
       rewriter, op->getLoc(), callee, stream, inputs, outputs, scratchBuffers,
       anyInPlace ? rewriter.getDenseI64ArrayAttr(inPlace) : nullptr,
       rewriter.getArrayAttr(attrs),
-      elementwise);
+      reusable.empty() ? nullptr : rewriter.getDenseI64ArrayAttr(reusable));
 }
 
 SmallVector<int64_t> dlc::broadcastStrides(ArrayRef<int64_t> operand,

@@ -80,6 +80,8 @@ public:
   /// element of its same-typed inputs (an output may take the bytes of
   /// such an input that dies here: dlc-reuse-in-place).
   void setElementwise() { elementwise = true; }
+  /// Declares that an output of the same type may take `input`'s bytes.
+  void allowReuse(Arg input) { reusable.push_back(input.index); }
 
   /// Creates the kernel, on the function's stream where it has one.
   exec::KernelOp create(llvm::ArrayRef<Arg> args);
@@ -89,7 +91,7 @@ private:
   mlir::Operation *op;
   llvm::StringRef callee;
   llvm::SmallVector<mlir::Value> inputs, outputs, scratchBuffers;
-  llvm::SmallVector<int64_t> inPlace;
+  llvm::SmallVector<int64_t> inPlace, reusable;
   bool elementwise = false;
 };
 

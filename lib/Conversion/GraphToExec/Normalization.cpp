@@ -42,8 +42,11 @@ struct BatchNormGradLowering : LibraryKernelLowering<BatchNormGradOp> {
   }
   Args arguments(BatchNormGradOp op, OpAdaptor adaptor, KernelCall &call,
                  ValueRange results) const override {
+    // oneDNN writes the data gradient over the output gradient in place.
+    KernelCall::Arg grad = call.in(adaptor.getGrad());
+    call.allowReuse(grad);
     return {normGeometry(call, op.getInput().getType()),
-            call.f32(op.getEpsilon()), call.in(adaptor.getGrad()),
+            call.f32(op.getEpsilon()), grad,
             call.in(adaptor.getInput()), call.in(adaptor.getScale()),
             call.in(adaptor.getMean()), call.in(adaptor.getVariance()),
             call.out(results[0]), call.out(results[1]),

@@ -128,7 +128,7 @@ void resizeScratch(exec::KernelOp kernel, int64_t bytes) {
                          kernel.getStream(), kernel.getInputs(),
                          kernel.getOutputs(), scratch, kernel.getInPlaceAttr(),
                          builder.getArrayAttr(args),
-                         kernel.getElementwise());
+                         kernel.getReusableAttr());
   SmallVector<Value> old(kernel.getScratch());
   kernel.erase();
   for (Value buffer : old)

@@ -3,11 +3,11 @@
 // Broadcasting arithmetic passes each operand's element strides over the
 // result's shape (0 where it broadcasts).
 // CHECK-LABEL: func.func @arithmetic
-// CHECK: exec.kernel "binary" {{.*}} {args = [#exec.enum<"Binary::Add">, #exec.ptr<0>, array<i64: 3, 1>, #exec.ptr<1>, array<i64: 0, 1>, #exec.ptr<2>, array<i64: 2, 3>, 2 : i32], elementwise}
+// CHECK: exec.kernel "binary" {{.*}} {args = [#exec.enum<"Binary::Add">, #exec.ptr<0>, array<i64: 3, 1>, #exec.ptr<1>, array<i64: 0, 1>, #exec.ptr<2>, array<i64: 2, 3>, 2 : i32], reusable = array<i64: 0, 1>}
 // CHECK: exec.kernel "binary" {{.*}} {args = [#exec.enum<"Binary::Div">,
 // CHECK: exec.kernel "reduceSumTo" {{.*}} {args = [#exec.ptr<0>, array<i64: 2, 3>, 2 : i32, #exec.ptr<1>, array<i64: 0, 1>, 3]}
 // CHECK: exec.kernel "broadcastScaled" {{.*}} {args = [#exec.ptr<0>, array<i64: 0, 1>, 1.000000e+00 : f32, #exec.ptr<1>, array<i64: 2, 3>, 2 : i32]}
-// CHECK: exec.kernel "scale" {{.*}} {args = [#exec.ptr<0>, 5.000000e-01 : f32, #exec.ptr<1>, 6], elementwise}
+// CHECK: exec.kernel "scale" {{.*}} {args = [#exec.ptr<0>, 5.000000e-01 : f32, #exec.ptr<1>, 6], reusable = array<i64: 0>}
 // CHECK: exec.kernel "fill" outs({{.*}}) {args = [#exec.ptr<0>, 1.000000e+00 : f32, 1]}
 func.func @arithmetic(%x: tensor<2x3xf32>, %b: tensor<3xf32>) -> (tensor<2x3xf32>, tensor<2x3xf32>, tensor<3xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<f32>) {
   %s = graph.add %x, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
@@ -22,13 +22,13 @@ func.func @arithmetic(%x: tensor<2x3xf32>, %b: tensor<3xf32>) -> (tensor<2x3xf32
 // Activations name their kind and parameter; the gradients of ReLU,
 // sigmoid, tanh and rsqrt read the forward's output, LeakyRelu's its input.
 // CHECK-LABEL: func.func @activations
-// CHECK: exec.kernel "activation" {{.*}} {args = [#exec.enum<"Activation::Relu">, 0.000000e+00 : f32, #exec.ptr<0>, #exec.ptr<1>, 6], elementwise}
-// CHECK: exec.kernel "activation" {{.*}} {args = [#exec.enum<"Activation::LeakyRelu">, 1.000000e-01 : f32, #exec.ptr<0>, #exec.ptr<1>, 6], elementwise}
-// CHECK: exec.kernel "activation" {{.*}} {args = [#exec.enum<"Activation::Rsqrt">, 9.99999974E-6 : f32, #exec.ptr<0>, #exec.ptr<1>, 6], elementwise}
-// CHECK: exec.kernel "activationGrad" ins(%[[DY:.+]], %[[R:.+]] : {{.*}}) {{.*}} {args = [#exec.enum<"Activation::Relu">, 0.000000e+00 : f32, #exec.ptr<0>, #exec.ptr<1>, #exec.ptr<2>, 6], elementwise}
+// CHECK: exec.kernel "activation" {{.*}} {args = [#exec.enum<"Activation::Relu">, 0.000000e+00 : f32, #exec.ptr<0>, #exec.ptr<1>, 6], reusable = array<i64: 0>}
+// CHECK: exec.kernel "activation" {{.*}} {args = [#exec.enum<"Activation::LeakyRelu">, 1.000000e-01 : f32, #exec.ptr<0>, #exec.ptr<1>, 6], reusable = array<i64: 0>}
+// CHECK: exec.kernel "activation" {{.*}} {args = [#exec.enum<"Activation::Rsqrt">, 9.99999974E-6 : f32, #exec.ptr<0>, #exec.ptr<1>, 6], reusable = array<i64: 0>}
+// CHECK: exec.kernel "activationGrad" ins(%[[DY:.+]], %[[R:.+]] : {{.*}}) {{.*}} {args = [#exec.enum<"Activation::Relu">, 0.000000e+00 : f32, #exec.ptr<0>, #exec.ptr<1>, #exec.ptr<2>, 6], reusable = array<i64: 0, 1>}
 // CHECK: exec.kernel "activationGrad" ins(%[[DY]], %[[X:.+]] : {{.*}}) {{.*}} {args = [#exec.enum<"Activation::LeakyRelu">, 1.000000e-01 : f32,
-// CHECK: exec.kernel "clip" {{.*}} {args = [#exec.ptr<0>, 0.000000e+00 : f32, 6.000000e+00 : f32, #exec.ptr<1>, 6], elementwise}
-// CHECK: exec.kernel "clipGrad" {{.*}} {args = [#exec.ptr<0>, #exec.ptr<1>, 0.000000e+00 : f32, 6.000000e+00 : f32, #exec.ptr<2>, 6], elementwise}
+// CHECK: exec.kernel "clip" {{.*}} {args = [#exec.ptr<0>, 0.000000e+00 : f32, 6.000000e+00 : f32, #exec.ptr<1>, 6], reusable = array<i64: 0>}
+// CHECK: exec.kernel "clipGrad" {{.*}} {args = [#exec.ptr<0>, #exec.ptr<1>, 0.000000e+00 : f32, 6.000000e+00 : f32, #exec.ptr<2>, 6], reusable = array<i64: 0, 1>}
 // CHECK: exec.kernel "dropoutMask" outs({{.*}}) {args = [#exec.ptr<0>, 6, 2.500000e-01 : f32, 7]}
 func.func @activations(%x: tensor<2x3xf32>, %dy: tensor<2x3xf32>) -> (tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>) {
   %r = graph.relu %x : tensor<2x3xf32>

@@ -12,7 +12,7 @@
 // CHECK: exec.kernel "conv2d" {{.*}} scratch(%[[FWD]] : {{.*}}) {args = [{{.*}}, #exec.ptr<4>, [[FWDBYTES]]]}
 // CHECK: %[[BWD:.+]] = exec.alloc : !exec.buffer<[[BWDBYTES:[0-9]+]]xi8>
 // CHECK: exec.kernel "conv2dBackwardFilter" {{.*}} scratch(%[[BWD]] : {{.*}}) {args = [{{.*}}, #exec.ptr<3>, [[BWDBYTES]]]}
-// CHECK: exec.kernel "activation" {{.*}} {args = [#exec.enum<"Activation::Relu">, 0.000000e+00 : f32, #exec.ptr<0>, #exec.ptr<1>, 192], elementwise}
+// CHECK: exec.kernel "activation" {{.*}} {args = [#exec.enum<"Activation::Relu">, 0.000000e+00 : f32, #exec.ptr<0>, #exec.ptr<1>, 192], reusable = array<i64: 0>}
 // CHECK-NOT: 157696
 func.func @conv(%x: tensor<2x4x8x8xf32>, %w: tensor<6x2x3x3xf32>, %b: tensor<6xf32>, %dy: tensor<2x6x4x4xf32>) -> (tensor<2x6x4x4xf32>, tensor<6x2x3x3xf32>, tensor<2x6x4x4xf32>) {
   %y = graph.conv2d %x, %w, %b {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 2 : i64} : (tensor<2x4x8x8xf32>, tensor<6x2x3x3xf32>, tensor<6xf32>) -> tensor<2x6x4x4xf32>

@@ -114,10 +114,10 @@ def Exec_KernelOp : Exec_Op<"kernel", [AttrSizedOperandSegments,
     workspaces, layout copies). An output that overwrites an input is in
     place: `in_place[i]` is the index of the input that output `i`
     overwrites, or -1, and an output may share a buffer with an input only
-    if declared so. An `elementwise` kernel computes each element of its
-    outputs from the same element of its inputs of the same buffer type
-    (and from other inputs as it likes), so an output may take the bytes of
-    such an input once nothing later reads them: `dlc-reuse-in-place`
+    if declared so. `reusable` lists the inputs whose bytes an output of
+    the same buffer type may take once nothing later reads them (an
+    elementwise kernel lists all of them; batch norm's gradient lists the
+    output gradient, which oneDNN overwrites in place): `dlc-reuse-in-place`
     decides. On the CUDA target the kernel is queued on `stream`.
 
     `args` are the runtime call's arguments after its context, in order:
@@ -144,7 +144,7 @@ def Exec_KernelOp : Exec_Op<"kernel", [AttrSizedOperandSegments,
                        Variadic<Exec_BufferType>:$scratch,
                        OptionalAttr<DenseI64ArrayAttr>:$in_place,
                        OptionalAttr<ArrayAttr>:$args,
-                       UnitAttr:$elementwise);
+                       OptionalAttr<DenseI64ArrayAttr>:$reusable);
   let assemblyFormat = [{
     $callee (`on` $stream^)? (`ins` `(` $inputs^ `:` type($inputs) `)`)?
     (`outs` `(` $outputs^ `:` type($outputs) `)`)?

@@ -122,6 +122,11 @@ LogicalResult KernelOp::verify() {
     if (llvm::is_contained(inputs, scratch) ||
         llvm::is_contained(outputs, scratch))
       return emitOpError("a scratch buffer is also an input or output");
+  if (std::optional<ArrayRef<int64_t>> reusable = getReusable())
+    for (int64_t index : *reusable)
+      if (index < 0 || index >= static_cast<int64_t>(inputs.size()))
+        return emitOpError("reusable entry ")
+               << index << " is not an input index";
   return verifyArguments();
 }
 
