@@ -18,6 +18,9 @@ int64_t dlc::alignedBytes(Value buffer) {
 
 BufferLiveness::BufferLiveness(Block &block) {
   DenseMap<Value, size_t> intervalOf;
+  // An allocation holds nothing until its first use: its range starts
+  // there, wherever the `exec.alloc` stands.
+  DenseSet<Value> untouched;
   auto start = [&](Value root, int64_t position) {
     intervalOf[root] = intervals.size();
     int64_t bytes = cast<BufferType>(root.getType()).getSizeInBytes();
@@ -25,9 +28,12 @@ BufferLiveness::BufferLiveness(Block &block) {
   };
   auto touch = [&](Value buffer, int64_t position) {
     auto it = intervalOf.find(storageOf(buffer));
-    if (it != intervalOf.end())
-      intervals[it->second].last =
-          std::max(intervals[it->second].last, position);
+    if (it == intervalOf.end())
+      return;
+    Interval &interval = intervals[it->second];
+    if (untouched.erase(interval.root))
+      interval.first = position;
+    interval.last = std::max(interval.last, position);
   };
 
   for (BlockArgument arg : block.getArguments())
@@ -40,6 +46,7 @@ BufferLiveness::BufferLiveness(Block &block) {
       continue;
     if (auto alloc = dyn_cast<AllocOp>(op)) {
       start(alloc.getResult(), here);
+      untouched.insert(alloc.getResult());
       continue;
     }
     // A collective works on its buffer until the wait for its token.
@@ -53,6 +60,9 @@ BufferLiveness::BufferLiveness(Block &block) {
       if (isa<BufferType>(operand.getType()))
         touch(operand, here);
   }
+  llvm::stable_sort(intervals, [](const Interval &a, const Interval &b) {
+    return a.first < b.first;
+  });
 }
 
 BufferLiveness::Peak BufferLiveness::getPeak(int64_t alignment) const {

@@ -51,8 +51,17 @@ void dlc::buildPipeline(OpPassManager &pm, const PipelineOptions &options,
       pm.addPass(createSizeCpuWorkspaces());
   }
   if (from < Stage::Planned && to >= Stage::Planned) {
+    // Under a budget, convolutions' layout copies shrink to their share.
+    if (options.target == Target::Cpu && options.memoryBudget > 0) {
+      SizeCpuWorkspacesOptions sizing;
+      sizing.budget = options.memoryBudget;
+      pm.addPass(createSizeCpuWorkspaces(sizing));
+    }
     pm.addPass(createScheduleMemory());
     if (options.memoryBudget > 0) {
+      // The rematerializer measures peaks as the planner will see them:
+      // with in-place reuse done (and done again for its copies).
+      pm.addPass(createReuseInPlace());
       RematerializeOptions remat;
       remat.budget = options.memoryBudget;
       pm.addPass(createRematerialize(remat));

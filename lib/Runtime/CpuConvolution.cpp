@@ -6,7 +6,10 @@
 // several times faster here than the im2col + GEMM fallback that plain
 // layouts get) and reorders around it; see CpuDnnl.h. Primitives are built
 // once per geometry and cached: a training step runs the same few shapes
-// every time.
+// every time. A call covers `imagesPerCall` images of the batch at a time
+// (NCHW slices are contiguous), so its layout copies shrink with it; the
+// weight gradients of the later calls go to the scratch after the
+// library's part and are added to the first.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,10 +17,12 @@
 #include "dlc/Runtime/CpuWorkspaces.h"
 #include "dlc/Runtime/Kernels.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <vector>
 
 namespace dlc::rt {
 
@@ -103,9 +108,9 @@ ConvPrimitives build(const Conv2DGeometry &g) {
 }
 
 ConvPrimitives &primitives(const Conv2DGeometry &g) {
-  static std::map<std::array<int64_t, 18>, ConvPrimitives> cache;
+  static std::map<std::array<int64_t, 19>, ConvPrimitives> cache;
   static std::mutex mutex;
-  std::array<int64_t, 18> key;
+  std::array<int64_t, 19> key;
   static_assert(sizeof(key) == sizeof(Conv2DGeometry));
   std::memcpy(key.data(), &g, sizeof(key));
   std::lock_guard<std::mutex> lock(mutex);
@@ -115,45 +120,125 @@ ConvPrimitives &primitives(const Conv2DGeometry &g) {
   return it->second;
 }
 
+/// The geometry of one library call over `images` images.
+Conv2DGeometry callGeometry(const Conv2DGeometry &g, int64_t images) {
+  Conv2DGeometry call = g;
+  call.batch = call.imagesPerCall = images;
+  return call;
+}
+
+int64_t imagesPerCall(const Conv2DGeometry &g) {
+  return g.imagesPerCall > 0 ? std::min(g.imagesPerCall, g.batch) : g.batch;
+}
+
+/// Calls `run(geometry, firstImage)` for each library call of the batch.
+template <typename Run> void forEachCall(const Conv2DGeometry &g, Run run) {
+  int64_t images = imagesPerCall(g);
+  for (int64_t first = 0; first < g.batch; first += images)
+    run(callGeometry(g, std::min(images, g.batch - first)), first);
+}
+
+int64_t inputImage(const Conv2DGeometry &g) {
+  return g.inChannels * g.inHeight * g.inWidth;
+}
+int64_t outputImage(const Conv2DGeometry &g) {
+  return g.outChannels * g.outHeight * g.outWidth;
+}
+int64_t weightElements(const Conv2DGeometry &g) {
+  return g.outChannels * (g.inChannels / g.groups) * g.kernelHeight *
+         g.kernelWidth;
+}
+
+Execution &execution(ConvPrimitives &p, ConvKernel kernel) {
+  switch (kernel) {
+  case ConvKernel::Forward:
+    return p.forward;
+  case ConvKernel::ForwardWithBias:
+    return p.forwardWithBias;
+  case ConvKernel::BackwardData:
+    return p.backwardData;
+  case ConvKernel::BackwardFilter:
+    break;
+  }
+  return p.backwardWeights;
+}
+
+/// The library's bytes for the largest call of `g`'s batch; throws
+/// dnnl::error where oneDNN refuses the geometry.
+size_t libraryBytes(const Conv2DGeometry &g, ConvKernel kernel) {
+  int64_t images = imagesPerCall(g);
+  size_t bytes =
+      execution(primitives(callGeometry(g, images)), kernel).workspaceBytes();
+  if (int64_t rest = g.batch % images)
+    bytes = std::max(bytes, execution(primitives(callGeometry(g, rest)), kernel)
+                                .workspaceBytes());
+  return bytes;
+}
+
+/// Where the later calls' weight gradients go: after the library's part of
+/// the planned scratch, or, where none was planned, a buffer of our own.
+float *partialWeightGradient(const Conv2DGeometry &g, int8_t *scratch,
+                             int64_t scratchBytes) {
+  size_t offset = alignUp(libraryBytes(g, ConvKernel::BackwardFilter));
+  size_t needed = weightElements(g) * sizeof(float);
+  if (scratch && offset + needed <= static_cast<size_t>(scratchBytes))
+    return reinterpret_cast<float *>(scratch + offset);
+  static std::vector<float> own;
+  if (own.size() < static_cast<size_t>(weightElements(g)))
+    own.resize(weightElements(g));
+  return own.data();
+}
+
 } // namespace
 
 void conv2d(Context &, const Conv2DGeometry &g, const float *x, const float *w,
             const float *b, float *y, int8_t *scratch, int64_t scratchBytes) {
-  ConvPrimitives &p = primitives(g);
   char *planned = reinterpret_cast<char *>(scratch);
-  if (b)
-    p.forwardWithBias.run({x, w, b, y}, planned, scratchBytes);
-  else
-    p.forward.run({x, w, y}, planned, scratchBytes);
+  forEachCall(g, [&](const Conv2DGeometry &call, int64_t first) {
+    ConvPrimitives &p = primitives(call);
+    const float *xs = x + first * inputImage(g);
+    float *ys = y + first * outputImage(g);
+    if (b)
+      p.forwardWithBias.run({xs, w, b, ys}, planned, scratchBytes);
+    else
+      p.forward.run({xs, w, ys}, planned, scratchBytes);
+  });
 }
 
 void conv2dBackwardData(Context &, const Conv2DGeometry &g, const float *dy,
                         const float *w, float *dx, int8_t *scratch,
                         int64_t scratchBytes) {
-  primitives(g).backwardData.run(
-      {dy, w, dx}, reinterpret_cast<char *>(scratch), scratchBytes);
+  forEachCall(g, [&](const Conv2DGeometry &call, int64_t first) {
+    primitives(call).backwardData.run(
+        {dy + first * outputImage(g), w, dx + first * inputImage(g)},
+        reinterpret_cast<char *>(scratch), scratchBytes);
+  });
 }
 
 void conv2dBackwardFilter(Context &, const Conv2DGeometry &g, const float *dy,
                           const float *x, float *dw, int8_t *scratch,
                           int64_t scratchBytes) {
-  primitives(g).backwardWeights.run(
-      {dy, x, dw}, reinterpret_cast<char *>(scratch), scratchBytes);
+  float *partial = imagesPerCall(g) < g.batch
+                       ? partialWeightGradient(g, scratch, scratchBytes)
+                       : nullptr;
+  int64_t n = weightElements(g);
+  forEachCall(g, [&](const Conv2DGeometry &call, int64_t first) {
+    float *out = first == 0 ? dw : partial;
+    primitives(call).backwardWeights.run(
+        {dy + first * outputImage(g), x + first * inputImage(g), out},
+        reinterpret_cast<char *>(scratch), scratchBytes);
+    if (first != 0)
+      for (int64_t i = 0; i < n; ++i)
+        dw[i] += partial[i];
+  });
 }
 
 int64_t conv2dWorkspaceBytes(const Conv2DGeometry &g, ConvKernel kernel) {
   try {
-    ConvPrimitives p = build(g);
-    switch (kernel) {
-    case ConvKernel::Forward:
-      return p.forward.workspaceBytes();
-    case ConvKernel::ForwardWithBias:
-      return p.forwardWithBias.workspaceBytes();
-    case ConvKernel::BackwardData:
-      return p.backwardData.workspaceBytes();
-    case ConvKernel::BackwardFilter:
-      return p.backwardWeights.workspaceBytes();
-    }
+    size_t bytes = libraryBytes(g, kernel);
+    if (kernel == ConvKernel::BackwardFilter && imagesPerCall(g) < g.batch)
+      bytes = alignUp(bytes) + weightElements(g) * sizeof(float);
+    return static_cast<int64_t>(bytes);
   } catch (const dnnl::error &) {
   }
   return -1;

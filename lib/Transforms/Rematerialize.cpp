@@ -1,11 +1,14 @@
-//===- Rematerialize.cpp - recompute cheap values to fit a budget ---------===//
+//===- Rematerialize.cpp - recompute values to fit a budget ---------------===//
 //
 // Greedy, one value at a time: find the position of the peak of live
 // bytes, pick among the values live across it the one recomputed at the
-// lowest cost per byte freed, copy its producer to just before its first
-// use after the peak, and measure again. Exact solvers (Checkmate, MONeT)
-// would find cheaper sets on small graphs; this is the baseline they are
-// measured against.
+// lowest cost per byte freed, copy its producer (and those of its inputs
+// that are gone by then, a short segment as Chen et al.'s checkpoints
+// recompute) to just before its first use after the peak, and measure
+// again. Cheap kernels (activations, batch norm, pooling) go first;
+// convolutions are recomputed too when nothing cheaper frees the bytes.
+// Exact solvers (Checkmate, MONeT) would find cheaper sets on small
+// graphs; this is the baseline they are measured against.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,8 +32,26 @@ using namespace mlir;
 using namespace dlc;
 
 namespace {
-/// Operations per output element of a kernel cheap enough to rerun.
+/// The geometry struct a kernel takes first, with at least `fields` fields.
+exec::StructAttr geometryOf(exec::KernelOp kernel, size_t fields) {
+  SmallVector<Attribute> args = kernel.getCallArguments();
+  auto geometry = args.empty() ? exec::StructAttr()
+                               : dyn_cast<exec::StructAttr>(args.front());
+  if (!geometry || geometry.getFields().size() < fields)
+    return nullptr;
+  return geometry;
+}
+
+/// Operations per output element of a kernel that may be rerun.
 std::optional<int64_t> costPerElement(exec::KernelOp kernel) {
+  if (kernel.getCallee() == "conv2d") {
+    // Conv2DGeometry: 2 x input channels per group x kernel height x width.
+    exec::StructAttr geometry = geometryOf(kernel, 18);
+    if (!geometry)
+      return std::nullopt;
+    ArrayRef<int64_t> f = geometry.getFields();
+    return 2 * f[1] / f[17] * f[5] * f[6];
+  }
   std::optional<int64_t> cost =
       llvm::StringSwitch<std::optional<int64_t>>(kernel.getCallee())
           .Case("activation", 1)
@@ -44,10 +65,8 @@ std::optional<int64_t> costPerElement(exec::KernelOp kernel) {
           .Default(std::nullopt);
   if (cost && *cost == 0) {
     // Pool2DGeometry: fields 6 and 7 are the window's height and width.
-    SmallVector<Attribute> args = kernel.getCallArguments();
-    auto geometry = args.empty() ? exec::StructAttr()
-                                 : dyn_cast<exec::StructAttr>(args.front());
-    if (!geometry || geometry.getFields().size() < 8)
+    exec::StructAttr geometry = geometryOf(kernel, 8);
+    if (!geometry)
       return std::nullopt;
     cost = geometry.getFields()[6] * geometry.getFields()[7];
   }
@@ -103,64 +122,85 @@ struct Candidate {
   int64_t bytes = 0, flops = 0;
 };
 
-/// The one kernel that writes `buffer`, if it is a fresh allocation
-/// written once, before `before`, by a cheap kernel writing only fresh
-/// allocations.
-exec::KernelOp cheapProducer(const Step &step, Value buffer, int64_t before) {
+/// The kernels that write `buffer`, in order, if rerunning them before
+/// `before` recomputes it: a fresh allocation, written first by a kernel
+/// that writes only fresh allocations, then only in place (a ReLU over its
+/// convolution's output), every one of them a kernel that may be rerun.
+SmallVector<exec::KernelOp> recomputableWriters(const Step &step, Value buffer,
+                                                int64_t before) {
   if (!buffer.getDefiningOp<exec::AllocOp>())
-    return nullptr;
-  exec::KernelOp producer;
+    return {};
+  SmallVector<exec::KernelOp> writers;
   for (Operation *user : buffer.getUsers()) {
     auto kernel = dyn_cast<exec::KernelOp>(user);
     if (!kernel)
-      return nullptr; // views would need copying too
-    if (!llvm::is_contained(kernel.getOutputs(), buffer))
+      return {}; // views would need copying too
+    // An in-place writer uses the buffer twice, as input and output.
+    if (!llvm::is_contained(kernel.getOutputs(), buffer) ||
+        llvm::is_contained(writers, kernel))
       continue;
-    if (producer || step.positions.lookup(user) >= before)
-      return nullptr;
-    producer = kernel;
+    if (step.positions.lookup(user) >= before || !costPerElement(kernel))
+      return {};
+    writers.push_back(kernel);
   }
-  if (!producer || producer.getInPlace() || !costPerElement(producer))
-    return nullptr;
-  for (Value written : llvm::concat<Value>(producer.getOutputs(),
-                                           producer.getScratch()))
+  if (writers.empty())
+    return {};
+  llvm::sort(writers, [&](exec::KernelOp a, exec::KernelOp b) {
+    return step.positions.lookup(a) < step.positions.lookup(b);
+  });
+  exec::KernelOp first = writers.front();
+  if (first.getInPlace())
+    return {};
+  for (Value written :
+       llvm::concat<Value>(first.getOutputs(), first.getScratch()))
     if (!written.getDefiningOp<exec::AllocOp>())
-      return nullptr;
-  return producer;
+      return {};
+  for (exec::KernelOp later : llvm::drop_begin(writers))
+    if (later.getOutputs().size() != 1 || !later.getInPlace() ||
+        !later.getScratch().empty())
+      return {};
+  return writers;
 }
 
 /// Adds to `candidate` the kernels that recompute `buffer` at position
-/// `late`: its producer, after those of its inputs that are not live
+/// `late`: its writers, after those of their inputs that are not live
 /// there (at most `depth` deep). Every other input must hold the same
 /// bytes there: live already (recomputing must keep nothing longer) and
 /// not written in between.
 bool addRecomputation(const Step &step, Value buffer, int64_t late, int depth,
                       Candidate &candidate) {
-  exec::KernelOp producer = cheapProducer(step, buffer, late);
-  if (!producer)
+  SmallVector<exec::KernelOp> writers =
+      recomputableWriters(step, buffer, late);
+  if (writers.empty())
     return false;
-  if (llvm::is_contained(candidate.chain, producer))
+  if (llvm::is_contained(candidate.chain, writers.front()))
     return true;
-  int64_t made = step.positions.lookup(producer);
-  for (Value input : producer.getInputs()) {
-    Value storage = exec::storageOf(input);
-    if (!storage.getDefiningOp<exec::GlobalRefOp>()) {
-      const BufferLiveness::Interval *range = step.intervals.lookup(storage);
-      if (!range)
-        return false;
-      if (range->last < late) {
-        if (depth == 0 || storage != input ||
-            !addRecomputation(step, input, late, depth - 1, candidate))
+  int64_t made = step.positions.lookup(writers.front());
+  for (exec::KernelOp writer : writers) {
+    for (Value input : writer.getInputs()) {
+      Value storage = exec::storageOf(input);
+      if (storage == buffer)
+        continue; // the in-place writers' own operand
+      if (!storage.getDefiningOp<exec::GlobalRefOp>()) {
+        const BufferLiveness::Interval *range = step.intervals.lookup(storage);
+        if (!range)
           return false;
-        continue;
+        if (range->last < late) {
+          if (depth == 0 || storage != input ||
+              !addRecomputation(step, input, late, depth - 1, candidate))
+            return false;
+          continue;
+        }
       }
+      if (step.writtenBetween(input, made, late))
+        return false;
     }
-    if (step.writtenBetween(input, made, late))
-      return false;
   }
-  candidate.chain.push_back(producer);
   int64_t elements = cast<exec::BufferType>(buffer.getType()).getNumElements();
-  candidate.flops += *costPerElement(producer) * elements;
+  for (exec::KernelOp writer : writers) {
+    candidate.chain.push_back(writer);
+    candidate.flops += *costPerElement(writer) * elements;
+  }
   return true;
 }
 
@@ -182,7 +222,7 @@ std::optional<Candidate> candidateFor(const Step &step,
       candidate.firstLateUse = user;
     }
   }
-  // A batch norm recomputed to feed a ReLU is two kernels: two deep.
+  // A convolution recomputed from a pooling of a kept value: two deep.
   if (!candidate.firstLateUse ||
       !addRecomputation(step, buffer, late, /*depth=*/2, candidate))
     return std::nullopt;
@@ -199,6 +239,8 @@ SmallVector<Operation *> recompute(const Step &step, Candidate candidate) {
   for (exec::KernelOp kernel : candidate.chain) {
     for (Value output : llvm::concat<Value>(kernel.getOutputs(),
                                             kernel.getScratch())) {
+      if (mapping.contains(output))
+        continue; // written in place: the copy's own buffer
       auto alloc = exec::AllocOp::create(
           builder, output.getLoc(), cast<exec::BufferType>(output.getType()),
           output.getDefiningOp<exec::AllocOp>().getAlignment(),
@@ -252,8 +294,11 @@ struct Rematerialize : dlc::impl::RematerializeBase<Rematerialize> {
   int64_t fit(Block &block, int64_t stepBudget, int64_t &flops) {
     // Each round keeps one recomputation that lowers the peak; one that
     // does not (its copy raises another point above it) is undone and
-    // not tried again.
+    // not tried again until the peak has moved. When no recomputation
+    // helps, the recomputing kernels sink as late as they can, and the
+    // rounds go on from the lower peak that may give.
     llvm::DenseSet<Value> rejected;
+    SmallVector<Operation *> recomputing;
     int64_t peakBytes = Step(block).peak().bytes;
     while (peakBytes > stepBudget) {
       Step step(block);
@@ -264,14 +309,22 @@ struct Rematerialize : dlc::impl::RematerializeBase<Rematerialize> {
         if (rejected.contains(interval.root))
           continue;
         std::optional<Candidate> candidate = candidateFor(step, interval, where);
-        // The fewest operations per byte freed.
-        if (candidate &&
-            (!best || candidate->flops * best->bytes <
-                          best->flops * candidate->bytes))
+        // The fewest operations per byte freed (in double: a convolution's
+        // operations times a layer's bytes overflow 64 bits).
+        auto perByte = [](const Candidate &c) {
+          return static_cast<double>(c.flops) / static_cast<double>(c.bytes);
+        };
+        if (candidate && (!best || perByte(*candidate) < perByte(*best)))
           best = candidate;
       }
-      if (!best)
-        break;
+      if (!best) {
+        int64_t sunk = sink(block, recomputing, peakBytes);
+        if (sunk >= peakBytes)
+          break;
+        peakBytes = sunk;
+        rejected.clear();
+        continue;
+      }
       SmallVector<Operation *> created = recompute(step, *best);
       int64_t after = Step(block).peak().bytes;
       if (after >= peakBytes) {
@@ -281,6 +334,47 @@ struct Rematerialize : dlc::impl::RematerializeBase<Rematerialize> {
       }
       peakBytes = after;
       flops += best->flops;
+      for (Operation *op : created)
+        if (isa<exec::KernelOp>(op))
+          recomputing.push_back(op);
+      // The peak moved: what did not help before may help now.
+      rejected.clear();
+    }
+    return peakBytes;
+  }
+
+  /// Moves each of the `recomputing` kernels, last first, to just before
+  /// the first later operation that uses what it writes, where nothing in
+  /// between writes its inputs and the peak (`peakBytes`) does not rise;
+  /// returns the peak reached.
+  static int64_t sink(Block &block, ArrayRef<Operation *> recomputing,
+                      int64_t peakBytes) {
+    for (Operation *op : llvm::reverse(recomputing)) {
+      Step step(block);
+      auto kernel = cast<exec::KernelOp>(op);
+      int64_t at = step.positions.lookup(op);
+      Operation *target = nullptr;
+      for (Value output :
+           llvm::concat<Value>(kernel.getOutputs(), kernel.getScratch()))
+        for (Operation *user : output.getUsers())
+          if (user != op && step.positions.lookup(user) > at &&
+              (!target ||
+               step.positions.lookup(user) < step.positions.lookup(target)))
+            target = user;
+      if (!target || step.positions.lookup(target) == at + 1)
+        continue;
+      int64_t to = step.positions.lookup(target);
+      if (llvm::any_of(kernel.getInputs(), [&](Value input) {
+            return step.writtenBetween(input, at, to);
+          }))
+        continue;
+      Operation *next = op->getNextNode();
+      op->moveBefore(target);
+      int64_t after = Step(block).peak().bytes;
+      if (after > peakBytes)
+        op->moveBefore(next);
+      else
+        peakBytes = after;
     }
     return peakBytes;
   }

@@ -1,6 +1,8 @@
-"""--memory-budget: values are recomputed so that the arena fits, and the
-training step computes the same bits (a recomputed value is the same kernel
-on the same inputs), with the plan checked by --debug-poison-freed; a budget
+"""--memory-budget: values are recomputed and convolutions run in calls of
+fewer images so that the arena fits, and training follows the plain plan's
+to 1e-5 over 20 steps (a recomputed value is the same kernel on the same
+inputs; a weight gradient summed over calls adds in another order), with
+the plan checked by --debug-poison-freed, which changes no bit; a budget
 that cannot be met is refused with the smallest arena dlc reaches; a bad
 value names the flag."""
 import json
@@ -13,7 +15,8 @@ from onnx import numpy_helper
 from conftest import DLC, compile_model, run, save_npy_dataset, train
 from dlc_tools.export_torchvision import build, export
 
-BUDGET = 118_000_000  # ResNet-18 at 64x64, batch 16, momentum: 126.4 MB without recomputation, 114.7 MB at best
+STEPS = 20
+BUDGET = 118_000_000  # ResNet-18 at 64x64, batch 16, momentum: 126.2 MB without recomputation, 110.5 MB at best
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +36,7 @@ def trained(workdir, model, data, label, *flags):
                         "--report-memory", report, *flags)
     saved = workdir / (label + ".onnx")
     result = train(exe, "--train-x", data[0], "--train-y", data[1], "--no-shuffle",
-                   "--steps", 3, "--log-every", 0, "--save", saved)
+                   "--steps", STEPS, "--log-every", 0, "--save", saved)
     assert result.returncode == 0, result
     weights = {t.name: numpy_helper.to_array(t) for t in onnx.load(str(saved)).graph.initializer}
     return json.loads(report.read_text()), result.json, weights
@@ -43,16 +46,24 @@ def test_budget_is_met_and_training_unchanged(resnet):
     workdir, model, data = resnet
     plain_report, plain, plain_weights = trained(workdir, model, data, "plain")
     assert plain_report["arena_bytes"] > BUDGET
+    runs = {}
     for label, flags in [("budget", ()), ("budget-poisoned", ("--debug-poison-freed",))]:
         report, summary, weights = trained(workdir, model, data, label,
                                            "--memory-budget", BUDGET, *flags)
         assert report["arena_bytes"] <= BUDGET, report["arena_bytes"]
         assert summary["arena_bytes"] == report["arena_bytes"]
         assert report["recomputed_flops"] > 0
-        assert summary["last_loss"] == plain["last_loss"], label
-        assert summary["train_loss"] == plain["train_loss"], label
+        for key in ("last_loss", "train_loss"):
+            assert summary[key] == pytest.approx(plain[key], rel=1e-5), (label, key)
         for name, value in plain_weights.items():
-            assert np.array_equal(weights[name], value), (label, name)
+            np.testing.assert_allclose(weights[name], value, rtol=1e-3, atol=1e-4,
+                                       err_msg=label + " " + name)
+        runs[label] = summary, weights
+    # Poisoning freed memory changes nothing: the plan reads no freed byte.
+    (summary, weights), (poisoned, poisoned_weights) = runs.values()
+    assert summary["train_loss"] == poisoned["train_loss"]
+    for name, value in weights.items():
+        assert np.array_equal(poisoned_weights[name], value), name
 
 
 def test_unreachable_budget_is_refused(resnet):

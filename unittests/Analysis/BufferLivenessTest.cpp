@@ -57,17 +57,17 @@ TEST(BufferLiveness, ViewsCollectivesAndGlobals) {
   EXPECT_EQ(intervals[0].first, -1);
   EXPECT_EQ(intervals[0].last, 2);
   EXPECT_EQ(intervals[0].sizeInBytes, 64);
-  // %a: allocated at op 1, used through its view by the collective until
-  // the wait (op 7).
-  EXPECT_EQ(intervals[1].first, 1);
+  // %a: allocated at op 1 but empty until its kernel writes it (op 2),
+  // used through its view by the collective until the wait (op 7).
+  EXPECT_EQ(intervals[1].first, 2);
   EXPECT_EQ(intervals[1].last, 7);
-  // %b: op 5 to its kernel at op 6.
-  EXPECT_EQ(intervals[2].first, 5);
+  // %b: from its kernel at op 6 (not its alloc at op 5) to the same.
+  EXPECT_EQ(intervals[2].first, 6);
   EXPECT_EQ(intervals[2].last, 6);
   // The view's bytes are %a's.
   auto view = *parsed->body().getOps<dlc::exec::ViewOp>().begin();
   EXPECT_EQ(dlc::exec::storageOf(view.getResult()), intervals[1].root);
-  // At ops 1 and 2, %x and %a (128 bytes); at 5 and 6, %a and %b (192).
+  // At op 2, %x and %a (128 bytes); at 6, %a and %b (192).
   EXPECT_EQ(liveness.getPeakBytes(), 192);
 }
 

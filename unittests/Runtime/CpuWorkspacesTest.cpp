@@ -48,7 +48,7 @@ TEST(CpuWorkspacesTest, PlannedScratchIsEnoughAndChangesNothing) {
   // A padded, strided convolution with a bias, 16 -> 32 channels: oneDNN
   // picks blocked layouts for it, so every direction copies.
   Conv2DGeometry conv{2, 16, 12, 12, 32, 3, 3, 6, 6,
-                      2, 2,  1,  1,  1, 1, 1, 1, 1};
+                      2, 2,  1,  1,  1, 1, 1, 1, 1, 2};
   std::vector<float> x = randomVector(2 * 16 * 12 * 12, 1),
                      w = randomVector(32 * 16 * 3 * 3, 2),
                      b = randomVector(32, 3), dy = randomVector(2 * 32 * 6 * 6, 4);
@@ -128,6 +128,71 @@ TEST(CpuWorkspacesTest, PlannedScratchIsEnoughAndChangesNothing) {
     }
   }
   EXPECT_GT(libraryWorkspaceBytes(), 0);
+  destroyContext(ctx);
+}
+
+/// Expects `a` and `b` equal to a float's rounding of sums in another
+/// order.
+void expectClose(const std::vector<float> &a, const std::vector<float> &b,
+                 const char *what) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i)
+    ASSERT_NEAR(a[i], b[i], 1e-5f * (1.0f + std::fabs(b[i])))
+        << what << " at " << i;
+}
+
+// A batch of 5 in calls of 2 images (2, 2, then 1) computes what one call
+// over the batch computes, in the scratch sized for it (NaNs at first, the
+// weight gradients of the later calls included), with no shared workspace;
+// and that scratch is smaller than the whole batch's.
+TEST(CpuWorkspacesTest, ConvolutionInCallsOfFewerImages) {
+  Context *ctx = createContext(2, /*worldSize=*/1);
+  Conv2DGeometry whole{5, 16, 12, 12, 32, 3, 3, 6, 6,
+                       2, 2,  1,  1,  1, 1, 1, 1, 1, 5};
+  Conv2DGeometry inTwos = whole;
+  inTwos.imagesPerCall = 2;
+  std::vector<float> x = randomVector(5 * 16 * 12 * 12, 1),
+                     w = randomVector(32 * 16 * 3 * 3, 2),
+                     b = randomVector(32, 3), dy = randomVector(5 * 32 * 6 * 6, 4);
+  auto run = [&](const Conv2DGeometry &g, bool planned) {
+    std::vector<float> y(dy.size()), dx(x.size()), dw(w.size());
+    auto scratchFor = [&](ConvKernel kernel) {
+      int64_t bytes = planned ? conv2dWorkspaceBytes(g, kernel) : 0;
+      EXPECT_GE(bytes, 0);
+      return std::vector<float>(bytes / sizeof(float) + 1,
+                                std::numeric_limits<float>::quiet_NaN());
+    };
+    std::vector<float> s = scratchFor(ConvKernel::ForwardWithBias);
+    conv2d(*ctx, g, x.data(), w.data(), b.data(), y.data(),
+           reinterpret_cast<int8_t *>(s.data()),
+           planned ? conv2dWorkspaceBytes(g, ConvKernel::ForwardWithBias) : 0);
+    s = scratchFor(ConvKernel::BackwardData);
+    conv2dBackwardData(
+        *ctx, g, dy.data(), w.data(), dx.data(),
+        reinterpret_cast<int8_t *>(s.data()),
+        planned ? conv2dWorkspaceBytes(g, ConvKernel::BackwardData) : 0);
+    s = scratchFor(ConvKernel::BackwardFilter);
+    conv2dBackwardFilter(
+        *ctx, g, dy.data(), x.data(), dw.data(),
+        reinterpret_cast<int8_t *>(s.data()),
+        planned ? conv2dWorkspaceBytes(g, ConvKernel::BackwardFilter) : 0);
+    return std::vector<std::vector<float>>{y, dx, dw};
+  };
+  std::vector<std::vector<float>> inCalls = run(inTwos, /*planned=*/true);
+  EXPECT_EQ(libraryWorkspaceBytes(), 0);
+  std::vector<std::vector<float>> oneCall = run(whole, /*planned=*/true);
+  expectClose(inCalls[0], oneCall[0], "y");
+  expectClose(inCalls[1], oneCall[1], "dx");
+  expectClose(inCalls[2], oneCall[2], "dw");
+  for (ConvKernel kernel : {ConvKernel::ForwardWithBias,
+                            ConvKernel::BackwardData,
+                            ConvKernel::BackwardFilter})
+    EXPECT_LT(conv2dWorkspaceBytes(inTwos, kernel),
+              conv2dWorkspaceBytes(whole, kernel));
+  // With no scratch planned, the later calls' weight gradients go to a
+  // buffer of the runtime's own: the same result.
+  std::vector<std::vector<float>> unplanned = run(inTwos, /*planned=*/false);
+  expectClose(unplanned[2], oneCall[2], "dw without scratch");
   destroyContext(ctx);
 }
 

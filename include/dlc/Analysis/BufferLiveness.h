@@ -29,7 +29,8 @@ int64_t alignedBytes(mlir::Value buffer);
 class BufferLiveness {
 public:
   /// Bytes of `root` must survive from operation `first` to operation
-  /// `last` (positions in the block; block arguments start at -1).
+  /// `last` (positions in the block; block arguments start at -1, an
+  /// allocation at its first use, not at its `exec.alloc`).
   struct Interval {
     mlir::Value root;
     int64_t sizeInBytes;

@@ -101,12 +101,15 @@ void mseLossGrad(Context &ctx, const float *x, const int32_t *labels,
                  const float *dloss, float *dx, int64_t rows, int64_t cols);
 
 /// The shapes and window of a 2-D convolution over NCHW tensors; the filter
-/// is outChannels x inChannels/groups x kernelHeight x kernelWidth.
+/// is outChannels x inChannels/groups x kernelHeight x kernelWidth. The
+/// batch goes to the library `imagesPerCall` images at a time (the
+/// compiler lowers it under a memory budget: a call's layout copies scale
+/// with it); the weight gradient is summed over the calls.
 struct Conv2DGeometry {
   int64_t batch, inChannels, inHeight, inWidth;
   int64_t outChannels, kernelHeight, kernelWidth, outHeight, outWidth;
   int64_t strideH, strideW, padTop, padLeft, padBottom, padRight;
-  int64_t dilationH, dilationW, groups;
+  int64_t dilationH, dilationW, groups, imagesPerCall;
 };
 
 /// y = conv(x, w) + b (b may be null), and its gradients.

@@ -17,7 +17,17 @@ def SizeCpuWorkspaces : Pass<"dlc-size-cpu-workspaces", "mlir::ModuleOp"> {
     lowering's bound. The arena planner then places it like any other
     buffer, so on this CPU the runtime allocates no workspace of its own.
     A call oneDNN refuses keeps what the lowering gave it.
+
+    With a `budget` (bytes; 0: none), a convolution whose scratch would
+    exceed 1/8 of what the budget leaves beside the globals goes to oneDNN
+    in calls of fewer images (`imagesPerCall` of its geometry, halved until
+    the scratch fits or is one image): the layout copies scale with the
+    images per call, and the weight gradient is summed over the calls.
   }];
+  let options = [
+    Option<"budget", "budget", "int64_t", /*default=*/"0",
+           "Bytes the arena may take (0: no budget)">,
+  ];
   let dependentDialects = ["dlc::exec::ExecDialect"];
 }
 

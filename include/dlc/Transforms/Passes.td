@@ -97,18 +97,21 @@ def ScheduleMemory : Pass<"dlc-schedule-memory", "mlir::ModuleOp"> {
 }
 
 def Rematerialize : Pass<"dlc-rematerialize", "mlir::ModuleOp"> {
-  let summary = "Recomputes cheap values instead of keeping them, to fit a memory budget";
+  let summary = "Recomputes values instead of keeping them, to fit a memory budget";
   let description = [{
     While the globals plus a function's peak of live bytes exceed `budget`
     (bytes; 0: no budget), a value live across the peak but not used there
     (an activation kept from the forward pass for the backward pass) is
     dropped after its last use before the peak and recomputed, by a copy of
-    the kernel that produced it, just before its first use after the peak.
-    Only kernels whose cost is small next to the bytes they free qualify
-    (activations, elementwise arithmetic, batch normalization, pooling),
-    and only where their inputs still hold the same contents there (live,
-    and not written in between; a weight not yet updated). Among those live
-    at the peak, the most bytes per recomputed operation go first. The
+    the kernel that produced it, just before its first use after the peak;
+    an input of that kernel that is gone by then is recomputed first, two
+    kernels deep (a segment from the nearest kept value, as Chen et al.'s
+    checkpoints). The kernels that qualify are activations, elementwise
+    arithmetic, batch normalization, pooling and convolutions, and only
+    where their inputs still hold the same contents there (live, and not
+    written in between; a weight not yet updated). Among those live at the
+    peak, the most bytes per recomputed operation go first, so convolutions
+    are recomputed only where nothing cheaper frees the bytes. The
     added operations are counted in `dlc.recomputed_flops` on the module.
     A recomputation that does not lower the peak (its copy raises another
     point above it) is undone. Whether the budget is met is for

@@ -26,7 +26,7 @@ KernelCall::Arg convGeometry(KernelCall &call, RankedTensorType input,
        input.getDimSize(3), filter.getDimSize(0), filter.getDimSize(2),
        filter.getDimSize(3), output.getDimSize(2), output.getDimSize(3),
        strides[0], strides[1], pads[0], pads[1], pads[2], pads[3],
-       dilations[0], dilations[1], group});
+       dilations[0], dilations[1], group, /*imagesPerCall=*/input.getDimSize(0)});
 }
 
 KernelCall::Arg poolGeometry(KernelCall &call, RankedTensorType input,

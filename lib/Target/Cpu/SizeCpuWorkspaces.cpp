@@ -3,7 +3,10 @@
 // Reads each oneDNN-backed call's geometry back from its `args` (the ABI
 // structs of dlc/Runtime/Kernels.h, fields in declaration order), asks the
 // runtime's primitive builders how many bytes the call needs besides its
-// operands, and gives the call a scratch buffer of that size.
+// operands, and gives the call a scratch buffer of that size. Under a
+// memory budget, a convolution whose scratch would take more than its
+// share of the budget goes to oneDNN in calls of fewer images: its layout
+// copies shrink with them, at little cost in speed.
 //
 //===----------------------------------------------------------------------===//
 
@@ -38,18 +41,33 @@ std::optional<ArrayRef<int64_t>> structFields(ArrayRef<Attribute> args,
   return geometry.getFields();
 }
 
-std::optional<int64_t> convBytes(ArrayRef<Attribute> args,
-                                 rt::ConvKernel kernel) {
+/// Under a budget, no convolution's scratch may take more than this share
+/// of what the budget leaves beside the globals (parameters, optimizer
+/// state): 1/8.
+constexpr int64_t kScratchShareOfBudget = 8;
+
+std::optional<rt::Conv2DGeometry> convGeometry(ArrayRef<Attribute> args) {
   auto fields = structFields(args, 0, "Conv2DGeometry");
   rt::Conv2DGeometry g;
-  static_assert(sizeof(g) == 18 * sizeof(int64_t), "all int64 fields");
-  if (!fields || fields->size() != 18)
+  static_assert(sizeof(g) == 19 * sizeof(int64_t), "all int64 fields");
+  if (!fields || fields->size() != 19)
     return std::nullopt;
   std::memcpy(&g, fields->data(), sizeof(g));
-  if (kernel == rt::ConvKernel::Forward && args.size() > 3 &&
-      !isa<exec::NullAttr>(args[3]))
-    kernel = rt::ConvKernel::ForwardWithBias;
-  return rt::conv2dWorkspaceBytes(g, kernel);
+  return g;
+}
+
+/// Which of the four convolution calls `callee` is, if it is one.
+std::optional<rt::ConvKernel> convKernel(StringRef callee,
+                                         ArrayRef<Attribute> args) {
+  if (callee == "conv2d")
+    return args.size() > 3 && !isa<exec::NullAttr>(args[3])
+               ? rt::ConvKernel::ForwardWithBias
+               : rt::ConvKernel::Forward;
+  if (callee == "conv2dBackwardData")
+    return rt::ConvKernel::BackwardData;
+  if (callee == "conv2dBackwardFilter")
+    return rt::ConvKernel::BackwardFilter;
+  return std::nullopt;
 }
 
 std::optional<int64_t> poolBytes(ArrayRef<Attribute> args,
@@ -83,13 +101,10 @@ std::optional<int64_t> workspaceBytes(exec::KernelOp kernel) {
   SmallVector<Attribute> args = kernel.getCallArguments();
   StringRef callee = kernel.getCallee();
   std::optional<int64_t> bytes;
-  if (callee == "conv2d")
-    bytes = convBytes(args, ConvKernel::Forward);
-  else if (callee == "conv2dBackwardData")
-    bytes = convBytes(args, ConvKernel::BackwardData);
-  else if (callee == "conv2dBackwardFilter")
-    bytes = convBytes(args, ConvKernel::BackwardFilter);
-  else if (callee == "maxPool2d")
+  if (std::optional<ConvKernel> conv = convKernel(callee, args)) {
+    if (std::optional<rt::Conv2DGeometry> g = convGeometry(args))
+      bytes = rt::conv2dWorkspaceBytes(*g, *conv);
+  } else if (callee == "maxPool2d")
     bytes = poolBytes(args, PoolKernel::MaxForward);
   else if (callee == "maxPool2dGrad")
     bytes = poolBytes(args, PoolKernel::MaxBackward);
@@ -107,11 +122,15 @@ std::optional<int64_t> workspaceBytes(exec::KernelOp kernel) {
 }
 
 /// Replaces `kernel` by the same call with a scratch buffer of `bytes`
-/// (none for 0), passed as its last two arguments.
-void resizeScratch(exec::KernelOp kernel, int64_t bytes) {
+/// (none for 0), passed as its last two arguments, and `geometry` first if
+/// given.
+void resizeScratch(exec::KernelOp kernel, int64_t bytes,
+                   exec::StructAttr geometry = nullptr) {
   MLIRContext *ctx = kernel.getContext();
   OpBuilder builder(kernel);
   SmallVector<Attribute> args = kernel.getCallArguments();
+  if (geometry)
+    args.front() = geometry;
   SmallVector<Value> scratch;
   Attribute pointer = exec::NullAttr::get(ctx);
   if (bytes > 0) {
@@ -144,17 +163,67 @@ int64_t plannedBytes(exec::KernelOp kernel) {
   return size ? size.getInt() : -1;
 }
 
+/// Halves the images per call of convolution `kernel` until its scratch
+/// is at most `cap` bytes, or one image per call, or halving saves little;
+/// returns the geometry reached and its scratch, or nothing if the call
+/// stays as it is.
+std::optional<std::pair<exec::StructAttr, int64_t>>
+fewerImagesPerCall(exec::KernelOp kernel, int64_t bytes, int64_t cap) {
+  SmallVector<Attribute> args = kernel.getCallArguments();
+  std::optional<rt::ConvKernel> conv = convKernel(kernel.getCallee(), args);
+  std::optional<rt::Conv2DGeometry> g = convGeometry(args);
+  if (!conv || !g || bytes <= cap)
+    return std::nullopt;
+  // Halving pays while the images' copies make most of the scratch: each
+  // halving must save a quarter of it (not so when the weights' copy
+  // dominates, as in a late layer of a few pixels and many channels).
+  rt::Conv2DGeometry fewer = *g;
+  while (bytes > cap && fewer.imagesPerCall > 1) {
+    rt::Conv2DGeometry half = fewer;
+    half.imagesPerCall = (fewer.imagesPerCall + 1) / 2;
+    int64_t halfBytes = rt::conv2dWorkspaceBytes(half, *conv);
+    if (halfBytes < 0 || halfBytes > bytes / 4 * 3)
+      break;
+    fewer = half;
+    bytes = halfBytes;
+  }
+  if (fewer.imagesPerCall == g->imagesPerCall)
+    return std::nullopt;
+  ArrayRef<int64_t> fields(reinterpret_cast<const int64_t *>(&fewer), 19);
+  auto geometry =
+      exec::StructAttr::get(kernel.getContext(), "Conv2DGeometry", fields);
+  return std::make_pair(geometry, rt::conv2dWorkspaceBytes(fewer, *conv));
+}
+
 struct SizeCpuWorkspaces
     : dlc::impl::SizeCpuWorkspacesBase<SizeCpuWorkspaces> {
+  using SizeCpuWorkspacesBase::SizeCpuWorkspacesBase;
+
   void runOnOperation() override {
-    SmallVector<std::pair<exec::KernelOp, int64_t>> resized;
+    int64_t cap = INT64_MAX;
+    if (budget > 0) {
+      int64_t globals = 0;
+      for (auto global : getOperation().getOps<exec::GlobalOp>())
+        globals += global.getBufferType().getSizeInBytes();
+      cap = std::max<int64_t>(budget - globals, 0) / kScratchShareOfBudget;
+    }
+    struct Resize {
+      exec::KernelOp kernel;
+      int64_t bytes;
+      exec::StructAttr geometry;
+    };
+    SmallVector<Resize> resized;
     getOperation().walk([&](exec::KernelOp kernel) {
       std::optional<int64_t> bytes = workspaceBytes(kernel);
-      if (bytes && *bytes != plannedBytes(kernel))
-        resized.emplace_back(kernel, *bytes);
+      if (!bytes)
+        return;
+      if (auto fewer = fewerImagesPerCall(kernel, *bytes, cap))
+        resized.push_back({kernel, fewer->second, fewer->first});
+      else if (*bytes != plannedBytes(kernel))
+        resized.push_back({kernel, *bytes, nullptr});
     });
-    for (auto [kernel, bytes] : resized)
-      resizeScratch(kernel, bytes);
+    for (const Resize &r : resized)
+      resizeScratch(r.kernel, r.bytes, r.geometry);
   }
 };
 

@@ -1,9 +1,10 @@
 // RUN: dlc-opt %s -dlc-convert-graph-to-exec | FileCheck %s
 
 // Geometries are runtime structs, fields in declaration order: Conv2DGeometry
-// (N, C, H, W, K, R, S, P, Q, strides, pads, dilations, group) and
-// Pool2DGeometry (N, C, H, W, P, Q, kernel, strides, pads,
-// count_include_pad, dilations). A convolution without bias passes null.
+// (N, C, H, W, K, R, S, P, Q, strides, pads, dilations, group, images per
+// call: the whole batch) and Pool2DGeometry (N, C, H, W, P, Q, kernel,
+// strides, pads, count_include_pad, dilations). A convolution without bias
+// passes null.
 // Every call oneDNN backs takes scratch last, with its size; the lowering
 // plans a bound of what it can count (dlc-size-cpu-workspaces asks oneDNN
 // later, test/Target/Cpu). Each direction of a convolution gets the
@@ -12,9 +13,9 @@
 // bytes. Pooling gets none: null and 0.
 // CHECK-LABEL: func.func @conv
 // CHECK: %[[WS:.+]] = exec.alloc : !exec.buffer<157696xi8>
-// CHECK: exec.kernel "conv2d" ins(%{{.+}}, %{{.+}}, %{{.+}} : {{.*}}) outs(%{{.+}} : !exec.buffer<2x6x4x4xf32>) scratch(%[[WS]] : !exec.buffer<157696xi8>) {args = [#exec.struct<"Conv2DGeometry", [2, 4, 8, 8, 6, 3, 3, 4, 4, 2, 2, 1, 1, 1, 1, 1, 1, 2]>, #exec.ptr<0>, #exec.ptr<1>, #exec.ptr<2>, #exec.ptr<3>, #exec.ptr<4>, 157696]}
-// CHECK: exec.kernel "conv2dBackwardData" {{.*}} {args = [#exec.struct<"Conv2DGeometry", [2, 4, 8, 8, 6, 3, 3, 4, 4, 2, 2, 1, 1, 1, 1, 1, 1, 2]>, #exec.ptr<0>, #exec.ptr<1>, #exec.ptr<2>, #exec.ptr<3>, 157696]}
-// CHECK: exec.kernel "conv2dBackwardFilter" {{.*}} outs(%{{.+}} : !exec.buffer<6x2x3x3xf32>) scratch({{.*}}) {args = [#exec.struct<"Conv2DGeometry", [2, 4, 8, 8, 6, 3, 3, 4, 4, 2, 2, 1, 1, 1, 1, 1, 1, 2]>, #exec.ptr<0>, #exec.ptr<1>, #exec.ptr<2>, #exec.ptr<3>, 157696]}
+// CHECK: exec.kernel "conv2d" ins(%{{.+}}, %{{.+}}, %{{.+}} : {{.*}}) outs(%{{.+}} : !exec.buffer<2x6x4x4xf32>) scratch(%[[WS]] : !exec.buffer<157696xi8>) {args = [#exec.struct<"Conv2DGeometry", [2, 4, 8, 8, 6, 3, 3, 4, 4, 2, 2, 1, 1, 1, 1, 1, 1, 2, 2]>, #exec.ptr<0>, #exec.ptr<1>, #exec.ptr<2>, #exec.ptr<3>, #exec.ptr<4>, 157696]}
+// CHECK: exec.kernel "conv2dBackwardData" {{.*}} {args = [#exec.struct<"Conv2DGeometry", [2, 4, 8, 8, 6, 3, 3, 4, 4, 2, 2, 1, 1, 1, 1, 1, 1, 2, 2]>, #exec.ptr<0>, #exec.ptr<1>, #exec.ptr<2>, #exec.ptr<3>, 157696]}
+// CHECK: exec.kernel "conv2dBackwardFilter" {{.*}} outs(%{{.+}} : !exec.buffer<6x2x3x3xf32>) scratch({{.*}}) {args = [#exec.struct<"Conv2DGeometry", [2, 4, 8, 8, 6, 3, 3, 4, 4, 2, 2, 1, 1, 1, 1, 1, 1, 2, 2]>, #exec.ptr<0>, #exec.ptr<1>, #exec.ptr<2>, #exec.ptr<3>, 157696]}
 // CHECK: exec.kernel "conv2d" ins(%{{.+}}, %{{.+}} : {{.*}}) outs({{.*}}) scratch({{.*}}) {args = [#exec.struct<"Conv2DGeometry", {{.*}}>, #exec.ptr<0>, #exec.ptr<1>, #exec.null, #exec.ptr<2>, #exec.ptr<3>, 157696]}
 func.func @conv(%x: tensor<2x4x8x8xf32>, %w: tensor<6x2x3x3xf32>, %b: tensor<6xf32>, %dy: tensor<2x6x4x4xf32>) -> (tensor<2x6x4x4xf32>, tensor<2x4x8x8xf32>, tensor<6x2x3x3xf32>, tensor<2x6x4x4xf32>) {
   %y = graph.conv2d %x, %w, %b {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 2 : i64} : (tensor<2x4x8x8xf32>, tensor<6x2x3x3xf32>, tensor<6xf32>) -> tensor<2x6x4x4xf32>
