@@ -70,10 +70,13 @@ def torch_worker(model_name, batch, steps):
     model = getattr(torchvision.models, model_name)(num_classes=CLASSES)
     model.train()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    x = torch.rand(batch, 3, SIZE, SIZE)
-    y = torch.randint(0, CLASSES, (batch,))
+    # The whole dataset in memory and a new batch each step, as dlc's trainer
+    # holds and reads it.
+    images = torch.rand(batch * steps, 3, SIZE, SIZE)
+    labels = torch.randint(0, CLASSES, (batch * steps,))
     times = []
-    for _ in range(steps):
+    for step in range(steps):
+        x, y = images[step * batch:(step + 1) * batch], labels[step * batch:(step + 1) * batch]
         start = time.perf_counter()
         optimizer.zero_grad()
         torch.nn.functional.cross_entropy(model(x), y).backward()
@@ -142,7 +145,7 @@ def main():
                 print(name, "torch", row["torch"], flush=True)
             rows.append(row)
 
-    command = "bench/memory.py --models %s --batch %d --steps %d%s%s%s%s%s" % (
+    command = "bench/memory.py --models %s --batch %d --steps %d%s%s%s%s" % (
         args.models, args.batch, args.steps,
         " --memory-only" if args.memory_only else " --repeats %d" % args.repeats,
         " --baseline-dlc PATH" if args.baseline_dlc else "", " --torch" if args.torch else "",
@@ -155,8 +158,9 @@ def main():
              "- Machine: %s" % machine(),
              "- Date: %s" % datetime.date.today().isoformat(),
              "- Models: torchvision, %dx%d input, %d classes, random weights and data, batch %d, "
-             "SGD with momentum 0.9; peak RSS of the whole trainer process over %d steps"
-             % (SIZE, SIZE, CLASSES, args.batch, args.steps)]
+             "SGD with momentum 0.9; peak RSS of the whole trainer process over %d steps; "
+             "dlc's trainer and PyTorch both hold the %d images of those steps in memory"
+             % (SIZE, SIZE, CLASSES, args.batch, args.steps, args.batch * args.steps)]
     if args.baseline_dlc:
         lines.append("- Baseline: %s%s" % (args.baseline_label, "" if args.memory_only else
                      "; step times are medians of %d runs, in the same run" % args.repeats))
