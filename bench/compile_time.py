@@ -20,7 +20,7 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from report import machine, write_section  # noqa: E402
+from report import machine, publish  # noqa: E402
 
 
 def timed(cmd):
@@ -66,9 +66,7 @@ def main():
         "%.0f MB: almost all of it the initial weights (the embedded ONNX model "
         "holds the graph only; --save fills the weights back in)." % (size / 1e6),
         ""])
-    print(report)
-    if args.write:
-        write_section(args.write, report)
+    publish(report, args.write)
 
 
 if __name__ == "__main__":

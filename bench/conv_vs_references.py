@@ -41,7 +41,7 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "python"))
-from report import machine, write_section  # noqa: E402
+from report import machine, publish  # noqa: E402
 
 FASHION = pathlib.Path("/usr/share/datasets/fashion-mnist")
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -342,9 +342,7 @@ def main():
         "All medians (images/s): " + "; ".join(
             "%s at %d threads: %s" % (r["model"], r["threads"], r["all"]) for r in rows),
         "", NOTES])
-    print(report)
-    if args.write:
-        write_section(args.write, report)
+    publish(report, args.write)
 
 
 if __name__ == "__main__":

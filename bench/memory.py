@@ -35,7 +35,7 @@ import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from report import machine, write_section  # noqa: E402
+from report import machine, publish  # noqa: E402
 
 SIZE, CLASSES = 224, 1000
 
@@ -202,9 +202,7 @@ def main():
                 cells += ["%.2f" % t["step_seconds"], "%.2f" % (seconds / t["step_seconds"])]
         lines.append("| " + " | ".join(cells) + " |")
     report = "\n".join(lines) + "\n"
-    print(report)
-    if args.write:
-        write_section(args.write, report)
+    publish(report, args.write)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from report import machine, write_section  # noqa: E402
+from report import machine, publish  # noqa: E402
 
 SIZE, CLASSES = 224, 1000
 
@@ -105,9 +105,7 @@ def main():
             mb(r["smallest"]),
             r["recomputed"] / 1e9))
     report = "\n".join(lines) + "\n"
-    print(report)
-    if args.write:
-        write_section(args.write, report)
+    publish(report, args.write)
 
 
 if __name__ == "__main__":

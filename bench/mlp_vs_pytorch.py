@@ -24,7 +24,7 @@ import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from report import machine, write_section  # noqa: E402
+from report import machine, publish  # noqa: E402
 MODEL = ROOT / "models" / "mlp.onnx"
 DATA = pathlib.Path("/usr/share/datasets/fashion-mnist")
 BATCH, LR, MOMENTUM = 128, 0.05, 0.9
@@ -179,9 +179,7 @@ def main():
         "reference." % (
             BATCH, LR, MOMENTUM, args.steps, args.repeats, _torch_version()),
         "", *table, "", NOTES])
-    print(report)
-    if args.write:
-        write_section(args.write, report)
+    publish(report, args.write)
 
 
 def _torch_version():

@@ -1,5 +1,6 @@
 """Shared by the benchmarks: the machine's description, and writing one
-section of docs/benchmarks.md in place."""
+section of docs/benchmarks.md in place (publish: print it, and write it
+where --write says)."""
 import os
 import pathlib
 import platform
@@ -32,3 +33,10 @@ def write_section(path, section):
     else:
         lines += [""] + section.rstrip("\n").splitlines()
     path.write_text("\n".join(lines).rstrip("\n") + "\n")
+
+
+def publish(section, path=None):
+    """Prints `section` and, given `path`, writes it there (write_section)."""
+    print(section)
+    if path:
+        write_section(path, section)

@@ -16,6 +16,14 @@ int64_t dlc::alignedBytes(Value buffer) {
                        kArenaAlignment);
 }
 
+int64_t dlc::globalBytes(ModuleOp module) {
+  int64_t bytes = 0;
+  for (auto global : module.getOps<GlobalOp>())
+    bytes += llvm::alignTo(global.getBufferType().getSizeInBytes(),
+                           kArenaAlignment);
+  return bytes;
+}
+
 BufferLiveness::BufferLiveness(Block &block) {
   DenseMap<Value, size_t> intervalOf;
   // An allocation holds nothing until its first use: its range starts

@@ -19,7 +19,6 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/StringSwitch.h"
-#include "llvm/Support/MathExtras.h"
 
 #include <optional>
 
@@ -275,10 +274,7 @@ struct Rematerialize : dlc::impl::RematerializeBase<Rematerialize> {
     if (budget <= 0)
       return;
     ModuleOp module = getOperation();
-    int64_t globals = 0;
-    for (auto global : module.getOps<exec::GlobalOp>())
-      globals +=
-          llvm::alignTo(global.getBufferType().getSizeInBytes(), kArenaAlignment);
+    int64_t globals = globalBytes(module);
     int64_t flops = 0;
     for (auto func : module.getOps<func::FuncOp>())
       if (!func.isExternal())

@@ -13,6 +13,7 @@
 #define DLC_ANALYSIS_BUFFERLIVENESS_H
 
 #include "mlir/IR/Block.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Value.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SmallVector.h"
@@ -25,6 +26,11 @@ constexpr int64_t kArenaAlignment = 64;
 
 /// `buffer`'s size in bytes, rounded up to kArenaAlignment.
 int64_t alignedBytes(mlir::Value buffer);
+
+/// The arena bytes of `module`'s globals (parameters, optimizer state), each
+/// rounded up to kArenaAlignment: what a memory budget leaves the steps is
+/// the budget less this.
+int64_t globalBytes(mlir::ModuleOp module);
 
 class BufferLiveness {
 public:

@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "dlc/Analysis/BufferLiveness.h"
 #include "dlc/Dialect/Exec/ExecOps.h"
 #include "dlc/Runtime/CpuWorkspaces.h"
 #include "dlc/Target/Passes.h"
@@ -192,7 +193,7 @@ fewerImagesPerCall(exec::KernelOp kernel, int64_t bytes, int64_t cap) {
   ArrayRef<int64_t> fields(reinterpret_cast<const int64_t *>(&fewer), 19);
   auto geometry =
       exec::StructAttr::get(kernel.getContext(), "Conv2DGeometry", fields);
-  return std::make_pair(geometry, rt::conv2dWorkspaceBytes(fewer, *conv));
+  return std::make_pair(geometry, bytes);
 }
 
 struct SizeCpuWorkspaces
@@ -201,12 +202,9 @@ struct SizeCpuWorkspaces
 
   void runOnOperation() override {
     int64_t cap = INT64_MAX;
-    if (budget > 0) {
-      int64_t globals = 0;
-      for (auto global : getOperation().getOps<exec::GlobalOp>())
-        globals += global.getBufferType().getSizeInBytes();
-      cap = std::max<int64_t>(budget - globals, 0) / kScratchShareOfBudget;
-    }
+    if (budget > 0)
+      cap = std::max<int64_t>(budget - globalBytes(getOperation()), 0) /
+            kScratchShareOfBudget;
     struct Resize {
       exec::KernelOp kernel;
       int64_t bytes;
