@@ -11,13 +11,15 @@ baseline dlc (another build, --baseline-dlc, e.g. from an earlier
 revision) in the same run, each as (wall time of --steps steps - wall time
 of 1 step) / (--steps - 1), medians of --repeats; and, with --torch,
 PyTorch eager's peak RSS and median step time (after the first) on the
-same model, batch and optimizer (Debian's torch). --memory-only runs each
+same model, batch and optimizer (Debian's torch 1.13; with --torch2 also
+torch 2.x from PyPI, pinned in .venv by bench/setup-venv.sh; ratios are to
+the lower of the PyTorch figures). --memory-only runs each
 system once and reports memory alone; --memory-budget compiles dlc's
 trainers with that budget.
 
 Usage: bench/memory.py [--models resnet50,vgg16] [--batch 16] [--steps 4]
                        [--repeats 3] [--baseline-dlc PATH]
-                       [--baseline-label TEXT] [--torch] [--memory-only]
+                       [--baseline-label TEXT] [--torch] [--torch2] [--memory-only]
                        [--memory-budget BYTES] [--write FILE.md]
 """
 import argparse
@@ -38,6 +40,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from report import machine, publish  # noqa: E402
 
 SIZE, CLASSES = 224, 1000
+VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 
 
 def run_trainer(trainer, data, steps):
@@ -87,6 +90,16 @@ def torch_worker(model_name, batch, steps):
                       "step_seconds": statistics.median(times[1:]) if steps > 1 else None}))
 
 
+def torch_run(python, model_name, batch, steps):
+    """torch_worker's summary, run by `python` (Debian's or the venv's)."""
+    out = subprocess.run([str(python), __file__, "--torch-worker", model_name,
+                          "--batch", str(batch), "--steps", str(steps)],
+                         check=True, capture_output=True, text=True).stdout
+    summary = json.loads(out.strip().splitlines()[-1])
+    print(model_name, "torch", summary, flush=True)
+    return summary
+
+
 def mb(n):
     return "%.0f MB" % (n / 1e6)
 
@@ -101,7 +114,9 @@ def main():
     parser.add_argument("--baseline-dlc")
     parser.add_argument("--baseline-label", default="another dlc build",
                         help="what the baseline is, for the report")
-    parser.add_argument("--torch", action="store_true")
+    parser.add_argument("--torch", action="store_true", help="PyTorch eager, Debian's 1.13")
+    parser.add_argument("--torch2", action="store_true",
+                        help="PyTorch eager 2.x from .venv (bench/setup-venv.sh)")
     parser.add_argument("--memory-only", action="store_true",
                         help="one run of --steps steps per system: peak RSS only, no step times")
     parser.add_argument("--memory-budget",
@@ -111,6 +126,9 @@ def main():
     args = parser.parse_args()
     if args.torch_worker:
         return torch_worker(args.torch_worker, args.batch, args.steps)
+    torches = ([sys.executable] if args.torch else []) + ([VENV_PYTHON] if args.torch2 else [])
+    if args.torch2 and not VENV_PYTHON.exists():
+        sys.exit("error: %s is missing; run bench/setup-venv.sh first" % VENV_PYTHON)
 
     dlcs = {"dlc": ROOT / "build" / "bin" / "dlc"}
     if args.baseline_dlc:
@@ -137,18 +155,15 @@ def main():
                 row[label] = (None, run_trainer(trainer, data, args.steps)[1]) \
                     if args.memory_only else step_seconds(trainer, data, args.steps, args.repeats)
                 print(name, label, row[label], flush=True)
-            if args.torch:
-                out = subprocess.run([sys.executable, __file__, "--torch-worker", name,
-                                      "--batch", str(args.batch), "--steps", str(args.steps)],
-                                     check=True, capture_output=True, text=True).stdout
-                row["torch"] = json.loads(out.strip().splitlines()[-1])
-                print(name, "torch", row["torch"], flush=True)
+            row["torch"] = [torch_run(python, name, args.batch, args.steps)
+                            for python in torches]
             rows.append(row)
 
-    command = "bench/memory.py --models %s --batch %d --steps %d%s%s%s%s" % (
+    command = "bench/memory.py --models %s --batch %d --steps %d%s%s%s%s%s" % (
         args.models, args.batch, args.steps,
         " --memory-only" if args.memory_only else " --repeats %d" % args.repeats,
         " --baseline-dlc PATH" if args.baseline_dlc else "", " --torch" if args.torch else "",
+        " --torch2" if args.torch2 else "",
         " --memory-budget " + args.memory_budget if args.memory_budget else "")
     heading = "## Training memory on the CPU, batch %d" % args.batch
     if args.memory_budget:
@@ -176,7 +191,7 @@ def main():
         if timed:
             header += " step (s) | baseline step (s) | ratio |"
             rule += "---:|---:|---:|"
-    if args.torch:
+    if torches:
         header += " PyTorch peak RSS | peak RSS / PyTorch |"
         rule += "---:|---:|"
         if timed:
@@ -194,12 +209,16 @@ def main():
             if timed:
                 cells += ["%.2f" % seconds, "%.2f" % base_seconds,
                           "%.2f" % (seconds / base_seconds)]
-        if args.torch:
-            t = row["torch"]
-            cells += ["%s (torch %s)" % (mb(t["peak_rss_bytes"]), t["torch"]),
-                      "%.2f" % (s["peak_rss_bytes"] / t["peak_rss_bytes"])]
+        if torches:
+            # Against the lower PyTorch peak, and the faster PyTorch step.
+            ts = row["torch"]
+            cells += [", ".join("%s (torch %s)" % (mb(t["peak_rss_bytes"]), t["torch"])
+                                for t in ts),
+                      "%.2f" % (s["peak_rss_bytes"] / min(t["peak_rss_bytes"] for t in ts))]
             if timed:
-                cells += ["%.2f" % t["step_seconds"], "%.2f" % (seconds / t["step_seconds"])]
+                fastest = min(t["step_seconds"] for t in ts)
+                cells += [", ".join("%.2f" % t["step_seconds"] for t in ts),
+                          "%.2f" % (seconds / fastest)]
         lines.append("| " + " | ".join(cells) + " |")
     report = "\n".join(lines) + "\n"
     publish(report, args.write)

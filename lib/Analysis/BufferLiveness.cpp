@@ -24,6 +24,21 @@ int64_t dlc::globalBytes(ModuleOp module) {
   return bytes;
 }
 
+SmallVector<PlacementRequest>
+dlc::placementRequests(ArrayRef<BufferLiveness::Interval> intervals) {
+  SmallVector<PlacementRequest> requests;
+  for (const BufferLiveness::Interval &interval : intervals) {
+    int64_t alignment = kArenaAlignment;
+    if (auto alloc = interval.root.getDefiningOp<AllocOp>())
+      alignment = std::max<int64_t>(alignment, alloc.getAlignment());
+    requests.push_back(
+        {static_cast<int64_t>(
+             llvm::alignTo(interval.sizeInBytes, kArenaAlignment)),
+         alignment, interval.first, interval.last});
+  }
+  return requests;
+}
+
 BufferLiveness::BufferLiveness(Block &block) {
   DenseMap<Value, size_t> intervalOf;
   // An allocation holds nothing until its first use: its range starts

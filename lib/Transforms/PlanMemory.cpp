@@ -26,24 +26,11 @@ using namespace mlir;
 using namespace dlc;
 
 namespace {
-/// The alignment `buffer` asks for, at least the arena's.
-int64_t alignmentOf(Value buffer) {
-  if (auto alloc = buffer.getDefiningOp<exec::AllocOp>())
-    return std::max<int64_t>(kArenaAlignment, alloc.getAlignment());
-  return kArenaAlignment;
-}
-
 /// Places `intervals` by the better of the heuristics of ArenaPlacement.h;
 /// returns the region's size and fills `offsets`.
 int64_t place(ArrayRef<BufferLiveness::Interval> intervals,
               DenseMap<Value, int64_t> &offsets) {
-  SmallVector<PlacementRequest> requests;
-  for (const BufferLiveness::Interval &interval : intervals)
-    requests.push_back({static_cast<int64_t>(
-                            llvm::alignTo(interval.sizeInBytes, kArenaAlignment)),
-                        alignmentOf(interval.root), interval.first,
-                        interval.last});
-  Placement placement = placeBest(requests);
+  Placement placement = placeBest(placementRequests(intervals));
   for (auto [interval, offset] : llvm::zip(intervals, placement.offsets))
     offsets[interval.root] = offset;
   return placement.size;

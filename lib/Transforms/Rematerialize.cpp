@@ -285,18 +285,43 @@ struct Rematerialize : dlc::impl::RematerializeBase<Rematerialize> {
     module->setAttr(kRecomputedFlopsAttr, builder.getI64IntegerAttr(flops));
   }
 
-  /// Recomputes values of `block` until its peak is at most `stepBudget`
-  /// or no recomputation lowers it further; returns the peak reached.
-  int64_t fit(Block &block, int64_t stepBudget, int64_t &flops) {
+  /// Recomputes values of `block` until its placement needs at most
+  /// `stepBudget` bytes or no recomputation lowers it further; returns the
+  /// bytes the placement needs.
+  static int64_t fit(Block &block, int64_t stepBudget, int64_t &flops) {
+    // The peak of live bytes is what recomputation lowers, but the arena
+    // placement may need more (gaps between buffers): while it does, aim
+    // the peak lower by what the placement overshoots.
+    SmallVector<Operation *> recomputing;
+    int64_t target = stepBudget;
+    int64_t peakBytes = lowerPeak(block, target, flops, recomputing);
+    for (;;) {
+      int64_t placed =
+          placeBest(placementRequests(BufferLiveness(block).getIntervals()))
+              .size;
+      target = std::min(target, peakBytes) - (placed - stepBudget);
+      if (placed <= stepBudget || target <= 0)
+        return placed;
+      int64_t lower = lowerPeak(block, target, flops, recomputing);
+      if (lower >= peakBytes)
+        return placed;
+      peakBytes = lower;
+    }
+  }
+
+  /// Recomputes values of `block` until its peak of live bytes is at most
+  /// `target` or no recomputation lowers it further; returns the peak
+  /// reached. `recomputing` collects the kernels that recompute.
+  static int64_t lowerPeak(Block &block, int64_t target, int64_t &flops,
+                           SmallVector<Operation *> &recomputing) {
     // Each round keeps one recomputation that lowers the peak; one that
     // does not (its copy raises another point above it) is undone and
     // not tried again until the peak has moved. When no recomputation
     // helps, the recomputing kernels sink as late as they can, and the
     // rounds go on from the lower peak that may give.
     llvm::DenseSet<Value> rejected;
-    SmallVector<Operation *> recomputing;
     int64_t peakBytes = Step(block).peak().bytes;
-    while (peakBytes > stepBudget) {
+    while (peakBytes > target) {
       Step step(block);
       int64_t where = step.peak().position;
       std::optional<Candidate> best;

@@ -6,6 +6,7 @@ the plan checked by --debug-poison-freed, which changes no bit; a budget
 that cannot be met is refused with the smallest arena dlc reaches; a bad
 value names the flag."""
 import json
+import re
 
 import numpy as np
 import onnx
@@ -73,6 +74,22 @@ def test_unreachable_budget_is_refused(resnet):
     assert result.returncode != 0
     assert "--memory-budget=104857600: the smallest arena dlc reaches is" in result.stderr, result
     assert not out.exists()
+
+
+def test_every_budget_above_the_smallest_is_met(resnet):
+    """A looser budget never fails where a tighter one succeeds: the
+    rematerializer aims below the peak when the placement needs more."""
+    workdir, model, _ = resnet
+    common = [DLC, model, "--emit=exec", "-o", workdir / "sweep.mlir", "--batch", 16,
+              "--momentum", 0.9, "--report-memory", workdir / "sweep.json"]
+    refusal = run(common + ["--memory-budget", 1])
+    smallest = int(re.search(r"the smallest arena dlc reaches is (\d+)", refusal.stderr).group(1))
+    assert run(common).returncode == 0
+    plain = json.loads((workdir / "sweep.json").read_text())["arena_bytes"]
+    for budget in np.linspace(smallest, plain, 13).astype(int):
+        result = run(common + ["--memory-budget", budget])
+        assert result.returncode == 0, (budget, result)
+        assert json.loads((workdir / "sweep.json").read_text())["arena_bytes"] <= budget
 
 
 @pytest.mark.parametrize("value", ["12X", "0", "-5M", "1.5G", ""])

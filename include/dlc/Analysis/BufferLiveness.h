@@ -12,6 +12,7 @@
 #ifndef DLC_ANALYSIS_BUFFERLIVENESS_H
 #define DLC_ANALYSIS_BUFFERLIVENESS_H
 
+#include "dlc/Analysis/ArenaPlacement.h"
 #include "mlir/IR/Block.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Value.h"
@@ -66,6 +67,12 @@ public:
 private:
   llvm::SmallVector<Interval> intervals;
 };
+
+/// What the arena placer (ArenaPlacement.h) is asked for `intervals`, in
+/// their order: each size rounded up to kArenaAlignment, aligned as its
+/// allocation asks (at least kArenaAlignment).
+llvm::SmallVector<PlacementRequest>
+placementRequests(llvm::ArrayRef<BufferLiveness::Interval> intervals);
 
 } // namespace dlc
 
