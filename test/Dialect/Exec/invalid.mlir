@@ -120,3 +120,11 @@ func.func @unprintable_argument(%x: !exec.buffer<4xf32>) {
   exec.kernel "fill" outs(%x : !exec.buffer<4xf32>) {args = [#exec.ptr<0>, "four"]}
   return
 }
+
+// -----
+
+func.func @reusable_out_of_range(%x: !exec.buffer<4xf32>, %y: !exec.buffer<4xf32>) {
+  // expected-error @+1 {{reusable entry 1 is not an input index}}
+  exec.kernel "relu" ins(%x : !exec.buffer<4xf32>) outs(%y : !exec.buffer<4xf32>) {reusable = array<i64: 0, 1>}
+  return
+}
