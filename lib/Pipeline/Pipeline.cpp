@@ -77,6 +77,7 @@ void dlc::buildPipeline(OpPassManager &pm, const PipelineOptions &options,
     ConvertExecToEmitCOptions lowering;
     lowering.target = target.name.str();
     lowering.trainingConfig = options.trainingConfig;
+    lowering.externalWeights = options.externalWeights;
     pm.addPass(createConvertExecToEmitC(lowering));
   }
 }

@@ -1,40 +1,23 @@
 //===- CudaKernels.cu - CUDA backend: cuBLAS and CUDA kernels -------------===//
 //
 // The arena lives in device memory. Matrix products go to cuBLAS (column-
-// major: a row-major C = A*B is computed as C^T = B^T * A^T); the rest are
-// small kernels. Gradient averaging is staged through the host for MPI.
+// major: a row-major C = A*B is computed as C^T = B^T * A^T); convolution
+// and pooling to cuDNN (CudaDnn.cu); the rest are small kernels. Gradient
+// averaging is staged through the host for MPI.
 //
 //===----------------------------------------------------------------------===//
 
-#include "Comm/Pending.h"
-#include "Error.h"
-#include "BackendServices.h"
+#include "CudaContext.h"
 #include "dlc/Runtime/Backend.h"
 #include "dlc/Runtime/Kernels.h"
 #include "dlc/Runtime/Random.h"
 
-#include <cublas_v2.h>
-#include <cuda_runtime.h>
-
 #include <cstdlib>
 #include <string>
-#include <unordered_map>
-#include <vector>
 
 namespace dlc::rt {
 
 namespace {
-void check(cudaError_t status, const char *what) {
-  if (status != cudaSuccess)
-    throw Error(std::string("CUDA: ") + what + ": " +
-                cudaGetErrorString(status));
-}
-void check(cublasStatus_t status, const char *what) {
-  if (status != CUBLAS_STATUS_SUCCESS)
-    throw Error(std::string("cuBLAS: ") + what + " failed with status " +
-                std::to_string(static_cast<int>(status)));
-}
-
 constexpr int kMaxRank = 8;
 struct Dims {
   int64_t shape[kMaxRank];
@@ -326,23 +309,6 @@ __global__ void adamKernel(float *w, const float *g, float *m, float *v,
 }
 } // namespace
 
-struct Context : ContextBase {
-  /// Every kernel, copy and cuBLAS call of the step is queued here, in
-  /// order.
-  cudaStream_t stream = nullptr;
-  cublasHandle_t blas = nullptr;
-  /// Started gradient averages, by handle: the host copy being summed and
-  /// the device buffer it returns to.
-  struct PendingMean {
-    comm::Request request;
-    std::vector<float> *staging;
-    float *device;
-  };
-  comm::Pending<PendingMean> pending;
-  /// The host copy of each gradient that is averaged, by its device buffer.
-  std::unordered_map<const float *, std::vector<float>> staging;
-};
-
 ContextBase &base(Context &ctx) { return ctx; }
 
 const char *backendName() {
@@ -351,9 +317,9 @@ const char *backendName() {
   int device = 0;
   cudaGetDevice(&device);
   if (cudaGetDeviceProperties(&props, device) == cudaSuccess)
-    name = std::string("cuda (") + props.name + ", cuBLAS)";
+    name = std::string("cuda (") + props.name + ", cuBLAS, cuDNN)";
   else
-    name = "cuda (cuBLAS)";
+    name = "cuda (cuBLAS, cuDNN)";
   return name.c_str();
 }
 
@@ -371,11 +337,13 @@ Context *createContext(int, int worldSize) {
         "creating the stream");
   check(cublasCreate(&ctx->blas), "cublasCreate");
   check(cublasSetStream(ctx->blas, ctx->stream), "cublasSetStream");
+  createDnn(*ctx);
   ctx->worldSize = worldSize;
   return ctx;
 }
 
 void destroyContext(Context *ctx) {
+  destroyDnn(*ctx);
   cublasDestroy(ctx->blas);
   cudaStreamDestroy(ctx->stream);
   delete ctx;

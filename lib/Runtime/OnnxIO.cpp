@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <unordered_map>
 
 using namespace dlc::rt;
@@ -35,6 +36,41 @@ void writeAtomically(const google::protobuf::MessageLite &message,
 }
 } // namespace
 
+namespace {
+/// `tensor`'s values (raw or typed data) and shape; throws Error naming
+/// `where` if it is not a float tensor of consistent size.
+void readFloats(const onnx::TensorProto &tensor, const std::string &where,
+                std::vector<int64_t> &shape, std::vector<float> &data) {
+  if (tensor.data_type() != onnx::TensorProto::FLOAT)
+    throw Error(where + " holds element type " +
+                onnx::TensorProto::DataType_Name(
+                    static_cast<onnx::TensorProto::DataType>(
+                        tensor.data_type())) +
+                "; dlc reads float tensors");
+  if (tensor.data_location() == onnx::TensorProto::EXTERNAL)
+    throw Error(where + " keeps its data in an external file; save the model "
+                "with its data inside (onnx.save with "
+                "save_as_external_data=False)");
+  shape.assign(tensor.dims().begin(), tensor.dims().end());
+  std::optional<int64_t> bytes = dlc::checkedByteSize(shape, sizeof(float));
+  if (!bytes)
+    throw Error(where + " has dims whose size is negative or overflows");
+  int64_t count = *bytes / int64_t(sizeof(float));
+  if (tensor.has_raw_data()) {
+    if (tensor.raw_data().size() != count * sizeof(float))
+      throw Error(where + " holds " + std::to_string(tensor.raw_data().size()) +
+                  " bytes for " + std::to_string(count) + " floats");
+    data.resize(count);
+    std::memcpy(data.data(), tensor.raw_data().data(), count * sizeof(float));
+  } else {
+    if (tensor.float_data_size() != count)
+      throw Error(where + " holds " + std::to_string(tensor.float_data_size()) +
+                  " values for " + std::to_string(count));
+    data.assign(tensor.float_data().begin(), tensor.float_data().end());
+  }
+}
+} // namespace
+
 void dlc::rt::readTensorProto(const std::string &path, std::string &name,
                               std::vector<int64_t> &shape,
                               std::vector<float> &data) {
@@ -44,33 +80,56 @@ void dlc::rt::readTensorProto(const std::string &path, std::string &name,
   onnx::TensorProto tensor;
   if (!tensor.ParseFromIstream(&in))
     throw Error("'" + path + "' is not an ONNX TensorProto");
-  if (tensor.data_type() != onnx::TensorProto::FLOAT)
-    throw Error("'" + path + "' holds element type " +
-                onnx::TensorProto::DataType_Name(
-                    static_cast<onnx::TensorProto::DataType>(
-                        tensor.data_type())) +
-                "; dlc reads float tensors");
   name = tensor.name();
-  shape.assign(tensor.dims().begin(), tensor.dims().end());
-  std::optional<int64_t> bytes = checkedByteSize(shape, sizeof(float));
-  if (!bytes)
-    throw Error("'" + path + "' has dims whose size is negative or "
-                "overflows");
-  int64_t count = *bytes / int64_t(sizeof(float));
-  if (tensor.has_raw_data()) {
-    if (tensor.raw_data().size() != count * sizeof(float))
-      throw Error("'" + path + "' holds " +
-                  std::to_string(tensor.raw_data().size()) +
-                  " bytes for " + std::to_string(count) + " floats");
-    data.resize(count);
-    std::memcpy(data.data(), tensor.raw_data().data(), count * sizeof(float));
-  } else {
-    if (tensor.float_data_size() != count)
-      throw Error("'" + path + "' holds " +
-                  std::to_string(tensor.float_data_size()) + " values for " +
-                  std::to_string(count));
-    data.assign(tensor.float_data().begin(), tensor.float_data().end());
+  readFloats(tensor, "'" + path + "'", shape, data);
+}
+
+std::vector<std::vector<float>>
+dlc::rt::readInitialValues(const std::string &path, const ModelInfo &model) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw Error("--init: cannot open '" + path + "': " + std::strerror(errno));
+  onnx::ModelProto proto;
+  if (!proto.ParseFromIstream(&in))
+    throw Error("--init: '" + path + "' is not an ONNX model");
+  std::unordered_map<std::string, const onnx::TensorProto *> initializers;
+  for (const onnx::TensorProto &tensor : proto.graph().initializer())
+    initializers[tensor.name()] = &tensor;
+
+  std::vector<std::vector<float>> values(model.numVariables);
+  for (int i = 0; i < model.numVariables; ++i) {
+    const VariableInfo &v = model.variables[i];
+    if (!v.onnxName)
+      continue;
+    auto it = initializers.find(v.onnxName);
+    if (it == initializers.end()) {
+      // Trained state must be there; a constant of the graph keeps its
+      // compiled-in value.
+      if (!v.saved)
+        continue;
+      throw Error("--init: '" + path + "' has no initializer '" + v.onnxName +
+                  "' (a model with the same initializers as the one this "
+                  "program was compiled from is expected)");
+    }
+    std::string where = "--init: initializer '" + std::string(v.onnxName) +
+                        "' of '" + path + "'";
+    if (v.elementType != ElementType::F32)
+      throw Error(where + " initializes a " + elementTypeName(v.elementType) +
+                  " variable; --init sets f32 variables only");
+    std::vector<int64_t> shape;
+    readFloats(*it->second, where, shape, values[i]);
+    if (shape != std::vector<int64_t>(v.shape, v.shape + v.rank)) {
+      auto text = [](const std::vector<int64_t> &dims) {
+        std::string out;
+        for (int64_t d : dims)
+          out += (out.empty() ? "" : "x") + std::to_string(d);
+        return "[" + out + "]";
+      };
+      throw Error(where + " has shape " + text(shape) + "; the model has " +
+                  text(std::vector<int64_t>(v.shape, v.shape + v.rank)));
+    }
   }
+  return values;
 }
 
 void dlc::rt::writeTensorProto(const std::string &path,

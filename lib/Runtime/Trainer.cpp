@@ -116,6 +116,7 @@ public:
 private:
   void loadData();
   void initialiseArena();
+  void loadInitialValues();
   double trainStep(const std::vector<int64_t> &order, int64_t step);
   double evaluate();
   void save();
@@ -219,8 +220,15 @@ void Trainer::loadData() {
 }
 
 void Trainer::initialiseArena() {
+  if (options.initPath.empty())
+    for (int i = 0; i < dlc_model.numVariables; ++i)
+      if (dlc_model.variables[i].initOffset == kInitAtRunTime)
+        throw Error("this program was compiled with --external-weights: give "
+                    "its initial values with --init FILE.onnx (the model it "
+                    "was compiled from, or one with the same initializers)");
   ctx = createContext(options.threads, world.size);
   arena = createArena(*ctx);
+  loadInitialValues();
   hostSamples.resize(batch * train.sampleSize);
   hostLabels.resize(batch);
   int64_t largest = 0;
@@ -381,6 +389,18 @@ void Trainer::writeCheckpoint(const TrainingPosition &position) {
   }
   // No rank runs ahead of a checkpoint that may yet fail.
   comm::barrier();
+}
+
+/// --init: the values the file gives replace the compiled-in ones.
+void Trainer::loadInitialValues() {
+  if (options.initPath.empty())
+    return;
+  std::vector<std::vector<float>> values =
+      readInitialValues(options.initPath, dlc_model);
+  for (int i = 0; i < dlc_model.numVariables; ++i)
+    if (!values[i].empty())
+      copyToBackend(*ctx, arena + dlc_model.variables[i].arenaOffset,
+                    values[i].data(), values[i].size() * sizeof(float));
 }
 
 TrainingPosition Trainer::resume() {

@@ -53,6 +53,10 @@ Data:
   --train-y FILE    .npy integer class labels
   --test-x FILE     .npy test samples (optional)
   --test-y FILE     .npy test labels (optional)
+Model:
+  --init FILE.onnx  start from the initializers of FILE.onnx (matched by
+                    name, shapes checked) instead of the compiled-in values;
+                    needed by a program compiled with --external-weights
 Training:
   --epochs N        passes over the training set (default 1)
   --steps N         stop after N steps in all (default: no limit)
@@ -133,6 +137,8 @@ TrainerOptions dlc::rt::parseTrainerOptions(int argc, char **argv) {
       options.help = true;
     else if (flag == "--data")
       options.dataDir = value();
+    else if (flag == "--init")
+      options.initPath = value();
     else if (flag == "--train-x")
       options.trainX = value();
     else if (flag == "--train-y")

@@ -19,6 +19,7 @@ struct TrainerOptions {
   uint64_t seed = 0;
   bool shuffle = true;
   std::string savePath;
+  std::string initPath;
   std::string lossLogPath;
   std::string dumpGradientsDir;
   int threads = 0; ///< 0: the library default

@@ -11,12 +11,32 @@
 using namespace mlir;
 using namespace dlc;
 
-FailureOr<PackedInitialValues> dlc::packInitialValues(ModuleOp module) {
+DenseSet<StringAttr> dlc::writtenGlobals(ModuleOp module) {
+  DenseSet<StringAttr> written;
+  module.walk([&](exec::KernelOp kernel) {
+    for (Value output : kernel.getOutputs())
+      if (auto ref =
+              exec::storageOf(output).getDefiningOp<exec::GlobalRefOp>())
+        written.insert(ref.getGlobalAttr().getAttr());
+  });
+  return written;
+}
+
+FailureOr<PackedInitialValues> dlc::packInitialValues(ModuleOp module,
+                                                      bool external) {
+  DenseSet<StringAttr> written;
+  if (external)
+    written = writtenGlobals(module);
   PackedInitialValues packed;
   for (auto global : module.getOps<exec::GlobalOp>()) {
     std::optional<ElementsAttr> init = global.getInitialValue();
     if (!init) {
       packed.offsets.push_back(-1);
+      continue;
+    }
+    if (external && global.getOnnxName() &&
+        written.contains(global.getSymNameAttr())) {
+      packed.offsets.push_back(-2);
       continue;
     }
     auto dense = dyn_cast<DenseElementsAttr>(*init);

@@ -186,10 +186,18 @@ def test_pooling_variant_is_refused(workdir):
     assert_clean_failure(run([DLC, path, "--emit=mlir"]), "'pool'", "ceil_mode=2 must be 0 or 1")
 
 
-def test_convolution_on_cuda_target_is_refused(workdir):
-    model = models.torch_lenet(workdir / "lenet.onnx")
+@pytest.mark.parametrize("case", ["lrn", "uneven padding"])
+def test_what_cuda_cannot_run_is_refused(workdir, case):
+    """LRN has no CUDA kernel yet; cuDNN pads both sides of a convolution
+    alike, so the zoo's strided convolution (pads 1, 0, 2, 1) is refused."""
+    if case == "lrn":
+        model = models.lrn_model(workdir / "lrn.onnx")
+        expected = ("graph.lrn", "no CUDA kernel yet", "--target=cpu")
+    else:
+        model = models.conv_zoo_model(workdir / "zoo.onnx")
+        expected = ("strided_dilated", "graph.conv2d", "uneven padding", "--target=cpu")
     result = run([DLC, model, "--target=cuda", "-o", workdir / "t"])
-    assert_clean_failure(result, "graph.conv2d", "no CUDA kernel yet", "--target=cpu")
+    assert_clean_failure(result, *expected)
     assert not (workdir / "t").exists()
 
 

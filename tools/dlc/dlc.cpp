@@ -119,6 +119,11 @@ cl::opt<std::string> memoryBudget(
     cl::desc("Largest arena allowed (suffixes K, M, G: powers of 1024); "
              "values are recomputed to fit, or the compile fails and says "
              "how small it got"));
+cl::opt<bool> externalWeights(
+    "external-weights", cl::cat(dlcCategory),
+    cl::desc("Leave the parameters' initial values out of the executable "
+             "(large models, a small program to copy): the trainer reads "
+             "them with --init FILE.onnx"));
 cl::opt<bool> debugPoisonFreed(
     "debug-poison-freed", cl::cat(dlcCategory),
     cl::desc("Debugging: overwrite each buffer with NaNs after its last use "
@@ -320,6 +325,7 @@ int main(int argc, char **argv) {
   options.trainingConfig = trainingConfig();
   options.poisonFreed = debugPoisonFreed;
   options.memoryBudget = *budgetBytes;
+  options.externalWeights = externalWeights;
   auto runPipeline = [&](ModuleOp ir, dlc::Stage from, dlc::Stage to) {
     PassManager pm(&context);
     if (failed(applyPassManagerCLOptions(pm)))

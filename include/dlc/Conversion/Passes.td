@@ -48,6 +48,9 @@ def ConvertExecToEmitC : Pass<"dlc-convert-exec-to-emitc", "mlir::ModuleOp"> {
     Option<"trainingConfig", "training-config", "std::string",
            /*default=*/"\"\"",
            "Description of the loss and optimizer, printed by the trainer">,
+    Option<"externalWeights", "external-weights", "bool", /*default=*/"false",
+           "Leave out the initial values of globals that come from ONNX "
+           "initializers: the trainer reads them from --init">,
   ];
   let dependentDialects = ["mlir::emitc::EmitCDialect"];
 }

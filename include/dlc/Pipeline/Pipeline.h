@@ -40,6 +40,9 @@ struct PipelineOptions {
   bool poisonFreed = false;
   /// Bytes the arena may take, recomputing values to fit (0: no budget).
   int64_t memoryBudget = 0;
+  /// The executable leaves out the parameters' initial values; the trainer
+  /// reads them from --init.
+  bool externalWeights = false;
 };
 
 /// Adds to `pm` the passes that take a module at stage `from` to stage

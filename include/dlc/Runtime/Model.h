@@ -20,6 +20,9 @@ namespace dlc::rt {
 
 struct Context;
 
+constexpr int64_t kZeroInit = -1;
+constexpr int64_t kInitAtRunTime = -2;
+
 /// One graph.variable: a parameter, a model constant or optimizer state.
 struct VariableInfo {
   /// The ONNX initializer it came from, or nullptr for optimizer state.
@@ -29,7 +32,9 @@ struct VariableInfo {
   ElementType elementType;
   const int64_t *shape;
   int rank;
-  /// Byte offset of its initial value in `dlc_init_data`, or -1 for zeros.
+  /// Byte offset of its initial value in `dlc_init_data`, kZeroInit for
+  /// zeros, or kInitAtRunTime: compiled with --external-weights, its value
+  /// comes from the trainer's --init file.
   int64_t initOffset;
   /// Written by training and saved back into the ONNX model by --save:
   /// parameters and running statistics.

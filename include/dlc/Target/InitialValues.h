@@ -11,6 +11,7 @@
 #define DLC_TARGET_INITIALVALUES_H
 
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/DenseSet.h"
 
 #include <optional>
 #include <vector>
@@ -19,13 +20,21 @@ namespace dlc {
 
 /// The initial values of a module's exec.globals, packed as the executable
 /// embeds them: `offsets` has one entry per global in module order, the
-/// byte offset of its value in `bytes` (64-byte aligned), or -1 for a
-/// global that starts at zero.
+/// byte offset of its value in `bytes` (64-byte aligned), -1 for a global
+/// that starts at zero, or -2 for one whose value the trainer reads at run
+/// time (dlc::rt::kZeroInit and kInitAtRunTime).
 struct PackedInitialValues {
   std::vector<int64_t> offsets;
   std::vector<char> bytes;
 };
-mlir::FailureOr<PackedInitialValues> packInitialValues(mlir::ModuleOp module);
+/// With `external`, the trained globals that come from an ONNX initializer
+/// (parameters, running statistics: written by a kernel) are left out: -2.
+mlir::FailureOr<PackedInitialValues> packInitialValues(mlir::ModuleOp module,
+                                                       bool external = false);
+
+/// The globals some kernel writes: parameters, running statistics and
+/// optimizer state.
+llvm::DenseSet<mlir::StringAttr> writtenGlobals(mlir::ModuleOp module);
 
 /// dlc-convert-exec-to-emitc keeps the packed initial values on the module
 /// (a resource blob), so that a lowered module still carries them.

@@ -12,6 +12,7 @@
 #include "llvm/ADT/StringRef.h"
 
 #include <optional>
+#include <string>
 
 namespace dlc {
 
@@ -29,8 +30,9 @@ struct TargetInfo {
   /// the library keeps its own.
   int64_t blasWorkspaceBytes;
 
-  /// Whether the target's runtime has a kernel for `op`.
-  bool hasKernel(mlir::Operation *op) const;
+  /// Why the target's runtime cannot run `op` (completing "has no ..."),
+  /// or nothing when it can.
+  std::optional<std::string> missingKernel(mlir::Operation *op) const;
 
   static const TargetInfo &get(Target target);
   /// The target named `name`, if there is one.

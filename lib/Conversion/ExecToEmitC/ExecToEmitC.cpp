@@ -80,7 +80,8 @@ void ConvertExecToEmitC::runOnOperation() {
       global.emitOpError("has no planned offset; run dlc-plan-memory first");
       return signalPassFailure();
     }
-  FailureOr<PackedInitialValues> initial = packInitialValues(module);
+  FailureOr<PackedInitialValues> initial =
+      packInitialValues(module, externalWeights);
   if (failed(initial))
     return signalPassFailure();
   // The initial values outlive the globals they came from, so that a

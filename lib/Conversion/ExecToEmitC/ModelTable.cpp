@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ProgramBuilder.h"
+#include "dlc/Target/InitialValues.h"
 #include "dlc/Transforms/Passes.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -20,19 +21,6 @@ std::string cString(StringRef text) {
   os.write_escaped(text);
   os << '"';
   return escaped;
-}
-
-/// The buffers whose bytes are exec.global @name, for globals that some
-/// kernel writes: parameters and running statistics (and optimizer state).
-DenseSet<StringAttr> writtenGlobals(ModuleOp module) {
-  DenseSet<StringAttr> written;
-  module.walk([&](exec::KernelOp kernel) {
-    for (Value output : kernel.getOutputs())
-      if (auto ref =
-              exec::storageOf(output).getDefiningOp<exec::GlobalRefOp>())
-        written.insert(ref.getGlobalAttr().getAttr());
-  });
-  return written;
 }
 
 /// The runtime's ElementType enumerator for a buffer's element type.

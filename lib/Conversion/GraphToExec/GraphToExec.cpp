@@ -99,11 +99,14 @@ void ConvertGraphToExec::runOnOperation() {
   }
   const TargetInfo &targetInfo = TargetInfo::get(*parsedTarget);
   WalkResult unsupported = module.walk([&](Operation *op) {
-    if (targetInfo.hasKernel(op))
+    std::optional<std::string> missing = targetInfo.missingKernel(op);
+    if (!missing)
       return WalkResult::advance();
-    op->emitOpError("has no ")
-        << (*parsedTarget == Target::Cuda ? "CUDA" : targetInfo.name)
-        << " kernel yet; compile this model with --target=cpu";
+    InFlightDiagnostic error = op->emitOpError();
+    // The importer names each op after its ONNX node.
+    if (auto node = dyn_cast<NameLoc>(op->getLoc()))
+      error << "(ONNX node '" << node.getName().getValue() << "') ";
+    error << "has no " << *missing;
     return WalkResult::interrupt();
   });
   if (unsupported.wasInterrupted() || failed(checkSizes(module)))

@@ -1,0 +1,71 @@
+//===- CudaContext.h - the CUDA backend's per-run state ---------*- C++ -*-===//
+//
+// Shared by the CUDA backend's files: the stream every call of the step is
+// queued on, the library handles bound to it, and the status checks that
+// turn a failed CUDA, cuBLAS or cuDNN call into an Error.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DLC_LIB_RUNTIME_CUDACONTEXT_H
+#define DLC_LIB_RUNTIME_CUDACONTEXT_H
+
+#include "BackendServices.h"
+#include "Comm/Pending.h"
+#include "Error.h"
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <cudnn.h>
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace dlc::rt {
+
+inline void check(cudaError_t status, const char *what) {
+  if (status != cudaSuccess)
+    throw Error(std::string("CUDA: ") + what + ": " +
+                cudaGetErrorString(status));
+}
+inline void check(cublasStatus_t status, const char *what) {
+  if (status != CUBLAS_STATUS_SUCCESS)
+    throw Error(std::string("cuBLAS: ") + what + " failed with status " +
+                std::to_string(static_cast<int>(status)));
+}
+inline void check(cudnnStatus_t status, const char *what) {
+  if (status != CUDNN_STATUS_SUCCESS)
+    throw Error(std::string("cuDNN: ") + what + ": " +
+                cudnnGetErrorString(status));
+}
+
+/// cuDNN's descriptors and chosen algorithms, made once per convolution or
+/// pooling shape (CudaDnn.cu).
+struct DnnPlans;
+
+struct Context : ContextBase {
+  /// Every kernel, copy and library call of the step is queued here, in
+  /// order.
+  cudaStream_t stream = nullptr;
+  cublasHandle_t blas = nullptr;
+  cudnnHandle_t dnn = nullptr;
+  DnnPlans *dnnPlans = nullptr;
+  /// Started gradient averages, by handle: the host copy being summed and
+  /// the device buffer it returns to.
+  struct PendingMean {
+    comm::Request request;
+    std::vector<float> *staging;
+    float *device;
+  };
+  comm::Pending<PendingMean> pending;
+  /// The host copy of each gradient that is averaged, by its device buffer.
+  std::unordered_map<const float *, std::vector<float>> staging;
+};
+
+/// Creates the cuDNN handle on `ctx`'s stream, and frees it with its plans.
+void createDnn(Context &ctx);
+void destroyDnn(Context &ctx);
+
+} // namespace dlc::rt
+
+#endif // DLC_LIB_RUNTIME_CUDACONTEXT_H

@@ -1,0 +1,342 @@
+//===- CudaDnn.cu - CUDA backend: convolution and pooling on cuDNN --------===//
+//
+// Each convolution or pooling shape gets its cuDNN descriptors once, on
+// first use, and each convolution direction its algorithm: the first of
+// cuDNN's heuristic ranking whose workspace fits the scratch the compiler
+// planned for the call in the arena (deterministic ones first), so that
+// nothing is allocated per call. Arithmetic is plain fp32 (CUDNN_FMA_MATH:
+// no TF32), as on the CPU; narrower formats are the precision work's.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CudaContext.h"
+#include "dlc/Runtime/Kernels.h"
+
+#include <map>
+#include <memory>
+#include <vector>
+
+namespace dlc::rt {
+
+namespace {
+/// A shape's fields and what is done with it, as a map key.
+using PlanKey = std::vector<int64_t>;
+
+PlanKey keyOf(const Conv2DGeometry &g, int64_t what) {
+  return {g.batch,       g.inChannels,   g.inHeight,     g.inWidth,
+          g.outChannels, g.kernelHeight, g.kernelWidth,  g.outHeight,
+          g.outWidth,    g.strideH,      g.strideW,      g.padTop,
+          g.padLeft,     g.padBottom,    g.padRight,     g.dilationH,
+          g.dilationW,   g.groups,       g.imagesPerCall, what};
+}
+
+PlanKey keyOf(const Pool2DGeometry &g, int64_t what) {
+  return {g.batch,        g.channels,    g.inHeight,  g.inWidth,
+          g.outHeight,    g.outWidth,    g.kernelHeight, g.kernelWidth,
+          g.strideH,      g.strideW,     g.padTop,    g.padLeft,
+          g.padBottom,    g.padRight,    g.countIncludePad, g.dilationH,
+          g.dilationW,    what};
+}
+
+cudnnTensorDescriptor_t tensor4d(int64_t n, int64_t c, int64_t h, int64_t w) {
+  cudnnTensorDescriptor_t desc;
+  check(cudnnCreateTensorDescriptor(&desc), "creating a tensor descriptor");
+  check(cudnnSetTensor4dDescriptor(desc, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT,
+                                   n, c, h, w),
+        "describing an NCHW tensor");
+  return desc;
+}
+
+enum Direction { Forward, BackwardData, BackwardFilter };
+
+/// One convolution direction: its descriptors, algorithm and workspace.
+struct ConvPlan {
+  cudnnTensorDescriptor_t x = nullptr, y = nullptr, bias = nullptr;
+  cudnnFilterDescriptor_t w = nullptr;
+  cudnnConvolutionDescriptor_t conv = nullptr;
+  int algorithm = 0;
+  size_t workspaceBytes = 0;
+
+  ~ConvPlan() {
+    cudnnDestroyTensorDescriptor(x);
+    cudnnDestroyTensorDescriptor(y);
+    if (bias)
+      cudnnDestroyTensorDescriptor(bias);
+    cudnnDestroyFilterDescriptor(w);
+    cudnnDestroyConvolutionDescriptor(conv);
+  }
+};
+
+struct PoolPlan {
+  cudnnTensorDescriptor_t x = nullptr, y = nullptr;
+  cudnnPoolingDescriptor_t pool = nullptr;
+
+  ~PoolPlan() {
+    cudnnDestroyTensorDescriptor(x);
+    cudnnDestroyTensorDescriptor(y);
+    cudnnDestroyPoolingDescriptor(pool);
+  }
+};
+
+/// The first of cuDNN's ranked `results` that ran, is plain fp32 and needs
+/// at most `limit` bytes of workspace, deterministic ones first.
+template <typename Perf>
+const Perf *choose(const Perf *results, int count, size_t limit) {
+  const Perf *fallback = nullptr;
+  for (int i = 0; i < count; ++i) {
+    const Perf &r = results[i];
+    if (r.status != CUDNN_STATUS_SUCCESS || r.memory > limit ||
+        r.mathType == CUDNN_TENSOR_OP_MATH ||
+        r.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION)
+      continue;
+    if (r.determinism == CUDNN_DETERMINISTIC)
+      return &r;
+    if (!fallback)
+      fallback = &r;
+  }
+  return fallback;
+}
+
+std::string shapeText(const Conv2DGeometry &g) {
+  return std::to_string(g.batch) + "x" + std::to_string(g.inChannels) + "x" +
+         std::to_string(g.inHeight) + "x" + std::to_string(g.inWidth) +
+         " by " + std::to_string(g.outChannels) + "x" +
+         std::to_string(g.kernelHeight) + "x" + std::to_string(g.kernelWidth);
+}
+} // namespace
+
+struct DnnPlans {
+  std::map<PlanKey, std::unique_ptr<ConvPlan>> conv;
+  std::map<PlanKey, std::unique_ptr<PoolPlan>> pool;
+};
+
+void createDnn(Context &ctx) {
+  check(cudnnCreate(&ctx.dnn), "cudnnCreate");
+  check(cudnnSetStream(ctx.dnn, ctx.stream), "cudnnSetStream");
+  ctx.dnnPlans = new DnnPlans;
+}
+
+void destroyDnn(Context &ctx) {
+  delete ctx.dnnPlans;
+  cudnnDestroy(ctx.dnn);
+}
+
+namespace {
+/// The plan of `g`'s `direction`, made on first use with an algorithm whose
+/// workspace fits `scratchBytes`.
+const ConvPlan &convPlan(Context &ctx, const Conv2DGeometry &g,
+                         Direction direction, bool withBias,
+                         int64_t scratchBytes) {
+  std::unique_ptr<ConvPlan> &slot =
+      ctx.dnnPlans->conv[keyOf(g, direction * 2 + withBias)];
+  if (slot)
+    return *slot;
+  // The compiler splits the batch into calls only for oneDNN's layout
+  // copies; cuDNN's workspace does not grow with the batch that way.
+  if (g.imagesPerCall != g.batch)
+    throw Error("cuDNN: a convolution in calls of " +
+                std::to_string(g.imagesPerCall) + " of " +
+                std::to_string(g.batch) +
+                " images (the CPU target's workspace split)");
+  auto plan = std::make_unique<ConvPlan>();
+  plan->x = tensor4d(g.batch, g.inChannels, g.inHeight, g.inWidth);
+  plan->y = tensor4d(g.batch, g.outChannels, g.outHeight, g.outWidth);
+  if (withBias)
+    plan->bias = tensor4d(1, g.outChannels, 1, 1);
+  check(cudnnCreateFilterDescriptor(&plan->w), "creating a filter descriptor");
+  check(cudnnSetFilter4dDescriptor(plan->w, CUDNN_DATA_FLOAT,
+                                   CUDNN_TENSOR_NCHW, g.outChannels,
+                                   g.inChannels / g.groups, g.kernelHeight,
+                                   g.kernelWidth),
+        "describing a filter");
+  check(cudnnCreateConvolutionDescriptor(&plan->conv),
+        "creating a convolution descriptor");
+  // The compiler refuses uneven padding for CUDA: cuDNN pads both sides
+  // alike.
+  check(cudnnSetConvolution2dDescriptor(
+            plan->conv, g.padTop, g.padLeft, g.strideH, g.strideW,
+            g.dilationH, g.dilationW, CUDNN_CROSS_CORRELATION,
+            CUDNN_DATA_FLOAT),
+        "describing a convolution");
+  check(cudnnSetConvolutionGroupCount(plan->conv, g.groups),
+        "setting the groups");
+  check(cudnnSetConvolutionMathType(plan->conv, CUDNN_FMA_MATH),
+        "setting fp32 arithmetic");
+  int n = 0, c = 0, h = 0, w = 0;
+  check(cudnnGetConvolution2dForwardOutputDim(plan->conv, plan->x, plan->w, &n,
+                                              &c, &h, &w),
+        "computing the output shape");
+  if (h != g.outHeight || w != g.outWidth)
+    throw Error("cuDNN: convolution " + shapeText(g) + " gives " +
+                std::to_string(h) + "x" + std::to_string(w) +
+                ", the compiler planned " + std::to_string(g.outHeight) +
+                "x" + std::to_string(g.outWidth));
+
+  size_t limit = static_cast<size_t>(scratchBytes);
+  auto none = [&]() {
+    return Error("cuDNN: no algorithm for convolution " + shapeText(g) +
+                 " fits its " + std::to_string(scratchBytes) +
+                 " bytes of planned workspace");
+  };
+  if (direction == Forward) {
+    cudnnConvolutionFwdAlgoPerf_t results[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+    int count = 0;
+    check(cudnnGetConvolutionForwardAlgorithm_v7(
+              ctx.dnn, plan->x, plan->w, plan->conv, plan->y,
+              CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &count, results),
+          "ranking forward algorithms");
+    const auto *best = choose(results, count, limit);
+    if (!best)
+      throw none();
+    plan->algorithm = best->algo;
+    plan->workspaceBytes = best->memory;
+  } else if (direction == BackwardData) {
+    cudnnConvolutionBwdDataAlgoPerf_t
+        results[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+    int count = 0;
+    check(cudnnGetConvolutionBackwardDataAlgorithm_v7(
+              ctx.dnn, plan->w, plan->y, plan->conv, plan->x,
+              CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &count, results),
+          "ranking backward-data algorithms");
+    const auto *best = choose(results, count, limit);
+    if (!best)
+      throw none();
+    plan->algorithm = best->algo;
+    plan->workspaceBytes = best->memory;
+  } else {
+    cudnnConvolutionBwdFilterAlgoPerf_t
+        results[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
+    int count = 0;
+    check(cudnnGetConvolutionBackwardFilterAlgorithm_v7(
+              ctx.dnn, plan->x, plan->y, plan->conv, plan->w,
+              CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &count, results),
+          "ranking backward-filter algorithms");
+    const auto *best = choose(results, count, limit);
+    if (!best)
+      throw none();
+    plan->algorithm = best->algo;
+    plan->workspaceBytes = best->memory;
+  }
+  slot = std::move(plan);
+  return *slot;
+}
+
+const PoolPlan &poolPlan(Context &ctx, const Pool2DGeometry &g,
+                         cudnnPoolingMode_t mode) {
+  std::unique_ptr<PoolPlan> &slot =
+      ctx.dnnPlans->pool[keyOf(g, static_cast<int>(mode))];
+  if (slot)
+    return *slot;
+  auto plan = std::make_unique<PoolPlan>();
+  plan->x = tensor4d(g.batch, g.channels, g.inHeight, g.inWidth);
+  plan->y = tensor4d(g.batch, g.channels, g.outHeight, g.outWidth);
+  check(cudnnCreatePoolingDescriptor(&plan->pool),
+        "creating a pooling descriptor");
+  check(cudnnSetPooling2dDescriptor(plan->pool, mode, CUDNN_PROPAGATE_NAN,
+                                    g.kernelHeight, g.kernelWidth, g.padTop,
+                                    g.padLeft, g.strideH, g.strideW),
+        "describing a pooling");
+  int n = 0, c = 0, h = 0, w = 0;
+  check(cudnnGetPooling2dForwardOutputDim(plan->pool, plan->x, &n, &c, &h, &w),
+        "computing the pooling's output shape");
+  if (h != g.outHeight || w != g.outWidth)
+    throw Error("cuDNN: pooling gives " + std::to_string(h) + "x" +
+                std::to_string(w) + ", the compiler planned " +
+                std::to_string(g.outHeight) + "x" +
+                std::to_string(g.outWidth));
+  slot = std::move(plan);
+  return *slot;
+}
+
+cudnnPoolingMode_t averageMode(const Pool2DGeometry &g) {
+  return g.countIncludePad ? CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING
+                           : CUDNN_POOLING_AVERAGE_COUNT_EXCLUDE_PADDING;
+}
+
+const float kOne = 1.0f, kZero = 0.0f;
+} // namespace
+
+void conv2d(Context &ctx, const Conv2DGeometry &g, const float *x,
+            const float *w, const float *b, float *y, int8_t *scratch,
+            int64_t scratchBytes) {
+  const ConvPlan &plan = convPlan(ctx, g, Forward, b, scratchBytes);
+  check(cudnnConvolutionForward(
+            ctx.dnn, &kOne, plan.x, x, plan.w, w, plan.conv,
+            static_cast<cudnnConvolutionFwdAlgo_t>(plan.algorithm), scratch,
+            plan.workspaceBytes, &kZero, plan.y, y),
+        "convolution forward");
+  if (b)
+    check(cudnnAddTensor(ctx.dnn, &kOne, plan.bias, b, &kOne, plan.y, y),
+          "adding the convolution's bias");
+}
+
+void conv2dBackwardData(Context &ctx, const Conv2DGeometry &g,
+                        const float *dy, const float *w, float *dx,
+                        int8_t *scratch, int64_t scratchBytes) {
+  const ConvPlan &plan = convPlan(ctx, g, BackwardData, false, scratchBytes);
+  check(cudnnConvolutionBackwardData(
+            ctx.dnn, &kOne, plan.w, w, plan.y, dy, plan.conv,
+            static_cast<cudnnConvolutionBwdDataAlgo_t>(plan.algorithm),
+            scratch, plan.workspaceBytes, &kZero, plan.x, dx),
+        "convolution backward data");
+}
+
+void conv2dBackwardFilter(Context &ctx, const Conv2DGeometry &g,
+                          const float *dy, const float *x, float *dw,
+                          int8_t *scratch, int64_t scratchBytes) {
+  const ConvPlan &plan = convPlan(ctx, g, BackwardFilter, false, scratchBytes);
+  check(cudnnConvolutionBackwardFilter(
+            ctx.dnn, &kOne, plan.x, x, plan.y, dy, plan.conv,
+            static_cast<cudnnConvolutionBwdFilterAlgo_t>(plan.algorithm),
+            scratch, plan.workspaceBytes, &kZero, plan.w, dw),
+        "convolution backward filter");
+}
+
+void maxPool2d(Context &ctx, const Pool2DGeometry &g, const float *x, float *y,
+               int8_t *, int64_t) {
+  const PoolPlan &plan = poolPlan(ctx, g, CUDNN_POOLING_MAX_DETERMINISTIC);
+  check(cudnnPoolingForward(ctx.dnn, plan.pool, &kOne, plan.x, x, &kZero,
+                            plan.y, y),
+        "max pooling");
+}
+
+void maxPool2dGrad(Context &ctx, const Pool2DGeometry &g, const float *dy,
+                   const float *x, float *dx, int8_t *scratch,
+                   int64_t scratchBytes) {
+  // cuDNN finds each window's maximum from the forward output: it is
+  // recomputed into the scratch the compiler planned for it.
+  const PoolPlan &plan = poolPlan(ctx, g, CUDNN_POOLING_MAX_DETERMINISTIC);
+  int64_t yBytes =
+      g.batch * g.channels * g.outHeight * g.outWidth * int64_t(sizeof(float));
+  if (scratchBytes < yBytes)
+    throw Error("cuDNN: max pooling's gradient needs " +
+                std::to_string(yBytes) + " bytes of scratch, " +
+                std::to_string(scratchBytes) + " were planned");
+  float *y = reinterpret_cast<float *>(scratch);
+  check(cudnnPoolingForward(ctx.dnn, plan.pool, &kOne, plan.x, x, &kZero,
+                            plan.y, y),
+        "max pooling (for its gradient)");
+  check(cudnnPoolingBackward(ctx.dnn, plan.pool, &kOne, plan.y, y, plan.y, dy,
+                             plan.x, x, &kZero, plan.x, dx),
+        "max pooling gradient");
+}
+
+void avgPool2d(Context &ctx, const Pool2DGeometry &g, const float *x, float *y,
+               int8_t *, int64_t) {
+  const PoolPlan &plan = poolPlan(ctx, g, averageMode(g));
+  check(cudnnPoolingForward(ctx.dnn, plan.pool, &kOne, plan.x, x, &kZero,
+                            plan.y, y),
+        "average pooling");
+}
+
+void avgPool2dGrad(Context &ctx, const Pool2DGeometry &g, const float *dy,
+                   float *dx, int8_t *, int64_t) {
+  // An average's gradient depends on neither the input nor the output;
+  // cuDNN's signature takes them, so dy and dx stand in for y and x.
+  const PoolPlan &plan = poolPlan(ctx, g, averageMode(g));
+  check(cudnnPoolingBackward(ctx.dnn, plan.pool, &kOne, plan.y, dy, plan.y, dy,
+                             plan.x, dx, &kZero, plan.x, dx),
+        "average pooling gradient");
+}
+
+} // namespace dlc::rt

@@ -1,0 +1,43 @@
+// RUN: dlc-opt %s -split-input-file -verify-diagnostics -dlc-convert-graph-to-exec="target=cuda" | FileCheck %s
+
+// On CUDA, convolution and pooling are cuDNN calls queued on the step's
+// stream, with the same geometry and scratch as on the CPU: cuDNN picks, at
+// run time, an algorithm whose workspace fits the planned scratch, and max
+// pooling's gradient reruns the forward pass into it.
+// CHECK-LABEL: func.func @conv_and_pool
+// CHECK-NEXT: %[[S:.+]] = exec.stream : !exec.stream
+// CHECK: %[[WS:.+]] = exec.alloc : !exec.buffer<157696xi8>
+// CHECK: exec.kernel "conv2d" on %[[S]] ins({{.*}}) outs(%{{.+}} : !exec.buffer<2x6x4x4xf32>) scratch(%[[WS]] : !exec.buffer<157696xi8>) {args = [#exec.struct<"Conv2DGeometry", [2, 4, 8, 8, 6, 3, 3, 4, 4, 2, 2, 1, 1, 1, 1, 1, 1, 2, 2]>, #exec.ptr<0>, #exec.ptr<1>, #exec.ptr<2>, #exec.ptr<3>, #exec.ptr<4>, 157696]}
+// CHECK: exec.kernel "conv2dBackwardData" on %[[S]]
+// CHECK: exec.kernel "conv2dBackwardFilter" on %[[S]]
+// CHECK: exec.kernel "maxPool2d" on %[[S]] {{.*}} {args = [#exec.struct<"Pool2DGeometry", [2, 6, 4, 4, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 1, 1]>, #exec.ptr<0>, #exec.ptr<1>, #exec.null, 0]}
+// CHECK: exec.alloc : !exec.buffer<384xi8>
+// CHECK: exec.kernel "maxPool2dGrad" on %[[S]] {{.*}} 384]}
+// CHECK: exec.kernel "avgPool2dGrad" on %[[S]]
+func.func @conv_and_pool(%x: tensor<2x4x8x8xf32>, %w: tensor<6x2x3x3xf32>, %b: tensor<6xf32>, %dy: tensor<2x6x4x4xf32>, %dp: tensor<2x6x2x2xf32>) -> (tensor<2x6x4x4xf32>, tensor<2x4x8x8xf32>, tensor<6x2x3x3xf32>, tensor<2x6x2x2xf32>, tensor<2x6x4x4xf32>, tensor<2x6x4x4xf32>) {
+  %y = graph.conv2d %x, %w, %b {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 2 : i64} : (tensor<2x4x8x8xf32>, tensor<6x2x3x3xf32>, tensor<6xf32>) -> tensor<2x6x4x4xf32>
+  %dx = graph.conv2d_backward_data %dy, %w {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 2 : i64} : (tensor<2x6x4x4xf32>, tensor<6x2x3x3xf32>) -> tensor<2x4x8x8xf32>
+  %dw = graph.conv2d_backward_filter %dy, %x {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 2 : i64} : (tensor<2x6x4x4xf32>, tensor<2x4x8x8xf32>) -> tensor<6x2x3x3xf32>
+  %m = graph.max_pool2d %y {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>} : tensor<2x6x4x4xf32> -> tensor<2x6x2x2xf32>
+  %dm = graph.max_pool2d_grad %dp, %y {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>} : tensor<2x6x2x2xf32>, tensor<2x6x4x4xf32>
+  %da = graph.avg_pool2d_grad %dp {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, count_include_pad} : tensor<2x6x2x2xf32> -> tensor<2x6x4x4xf32>
+  return %y, %dx, %dw, %m, %dm, %da : tensor<2x6x4x4xf32>, tensor<2x4x8x8xf32>, tensor<6x2x3x3xf32>, tensor<2x6x2x2xf32>, tensor<2x6x4x4xf32>, tensor<2x6x4x4xf32>
+}
+
+// -----
+
+// cuDNN pads both sides of a dimension alike: 1 on top, 2 at the bottom is
+// refused, naming the ONNX node.
+func.func @uneven(%x: tensor<1x1x5x5xf32>, %w: tensor<1x1x3x3xf32>) -> tensor<1x1x6x3xf32> {
+  // expected-error @unknown {{'graph.conv2d' op (ONNX node 'conv') has no CUDA kernel for uneven padding (cuDNN pads both sides alike); compile this model with --target=cpu}}
+  %y = graph.conv2d %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 0, 2, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x1x5x5xf32>, tensor<1x1x3x3xf32>) -> tensor<1x1x6x3xf32> loc("conv")
+  return %y : tensor<1x1x6x3xf32>
+}
+
+// -----
+
+func.func @dilated(%x: tensor<1x1x5x5xf32>) -> tensor<1x1x1x1xf32> {
+  // expected-error @+1 {{'graph.max_pool2d' op has no CUDA kernel for dilated pooling (cuDNN has none); compile this model with --target=cpu}}
+  %y = graph.max_pool2d %x {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 2, 2>} : tensor<1x1x5x5xf32> -> tensor<1x1x1x1xf32>
+  return %y : tensor<1x1x1x1xf32>
+}
