@@ -20,7 +20,8 @@
 #   scripts/gpu-check.sh           prepare if dlc is built, then run
 #
 # Results go to $OUT when it is set (the device tool brings them back).
-# GPU_CHECK_SKIP_COMPILE=1 leaves torch.compile out.
+# GPU_CHECK_SKIP_COMPILE=1 leaves torch.compile out; GPU_CHECK_PROFILE=1 adds
+# where dlc's step time goes (DLC_CUDA_PROFILE).
 #
 # Without a GPU, `run` does every step up to the GPU run, then says that it
 # stopped there and exits with status 3.
@@ -126,7 +127,7 @@ PY
   mkdir -p "$out"
   cnns=0
   PYTHONPATH=python python3 -m dlc_tools.gpu_check "$dir" "$out" \
-    ${GPU_CHECK_SKIP_COMPILE:+--skip-compile} 2>&1 | tee "$out/gpu-check.log" || cnns=1
+    ${GPU_CHECK_SKIP_COMPILE:+--skip-compile} ${GPU_CHECK_PROFILE:+--profile} 2>&1 | tee "$out/gpu-check.log" || cnns=1
   [ "$mlp" = 0 ] && [ "$cnns" = 0 ]
 }
 

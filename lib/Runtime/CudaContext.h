@@ -17,8 +17,10 @@
 #include <cuda_runtime.h>
 #include <cudnn.h>
 
+#include <map>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace dlc::rt {
@@ -60,6 +62,40 @@ struct Context : ContextBase {
   comm::Pending<PendingMean> pending;
   /// The host copy of each gradient that is averaged, by its device buffer.
   std::unordered_map<const float *, std::vector<float>> staging;
+  /// DLC_CUDA_PROFILE=1: device milliseconds and calls by kind of call.
+  std::map<std::string, std::pair<double, int64_t>> *profile = nullptr;
+};
+
+/// Under DLC_CUDA_PROFILE=1, times the runtime call it lives in on the
+/// stream (waiting for it: a profile shows where the time goes, it does not
+/// time the step); otherwise nothing.
+class CallTimer {
+public:
+  CallTimer(Context &ctx, const char *kind) : ctx(ctx), kind(kind) {
+    if (!ctx.profile)
+      return;
+    cudaEventCreate(&start);
+    cudaEventCreate(&stop);
+    cudaEventRecord(start, ctx.stream);
+  }
+  ~CallTimer() {
+    if (!ctx.profile)
+      return;
+    cudaEventRecord(stop, ctx.stream);
+    cudaEventSynchronize(stop);
+    float ms = 0;
+    cudaEventElapsedTime(&ms, start, stop);
+    auto &[total, calls] = (*ctx.profile)[kind];
+    total += ms;
+    ++calls;
+    cudaEventDestroy(start);
+    cudaEventDestroy(stop);
+  }
+
+private:
+  Context &ctx;
+  const char *kind;
+  cudaEvent_t start = nullptr, stop = nullptr;
 };
 
 /// Creates the cuDNN handle on `ctx`'s stream, and frees it with its plans.

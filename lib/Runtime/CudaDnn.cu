@@ -1,11 +1,12 @@
-//===- CudaDnn.cu - CUDA backend: convolution and pooling on cuDNN --------===//
+//===- CudaDnn.cu - CUDA backend: convolution, pooling, batch norm --------===//
 //
 // Each convolution or pooling shape gets its cuDNN descriptors once, on
 // first use, and each convolution direction its algorithm: the first of
 // cuDNN's heuristic ranking whose workspace fits the scratch the compiler
-// planned for the call in the arena (deterministic ones first), so that
+// planned for the call in the arena, so that
 // nothing is allocated per call. Arithmetic is plain fp32 (CUDNN_FMA_MATH:
 // no TF32), as on the CPU; narrower formats are the precision work's.
+// Batch normalization in training form is cuDNN's spatial one.
 //
 //===----------------------------------------------------------------------===//
 
@@ -79,22 +80,18 @@ struct PoolPlan {
 };
 
 /// The first of cuDNN's ranked `results` that ran, is plain fp32 and needs
-/// at most `limit` bytes of workspace, deterministic ones first.
+/// at most `limit` bytes of workspace (what PyTorch takes by default:
+/// cuDNN's heuristic order, deterministic or not).
 template <typename Perf>
 const Perf *choose(const Perf *results, int count, size_t limit) {
-  const Perf *fallback = nullptr;
   for (int i = 0; i < count; ++i) {
     const Perf &r = results[i];
-    if (r.status != CUDNN_STATUS_SUCCESS || r.memory > limit ||
-        r.mathType == CUDNN_TENSOR_OP_MATH ||
-        r.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION)
-      continue;
-    if (r.determinism == CUDNN_DETERMINISTIC)
+    if (r.status == CUDNN_STATUS_SUCCESS && r.memory <= limit &&
+        r.mathType != CUDNN_TENSOR_OP_MATH &&
+        r.mathType != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION)
       return &r;
-    if (!fallback)
-      fallback = &r;
   }
-  return fallback;
+  return nullptr;
 }
 
 std::string shapeText(const Conv2DGeometry &g) {
@@ -103,11 +100,22 @@ std::string shapeText(const Conv2DGeometry &g) {
          " by " + std::to_string(g.outChannels) + "x" +
          std::to_string(g.kernelHeight) + "x" + std::to_string(g.kernelWidth);
 }
+/// Batch norm over N x C x spatial, as N x C x spatial x 1, and the
+/// 1 x C x 1 x 1 shape of its per-channel tensors.
+struct NormPlan {
+  cudnnTensorDescriptor_t x = nullptr, channel = nullptr;
+
+  ~NormPlan() {
+    cudnnDestroyTensorDescriptor(x);
+    cudnnDestroyTensorDescriptor(channel);
+  }
+};
 } // namespace
 
 struct DnnPlans {
   std::map<PlanKey, std::unique_ptr<ConvPlan>> conv;
   std::map<PlanKey, std::unique_ptr<PoolPlan>> pool;
+  std::map<PlanKey, std::unique_ptr<NormPlan>> norm;
 };
 
 void createDnn(Context &ctx) {
@@ -259,6 +267,7 @@ const float kOne = 1.0f, kZero = 0.0f;
 void conv2d(Context &ctx, const Conv2DGeometry &g, const float *x,
             const float *w, const float *b, float *y, int8_t *scratch,
             int64_t scratchBytes) {
+  CallTimer timer(ctx, "conv2d");
   const ConvPlan &plan = convPlan(ctx, g, Forward, b, scratchBytes);
   check(cudnnConvolutionForward(
             ctx.dnn, &kOne, plan.x, x, plan.w, w, plan.conv,
@@ -273,6 +282,7 @@ void conv2d(Context &ctx, const Conv2DGeometry &g, const float *x,
 void conv2dBackwardData(Context &ctx, const Conv2DGeometry &g,
                         const float *dy, const float *w, float *dx,
                         int8_t *scratch, int64_t scratchBytes) {
+  CallTimer timer(ctx, "conv2dBackwardData");
   const ConvPlan &plan = convPlan(ctx, g, BackwardData, false, scratchBytes);
   check(cudnnConvolutionBackwardData(
             ctx.dnn, &kOne, plan.w, w, plan.y, dy, plan.conv,
@@ -284,6 +294,7 @@ void conv2dBackwardData(Context &ctx, const Conv2DGeometry &g,
 void conv2dBackwardFilter(Context &ctx, const Conv2DGeometry &g,
                           const float *dy, const float *x, float *dw,
                           int8_t *scratch, int64_t scratchBytes) {
+  CallTimer timer(ctx, "conv2dBackwardFilter");
   const ConvPlan &plan = convPlan(ctx, g, BackwardFilter, false, scratchBytes);
   check(cudnnConvolutionBackwardFilter(
             ctx.dnn, &kOne, plan.x, x, plan.y, dy, plan.conv,
@@ -294,6 +305,7 @@ void conv2dBackwardFilter(Context &ctx, const Conv2DGeometry &g,
 
 void maxPool2d(Context &ctx, const Pool2DGeometry &g, const float *x, float *y,
                int8_t *, int64_t) {
+  CallTimer timer(ctx, "maxPool2d");
   const PoolPlan &plan = poolPlan(ctx, g, CUDNN_POOLING_MAX_DETERMINISTIC);
   check(cudnnPoolingForward(ctx.dnn, plan.pool, &kOne, plan.x, x, &kZero,
                             plan.y, y),
@@ -303,6 +315,7 @@ void maxPool2d(Context &ctx, const Pool2DGeometry &g, const float *x, float *y,
 void maxPool2dGrad(Context &ctx, const Pool2DGeometry &g, const float *dy,
                    const float *x, float *dx, int8_t *scratch,
                    int64_t scratchBytes) {
+  CallTimer timer(ctx, "maxPool2dGrad");
   // cuDNN finds each window's maximum from the forward output: it is
   // recomputed into the scratch the compiler planned for it.
   const PoolPlan &plan = poolPlan(ctx, g, CUDNN_POOLING_MAX_DETERMINISTIC);
@@ -323,6 +336,7 @@ void maxPool2dGrad(Context &ctx, const Pool2DGeometry &g, const float *dy,
 
 void avgPool2d(Context &ctx, const Pool2DGeometry &g, const float *x, float *y,
                int8_t *, int64_t) {
+  CallTimer timer(ctx, "avgPool2d");
   const PoolPlan &plan = poolPlan(ctx, g, averageMode(g));
   check(cudnnPoolingForward(ctx.dnn, plan.pool, &kOne, plan.x, x, &kZero,
                             plan.y, y),
@@ -331,12 +345,68 @@ void avgPool2d(Context &ctx, const Pool2DGeometry &g, const float *x, float *y,
 
 void avgPool2dGrad(Context &ctx, const Pool2DGeometry &g, const float *dy,
                    float *dx, int8_t *, int64_t) {
+  CallTimer timer(ctx, "avgPool2dGrad");
   // An average's gradient depends on neither the input nor the output;
   // cuDNN's signature takes them, so dy and dx stand in for y and x.
   const PoolPlan &plan = poolPlan(ctx, g, averageMode(g));
   check(cudnnPoolingBackward(ctx.dnn, plan.pool, &kOne, plan.y, dy, plan.y, dy,
                              plan.x, dx, &kZero, plan.x, dx),
         "average pooling gradient");
+}
+
+namespace {
+const NormPlan &normPlan(Context &ctx, const BatchNormGeometry &g) {
+  std::unique_ptr<NormPlan> &slot =
+      ctx.dnnPlans->norm[{g.batch, g.channels, g.spatial}];
+  if (slot)
+    return *slot;
+  auto plan = std::make_unique<NormPlan>();
+  plan->x = tensor4d(g.batch, g.channels, g.spatial, 1);
+  plan->channel = tensor4d(1, g.channels, 1, 1);
+  slot = std::move(plan);
+  return *slot;
+}
+
+/// cuDNN saves 1 / sqrt(variance + epsilon); the runtime's ABI hands on
+/// the biased variance itself.
+__global__ void varianceFromInverseKernel(float *v, int64_t n, float epsilon) {
+  int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (i < n)
+    v[i] = 1.0f / (v[i] * v[i]) - epsilon;
+}
+} // namespace
+
+void batchNormTraining(Context &ctx, const BatchNormGeometry &g, float epsilon,
+                       const float *x, const float *scale, const float *bias,
+                       float *y, float *mean, float *variance, int8_t *,
+                       int64_t) {
+  CallTimer timer(ctx, "batchNormTraining");
+  const NormPlan &plan = normPlan(ctx, g);
+  // The running averages are the training graph's (runningUpdate): cuDNN's
+  // are not asked for (null, factor 0).
+  check(cudnnBatchNormalizationForwardTraining(
+            ctx.dnn, CUDNN_BATCHNORM_SPATIAL, &kOne, &kZero, plan.x, x, plan.x,
+            y, plan.channel, scale, bias, 0.0, nullptr, nullptr, epsilon, mean,
+            variance),
+        "batch normalization");
+  varianceFromInverseKernel<<<(g.channels + 255) / 256, 256, 0, ctx.stream>>>(
+      variance, g.channels, epsilon);
+}
+
+void batchNormTrainingGrad(Context &ctx, const BatchNormGeometry &g,
+                           float epsilon, const float *dy, const float *x,
+                           const float *scale, const float *, const float *,
+                           float *dx, float *dscale, float *dbias, int8_t *,
+                           int64_t) {
+  CallTimer timer(ctx, "batchNormTrainingGrad");
+  // Without the saved statistics cuDNN computes them again from x: the
+  // ABI carries the variance, not the inverse cuDNN would take.
+  const NormPlan &plan = normPlan(ctx, g);
+  check(cudnnBatchNormalizationBackward(
+            ctx.dnn, CUDNN_BATCHNORM_SPATIAL, &kOne, &kZero, &kOne, &kZero,
+            plan.x, x, plan.x, dy, plan.x, dx, plan.channel, scale, dscale,
+            dbias, epsilon, nullptr, nullptr),
+        "batch normalization gradient");
 }
 
 } // namespace dlc::rt

@@ -8,22 +8,21 @@
 //===----------------------------------------------------------------------===//
 
 #include "CudaContext.h"
+#include "CudaIndexing.h"
 #include "dlc/Runtime/Backend.h"
 #include "dlc/Runtime/Kernels.h"
 #include "dlc/Runtime/Random.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
 namespace dlc::rt {
 
 namespace {
-constexpr int kMaxRank = 8;
-struct Dims {
-  int64_t shape[kMaxRank];
-  int64_t strides[2][kMaxRank];
-  int rank;
-};
+using cuda::Dims;
+using cuda::kMaxRank;
 
 Dims makeDims(const int64_t *shape, int rank, const int64_t *s0,
               const int64_t *s1) {
@@ -47,16 +46,7 @@ int64_t elementCount(const int64_t *shape, int rank) {
   return n;
 }
 
-__device__ void broadcastOffsets(const Dims &dims, int64_t i, int64_t &o0,
-                                 int64_t &o1) {
-  o0 = o1 = 0;
-  for (int d = dims.rank - 1; d >= 0; --d) {
-    int64_t index = i % dims.shape[d];
-    i /= dims.shape[d];
-    o0 += index * dims.strides[0][d];
-    o1 += index * dims.strides[1][d];
-  }
-}
+using cuda::broadcastOffsets;
 
 constexpr int kThreads = 256;
 unsigned blocksFor(int64_t n) {
@@ -97,14 +87,43 @@ __global__ void binaryKernel(Binary op, const float *a, const float *b,
   }
 }
 
-__global__ void reduceSumToKernel(const float *x, float *y, Dims dims,
-                                  int64_t n) {
-  int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
-  if (i >= n)
+/// Sums of many elements: a block per output, its threads reading
+/// neighbouring elements, added in registers, then across the block.
+__global__ void reduceByBlockKernel(const float *x, float *y,
+                                    cuda::Reduction r, int64_t yCount) {
+  __shared__ float warps[kThreads / 32];
+  for (int64_t j = blockIdx.x; j < yCount; j += gridDim.x) {
+    int64_t base = cuda::outputBase(r, j);
+    float sum = 0.0f;
+    for (int64_t k = threadIdx.x; k < r.perOutput; k += blockDim.x)
+      sum += x[base + cuda::reducedOffset(r, k)];
+    for (int offset = 16; offset > 0; offset /= 2)
+      sum += __shfl_down_sync(0xffffffffu, sum, offset);
+    if (threadIdx.x % 32 == 0)
+      warps[threadIdx.x / 32] = sum;
+    __syncthreads();
+    if (threadIdx.x < 32) {
+      sum = threadIdx.x < blockDim.x / 32 ? warps[threadIdx.x] : 0.0f;
+      for (int offset = 16; offset > 0; offset /= 2)
+        sum += __shfl_down_sync(0xffffffffu, sum, offset);
+      if (threadIdx.x == 0)
+        y[j] = sum;
+    }
+    __syncthreads();
+  }
+}
+
+/// Sums of few elements: a thread per output.
+__global__ void reduceByThreadKernel(const float *x, float *y,
+                                     cuda::Reduction r, int64_t yCount) {
+  int64_t j = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (j >= yCount)
     return;
-  int64_t o0, o1;
-  broadcastOffsets(dims, i, o0, o1);
-  atomicAdd(&y[o0], x[i]);
+  int64_t base = cuda::outputBase(r, j);
+  float sum = 0.0f;
+  for (int64_t k = 0; k < r.perOutput; ++k)
+    sum += x[base + cuda::reducedOffset(r, k)];
+  y[j] = sum;
 }
 
 __global__ void scaleKernel(const float *x, float factor, float *y,
@@ -338,11 +357,26 @@ Context *createContext(int, int worldSize) {
   check(cublasCreate(&ctx->blas), "cublasCreate");
   check(cublasSetStream(ctx->blas, ctx->stream), "cublasSetStream");
   createDnn(*ctx);
+  if (const char *profile = std::getenv("DLC_CUDA_PROFILE");
+      profile && *profile && std::string(profile) != "0")
+    ctx->profile = new std::map<std::string, std::pair<double, int64_t>>;
   ctx->worldSize = worldSize;
   return ctx;
 }
 
 void destroyContext(Context *ctx) {
+  if (ctx->profile) {
+    std::vector<std::pair<std::string, std::pair<double, int64_t>>> rows(
+        ctx->profile->begin(), ctx->profile->end());
+    std::sort(rows.begin(), rows.end(), [](const auto &a, const auto &b) {
+      return a.second.first > b.second.first;
+    });
+    std::fprintf(stderr, "DLC_CUDA_PROFILE: device ms, calls, by kind\n");
+    for (const auto &[kind, entry] : rows)
+      std::fprintf(stderr, "  %-24s %10.2f ms %8lld\n", kind.c_str(),
+                   entry.first, static_cast<long long>(entry.second));
+    delete ctx->profile;
+  }
   destroyDnn(*ctx);
   cublasDestroy(ctx->blas);
   cudaStreamDestroy(ctx->stream);
@@ -385,6 +419,7 @@ void synchronize(Context &ctx) {
 void gemm(Context &ctx, bool transA, bool transB, int64_t m, int64_t n,
           int64_t k, float alpha, const float *a, const float *b, float beta,
           float *c, int8_t *workspace, int64_t workspaceBytes) {
+  CallTimer timer(ctx, "gemm");
   // The workspace the compiler planned for this call, in the arena.
   if (workspace)
     check(cublasSetWorkspace(ctx.blas, workspace, workspaceBytes),
@@ -397,6 +432,7 @@ void gemm(Context &ctx, bool transA, bool transB, int64_t m, int64_t n,
 
 void broadcastScaled(Context &ctx, const float *x, const int64_t *xStrides,
                      float factor, float *y, const int64_t *shape, int rank) {
+  CallTimer timer(ctx, "broadcastScaled");
   int64_t n = elementCount(shape, rank);
   broadcastScaledKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(
       x, factor, y, makeDims(shape, rank, xStrides, nullptr), n);
@@ -405,6 +441,7 @@ void broadcastScaled(Context &ctx, const float *x, const int64_t *xStrides,
 void binary(Context &ctx, Binary op, const float *a, const int64_t *aStrides,
             const float *b, const int64_t *bStrides, float *y,
             const int64_t *shape, int rank) {
+  CallTimer timer(ctx, "binary");
   int64_t n = elementCount(shape, rank);
   binaryKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(
       op, a, b, y, makeDims(shape, rank, aStrides, bStrides), n);
@@ -412,17 +449,31 @@ void binary(Context &ctx, Binary op, const float *a, const int64_t *aStrides,
 
 void reduceSumTo(Context &ctx, const float *x, const int64_t *shape, int rank,
                  float *y, const int64_t *yStrides, int64_t yCount) {
-  int64_t n = elementCount(shape, rank);
-  check(cudaMemsetAsync(y, 0, yCount * sizeof(float), ctx.stream), "clear");
-  reduceSumToKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(
-      x, y, makeDims(shape, rank, yStrides, nullptr), n);
+  CallTimer timer(ctx, "reduceSumTo");
+  if (rank > kMaxRank)
+    throw Error("tensor rank " + std::to_string(rank) + " exceeds " +
+                std::to_string(kMaxRank));
+  if (yCount == 0)
+    return;
+  // Each output written once, in a fixed order: no atomics, the same sums
+  // every run.
+  cuda::Reduction r = cuda::makeReduction(shape, rank, yStrides);
+  if (r.perOutput >= 2 * kThreads)
+    reduceByBlockKernel<<<static_cast<unsigned>(
+                              std::min<int64_t>(yCount, int64_t(1) << 20)),
+                          kThreads, 0, ctx.stream>>>(x, y, r, yCount);
+  else
+    reduceByThreadKernel<<<blocksFor(yCount), kThreads, 0, ctx.stream>>>(
+        x, y, r, yCount);
 }
 
 void scale(Context &ctx, const float *x, float factor, float *y, int64_t n) {
+  CallTimer timer(ctx, "scale");
   scaleKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(x, factor, y, n);
 }
 
 void fill(Context &ctx, float *y, float value, int64_t n) {
+  CallTimer timer(ctx, "fill");
   fillKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(y, value, n);
 }
 
@@ -432,28 +483,33 @@ void poison(Context &ctx, void *p, int64_t bytes) {
 
 void activation(Context &ctx, Activation f, float alpha, const float *x,
                 float *y, int64_t n) {
+  CallTimer timer(ctx, "activation");
   activationKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(f, alpha, x, y, n);
 }
 
 void activationGrad(Context &ctx, Activation f, float alpha, const float *dy,
                     const float *saved, float *dx, int64_t n) {
+  CallTimer timer(ctx, "activationGrad");
   activationGradKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(f, alpha, dy, saved, dx, n);
 }
 
 void softmax(Context &ctx, const float *x, float *y, int64_t outer, int64_t size,
              int64_t inner) {
+  CallTimer timer(ctx, "softmax");
   softmaxKernel<<<blocksFor(outer * inner), kThreads, 0, ctx.stream>>>(x, y, outer, size,
                                                         inner);
 }
 
 void softmaxGrad(Context &ctx, const float *dy, const float *y, float *dx,
                  int64_t outer, int64_t size, int64_t inner) {
+  CallTimer timer(ctx, "softmaxGrad");
   softmaxGradKernel<<<blocksFor(outer * inner), kThreads, 0, ctx.stream>>>(dy, y, dx, outer,
                                                             size, inner);
 }
 
 void softmaxCrossEntropy(Context &ctx, const float *logits, const int32_t *labels,
                          float *loss, int64_t rows, int64_t cols) {
+  CallTimer timer(ctx, "softmaxCrossEntropy");
   lossKernel<false><<<1, kThreads, 0, ctx.stream>>>(logits, labels, loss, rows, cols,
                                      1.0f / rows);
 }
@@ -461,30 +517,35 @@ void softmaxCrossEntropy(Context &ctx, const float *logits, const int32_t *label
 void softmaxCrossEntropyGrad(Context &ctx, const float *logits,
                              const int32_t *labels, const float *dloss,
                              float *dx, int64_t rows, int64_t cols) {
+  CallTimer timer(ctx, "softmaxCrossEntropyGrad");
   softmaxCrossEntropyGradKernel<<<blocksFor(rows), kThreads, 0, ctx.stream>>>(
       logits, labels, dloss, dx, rows, cols);
 }
 
 void mseLoss(Context &ctx, const float *x, const int32_t *labels, float *loss,
              int64_t rows, int64_t cols) {
+  CallTimer timer(ctx, "mseLoss");
   lossKernel<true><<<1, kThreads, 0, ctx.stream>>>(x, labels, loss, rows, cols,
                                     1.0f / (rows * cols));
 }
 
 void mseLossGrad(Context &ctx, const float *x, const int32_t *labels,
                  const float *dloss, float *dx, int64_t rows, int64_t cols) {
+  CallTimer timer(ctx, "mseLossGrad");
   mseLossGradKernel<<<blocksFor(rows * cols), kThreads, 0, ctx.stream>>>(x, labels, dloss, dx,
                                                           rows, cols);
 }
 
 void dropoutMask(Context &ctx, float *mask, int64_t n, float ratio,
                  int64_t stream) {
+  CallTimer timer(ctx, "dropoutMask");
   dropoutMaskKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(mask, n, ratio, ctx.randomKey,
                                                 stream);
 }
 
 void runningUpdate(Context &ctx, float *v, const float *statistic, int64_t n,
                    float momentum, float correction) {
+  CallTimer timer(ctx, "runningUpdate");
   runningUpdateKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(v, statistic, n, momentum,
                                                   correction);
 }
@@ -517,6 +578,7 @@ void allReduceMeanWait(Context &ctx, int64_t handle) {
 }
 
 void sgdUpdate(Context &ctx, float *w, const float *g, float *v, int64_t n) {
+  CallTimer timer(ctx, "sgdUpdate");
   ctx.observeGradient(w, g, n);
   sgdKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(w, g, v, n, ctx.hyper.lr,
                                         ctx.hyper.momentum,
@@ -525,6 +587,7 @@ void sgdUpdate(Context &ctx, float *w, const float *g, float *v, int64_t n) {
 
 void adamUpdate(Context &ctx, float *w, const float *g, float *m, float *v,
                 int64_t n, bool decoupled) {
+  CallTimer timer(ctx, "adamUpdate");
   ctx.observeGradient(w, g, n);
   adamKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(w, g, m, v, n,
                                          adamStep(ctx.hyper, decoupled));

@@ -18,11 +18,10 @@ bool evenPads(ArrayRef<int64_t> pads) {
 std::optional<std::string> TargetInfo::missingKernel(Operation *op) const {
   if (target == Target::Cpu)
     return std::nullopt;
-  // The CUDA backend runs matrix products (cuBLAS), convolution and pooling
-  // (cuDNN) and elementwise kernels so far.
+  // The CUDA backend runs matrix products (cuBLAS), convolution, pooling
+  // and batch norm (cuDNN) and elementwise kernels so far.
   if (isa<TransposeOp, ConcatOp, SliceOp, ClipOp, ClipGradOp, LogSoftmaxOp,
-          LogSoftmaxGradOp, MatMulOp, PadOp, CropOp, LrnOp, LrnGradOp,
-          BatchNormTrainOp, BatchNormGradOp>(op))
+          LogSoftmaxGradOp, MatMulOp, PadOp, CropOp, LrnOp, LrnGradOp>(op))
     return std::string("CUDA kernel yet; compile this model with --target=cpu");
   std::optional<ArrayRef<int64_t>> pads =
       llvm::TypeSwitch<Operation *, std::optional<ArrayRef<int64_t>>>(op)
@@ -48,7 +47,7 @@ std::optional<std::string> TargetInfo::missingKernel(Operation *op) const {
 const TargetInfo &TargetInfo::get(Target target) {
   static const TargetInfo cpu{Target::Cpu, "cpu", /*fusedBatchNorm=*/true,
                               /*blasWorkspaceBytes=*/0};
-  static const TargetInfo cuda{Target::Cuda, "cuda", /*fusedBatchNorm=*/false,
+  static const TargetInfo cuda{Target::Cuda, "cuda", /*fusedBatchNorm=*/true,
                                /*blasWorkspaceBytes=*/int64_t(32) << 20};
   return target == Target::Cuda ? cuda : cpu;
 }

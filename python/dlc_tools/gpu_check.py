@@ -22,6 +22,7 @@ target is missed or a run fails.
 """
 import argparse
 import json
+import os
 import pathlib
 import statistics
 import subprocess
@@ -65,14 +66,19 @@ def write_init(model, path):
     onnx.save(onnx.helper.make_model(graph), str(path))
 
 
-def run_trainer(trainer, *args, timeout=300):
-    """The trainer's JSON summary; raises with its output if it fails."""
+def run_trainer(trainer, *args, timeout=300, profile=False):
+    """The trainer's JSON summary (with DLC_CUDA_PROFILE's table under
+    "profile" when `profile`); raises with its output if it fails."""
+    env = dict(os.environ, DLC_CUDA_PROFILE="1" if profile else "0")
     result = subprocess.run([str(trainer), *map(str, args)], capture_output=True,
-                            text=True, timeout=timeout)
+                            text=True, timeout=timeout, env=env)
     if result.returncode != 0:
         raise RuntimeError("%s failed (exit %d):\n%s%s" % (
             trainer.name, result.returncode, result.stdout[-3000:], result.stderr[-3000:]))
-    return json.loads([l for l in result.stdout.splitlines() if l.startswith("{")][-1])
+    summary = json.loads([l for l in result.stdout.splitlines() if l.startswith("{")][-1])
+    if profile:
+        summary["profile"] = result.stderr[result.stderr.find("DLC_CUDA_PROFILE"):]
+    return summary
 
 
 def random_data(work, label, count, size, channels, classes, seed=0):
@@ -139,8 +145,10 @@ def torch_step_time(model, x, y, steps):
     return statistics.median(times), torch.cuda.max_memory_allocated()
 
 
-def timed(device, work, name, trainer, batch):
-    """dlc against PyTorch eager: step time and device memory."""
+def timed(device, work, name, trainer, batch, profile=False):
+    """dlc against PyTorch eager: step time and device memory; with
+    `profile`, also where dlc's time goes (3 more steps, each call waited
+    for: DLC_CUDA_PROFILE)."""
     model = build(name, 1000)
     init = work / (name + "-timed-init.onnx")
     write_init(model, init)
@@ -150,6 +158,10 @@ def timed(device, work, name, trainer, batch):
                           timeout=600)
     result = {"batch": batch, "dlc_step_seconds": summary["step_seconds"],
               "dlc_arena_bytes": summary["arena_bytes"]}
+    if profile:
+        result["dlc_profile"] = run_trainer(
+            device / trainer, "--init", init, "--train-x", xp, "--train-y", yp, "--steps", 3,
+            "--log-every", 0, profile=True)["profile"]
     eager = model.cuda().train()
     result["eager_step_seconds"], result["eager_max_allocated_bytes"] = torch_step_time(
         eager, torch.from_numpy(x[:batch]).cuda(), torch.from_numpy(y[:batch]).cuda(),
@@ -184,6 +196,8 @@ def main():
     parser.add_argument("out", type=pathlib.Path)
     parser.add_argument("--work", type=pathlib.Path, default=pathlib.Path("/tmp/dlc-gpu-check"),
                         help="where the initial values, data and gradients go")
+    parser.add_argument("--profile", action="store_true",
+                        help="also profile dlc's timed models (DLC_CUDA_PROFILE)")
     parser.add_argument("--skip-compile", action="store_true",
                         help="leave torch.compile out of the timings")
     args = parser.parse_args()
@@ -215,7 +229,7 @@ def main():
     record("fashion-cnn-accuracy", lambda: cnn_accuracy(args.device, work))
     for name, trainer, batch in TIMED_MODELS:
         record("timing-%s-b%d" % (name, batch),
-               lambda: timed(args.device, work, name, trainer, batch))
+               lambda: timed(args.device, work, name, trainer, batch, args.profile))
     # torch.compile last: its compilation takes the longest.
     for name, trainer, batch in TIMED_MODELS if not args.skip_compile else []:
         dlc = results["timing-%s-b%d" % (name, batch)].get("dlc_step_seconds")

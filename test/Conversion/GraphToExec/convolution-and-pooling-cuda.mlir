@@ -1,6 +1,6 @@
 // RUN: dlc-opt %s -split-input-file -verify-diagnostics -dlc-convert-graph-to-exec="target=cuda" | FileCheck %s
 
-// On CUDA, convolution and pooling are cuDNN calls queued on the step's
+// On CUDA, convolution, pooling and batch norm are cuDNN calls queued on the step's
 // stream, with the same geometry and scratch as on the CPU: cuDNN picks, at
 // run time, an algorithm whose workspace fits the planned scratch, and max
 // pooling's gradient reruns the forward pass into it.
@@ -22,6 +22,18 @@ func.func @conv_and_pool(%x: tensor<2x4x8x8xf32>, %w: tensor<6x2x3x3xf32>, %b: t
   %dm = graph.max_pool2d_grad %dp, %y {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>} : tensor<2x6x2x2xf32>, tensor<2x6x4x4xf32>
   %da = graph.avg_pool2d_grad %dp {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, count_include_pad} : tensor<2x6x2x2xf32> -> tensor<2x6x4x4xf32>
   return %y, %dx, %dw, %m, %dm, %da : tensor<2x6x4x4xf32>, tensor<2x4x8x8xf32>, tensor<6x2x3x3xf32>, tensor<2x6x2x2xf32>, tensor<2x6x4x4xf32>, tensor<2x6x4x4xf32>
+}
+
+// -----
+
+// Batch norm in training form: cuDNN's, one call each way.
+// CHECK-LABEL: func.func @batch_norm
+// CHECK: exec.kernel "batchNormTraining" on %{{.+}} {{.*}} {args = [#exec.struct<"BatchNormGeometry", [2, 3, 4]>
+// CHECK: exec.kernel "batchNormTrainingGrad" on %{{.+}} {{.*}} {args = [#exec.struct<"BatchNormGeometry", [2, 3, 4]>
+func.func @batch_norm(%x: tensor<2x3x2x2xf32>, %s: tensor<3xf32>, %b: tensor<3xf32>) -> tensor<2x3x2x2xf32> {
+  %y, %m, %v = graph.batch_norm_train %x, %s, %b {epsilon = 1.0e-03 : f32} : tensor<2x3x2x2xf32>, tensor<3xf32>
+  %dx, %ds, %db = graph.batch_norm_grad %y, %x, %s, %m, %v {epsilon = 1.0e-03 : f32} : tensor<2x3x2x2xf32>, tensor<3xf32>
+  return %dx : tensor<2x3x2x2xf32>
 }
 
 // -----

@@ -1,0 +1,140 @@
+//===- CudaIndexingTest.cpp - the CUDA kernels' indexing, on the CPU ------===//
+//
+// The CUDA backend's broadcasting and reducing kernels place each thread's
+// reads and writes with CudaIndexing.h. Here those functions drive the same
+// loops on the CPU, and the results are compared with the CPU backend's
+// kernels (binary, reduceSumTo) on the same shapes: broadcasting along any
+// dimension, reductions to rows, columns, channels and scalars.
+//
+//===----------------------------------------------------------------------===//
+
+#include "../../lib/Runtime/CudaIndexing.h"
+#include "dlc/Runtime/Backend.h"
+#include "dlc/Runtime/Kernels.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+using namespace dlc::rt;
+
+namespace {
+
+std::vector<float> randomVector(size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (float &x : v)
+    x = uniform(rng);
+  return v;
+}
+
+int64_t count(const std::vector<int64_t> &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+/// Row-major strides of `shape`, 0 where `kept` is 1 in `shape`'s place
+/// (the operand is broadcast, or summed, along that dimension).
+std::vector<int64_t> stridesKeeping(const std::vector<int64_t> &shape,
+                                    const std::vector<bool> &kept) {
+  std::vector<int64_t> strides(shape.size(), 0);
+  int64_t stride = 1;
+  for (int d = static_cast<int>(shape.size()) - 1; d >= 0; --d)
+    if (kept[d]) {
+      strides[d] = stride;
+      stride *= shape[d];
+    }
+  return strides;
+}
+
+struct Case {
+  std::vector<int64_t> shape;
+  std::vector<bool> kept;
+};
+
+// NCHW to channels (batch norm, a convolution's bias), rows, columns, a
+// scalar, nothing summed, and a middle dimension of a rank-5 tensor.
+const Case kCases[] = {
+    {{4, 3, 5, 7}, {false, true, false, false}},
+    {{6, 9}, {true, false}},
+    {{6, 9}, {false, true}},
+    {{3, 4, 5}, {false, false, false}},
+    {{3, 4, 5}, {true, true, true}},
+    {{2, 3, 4, 5, 6}, {true, false, true, false, true}},
+    {{1, 300, 2}, {false, false, true}},
+};
+
+class CudaIndexingTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(CudaIndexingTest, ReductionSumsWhatTheCpuKernelSums) {
+  const Case &c = GetParam();
+  int rank = static_cast<int>(c.shape.size());
+  std::vector<float> x = randomVector(count(c.shape), 1);
+  std::vector<int64_t> yStrides = stridesKeeping(c.shape, c.kept);
+  int64_t yCount = 1;
+  for (int d = 0; d < rank; ++d)
+    if (c.kept[d])
+      yCount *= c.shape[d];
+
+  std::vector<float> expected(yCount);
+  Context *ctx = createContext(1, 1);
+  reduceSumTo(*ctx, x.data(), c.shape.data(), rank, expected.data(),
+              yStrides.data(), yCount);
+  destroyContext(ctx);
+
+  // What each thread (or block) of the CUDA kernels reads, in their order.
+  cuda::Reduction r = cuda::makeReduction(c.shape.data(), rank,
+                                          yStrides.data());
+  ASSERT_EQ(r.perOutput * yCount, count(c.shape));
+  std::vector<int> reads(x.size(), 0);
+  for (int64_t j = 0; j < yCount; ++j) {
+    double sum = 0;
+    int64_t base = cuda::outputBase(r, j);
+    for (int64_t k = 0; k < r.perOutput; ++k) {
+      int64_t at = base + cuda::reducedOffset(r, k);
+      ASSERT_GE(at, 0);
+      ASSERT_LT(at, static_cast<int64_t>(x.size()));
+      ++reads[at];
+      sum += x[at];
+    }
+    EXPECT_NEAR(sum, expected[j], 1e-5) << "output " << j;
+  }
+  // Every element is summed exactly once.
+  for (int n : reads)
+    ASSERT_EQ(n, 1);
+}
+
+TEST_P(CudaIndexingTest, BroadcastReadsWhatTheCpuKernelReads) {
+  const Case &c = GetParam();
+  int rank = static_cast<int>(c.shape.size());
+  std::vector<int64_t> full = stridesKeeping(c.shape, std::vector<bool>(rank, true));
+  std::vector<int64_t> partial = stridesKeeping(c.shape, c.kept);
+  std::vector<float> a = randomVector(count(c.shape), 2);
+  std::vector<float> b = randomVector(count(c.shape), 3);
+  std::vector<float> expected(count(c.shape));
+  Context *ctx = createContext(1, 1);
+  binary(*ctx, Binary::Sub, a.data(), full.data(), b.data(), partial.data(),
+         expected.data(), c.shape.data(), rank);
+  destroyContext(ctx);
+
+  cuda::Dims dims{};
+  dims.rank = rank;
+  for (int d = 0; d < rank; ++d) {
+    dims.shape[d] = c.shape[d];
+    dims.strides[0][d] = full[d];
+    dims.strides[1][d] = partial[d];
+  }
+  for (int64_t i = 0; i < count(c.shape); ++i) {
+    int64_t o0, o1;
+    cuda::broadcastOffsets(dims, i, o0, o1);
+    ASSERT_EQ(a[o0] - b[o1], expected[i]) << "element " << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, CudaIndexingTest, ::testing::ValuesIn(kCases));
+
+} // namespace
