@@ -21,7 +21,8 @@
 #
 # Results go to $OUT when it is set (the device tool brings them back).
 # GPU_CHECK_SKIP_COMPILE=1 leaves torch.compile out; GPU_CHECK_PROFILE=1 adds
-# where dlc's step time goes (DLC_CUDA_PROFILE).
+# where dlc's step time goes (DLC_CUDA_PROFILE); GPU_CHECK_ONLY=PART,... runs
+# those parts of gpu_check.py alone (and not the MLP).
 #
 # Without a GPU, `run` does every step up to the GPU run, then says that it
 # stopped there and exits with status 3.
@@ -48,12 +49,14 @@ prepare() {
       "$models/$name-$classes.onnx" --size "$size" --classes "$classes" 2>/dev/null
   done
   cuda() { build/bin/dlc "$1" --target=cuda --external-weights -o "$dir/$2" "${@:3}"; }
+  PYTHONPATH=python /usr/bin/python3 -m dlc_tools.export_ops "$models/ops.onnx"
   cuda "$models/cnn.onnx" cnn --batch 128 --lr 0.05 --momentum 0.9
+  cuda "$models/ops.onnx" ops --batch 4
   cuda "$models/resnet18-10.onnx" resnet18 --batch 4
   cuda "$models/vgg16-10.onnx" vgg16 --batch 2 --dropout=off
   cuda "$models/resnet50-1000.onnx" resnet50-b64 --batch 64 --lr 0.01 --momentum 0.9
   cuda "$models/vgg16-1000.onnx" vgg16-b32 --batch 32 --lr 0.01 --momentum 0.9
-  strip "$dir"/trainer "$dir"/cnn "$dir"/resnet18 "$dir"/vgg16 "$dir"/resnet50-b64 \
+  strip "$dir"/trainer "$dir"/cnn "$dir"/ops "$dir"/resnet18 "$dir"/vgg16 "$dir"/resnet50-b64 \
     "$dir"/vgg16-b32
   # Everything the executables load except the C library, the CUDA libraries
   # (the GPU machine has its own, and cuBLAS and cuDNN are too big to carry:
@@ -82,6 +85,32 @@ PY
   echo "gpu-check: prepared $dir/ ($(du -sh "$dir" | cut -f1)): 6 trainers, $(ls "$dir/lib" | wc -l) libraries, data, weights"
 }
 
+# The MLP: one epoch, its accuracy and throughput against PyTorch eager.
+run_mlp() {
+  log="$dir/dlc-run.log"
+  "$dir/trainer" --data "$dir/data" --epochs 1 --log-every 100 | tee "$log"
+  # The device tool brings back what is under $OUT.
+  [ -z "${OUT:-}" ] || { nvidia-smi > "$OUT/nvidia-smi.txt"; cp "$log" "$OUT/"; }
+  summary=$(tail -1 "$log")
+  python3 - "$summary" "$1" "$dir" <<'PY'
+import json, subprocess, sys
+summary, gpu, d = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
+acc, dlc_rate = summary["test_accuracy"], summary["images_per_second"]
+out = subprocess.run([sys.executable, "bench/mlp_vs_pytorch.py", "--torch-worker", "1",
+                      "--device", "cuda", "--steps", "400", "--data", d + "/data",
+                      "--weights", d + "/weights.npz"], capture_output=True, text=True)
+if out.returncode != 0:
+    print("gpu-check: PyTorch reference failed:\n" + out.stderr)
+    torch_rate = float("nan")
+else:
+    torch_rate = json.loads(out.stdout.strip().splitlines()[-1])["images_per_second"]
+print("gpu-check: %s: dlc test accuracy %.4f (target >= 0.82), dlc %.0f images/s, "
+      "PyTorch eager %.0f images/s, ratio %.2fx" % (gpu, acc, dlc_rate, torch_rate,
+                                                    dlc_rate / torch_rate))
+sys.exit(0 if acc >= 0.82 else 1)
+PY
+}
+
 run() {
   [ -x "$dir/trainer" ] || { echo "gpu-check: $dir/trainer missing; run 'scripts/gpu-check.sh prepare' where dlc is built" >&2; exit 1; }
   export LD_LIBRARY_PATH="$PWD/$dir/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
@@ -99,35 +128,15 @@ run() {
   [ -z "$missing" ] || exit 1
   gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
   echo "gpu-check: $gpu"
-  log="$dir/dlc-run.log"
-  "$dir/trainer" --data "$dir/data" --epochs 1 --log-every 100 | tee "$log"
-  # The device tool brings back what is under $OUT.
-  [ -z "${OUT:-}" ] || { nvidia-smi > "$OUT/nvidia-smi.txt"; cp "$log" "$OUT/"; }
-  summary=$(tail -1 "$log")
   mlp=0
-  python3 - "$summary" "$gpu" "$dir" <<'PY' || mlp=1
-import json, subprocess, sys
-summary, gpu, d = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
-acc, dlc_rate = summary["test_accuracy"], summary["images_per_second"]
-out = subprocess.run([sys.executable, "bench/mlp_vs_pytorch.py", "--torch-worker", "1",
-                      "--device", "cuda", "--steps", "400", "--data", d + "/data",
-                      "--weights", d + "/weights.npz"], capture_output=True, text=True)
-if out.returncode != 0:
-    print("gpu-check: PyTorch reference failed:\n" + out.stderr)
-    torch_rate = float("nan")
-else:
-    torch_rate = json.loads(out.stdout.strip().splitlines()[-1])["images_per_second"]
-print("gpu-check: %s: dlc test accuracy %.4f (target >= 0.82), dlc %.0f images/s, "
-      "PyTorch eager %.0f images/s, ratio %.2fx" % (gpu, acc, dlc_rate, torch_rate,
-                                                    dlc_rate / torch_rate))
-sys.exit(0 if acc >= 0.82 else 1)
-PY
+  [ -n "${GPU_CHECK_ONLY:-}" ] || run_mlp "$gpu" || mlp=1
   # The CNNs: gradients, accuracy, step time and memory.
   out=${OUT:-$dir/results}
   mkdir -p "$out"
   cnns=0
   PYTHONPATH=python python3 -m dlc_tools.gpu_check "$dir" "$out" \
-    ${GPU_CHECK_SKIP_COMPILE:+--skip-compile} ${GPU_CHECK_PROFILE:+--profile} 2>&1 | tee "$out/gpu-check.log" || cnns=1
+    ${GPU_CHECK_SKIP_COMPILE:+--skip-compile} ${GPU_CHECK_PROFILE:+--profile} \
+    ${GPU_CHECK_ONLY:+--only "$GPU_CHECK_ONLY"} 2>&1 | tee "$out/gpu-check.log" || cnns=1
   [ "$mlp" = 0 ] && [ "$cnns" = 0 ]
 }
 

@@ -41,6 +41,12 @@ inline void check(cudnnStatus_t status, const char *what) {
                 cudnnGetErrorString(status));
 }
 
+/// Threads of a block, and the blocks that give each of n elements one.
+constexpr int kThreads = 256;
+inline unsigned blocksFor(int64_t n) {
+  return static_cast<unsigned>((n + kThreads - 1) / kThreads);
+}
+
 /// cuDNN's descriptors and chosen algorithms, made once per convolution or
 /// pooling shape (CudaDnn.cu).
 struct DnnPlans;

@@ -1,15 +1,17 @@
-//===- CudaIndexing.h - the CUDA kernels' index arithmetic ------*- C++ -*-===//
+//===- CudaIndexing.h - the CUDA kernels' per-thread arithmetic -*- C++ -*-===//
 //
-// Where each thread of the CUDA backend's broadcasting and reducing kernels
-// reads and writes: plain host/device functions, so that GoogleTest checks
-// them on the CPU (unittests/Runtime/CudaIndexingTest.cpp) against the CPU
-// backend's semantics. No CUDA headers: a C++ compiler builds this too.
+// Where each thread of the CUDA backend's broadcasting, reducing, moving
+// and LRN kernels reads and writes, and what LRN computes there: plain
+// host/device functions, so that GoogleTest checks them on the CPU
+// (unittests/Runtime/CudaIndexingTest.cpp) against the CPU backend's
+// kernels. No CUDA headers: a C++ compiler builds this too.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef DLC_LIB_RUNTIME_CUDAINDEXING_H
 #define DLC_LIB_RUNTIME_CUDAINDEXING_H
 
+#include <cmath>
 #include <cstdint>
 
 #ifdef __CUDACC__
@@ -93,6 +95,131 @@ DLC_HOST_DEVICE inline int64_t reducedOffset(const Reduction &r, int64_t k) {
     k /= r.reducedShape[d];
   }
   return offset;
+}
+
+/// y = x with its dimensions permuted (y's dimension d is x's perm[d]):
+/// y's shape and how far x moves when each of y's indices grows.
+struct Permutation {
+  int rank;
+  int64_t outShape[kMaxRank], step[kMaxRank];
+};
+
+inline Permutation makePermutation(const int64_t *shape, const int64_t *perm,
+                                   int rank) {
+  Permutation p{};
+  p.rank = rank;
+  int64_t xStrides[kMaxRank];
+  int64_t stride = 1;
+  for (int d = rank - 1; d >= 0; --d) {
+    xStrides[d] = stride;
+    stride *= shape[d];
+  }
+  for (int d = 0; d < rank; ++d) {
+    p.outShape[d] = shape[perm[d]];
+    p.step[d] = xStrides[perm[d]];
+  }
+  return p;
+}
+
+/// Where in x element i of the permuted y is.
+DLC_HOST_DEVICE inline int64_t permutedOffset(const Permutation &p, int64_t i) {
+  int64_t offset = 0;
+  for (int d = p.rank - 1; d >= 0; --d) {
+    offset += i % p.outShape[d] * p.step[d];
+    i /= p.outShape[d];
+  }
+  return offset;
+}
+
+/// A tensor of `shape` placed in a larger one of `bigShape` at `at` (pad
+/// writes x there, crop reads y from there).
+struct Placement {
+  int rank;
+  int64_t shape[kMaxRank], bigShape[kMaxRank], at[kMaxRank];
+};
+
+inline Placement makePlacement(const int64_t *shape, int rank,
+                               const int64_t *at, const int64_t *bigShape) {
+  Placement p{};
+  p.rank = rank;
+  for (int d = 0; d < rank; ++d) {
+    p.shape[d] = shape[d];
+    p.bigShape[d] = bigShape[d];
+    p.at[d] = at[d];
+  }
+  return p;
+}
+
+/// Where element `small` of the placed tensor is in the big one.
+DLC_HOST_DEVICE inline int64_t placedOffset(const Placement &p, int64_t small) {
+  int64_t offset = 0, stride = 1;
+  for (int d = p.rank - 1; d >= 0; --d) {
+    offset += (small % p.shape[d] + p.at[d]) * stride;
+    small /= p.shape[d];
+    stride *= p.bigShape[d];
+  }
+  return offset;
+}
+
+/// Which element of the placed tensor element `big` of the big one is, or
+/// -1 when it lies outside (padding).
+DLC_HOST_DEVICE inline int64_t placedSource(const Placement &p, int64_t big) {
+  int64_t source = 0, stride = 1;
+  for (int d = p.rank - 1; d >= 0; --d) {
+    int64_t index = big % p.bigShape[d] - p.at[d];
+    big /= p.bigShape[d];
+    if (index < 0 || index >= p.shape[d])
+      return -1;
+    source += index * stride;
+    stride *= p.shape[d];
+  }
+  return source;
+}
+
+/// ONNX LRN over an n x c x spatial tensor, one element at a time (the CPU
+/// kernel's formulas, CpuNormalization.cpp): channel ch's window is
+/// [ch - (size-1)/2, ch + ceil((size-1)/2)] clipped to the channels, and
+/// s_ch = bias + alpha/size * the sum of its squares. `base` is the element
+/// of channel 0 at this (image, position).
+DLC_HOST_DEVICE inline double lrnScale(const float *x, int64_t base, int64_t ch,
+                                       int64_t c, int64_t spatial, int64_t size,
+                                       float alpha, float bias) {
+  int64_t below = (size - 1) / 2, above = size - 1 - below;
+  int64_t first = ch - below < 0 ? 0 : ch - below;
+  int64_t last = ch + above > c - 1 ? c - 1 : ch + above;
+  double sum = 0.0;
+  for (int64_t i = first; i <= last; ++i)
+    sum += double(x[base + i * spatial]) * x[base + i * spatial];
+  return bias + double(alpha) / size * sum;
+}
+
+/// y_ch = x_ch s_ch^-beta.
+DLC_HOST_DEVICE inline float lrnValue(const float *x, int64_t base, int64_t ch,
+                                      int64_t c, int64_t spatial, int64_t size,
+                                      float alpha, float beta, float bias) {
+  return static_cast<float>(
+      x[base + ch * spatial] *
+      pow(lrnScale(x, base, ch, c, spatial, size, alpha, bias), -double(beta)));
+}
+
+/// dx_j = dy_j s_j^-beta - 2 alpha beta / size * x_j * the sum, over the
+/// channels ch whose window holds j, of dy_ch x_ch s_ch^(-beta-1).
+DLC_HOST_DEVICE inline float lrnGradValue(const float *dy, const float *x,
+                                          int64_t base, int64_t j, int64_t c,
+                                          int64_t spatial, int64_t size,
+                                          float alpha, float beta, float bias) {
+  int64_t below = (size - 1) / 2, above = size - 1 - below;
+  int64_t first = j - above < 0 ? 0 : j - above;
+  int64_t last = j + below > c - 1 ? c - 1 : j + below;
+  double sum = 0.0;
+  for (int64_t ch = first; ch <= last; ++ch)
+    sum += double(dy[base + ch * spatial]) * x[base + ch * spatial] *
+           pow(lrnScale(x, base, ch, c, spatial, size, alpha, bias),
+               -double(beta) - 1.0);
+  double scale = lrnScale(x, base, j, c, spatial, size, alpha, bias);
+  return static_cast<float>(dy[base + j * spatial] * pow(scale, -double(beta)) -
+                            2.0 * alpha * beta / size * x[base + j * spatial] *
+                                sum);
 }
 
 } // namespace dlc::rt::cuda

@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 namespace dlc::rt {
 
@@ -48,10 +49,6 @@ int64_t elementCount(const int64_t *shape, int rank) {
 
 using cuda::broadcastOffsets;
 
-constexpr int kThreads = 256;
-unsigned blocksFor(int64_t n) {
-  return static_cast<unsigned>((n + kThreads - 1) / kThreads);
-}
 
 __global__ void broadcastScaledKernel(const float *x, float factor, float *y,
                                       Dims dims, int64_t n) {
@@ -232,6 +229,56 @@ __global__ void softmaxGradKernel(const float *dy, const float *y, float *dx,
     dot += dy[base + k * inner] * y[base + k * inner];
   for (int64_t k = 0; k < size; ++k)
     dx[base + k * inner] = y[base + k * inner] * (dy[base + k * inner] - dot);
+}
+
+/// log(softmax) along a line, with the CPU kernel's log-sum-exp in double.
+__global__ void logSoftmaxKernel(const float *x, float *y, int64_t outer,
+                                 int64_t size, int64_t inner) {
+  int64_t line = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (line >= outer * inner)
+    return;
+  int64_t base = lineBase(line, size, inner);
+  float max = x[base];
+  for (int64_t k = 1; k < size; ++k)
+    max = fmaxf(max, x[base + k * inner]);
+  double sum = 0.0;
+  for (int64_t k = 0; k < size; ++k)
+    sum += exp(double(x[base + k * inner]) - max);
+  double lse = max + log(sum);
+  for (int64_t k = 0; k < size; ++k)
+    y[base + k * inner] = static_cast<float>(x[base + k * inner] - lse);
+}
+
+__global__ void logSoftmaxGradKernel(const float *dy, const float *y,
+                                     float *dx, int64_t outer, int64_t size,
+                                     int64_t inner) {
+  int64_t line = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (line >= outer * inner)
+    return;
+  int64_t base = lineBase(line, size, inner);
+  double sum = 0.0;
+  for (int64_t k = 0; k < size; ++k)
+    sum += dy[base + k * inner];
+  for (int64_t k = 0; k < size; ++k)
+    dx[base + k * inner] = static_cast<float>(
+        dy[base + k * inner] - exp(double(y[base + k * inner])) * sum);
+}
+
+/// min(max(x, lo), hi) as std::min and std::max order it (NaN passes).
+__global__ void clipKernel(const float *x, float lo, float hi, float *y,
+                           int64_t n) {
+  int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (i >= n)
+    return;
+  float v = x[i] < lo ? lo : x[i];
+  y[i] = hi < v ? hi : v;
+}
+
+__global__ void clipGradKernel(const float *dy, const float *x, float lo,
+                               float hi, float *dx, int64_t n) {
+  int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (i < n)
+    dx[i] = x[i] >= lo && x[i] <= hi ? dy[i] : 0.0f;
 }
 
 /// One block sums a per-row quantity into loss[0], scaled by `factor`.
@@ -420,14 +467,59 @@ void gemm(Context &ctx, bool transA, bool transB, int64_t m, int64_t n,
           int64_t k, float alpha, const float *a, const float *b, float beta,
           float *c, int8_t *workspace, int64_t workspaceBytes) {
   CallTimer timer(ctx, "gemm");
-  // The workspace the compiler planned for this call, in the arena.
-  if (workspace)
-    check(cublasSetWorkspace(ctx.blas, workspace, workspaceBytes),
-          "cublasSetWorkspace");
+  // The workspace the compiler planned for this call, in the arena (none:
+  // cuBLAS must not go on using an earlier call's, now someone else's).
+  check(cublasSetWorkspace(ctx.blas, workspace, workspace ? workspaceBytes : 0),
+        "cublasSetWorkspace");
   check(cublasSgemm(ctx.blas, transB ? CUBLAS_OP_T : CUBLAS_OP_N,
                     transA ? CUBLAS_OP_T : CUBLAS_OP_N, n, m, k, &alpha, b,
                     transB ? k : n, a, transA ? m : k, &beta, c, n),
         "sgemm");
+}
+
+void batchedGemm(Context &ctx, bool transA, bool transB, int64_t m, int64_t n,
+                 int64_t k, const float *a, const int64_t *aStrides,
+                 const float *b, const int64_t *bStrides, float *c,
+                 const int64_t *batchShape, int batchRank) {
+  CallTimer timer(ctx, "batchedGemm");
+  // Each matrix of the batch: where a and b start (broadcast dimensions
+  // step by 0).
+  int64_t count = 1;
+  for (int d = 0; d < batchRank; ++d)
+    count *= batchShape[d];
+  std::vector<int64_t> aOffsets(count), bOffsets(count);
+  bool uniform = true;
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t rest = i;
+    aOffsets[i] = bOffsets[i] = 0;
+    for (int d = batchRank - 1; d >= 0; --d) {
+      int64_t index = rest % batchShape[d];
+      rest /= batchShape[d];
+      aOffsets[i] += index * aStrides[d];
+      bOffsets[i] += index * bStrides[d];
+    }
+    uniform &= aOffsets[i] == i * (count > 1 ? aOffsets[1] : 0) &&
+               bOffsets[i] == i * (count > 1 ? bOffsets[1] : 0);
+  }
+  // No planned workspace for these calls.
+  check(cublasSetWorkspace(ctx.blas, nullptr, 0), "cublasSetWorkspace");
+  const float one = 1.0f, zero = 0.0f;
+  cublasOperation_t opA = transA ? CUBLAS_OP_T : CUBLAS_OP_N;
+  cublasOperation_t opB = transB ? CUBLAS_OP_T : CUBLAS_OP_N;
+  int lda = transA ? m : k, ldb = transB ? k : n;
+  if (uniform) {
+    // Row-major C = A*B as column-major C^T = B^T * A^T, one call.
+    check(cublasSgemmStridedBatched(
+              ctx.blas, opB, opA, n, m, k, &one, b, ldb,
+              count > 1 ? bOffsets[1] : 0, a, lda, count > 1 ? aOffsets[1] : 0,
+              &zero, c, n, m * n, count),
+          "sgemm (strided batch)");
+    return;
+  }
+  for (int64_t i = 0; i < count; ++i)
+    check(cublasSgemm(ctx.blas, opB, opA, n, m, k, &one, b + bOffsets[i], ldb,
+                      a + aOffsets[i], lda, &zero, c + i * m * n, n),
+          "sgemm (batch)");
 }
 
 void broadcastScaled(Context &ctx, const float *x, const int64_t *xStrides,
@@ -505,6 +597,33 @@ void softmaxGrad(Context &ctx, const float *dy, const float *y, float *dx,
   CallTimer timer(ctx, "softmaxGrad");
   softmaxGradKernel<<<blocksFor(outer * inner), kThreads, 0, ctx.stream>>>(dy, y, dx, outer,
                                                             size, inner);
+}
+
+void logSoftmax(Context &ctx, const float *x, float *y, int64_t outer,
+                int64_t size, int64_t inner) {
+  CallTimer timer(ctx, "logSoftmax");
+  logSoftmaxKernel<<<blocksFor(outer * inner), kThreads, 0, ctx.stream>>>(
+      x, y, outer, size, inner);
+}
+
+void logSoftmaxGrad(Context &ctx, const float *dy, const float *y, float *dx,
+                    int64_t outer, int64_t size, int64_t inner) {
+  CallTimer timer(ctx, "logSoftmaxGrad");
+  logSoftmaxGradKernel<<<blocksFor(outer * inner), kThreads, 0, ctx.stream>>>(
+      dy, y, dx, outer, size, inner);
+}
+
+void clip(Context &ctx, const float *x, float lo, float hi, float *y,
+          int64_t n) {
+  CallTimer timer(ctx, "clip");
+  clipKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(x, lo, hi, y, n);
+}
+
+void clipGrad(Context &ctx, const float *dy, const float *x, float lo,
+              float hi, float *dx, int64_t n) {
+  CallTimer timer(ctx, "clipGrad");
+  clipGradKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(dy, x, lo, hi, dx,
+                                                            n);
 }
 
 void softmaxCrossEntropy(Context &ctx, const float *logits, const int32_t *labels,

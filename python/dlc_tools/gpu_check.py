@@ -6,8 +6,10 @@ with --init, so the carried programs stay small and both sides start from
 the same values.
 
 1. First-step gradients against PyTorch on the same GPU, TF32 off on both
-   sides: the Fashion-MNIST CNN (batch 128), ResNet-18 (64 x 64, batch 4),
-   VGG-16 (224 x 224, batch 2, dropout off): per parameter
+   sides: the Fashion-MNIST CNN (batch 128), the network of the other ops
+   (dlc_tools.export_ops: transpose, concat, clip, N-D MatMul, log-softmax;
+   8 x 8, batch 4), ResNet-18 (64 x 64, batch 4), VGG-16 (224 x 224,
+   batch 2, dropout off): per parameter
    ||g - g_torch|| / ||g_torch|| <= 1e-3.
 2. The CNN's test accuracy after 2 epochs of Fashion-MNIST (>= 0.88).
 3. Steady-state step time and device memory of ResNet-50 (batch 64) and
@@ -38,6 +40,7 @@ from onnx import numpy_helper
 TOLERANCE = 1e-3
 GRADIENT_MODELS = [  # name, trainer, image size, batch, classes, train mode
     ("fashion-cnn", "cnn", 28, 128, 10, True),
+    ("ops", "ops", 8, 4, 10, True),
     ("resnet18", "resnet18", 64, 4, 10, True),
     ("vgg16", "vgg16", 224, 2, 10, False),
 ]
@@ -53,6 +56,9 @@ def build(name, classes, seed=0):
     if name == "fashion-cnn":
         from dlc_tools.export_cnn import build_fashion_cnn
         return build_fashion_cnn()
+    if name == "ops":
+        from dlc_tools.export_ops import build_ops_network
+        return build_ops_network(seed)
     return getattr(torchvision.models, name)(num_classes=classes)
 
 
@@ -198,6 +204,7 @@ def main():
                         help="where the initial values, data and gradients go")
     parser.add_argument("--profile", action="store_true",
                         help="also profile dlc's timed models (DLC_CUDA_PROFILE)")
+    parser.add_argument("--only", help="comma-separated parts to run (e.g. gradients-ops)")
     parser.add_argument("--skip-compile", action="store_true",
                         help="leave torch.compile out of the timings")
     args = parser.parse_args()
@@ -212,6 +219,8 @@ def main():
 
     def record(key, compute):
         nonlocal failed
+        if args.only and key not in args.only.split(","):
+            return
         start = time.perf_counter()
         try:
             value = compute()
@@ -232,7 +241,7 @@ def main():
                lambda: timed(args.device, work, name, trainer, batch, args.profile))
     # torch.compile last: its compilation takes the longest.
     for name, trainer, batch in TIMED_MODELS if not args.skip_compile else []:
-        dlc = results["timing-%s-b%d" % (name, batch)].get("dlc_step_seconds")
+        dlc = results.get("timing-%s-b%d" % (name, batch), {}).get("dlc_step_seconds")
         if dlc:
             record("compile-%s-b%d" % (name, batch), lambda: compiled(name, batch, dlc))
     return 1 if failed else 0

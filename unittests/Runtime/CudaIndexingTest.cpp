@@ -138,3 +138,63 @@ TEST_P(CudaIndexingTest, BroadcastReadsWhatTheCpuKernelReads) {
 INSTANTIATE_TEST_SUITE_P(Shapes, CudaIndexingTest, ::testing::ValuesIn(kCases));
 
 } // namespace
+
+namespace {
+
+TEST(CudaIndexingMoves, TransposePadAndCropPlaceWhatTheCpuKernelsPlace) {
+  Context *ctx = createContext(1, 1);
+  const std::vector<int64_t> shape = {2, 3, 4, 5};
+  std::vector<float> x = randomVector(count(shape), 4);
+
+  for (std::vector<int64_t> perm :
+       {std::vector<int64_t>{0, 1, 2, 3}, {3, 2, 1, 0}, {0, 2, 3, 1}, {1, 0, 3, 2}}) {
+    std::vector<float> expected(x.size());
+    transpose(*ctx, x.data(), shape.data(), perm.data(), 4, expected.data());
+    cuda::Permutation p = cuda::makePermutation(shape.data(), perm.data(), 4);
+    for (int64_t i = 0; i < count(shape); ++i)
+      ASSERT_EQ(x[cuda::permutedOffset(p, i)], expected[i]) << "element " << i;
+  }
+
+  const std::vector<int64_t> low = {0, 1, 2, 0}, big = {3, 5, 7, 6};
+  std::vector<float> padded(count(big));
+  pad(*ctx, x.data(), shape.data(), 4, low.data(), -7.0f, padded.data(), big.data());
+  cuda::Placement placed = cuda::makePlacement(shape.data(), 4, low.data(), big.data());
+  for (int64_t i = 0; i < count(big); ++i) {
+    int64_t source = cuda::placedSource(placed, i);
+    ASSERT_EQ(source < 0 ? -7.0f : x[source], padded[i]) << "element " << i;
+  }
+
+  // Crop that block back out: placedOffset is where each element sits.
+  std::vector<float> cropped(x.size());
+  crop(*ctx, padded.data(), big.data(), 4, low.data(), cropped.data(), shape.data());
+  for (int64_t i = 0; i < count(shape); ++i) {
+    ASSERT_EQ(padded[cuda::placedOffset(placed, i)], cropped[i]) << "element " << i;
+    ASSERT_EQ(cropped[i], x[i]);
+  }
+  destroyContext(ctx);
+}
+
+TEST(CudaIndexingMoves, LrnComputesWhatTheCpuKernelComputes) {
+  Context *ctx = createContext(1, 1);
+  const int64_t n = 2, c = 7, spatial = 6;
+  std::vector<float> x = randomVector(n * c * spatial, 5);
+  std::vector<float> dy = randomVector(n * c * spatial, 6);
+  for (int64_t size : {1, 2, 5, 9}) {
+    std::vector<float> y(x.size()), dx(x.size());
+    lrn(*ctx, x.data(), y.data(), n, c, spatial, size, 0.3f, 0.75f, 2.0f);
+    lrnGrad(*ctx, dy.data(), x.data(), dx.data(), n, c, spatial, size, 0.3f, 0.75f, 2.0f);
+    for (int64_t i = 0; i < n * c * spatial; ++i) {
+      // The CUDA kernel's place of element i (CudaNormalization.cu).
+      int64_t channel = i / spatial % c;
+      int64_t base = i / (c * spatial) * c * spatial + i % spatial;
+      EXPECT_FLOAT_EQ(cuda::lrnValue(x.data(), base, channel, c, spatial, size, 0.3f,
+                                     0.75f, 2.0f), y[i]) << "size " << size << " element " << i;
+      EXPECT_NEAR(cuda::lrnGradValue(dy.data(), x.data(), base, channel, c, spatial, size,
+                                     0.3f, 0.75f, 2.0f), dx[i], 1e-6)
+          << "size " << size << " element " << i;
+    }
+  }
+  destroyContext(ctx);
+}
+
+} // namespace

@@ -1,4 +1,14 @@
 // RUN: dlc-opt %s -dlc-convert-graph-to-exec | FileCheck %s
+// RUN: dlc-opt %s -dlc-convert-graph-to-exec="target=cuda" | FileCheck %s --check-prefix=CUDA
+// RUN: dlc-opt %s -dlc-convert-graph-to-exec="target=cuda" | FileCheck %s --check-prefix=OFF-STREAM
+//
+// On CUDA every one of these kernels is queued on its function's stream
+// (the CUDA runtime has each of them); none runs off it.
+// OFF-STREAM-NOT: exec.kernel "{{[a-zA-Z0-9]+}}" ins(
+// CUDA-DAG: exec.kernel "copyRows" on %
+// CUDA-DAG: exec.kernel "crop" on %
+// CUDA-DAG: exec.kernel "pad" on %
+// CUDA-DAG: exec.kernel "transpose" on %
 
 // Concat copies each input's rows to its place in one result buffer (the
 // second input starts 3 x 4 elements into each row); slice reads from an

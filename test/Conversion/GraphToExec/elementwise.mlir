@@ -1,4 +1,20 @@
 // RUN: dlc-opt %s -dlc-convert-graph-to-exec | FileCheck %s
+// RUN: dlc-opt %s -dlc-convert-graph-to-exec="target=cuda" | FileCheck %s --check-prefix=CUDA
+// RUN: dlc-opt %s -dlc-convert-graph-to-exec="target=cuda" | FileCheck %s --check-prefix=OFF-STREAM
+//
+// On CUDA every one of these kernels is queued on its function's stream
+// (the CUDA runtime has each of them); none runs off it.
+// OFF-STREAM-NOT: exec.kernel "{{[a-zA-Z0-9]+}}" ins(
+// CUDA-DAG: exec.kernel "activation" on %
+// CUDA-DAG: exec.kernel "activationGrad" on %
+// CUDA-DAG: exec.kernel "binary" on %
+// CUDA-DAG: exec.kernel "broadcastScaled" on %
+// CUDA-DAG: exec.kernel "clip" on %
+// CUDA-DAG: exec.kernel "clipGrad" on %
+// CUDA-DAG: exec.kernel "dropoutMask" on %
+// CUDA-DAG: exec.kernel "fill" on %
+// CUDA-DAG: exec.kernel "reduceSumTo" on %
+// CUDA-DAG: exec.kernel "scale" on %
 
 // Broadcasting arithmetic passes each operand's element strides over the
 // result's shape (0 where it broadcasts).

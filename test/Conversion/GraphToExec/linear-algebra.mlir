@@ -1,4 +1,13 @@
 // RUN: dlc-opt %s -dlc-convert-graph-to-exec | FileCheck %s
+// RUN: dlc-opt %s -dlc-convert-graph-to-exec="target=cuda" | FileCheck %s --check-prefix=CUDA
+// RUN: dlc-opt %s -dlc-convert-graph-to-exec="target=cuda" | FileCheck %s --check-prefix=OFF-STREAM
+//
+// On CUDA every one of these kernels is queued on its function's stream
+// (the CUDA runtime has each of them); none runs off it.
+// OFF-STREAM-NOT: exec.kernel "{{[a-zA-Z0-9]+}}" ins(
+// CUDA-DAG: exec.kernel "batchedGemm" on %
+// CUDA-DAG: exec.kernel "broadcastScaled" on %
+// CUDA-DAG: exec.kernel "gemm" on %
 
 // A Gemm with a bias broadcasts the bias into its result first, then
 // accumulates the product into it (beta 1).

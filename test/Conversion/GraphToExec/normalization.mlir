@@ -1,5 +1,5 @@
 // RUN: dlc-opt %s -dlc-convert-graph-to-exec | FileCheck %s
-// RUN: not dlc-opt %s -dlc-convert-graph-to-exec="target=cuda" 2>&1 | FileCheck %s --check-prefix=CUDA
+// RUN: dlc-opt %s -dlc-convert-graph-to-exec="target=cuda" | FileCheck %s --check-prefix=CUDA
 
 // Training-form batch norm: one kernel, a buffer for each result; the
 // geometry is N x C x spatial (2 x 3 x 4).
@@ -9,8 +9,14 @@
 // CHECK: %[[V:.+]] = exec.alloc : !exec.buffer<3xf32>
 // CHECK: exec.kernel "batchNormTraining" ins({{.*}}) outs(%[[Y]], %[[M]], %[[V]] : {{.*}}) {args = [#exec.struct<"BatchNormGeometry", [2, 3, 4]>, 1.000000e-03 : f32, #exec.ptr<0>, #exec.ptr<1>, #exec.ptr<2>, #exec.ptr<3>, #exec.ptr<4>, #exec.ptr<5>, #exec.null, 0]}
 // CHECK: exec.kernel "batchNormTrainingGrad" ins(%[[Y]], %{{.+}}, %{{.+}}, %[[M]], %[[V]] : {{.*}}) {args = [#exec.struct<"BatchNormGeometry", [2, 3, 4]>, 1.000000e-03 : f32, #exec.ptr<0>, #exec.ptr<1>, #exec.ptr<2>, #exec.ptr<3>, #exec.ptr<4>, #exec.ptr<5>, #exec.ptr<6>, #exec.ptr<7>, #exec.null, 0], reusable = array<i64: 0>}
-// The CUDA runtime has batch norm (cuDNN) but no LRN yet: the op is named.
-// CUDA: 'graph.lrn' op has no CUDA kernel yet; compile this model with --target=cpu
+// On CUDA the same kernels, queued on the step's stream (cuDNN's batch
+// norm, dlc's LRN kernels).
+// CUDA-LABEL: func.func @batch_norm
+// CUDA: exec.kernel "batchNormTraining" on %{{.+}}
+// CUDA: exec.kernel "batchNormTrainingGrad" on %{{.+}}
+// CUDA-LABEL: func.func @lrn
+// CUDA: exec.kernel "lrn" on %{{.+}}
+// CUDA: exec.kernel "lrnGrad" on %{{.+}}
 func.func @batch_norm(%x: tensor<2x3x2x2xf32>, %s: tensor<3xf32>, %b: tensor<3xf32>) -> tensor<2x3x2x2xf32> {
   %y, %m, %v = graph.batch_norm_train %x, %s, %b {epsilon = 1.0e-03 : f32} : tensor<2x3x2x2xf32>, tensor<3xf32>
   %dx, %ds, %db = graph.batch_norm_grad %y, %x, %s, %m, %v {epsilon = 1.0e-03 : f32} : tensor<2x3x2x2xf32>, tensor<3xf32>

@@ -1,4 +1,18 @@
 // RUN: dlc-opt %s -dlc-convert-graph-to-exec | FileCheck %s
+// RUN: dlc-opt %s -dlc-convert-graph-to-exec="target=cuda" | FileCheck %s --check-prefix=CUDA
+// RUN: dlc-opt %s -dlc-convert-graph-to-exec="target=cuda" | FileCheck %s --check-prefix=OFF-STREAM
+//
+// On CUDA every one of these kernels is queued on its function's stream
+// (the CUDA runtime has each of them); none runs off it.
+// OFF-STREAM-NOT: exec.kernel "{{[a-zA-Z0-9]+}}" ins(
+// CUDA-DAG: exec.kernel "logSoftmax" on %
+// CUDA-DAG: exec.kernel "logSoftmaxGrad" on %
+// CUDA-DAG: exec.kernel "mseLoss" on %
+// CUDA-DAG: exec.kernel "mseLossGrad" on %
+// CUDA-DAG: exec.kernel "softmax" on %
+// CUDA-DAG: exec.kernel "softmaxCrossEntropy" on %
+// CUDA-DAG: exec.kernel "softmaxCrossEntropyGrad" on %
+// CUDA-DAG: exec.kernel "softmaxGrad" on %
 
 // Softmax along an axis is (outer, extent, inner); the losses take
 // (rows, classes).
