@@ -181,6 +181,10 @@ def main():
                      "; step times are medians of %d runs, in the same run" % args.repeats))
     if args.memory_only:
         lines.append("- Memory only: one run of %d steps per system, no step times" % args.steps)
+    if torches:
+        lines.append("- Ratios: dlc's peak RSS against the lower PyTorch peak%s"
+                     % ("" if args.memory_only else
+                        ", dlc's step against the faster PyTorch step"))
     lines.append("")
     header = "| model | arena | peak RSS | peak RSS - arena | unplanned workspace |"
     rule = "|---|---:|---:|---:|---:|"
