@@ -20,7 +20,7 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from report import machine, publish  # noqa: E402
+from report import export_torchvision, machine, publish  # noqa: E402
 
 
 def timed(cmd):
@@ -41,9 +41,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
         model = tmp / "resnet50.onnx"
-        subprocess.run([sys.executable, ROOT / "python" / "dlc_tools" / "export_torchvision.py",
-                        "resnet50", model, "--size", str(args.size), "--batch", str(args.batch),
-                        "--classes", "1000"], check=True, stderr=subprocess.DEVNULL)
+        export_torchvision("resnet50", model, args.size, 1000, args.batch)
         common = [dlc, model, "--batch", args.batch, "--lr", "0.1", "--momentum", "0.9"]
         source = [timed(common + ["--emit=source", "-o", tmp / "r50.cpp"])
                   for _ in range(args.repeats)]

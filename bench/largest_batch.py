@@ -35,7 +35,7 @@ import numpy as np
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 from memory import VENV_PYTHON, run_trainer, torch_run  # noqa: E402
-from report import machine, publish  # noqa: E402
+from report import export_torchvision, machine, publish  # noqa: E402
 
 SIZE, CLASSES = 224, 1000
 IMAGE_BYTES = 3 * SIZE * SIZE * 4 + 8  # float32 pixels and an int64 label
@@ -196,9 +196,7 @@ def main():
         tmp = pathlib.Path(tmp)
         for name in args.models.split(","):
             onnx = tmp / (name + ".onnx")
-            subprocess.run([sys.executable, ROOT / "python" / "dlc_tools" / "export_torchvision.py",
-                            name, onnx, "--size", str(SIZE), "--classes", str(CLASSES)],
-                           check=True, stderr=subprocess.DEVNULL)
+            export_torchvision(name, onnx, SIZE, CLASSES)
             row = {"model": name, "naive": naive_largest(onnx, args, tmp)}
             print(name, "naive", row["naive"], flush=True)
             row["plan"] = dlc_largest(onnx, args, tmp, recompute=False)

@@ -37,7 +37,7 @@ import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from report import machine, publish  # noqa: E402
+from report import export_torchvision, machine, publish  # noqa: E402
 
 SIZE, CLASSES = 224, 1000
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -142,9 +142,7 @@ def main():
         np.save(data[1], rng.randint(0, CLASSES, args.batch * args.steps).astype(np.int64))
         for name in args.models.split(","):
             onnx = tmp / (name + ".onnx")
-            subprocess.run([sys.executable, ROOT / "python" / "dlc_tools" / "export_torchvision.py",
-                            name, onnx, "--size", str(SIZE), "--batch", str(args.batch),
-                            "--classes", str(CLASSES)], check=True, stderr=subprocess.DEVNULL)
+            export_torchvision(name, onnx, SIZE, CLASSES, args.batch)
             row = {"model": name}
             for label, dlc in dlcs.items():
                 trainer = tmp / ("%s-%s" % (name, label))

@@ -18,7 +18,7 @@ import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from report import machine, publish  # noqa: E402
+from report import export_torchvision, machine, publish  # noqa: E402
 
 SIZE, CLASSES = 224, 1000
 
@@ -63,9 +63,7 @@ def main():
         tmp = pathlib.Path(tmp)
         for name in args.models.split(","):
             onnx = tmp / (name + ".onnx")
-            subprocess.run([sys.executable, ROOT / "python" / "dlc_tools" / "export_torchvision.py",
-                            name, onnx, "--size", str(SIZE), "--classes", str(CLASSES)],
-                           check=True, stderr=subprocess.DEVNULL)
+            export_torchvision(name, onnx, SIZE, CLASSES)
             for batch in map(int, args.batches.split(",")):
                 report, ir = tmp / "report.json", tmp / "plan.mlir"
                 subprocess.run([str(dlc), str(onnx), "--emit=exec", "-o", str(ir),

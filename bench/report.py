@@ -1,9 +1,22 @@
-"""Shared by the benchmarks: the machine's description, and writing one
+"""Shared by the benchmarks: the machine's description, writing one
 section of docs/benchmarks.md in place (publish: print it, and write it
-where --write says)."""
+where --write says), and exporting a torchvision model to ONNX."""
 import os
 import pathlib
 import platform
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def export_torchvision(name, path, size=224, classes=1000, batch=None):
+    """`name` from torchvision (random weights) as ONNX at `path`, through
+    python/dlc_tools/export_torchvision.py in a process of its own."""
+    subprocess.run([sys.executable, ROOT / "python" / "dlc_tools" / "export_torchvision.py",
+                    name, path, "--size", str(size), "--classes", str(classes)]
+                   + (["--batch", str(batch)] if batch else []),
+                   check=True, stderr=subprocess.DEVNULL)
 
 
 def machine():

@@ -23,7 +23,7 @@ import torchvision
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from report import machine, publish  # noqa: E402
+from report import export_torchvision, machine, publish  # noqa: E402
 
 SIZE, CLASSES = 224, 1000
 
@@ -50,9 +50,7 @@ def dlc_peak_bytes(name, batch, tmp):
     """The most transient bytes live at one operation of dlc's training step
     (activations, gradients, scratch), from its memory report."""
     onnx = tmp / (name + ".onnx")
-    subprocess.run([sys.executable, ROOT / "python" / "dlc_tools" / "export_torchvision.py",
-                    name, onnx, "--size", str(SIZE), "--classes", str(CLASSES)],
-                   check=True, stderr=subprocess.DEVNULL)
+    export_torchvision(name, onnx, SIZE, CLASSES)
     report = tmp / "report.json"
     subprocess.run([str(ROOT / "build" / "bin" / "dlc"), str(onnx), "--emit=exec", "-o",
                     str(tmp / "plan.mlir"), "--batch", str(batch), "--momentum", "0.9",

@@ -202,15 +202,22 @@ __device__ int64_t lineBase(int64_t line, int64_t size, int64_t inner) {
   return (line / inner) * size * inner + line % inner;
 }
 
+/// The largest of a line's `size` elements, `inner` apart from `base`.
+__device__ float lineMax(const float *x, int64_t base, int64_t size,
+                         int64_t inner) {
+  float max = x[base];
+  for (int64_t k = 1; k < size; ++k)
+    max = fmaxf(max, x[base + k * inner]);
+  return max;
+}
+
 __global__ void softmaxKernel(const float *x, float *y, int64_t outer,
                               int64_t size, int64_t inner) {
   int64_t line = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (line >= outer * inner)
     return;
   int64_t base = lineBase(line, size, inner);
-  float max = x[base];
-  for (int64_t k = 1; k < size; ++k)
-    max = fmaxf(max, x[base + k * inner]);
+  float max = lineMax(x, base, size, inner);
   float sum = 0.0f;
   for (int64_t k = 0; k < size; ++k)
     sum += expf(x[base + k * inner] - max);
@@ -238,9 +245,7 @@ __global__ void logSoftmaxKernel(const float *x, float *y, int64_t outer,
   if (line >= outer * inner)
     return;
   int64_t base = lineBase(line, size, inner);
-  float max = x[base];
-  for (int64_t k = 1; k < size; ++k)
-    max = fmaxf(max, x[base + k * inner]);
+  float max = lineMax(x, base, size, inner);
   double sum = 0.0;
   for (int64_t k = 0; k < size; ++k)
     sum += exp(double(x[base + k * inner]) - max);
