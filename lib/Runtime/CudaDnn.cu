@@ -180,50 +180,46 @@ const ConvPlan &convPlan(Context &ctx, const Conv2DGeometry &g,
                 ", the compiler planned " + std::to_string(g.outHeight) +
                 "x" + std::to_string(g.outWidth));
 
-  size_t limit = static_cast<size_t>(scratchBytes);
-  auto none = [&]() {
-    return Error("cuDNN: no algorithm for convolution " + shapeText(g) +
-                 " fits its " + std::to_string(scratchBytes) +
-                 " bytes of planned workspace");
-  };
-  if (direction == Forward) {
-    cudnnConvolutionFwdAlgoPerf_t results[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+  // cuDNN's heuristic ranking of one direction's algorithms (`rank` calls
+  // its *_v7 query), and the first that fits the planned scratch.
+  auto pick = [&](auto *results, int capacity, const char *what, auto rank) {
     int count = 0;
-    check(cudnnGetConvolutionForwardAlgorithm_v7(
-              ctx.dnn, plan->x, plan->w, plan->conv, plan->y,
-              CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &count, results),
-          "ranking forward algorithms");
-    const auto *best = choose(results, count, limit);
+    check(rank(capacity, &count, results), what);
+    const auto *best =
+        choose(results, count, static_cast<size_t>(scratchBytes));
     if (!best)
-      throw none();
+      throw Error("cuDNN: no algorithm for convolution " + shapeText(g) +
+                  " fits its " + std::to_string(scratchBytes) +
+                  " bytes of planned workspace");
     plan->algorithm = best->algo;
     plan->workspaceBytes = best->memory;
+  };
+  ConvPlan &p = *plan;
+  if (direction == Forward) {
+    cudnnConvolutionFwdAlgoPerf_t results[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+    pick(results, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, "ranking forward algorithms",
+         [&](int capacity, int *count, auto *out) {
+           return cudnnGetConvolutionForwardAlgorithm_v7(
+               ctx.dnn, p.x, p.w, p.conv, p.y, capacity, count, out);
+         });
   } else if (direction == BackwardData) {
     cudnnConvolutionBwdDataAlgoPerf_t
         results[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
-    int count = 0;
-    check(cudnnGetConvolutionBackwardDataAlgorithm_v7(
-              ctx.dnn, plan->w, plan->y, plan->conv, plan->x,
-              CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &count, results),
-          "ranking backward-data algorithms");
-    const auto *best = choose(results, count, limit);
-    if (!best)
-      throw none();
-    plan->algorithm = best->algo;
-    plan->workspaceBytes = best->memory;
+    pick(results, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT,
+         "ranking backward-data algorithms",
+         [&](int capacity, int *count, auto *out) {
+           return cudnnGetConvolutionBackwardDataAlgorithm_v7(
+               ctx.dnn, p.w, p.y, p.conv, p.x, capacity, count, out);
+         });
   } else {
     cudnnConvolutionBwdFilterAlgoPerf_t
         results[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
-    int count = 0;
-    check(cudnnGetConvolutionBackwardFilterAlgorithm_v7(
-              ctx.dnn, plan->x, plan->y, plan->conv, plan->w,
-              CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &count, results),
-          "ranking backward-filter algorithms");
-    const auto *best = choose(results, count, limit);
-    if (!best)
-      throw none();
-    plan->algorithm = best->algo;
-    plan->workspaceBytes = best->memory;
+    pick(results, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT,
+         "ranking backward-filter algorithms",
+         [&](int capacity, int *count, auto *out) {
+           return cudnnGetConvolutionBackwardFilterAlgorithm_v7(
+               ctx.dnn, p.x, p.y, p.conv, p.w, capacity, count, out);
+         });
   }
   slot = std::move(plan);
   return *slot;

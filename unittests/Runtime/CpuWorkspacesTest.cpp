@@ -12,6 +12,8 @@
 #include "dlc/Runtime/Backend.h"
 #include "dlc/Runtime/CpuWorkspaces.h"
 
+#include "RandomData.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -21,17 +23,9 @@
 #include <vector>
 
 using namespace dlc::rt;
+using dlc::rt::testing::uniformVector;
 
 namespace {
-
-std::vector<float> randomVector(size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float &x : v)
-    x = uniform(rng);
-  return v;
-}
 
 /// One library call: the scratch it was sized for, what it writes, and
 /// how to make it with given scratch.
@@ -49,9 +43,9 @@ TEST(CpuWorkspacesTest, PlannedScratchIsEnoughAndChangesNothing) {
   // picks blocked layouts for it, so every direction copies.
   Conv2DGeometry conv{2, 16, 12, 12, 32, 3, 3, 6, 6,
                       2, 2,  1,  1,  1, 1, 1, 1, 1, 2};
-  std::vector<float> x = randomVector(2 * 16 * 12 * 12, 1),
-                     w = randomVector(32 * 16 * 3 * 3, 2),
-                     b = randomVector(32, 3), dy = randomVector(2 * 32 * 6 * 6, 4);
+  std::vector<float> x = uniformVector(2 * 16 * 12 * 12, 1),
+                     w = uniformVector(32 * 16 * 3 * 3, 2),
+                     b = uniformVector(32, 3), dy = uniformVector(2 * 32 * 6 * 6, 4);
   std::vector<float> y(dy.size()), dx(x.size()), dw(w.size());
   int64_t forward = conv2dWorkspaceBytes(conv, ConvKernel::ForwardWithBias);
   int64_t backwardData = conv2dWorkspaceBytes(conv, ConvKernel::BackwardData);
@@ -63,10 +57,10 @@ TEST(CpuWorkspacesTest, PlannedScratchIsEnoughAndChangesNothing) {
 
   // Max pooling 3x3 / 2 with padding, and batch norm over 32 channels.
   Pool2DGeometry pool{2, 32, 6, 6, 3, 3, 3, 3, 2, 2, 1, 1, 1, 1, false};
-  std::vector<float> py(2 * 32 * 3 * 3), pdy = randomVector(py.size(), 5),
+  std::vector<float> py(2 * 32 * 3 * 3), pdy = uniformVector(py.size(), 5),
                      pdx(y.size());
   BatchNormGeometry norm{2, 32, 36};
-  std::vector<float> scale = randomVector(32, 6), shift = randomVector(32, 7);
+  std::vector<float> scale = uniformVector(32, 6), shift = uniformVector(32, 7);
   std::vector<float> ny(y.size()), mean(32), variance(32);
   std::vector<float> ndx(y.size()), dscale(32), dshift(32);
 
@@ -151,9 +145,9 @@ TEST(CpuWorkspacesTest, ConvolutionInCallsOfFewerImages) {
                        2, 2,  1,  1,  1, 1, 1, 1, 1, 5};
   Conv2DGeometry inTwos = whole;
   inTwos.imagesPerCall = 2;
-  std::vector<float> x = randomVector(5 * 16 * 12 * 12, 1),
-                     w = randomVector(32 * 16 * 3 * 3, 2),
-                     b = randomVector(32, 3), dy = randomVector(5 * 32 * 6 * 6, 4);
+  std::vector<float> x = uniformVector(5 * 16 * 12 * 12, 1),
+                     w = uniformVector(32 * 16 * 3 * 3, 2),
+                     b = uniformVector(32, 3), dy = uniformVector(5 * 32 * 6 * 6, 4);
   auto run = [&](const Conv2DGeometry &g, bool planned) {
     std::vector<float> y(dy.size()), dx(x.size()), dw(w.size());
     auto scratchFor = [&](ConvKernel kernel) {

@@ -12,23 +12,17 @@
 #include "dlc/Runtime/Backend.h"
 #include "dlc/Runtime/Kernels.h"
 
+#include "RandomData.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
 #include <vector>
 
 using namespace dlc::rt;
+using dlc::rt::testing::uniformVector;
 
 namespace {
-
-std::vector<float> randomVector(size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float &x : v)
-    x = uniform(rng);
-  return v;
-}
 
 int64_t count(const std::vector<int64_t> &shape) {
   int64_t n = 1;
@@ -73,7 +67,7 @@ class CudaIndexingTest : public ::testing::TestWithParam<Case> {};
 TEST_P(CudaIndexingTest, ReductionSumsWhatTheCpuKernelSums) {
   const Case &c = GetParam();
   int rank = static_cast<int>(c.shape.size());
-  std::vector<float> x = randomVector(count(c.shape), 1);
+  std::vector<float> x = uniformVector(count(c.shape), 1);
   std::vector<int64_t> yStrides = stridesKeeping(c.shape, c.kept);
   int64_t yCount = 1;
   for (int d = 0; d < rank; ++d)
@@ -113,8 +107,8 @@ TEST_P(CudaIndexingTest, BroadcastReadsWhatTheCpuKernelReads) {
   int rank = static_cast<int>(c.shape.size());
   std::vector<int64_t> full = stridesKeeping(c.shape, std::vector<bool>(rank, true));
   std::vector<int64_t> partial = stridesKeeping(c.shape, c.kept);
-  std::vector<float> a = randomVector(count(c.shape), 2);
-  std::vector<float> b = randomVector(count(c.shape), 3);
+  std::vector<float> a = uniformVector(count(c.shape), 2);
+  std::vector<float> b = uniformVector(count(c.shape), 3);
   std::vector<float> expected(count(c.shape));
   Context *ctx = createContext(1, 1);
   binary(*ctx, Binary::Sub, a.data(), full.data(), b.data(), partial.data(),
@@ -144,7 +138,7 @@ namespace {
 TEST(CudaIndexingMoves, TransposePadAndCropPlaceWhatTheCpuKernelsPlace) {
   Context *ctx = createContext(1, 1);
   const std::vector<int64_t> shape = {2, 3, 4, 5};
-  std::vector<float> x = randomVector(count(shape), 4);
+  std::vector<float> x = uniformVector(count(shape), 4);
 
   for (std::vector<int64_t> perm :
        {std::vector<int64_t>{0, 1, 2, 3}, {3, 2, 1, 0}, {0, 2, 3, 1}, {1, 0, 3, 2}}) {
@@ -177,8 +171,8 @@ TEST(CudaIndexingMoves, TransposePadAndCropPlaceWhatTheCpuKernelsPlace) {
 TEST(CudaIndexingMoves, LrnComputesWhatTheCpuKernelComputes) {
   Context *ctx = createContext(1, 1);
   const int64_t n = 2, c = 7, spatial = 6;
-  std::vector<float> x = randomVector(n * c * spatial, 5);
-  std::vector<float> dy = randomVector(n * c * spatial, 6);
+  std::vector<float> x = uniformVector(n * c * spatial, 5);
+  std::vector<float> dy = uniformVector(n * c * spatial, 6);
   for (int64_t size : {1, 2, 5, 9}) {
     std::vector<float> y(x.size()), dx(x.size());
     lrn(*ctx, x.data(), y.data(), n, c, spatial, size, 0.3f, 0.75f, 2.0f);
