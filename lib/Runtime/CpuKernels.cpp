@@ -41,6 +41,9 @@ struct Context : ContextBase {
   comm::Pending<PendingMean> pending;
   /// The arena's mapping, for freeArena.
   size_t arenaMapping = 0;
+  /// The next batch: the step runs on this thread, so nothing overlaps it
+  /// and the stage is plain memory.
+  std::vector<char> batchStage;
 };
 
 ContextBase &base(Context &ctx) { return ctx; }
@@ -94,6 +97,25 @@ int64_t libraryWorkspaceBytes() {
 }
 
 void synchronize(Context &) {}
+
+void runTrainStep(Context &, const std::function<void()> &step, bool) {
+  step();
+}
+
+char *createBatchStage(Context &ctx, int64_t bytes) {
+  ctx.batchStage.assign(bytes, 0);
+  return ctx.batchStage.data();
+}
+
+void awaitBatchStage(Context &) {}
+
+void sendBatchStage(Context &) {}
+
+void takeBatchStage(Context &ctx, int64_t offset, void *dst, int64_t bytes) {
+  std::memcpy(dst, ctx.batchStage.data() + offset, bytes);
+}
+
+int64_t peakDeviceBytes(Context &) { return -1; }
 
 //===----------------------------------------------------------------------===//
 // Kernels

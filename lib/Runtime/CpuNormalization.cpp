@@ -44,9 +44,11 @@ void lrn(Context &, const float *x, float *y, int64_t n, int64_t c,
   }
 }
 
-void lrnGrad(Context &, const float *dy, const float *x, float *dx, int64_t n,
-             int64_t c, int64_t spatial, int64_t size, float alpha,
-             float beta, float bias) {
+// From x alone: the window's scales are as cheap to recompute as to
+// derive from y.
+void lrnGrad(Context &, const float *dy, const float *x, const float *,
+             float *dx, int64_t n, int64_t c, int64_t spatial, int64_t size,
+             float alpha, float beta, float bias) {
   int64_t below = (size - 1) / 2, above = size - 1 - below;
   #pragma omp parallel for
   for (int64_t line = 0; line < n * spatial; ++line) {

@@ -51,6 +51,20 @@ inline unsigned blocksFor(int64_t n) {
 /// pooling shape (CudaDnn.cu).
 struct DnnPlans;
 
+/// What changes from step to step and kernels read. It lives in device
+/// memory, refreshed before every step, so that a captured step replays
+/// with the current step's values (CudaStep.cu).
+struct StepScalars {
+  float lr, momentum, weightDecay;
+  /// Adam's scalars, [0] for Adam and [1] for AdamW.
+  AdamStep adam[2];
+  uint64_t randomKey;
+};
+
+/// The step's graph, the batch stage and the device memory figure
+/// (CudaStep.cu).
+struct StepRunner;
+
 struct Context : ContextBase {
   /// Every kernel, copy and library call of the step is queued here, in
   /// order.
@@ -58,6 +72,9 @@ struct Context : ContextBase {
   cublasHandle_t blas = nullptr;
   cudnnHandle_t dnn = nullptr;
   DnnPlans *dnnPlans = nullptr;
+  StepRunner *steps = nullptr;
+  /// Device memory: this step's scalars.
+  const StepScalars *scalars = nullptr;
   /// Started gradient averages, by handle: the host copy being summed and
   /// the device buffer it returns to.
   struct PendingMean {
@@ -107,6 +124,18 @@ private:
 /// Creates the cuDNN handle on `ctx`'s stream, and frees it with its plans.
 void createDnn(Context &ctx);
 void destroyDnn(Context &ctx);
+
+/// cuDNN descriptors made on first use and kept with the context's plans
+/// (CudaDnn.cu): a float NCHW tensor of n x c x h x w, and an LRN window.
+cudnnTensorDescriptor_t tensorDescriptor(Context &ctx, int64_t n, int64_t c,
+                                         int64_t h, int64_t w);
+cudnnLRNDescriptor_t lrnDescriptor(Context &ctx, int64_t size, float alpha,
+                                   float beta, float bias);
+
+/// Creates the step runner (after the CUDA context exists, before anything
+/// is allocated: it takes the device memory baseline), and frees it.
+void createStepRunner(Context &ctx);
+void destroyStepRunner(Context &ctx);
 
 } // namespace dlc::rt
 

@@ -15,6 +15,7 @@
 
 #include <map>
 #include <memory>
+#include <tuple>
 #include <vector>
 
 namespace dlc::rt {
@@ -116,7 +117,38 @@ struct DnnPlans {
   std::map<PlanKey, std::unique_ptr<ConvPlan>> conv;
   std::map<PlanKey, std::unique_ptr<PoolPlan>> pool;
   std::map<PlanKey, std::unique_ptr<NormPlan>> norm;
+  std::map<PlanKey, cudnnTensorDescriptor_t> tensors;
+  std::map<std::tuple<int64_t, float, float, float>, cudnnLRNDescriptor_t>
+      lrn;
+
+  ~DnnPlans() {
+    for (auto &[key, desc] : tensors)
+      cudnnDestroyTensorDescriptor(desc);
+    for (auto &[key, desc] : lrn)
+      cudnnDestroyLRNDescriptor(desc);
+  }
 };
+
+cudnnTensorDescriptor_t tensorDescriptor(Context &ctx, int64_t n, int64_t c,
+                                         int64_t h, int64_t w) {
+  cudnnTensorDescriptor_t &desc = ctx.dnnPlans->tensors[{n, c, h, w}];
+  if (!desc)
+    desc = tensor4d(n, c, h, w);
+  return desc;
+}
+
+cudnnLRNDescriptor_t lrnDescriptor(Context &ctx, int64_t size, float alpha,
+                                   float beta, float bias) {
+  cudnnLRNDescriptor_t &desc =
+      ctx.dnnPlans->lrn[std::make_tuple(size, alpha, beta, bias)];
+  if (!desc) {
+    check(cudnnCreateLRNDescriptor(&desc), "creating an LRN descriptor");
+    check(cudnnSetLRNDescriptor(desc, static_cast<unsigned>(size), alpha,
+                                beta, bias),
+          "describing an LRN window");
+  }
+  return desc;
+}
 
 void createDnn(Context &ctx) {
   check(cudnnCreate(&ctx.dnn), "cudnnCreate");

@@ -2,7 +2,8 @@
 //
 // The arena lives in device memory. Matrix products go to cuBLAS (column-
 // major: a row-major C = A*B is computed as C^T = B^T * A^T); convolution
-// and pooling to cuDNN (CudaDnn.cu); the rest are small kernels. Gradient
+// and pooling to cuDNN (CudaDnn.cu), softmax and LRN to cuDNN
+// (CudaNormalization.cu); the rest are small kernels. Gradient
 // averaging is staged through the host for MPI.
 //
 //===----------------------------------------------------------------------===//
@@ -197,78 +198,6 @@ __device__ float rowLogSumExp(const float *row, int64_t cols) {
   return max + logf(sum);
 }
 
-/// One thread per line along the middle dimension of outer x size x inner.
-__device__ int64_t lineBase(int64_t line, int64_t size, int64_t inner) {
-  return (line / inner) * size * inner + line % inner;
-}
-
-/// The largest of a line's `size` elements, `inner` apart from `base`.
-__device__ float lineMax(const float *x, int64_t base, int64_t size,
-                         int64_t inner) {
-  float max = x[base];
-  for (int64_t k = 1; k < size; ++k)
-    max = fmaxf(max, x[base + k * inner]);
-  return max;
-}
-
-__global__ void softmaxKernel(const float *x, float *y, int64_t outer,
-                              int64_t size, int64_t inner) {
-  int64_t line = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
-  if (line >= outer * inner)
-    return;
-  int64_t base = lineBase(line, size, inner);
-  float max = lineMax(x, base, size, inner);
-  float sum = 0.0f;
-  for (int64_t k = 0; k < size; ++k)
-    sum += expf(x[base + k * inner] - max);
-  for (int64_t k = 0; k < size; ++k)
-    y[base + k * inner] = expf(x[base + k * inner] - max) / sum;
-}
-
-__global__ void softmaxGradKernel(const float *dy, const float *y, float *dx,
-                                  int64_t outer, int64_t size, int64_t inner) {
-  int64_t line = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
-  if (line >= outer * inner)
-    return;
-  int64_t base = lineBase(line, size, inner);
-  float dot = 0.0f;
-  for (int64_t k = 0; k < size; ++k)
-    dot += dy[base + k * inner] * y[base + k * inner];
-  for (int64_t k = 0; k < size; ++k)
-    dx[base + k * inner] = y[base + k * inner] * (dy[base + k * inner] - dot);
-}
-
-/// log(softmax) along a line, with the CPU kernel's log-sum-exp in double.
-__global__ void logSoftmaxKernel(const float *x, float *y, int64_t outer,
-                                 int64_t size, int64_t inner) {
-  int64_t line = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
-  if (line >= outer * inner)
-    return;
-  int64_t base = lineBase(line, size, inner);
-  float max = lineMax(x, base, size, inner);
-  double sum = 0.0;
-  for (int64_t k = 0; k < size; ++k)
-    sum += exp(double(x[base + k * inner]) - max);
-  double lse = max + log(sum);
-  for (int64_t k = 0; k < size; ++k)
-    y[base + k * inner] = static_cast<float>(x[base + k * inner] - lse);
-}
-
-__global__ void logSoftmaxGradKernel(const float *dy, const float *y,
-                                     float *dx, int64_t outer, int64_t size,
-                                     int64_t inner) {
-  int64_t line = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
-  if (line >= outer * inner)
-    return;
-  int64_t base = lineBase(line, size, inner);
-  double sum = 0.0;
-  for (int64_t k = 0; k < size; ++k)
-    sum += dy[base + k * inner];
-  for (int64_t k = 0; k < size; ++k)
-    dx[base + k * inner] = static_cast<float>(
-        dy[base + k * inner] - exp(double(y[base + k * inner])) * sum);
-}
-
 /// min(max(x, lo), hi) as std::min and std::max order it (NaN passes).
 __global__ void clipKernel(const float *x, float lo, float hi, float *y,
                            int64_t n) {
@@ -349,28 +278,30 @@ __global__ void runningUpdateKernel(float *v, const float *statistic,
 }
 
 __global__ void dropoutMaskKernel(float *mask, int64_t n, float ratio,
-                                  uint64_t key, int64_t stream) {
+                                  const StepScalars *s, int64_t stream) {
   int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (i < n)
-    mask[i] = uniform(key, stream, i) < ratio ? 0.0f : 1.0f / (1.0f - ratio);
+    mask[i] = uniform(s->randomKey, stream, i) < ratio ? 0.0f
+                                                       : 1.0f / (1.0f - ratio);
 }
 
 __global__ void sgdKernel(float *w, const float *g, float *v, int64_t n,
-                          float lr, float momentum, float weightDecay) {
+                          const StepScalars *s) {
   int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (i >= n)
     return;
-  float step = g[i] + weightDecay * w[i];
+  float step = g[i] + s->weightDecay * w[i];
   if (v)
-    step = v[i] = momentum * v[i] + step;
-  w[i] -= lr * step;
+    step = v[i] = s->momentum * v[i] + step;
+  w[i] -= s->lr * step;
 }
 
 __global__ void adamKernel(float *w, const float *g, float *m, float *v,
-                           int64_t n, AdamStep s) {
+                           int64_t n, const AdamStep *step) {
   int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (i >= n)
     return;
+  const AdamStep s = *step;
   float wi = w[i] * s.decay;
   float gi = g[i] + s.l2 * wi;
   m[i] = m[i] * s.beta1 + gi * s.oneMinusBeta1;
@@ -404,6 +335,7 @@ Context *createContext(int, int worldSize) {
   check(cudaSetDevice(localRank ? std::atoi(localRank) % devices : 0),
         "selecting the GPU");
   auto *ctx = new Context;
+  createStepRunner(*ctx);
   check(cudaStreamCreateWithFlags(&ctx->stream, cudaStreamNonBlocking),
         "creating the stream");
   check(cublasCreate(&ctx->blas), "cublasCreate");
@@ -429,6 +361,7 @@ void destroyContext(Context *ctx) {
                    entry.first, static_cast<long long>(entry.second));
     delete ctx->profile;
   }
+  destroyStepRunner(*ctx);
   destroyDnn(*ctx);
   cublasDestroy(ctx->blas);
   cudaStreamDestroy(ctx->stream);
@@ -590,34 +523,6 @@ void activationGrad(Context &ctx, Activation f, float alpha, const float *dy,
   activationGradKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(f, alpha, dy, saved, dx, n);
 }
 
-void softmax(Context &ctx, const float *x, float *y, int64_t outer, int64_t size,
-             int64_t inner) {
-  CallTimer timer(ctx, "softmax");
-  softmaxKernel<<<blocksFor(outer * inner), kThreads, 0, ctx.stream>>>(x, y, outer, size,
-                                                        inner);
-}
-
-void softmaxGrad(Context &ctx, const float *dy, const float *y, float *dx,
-                 int64_t outer, int64_t size, int64_t inner) {
-  CallTimer timer(ctx, "softmaxGrad");
-  softmaxGradKernel<<<blocksFor(outer * inner), kThreads, 0, ctx.stream>>>(dy, y, dx, outer,
-                                                            size, inner);
-}
-
-void logSoftmax(Context &ctx, const float *x, float *y, int64_t outer,
-                int64_t size, int64_t inner) {
-  CallTimer timer(ctx, "logSoftmax");
-  logSoftmaxKernel<<<blocksFor(outer * inner), kThreads, 0, ctx.stream>>>(
-      x, y, outer, size, inner);
-}
-
-void logSoftmaxGrad(Context &ctx, const float *dy, const float *y, float *dx,
-                    int64_t outer, int64_t size, int64_t inner) {
-  CallTimer timer(ctx, "logSoftmaxGrad");
-  logSoftmaxGradKernel<<<blocksFor(outer * inner), kThreads, 0, ctx.stream>>>(
-      dy, y, dx, outer, size, inner);
-}
-
 void clip(Context &ctx, const float *x, float lo, float hi, float *y,
           int64_t n) {
   CallTimer timer(ctx, "clip");
@@ -663,8 +568,8 @@ void mseLossGrad(Context &ctx, const float *x, const int32_t *labels,
 void dropoutMask(Context &ctx, float *mask, int64_t n, float ratio,
                  int64_t stream) {
   CallTimer timer(ctx, "dropoutMask");
-  dropoutMaskKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(mask, n, ratio, ctx.randomKey,
-                                                stream);
+  dropoutMaskKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(
+      mask, n, ratio, ctx.scalars, stream);
 }
 
 void runningUpdate(Context &ctx, float *v, const float *statistic, int64_t n,
@@ -704,17 +609,16 @@ void allReduceMeanWait(Context &ctx, int64_t handle) {
 void sgdUpdate(Context &ctx, float *w, const float *g, float *v, int64_t n) {
   CallTimer timer(ctx, "sgdUpdate");
   ctx.observeGradient(w, g, n);
-  sgdKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(w, g, v, n, ctx.hyper.lr,
-                                        ctx.hyper.momentum,
-                                        ctx.hyper.weightDecay);
+  sgdKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(w, g, v, n,
+                                                       ctx.scalars);
 }
 
 void adamUpdate(Context &ctx, float *w, const float *g, float *m, float *v,
                 int64_t n, bool decoupled) {
   CallTimer timer(ctx, "adamUpdate");
   ctx.observeGradient(w, g, n);
-  adamKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(w, g, m, v, n,
-                                         adamStep(ctx.hyper, decoupled));
+  adamKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(
+      w, g, m, v, n, &ctx.scalars->adam[decoupled ? 1 : 0]);
 }
 
 } // namespace dlc::rt

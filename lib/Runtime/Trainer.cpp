@@ -117,7 +117,12 @@ private:
   void loadData();
   void initialiseArena();
   void loadInitialValues();
-  double trainStep(const std::vector<int64_t> &order, int64_t step);
+  /// Gathers batch `step` of `order` into the batch stage and sends it.
+  void stageBatch(const std::vector<int64_t> &order, int64_t step);
+  /// Runs step `step` of the epoch; with `stageNext`, stages the next
+  /// batch while it runs.
+  double trainStep(const std::vector<int64_t> &order, int64_t step,
+                   bool replayable, bool stageNext);
   double evaluate();
   void save();
   /// Installs the observer of this step's gradients: dumps them (first step
@@ -144,8 +149,13 @@ private:
   bool hasTest = false;
   Context *ctx = nullptr;
   char *arena = nullptr;
+  /// The batch stage's host memory: samples, then labels.
+  char *batchStage = nullptr;
+  int64_t labelsAt = 0;
+  /// The epoch's step whose batch is in the stage; -1: none.
+  int64_t stagedStep = -1;
+  /// Evaluation's batch.
   std::vector<float> hostSamples;
-  std::vector<int32_t> hostLabels;
   std::map<int64_t, int> variableAt; ///< arena offset -> variable index
   NonFinite badGradient;
   /// Host copies of one variable or gradient at a time, for the checks, on
@@ -229,8 +239,8 @@ void Trainer::initialiseArena() {
   ctx = createContext(options.threads, world.size);
   arena = createArena(*ctx);
   loadInitialValues();
-  hostSamples.resize(batch * train.sampleSize);
-  hostLabels.resize(batch);
+  labelsAt = batch * train.sampleSize * sizeof(float);
+  batchStage = createBatchStage(*ctx, labelsAt + batch * sizeof(int32_t));
   int64_t largest = 0;
   for (int i = 0; i < dlc_model.numVariables; ++i) {
     variableAt[dlc_model.variables[i].arenaOffset] = i;
@@ -251,20 +261,35 @@ std::string Trainer::variableName(int index) const {
   return v.onnxName ? v.onnxName : "optimizer state #" + std::to_string(index);
 }
 
-double Trainer::trainStep(const std::vector<int64_t> &order, int64_t step) {
+void Trainer::stageBatch(const std::vector<int64_t> &order, int64_t step) {
+  awaitBatchStage(*ctx);
+  auto *samples = reinterpret_cast<float *>(batchStage);
+  auto *labels = reinterpret_cast<int32_t *>(batchStage + labelsAt);
   int64_t first = (step * world.size + world.rank) * batch;
   for (int64_t i = 0; i < batch; ++i) {
     int64_t sample = order[first + i];
-    std::memcpy(&hostSamples[i * train.sampleSize],
+    std::memcpy(&samples[i * train.sampleSize],
                 &train.samples[sample * train.sampleSize],
                 train.sampleSize * sizeof(float));
-    hostLabels[i] = train.labels[sample];
+    labels[i] = train.labels[sample];
   }
-  copyToBackend(*ctx, arena + dlc_model.trainInputOffset, hostSamples.data(),
-                hostSamples.size() * sizeof(float));
-  copyToBackend(*ctx, arena + dlc_model.trainLabelsOffset, hostLabels.data(),
-                hostLabels.size() * sizeof(int32_t));
-  dlc_model.trainStep(*ctx, arena);
+  sendBatchStage(*ctx);
+  stagedStep = step;
+}
+
+double Trainer::trainStep(const std::vector<int64_t> &order, int64_t step,
+                          bool replayable, bool stageNext) {
+  if (stagedStep != step)
+    stageBatch(order, step);
+  takeBatchStage(*ctx, 0, arena + dlc_model.trainInputOffset, labelsAt);
+  takeBatchStage(*ctx, labelsAt, arena + dlc_model.trainLabelsOffset,
+                 batch * sizeof(int32_t));
+  runTrainStep(
+      *ctx, [this] { dlc_model.trainStep(*ctx, arena); }, replayable);
+  stagedStep = -1;
+  // On a GPU this overlaps the step just issued.
+  if (stageNext)
+    stageBatch(order, step + 1);
   float loss;
   copyToHost(*ctx, &loss, arena + dlc_model.trainLossOffset, sizeof(float));
   return globalMean(loss, world);
@@ -276,7 +301,7 @@ double Trainer::evaluate() {
   int64_t correct = 0;
   for (int64_t b = world.rank; b < batches; b += world.size) {
     int64_t rows = std::min(batch, test.count - b * batch);
-    std::fill(hostSamples.begin(), hostSamples.end(), 0.0f);
+    hostSamples.assign(batch * test.sampleSize, 0.0f);
     std::memcpy(hostSamples.data(), &test.samples[b * batch * test.sampleSize],
                 rows * test.sampleSize * sizeof(float));
     copyToBackend(*ctx, arena + dlc_model.forwardInputOffset, hostSamples.data(),
@@ -554,7 +579,8 @@ int Trainer::run() {
       observeGradients(dump, check);
       currentStep = position.stepsDone + 1;
       double stepStart = now();
-      lastLoss = trainStep(position.order, step);
+      lastLoss = trainStep(position.order, step,
+                           options.cudaGraph && !dump && !check, !last);
       stepSeconds.push_back(now() - stepStart);
       ++position.stepInEpoch;
       ++position.stepsDone;

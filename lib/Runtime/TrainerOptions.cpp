@@ -64,6 +64,9 @@ Training:
   --no-shuffle      keep the data set's order
   --threads N       CPU threads, at most the machine's (default: the
                     library's default)
+  --no-cuda-graph   on the GPU, issue every step's calls one by one instead
+                    of replaying the step captured as a CUDA graph (to
+                    compare; no effect on the CPU)
   --log-every N     progress line every N steps (default 100, 0: off)
   --check-every N   check the loss, every gradient and every parameter for
                     NaN or infinity every N steps (default 0: at the end of
@@ -155,6 +158,8 @@ TrainerOptions dlc::rt::parseTrainerOptions(int argc, char **argv) {
       options.seed = parseInteger(flag, value(), 0);
     else if (flag == "--no-shuffle")
       options.shuffle = false;
+    else if (flag == "--no-cuda-graph")
+      options.cudaGraph = false;
     else if (flag == "--threads") {
       int64_t threads = parseInteger(flag, value(), 1);
       // More threads than CPUs only slows down; far more exhausts memory.

@@ -23,6 +23,8 @@ struct TrainerOptions {
   std::string lossLogPath;
   std::string dumpGradientsDir;
   int threads = 0; ///< 0: the library default
+  /// On the GPU, capture the step as a CUDA graph and replay it.
+  bool cudaGraph = true;
   int64_t logEvery = 100;
   /// Check the loss, gradients and parameters for non-finite values every N
   /// steps; 0: at each epoch's end and before every save only.

@@ -176,7 +176,8 @@ TEST(CudaIndexingMoves, LrnComputesWhatTheCpuKernelComputes) {
   for (int64_t size : {1, 2, 5, 9}) {
     std::vector<float> y(x.size()), dx(x.size());
     lrn(*ctx, x.data(), y.data(), n, c, spatial, size, 0.3f, 0.75f, 2.0f);
-    lrnGrad(*ctx, dy.data(), x.data(), dx.data(), n, c, spatial, size, 0.3f, 0.75f, 2.0f);
+    lrnGrad(*ctx, dy.data(), x.data(), y.data(), dx.data(), n, c, spatial, size, 0.3f,
+            0.75f, 2.0f);
     for (int64_t i = 0; i < n * c * spatial; ++i) {
       // The CUDA kernel's place of element i (CudaNormalization.cu).
       int64_t channel = i / spatial % c;

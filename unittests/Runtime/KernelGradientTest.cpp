@@ -248,8 +248,9 @@ TEST_F(KernelGradientTest, LocalResponseNormalization) {
       lrn(*ctx, in.data(), y.data(), 2, 6, 3, size, 0.3f, 0.75f, 1.5f);
       return dot(probe, y);
     };
-    lrnGrad(*ctx, probe.data(), x.data(), dx.data(), 2, 6, 3, size, 0.3f,
-            0.75f, 1.5f);
+    lrn(*ctx, x.data(), y.data(), 2, 6, 3, size, 0.3f, 0.75f, 1.5f);
+    lrnGrad(*ctx, probe.data(), x.data(), y.data(), dx.data(), 2, 6, 3, size,
+            0.3f, 0.75f, 1.5f);
     EXPECT_LT(relativeError(dx, numericGradient(x, f)), kTolerance) << size;
   }
 }

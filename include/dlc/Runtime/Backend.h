@@ -47,6 +47,34 @@ bool hostReadsBackendMemory();
 /// Waits until every call issued so far has finished.
 void synchronize(Context &ctx);
 
+/// Runs one training step: `step` issues the compiled @train_step's calls.
+/// `replayable` says nothing on the host needs to see inside this step (no
+/// gradient observer): the CUDA backend then records the calls once, as a
+/// CUDA graph, and replays the record from then on; otherwise, and on the
+/// CPU, the calls run as they are issued.
+void runTrainStep(Context &ctx, const std::function<void()> &step,
+                  bool replayable);
+
+/// The next step's inputs travel through one batch stage per context. The
+/// trainer writes a batch into the stage's host memory while the step
+/// before runs and sends it (CUDA: pinned memory, copied on a second stream
+/// into device memory beside the arena); the step then takes it into the
+/// arena in the step's own order. createBatchStage returns the host memory.
+char *createBatchStage(Context &ctx, int64_t bytes);
+/// Waits until the stage's host memory may be written again.
+void awaitBatchStage(Context &ctx);
+/// Starts copying the stage's host memory to the backend; returns at once.
+void sendBatchStage(Context &ctx);
+/// In the order of the step's calls: copies `bytes` at `offset` of the
+/// batch last sent to `dst`, backend memory.
+void takeBatchStage(Context &ctx, int64_t offset, void *dst, int64_t bytes);
+
+/// The device memory this process has taken beyond the CUDA context itself
+/// (arena, batch stage, library handles and their workspaces, captured
+/// graphs), at most so far; -1 on the CPU, whose measure is the process's
+/// peak RSS.
+int64_t peakDeviceBytes(Context &ctx);
+
 /// The key of this step's random numbers (dropout masks).
 void setRandomKey(Context &ctx, uint64_t seed, int rank, uint64_t step);
 

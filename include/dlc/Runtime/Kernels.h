@@ -164,12 +164,13 @@ void pad(Context &ctx, const float *x, const int64_t *shape, int rank,
 void crop(Context &ctx, const float *x, const int64_t *inShape, int rank,
           const int64_t *offsets, float *y, const int64_t *shape);
 
-/// ONNX LRN over an n x c x spatial tensor, and its gradient from x.
+/// ONNX LRN over an n x c x spatial tensor, and its gradient from x and
+/// the forward's y = lrn(x) (cuDNN reads both; the CPU kernel x alone).
 void lrn(Context &ctx, const float *x, float *y, int64_t n, int64_t c,
          int64_t spatial, int64_t size, float alpha, float beta, float bias);
-void lrnGrad(Context &ctx, const float *dy, const float *x, float *dx,
-             int64_t n, int64_t c, int64_t spatial, int64_t size, float alpha,
-             float beta, float bias);
+void lrnGrad(Context &ctx, const float *dy, const float *x, const float *y,
+             float *dx, int64_t n, int64_t c, int64_t spatial, int64_t size,
+             float alpha, float beta, float bias);
 
 /// An N x C x spatial tensor normalized per channel (dim 1).
 struct BatchNormGeometry {

@@ -54,8 +54,8 @@ struct BatchNormGradLowering : LibraryKernelLowering<BatchNormGradOp> {
   }
 };
 
-/// LRN and its gradient: (inputs..., output, N, C, spatial, size, alpha,
-/// beta, bias).
+/// LRN and its gradient: (inputs..., result, N, C, spatial, size, alpha,
+/// beta, bias); the gradient's inputs are dy, x and LRN's output.
 template <typename OpT>
 struct LrnLowering : KernelLowering<OpT> {
   using KernelLowering<OpT>::KernelLowering;
@@ -68,6 +68,8 @@ struct LrnLowering : KernelLowering<OpT> {
     if constexpr (std::is_same_v<OpT, LrnGradOp>)
       args.push_back(call.in(adaptor.getGrad()));
     args.push_back(call.in(adaptor.getInput()));
+    if constexpr (std::is_same_v<OpT, LrnGradOp>)
+      args.push_back(call.in(adaptor.getOutput()));
     args.push_back(call.out(results[0]));
     for (int64_t d : batchChannelsSpatial(op.getType()))
       args.push_back(call.i64(d));

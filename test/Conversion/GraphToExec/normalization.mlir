@@ -10,7 +10,7 @@
 // CHECK: exec.kernel "batchNormTraining" ins({{.*}}) outs(%[[Y]], %[[M]], %[[V]] : {{.*}}) {args = [#exec.struct<"BatchNormGeometry", [2, 3, 4]>, 1.000000e-03 : f32, #exec.ptr<0>, #exec.ptr<1>, #exec.ptr<2>, #exec.ptr<3>, #exec.ptr<4>, #exec.ptr<5>, #exec.null, 0]}
 // CHECK: exec.kernel "batchNormTrainingGrad" ins(%[[Y]], %{{.+}}, %{{.+}}, %[[M]], %[[V]] : {{.*}}) {args = [#exec.struct<"BatchNormGeometry", [2, 3, 4]>, 1.000000e-03 : f32, #exec.ptr<0>, #exec.ptr<1>, #exec.ptr<2>, #exec.ptr<3>, #exec.ptr<4>, #exec.ptr<5>, #exec.ptr<6>, #exec.ptr<7>, #exec.null, 0], reusable = array<i64: 0>}
 // On CUDA the same kernels, queued on the step's stream (cuDNN's batch
-// norm, dlc's LRN kernels).
+// norm and LRN).
 // CUDA-LABEL: func.func @batch_norm
 // CUDA: exec.kernel "batchNormTraining" on %{{.+}}
 // CUDA: exec.kernel "batchNormTrainingGrad" on %{{.+}}
@@ -26,9 +26,9 @@ func.func @batch_norm(%x: tensor<2x3x2x2xf32>, %s: tensor<3xf32>, %b: tensor<3xf
 // LRN: (inputs, output, N, C, spatial, size, alpha, beta, bias).
 // CHECK-LABEL: func.func @lrn
 // CHECK: exec.kernel "lrn" {{.*}} {args = [#exec.ptr<0>, #exec.ptr<1>, 2, 3, 16, 5, 9.99999974E-5 : f32, 7.500000e-01 : f32, 2.000000e+00 : f32]}
-// CHECK: exec.kernel "lrnGrad" {{.*}} {args = [#exec.ptr<0>, #exec.ptr<1>, #exec.ptr<2>, 2, 3, 16, 5, 9.99999974E-5 : f32, 7.500000e-01 : f32, 2.000000e+00 : f32]}
+// CHECK: exec.kernel "lrnGrad" {{.*}} {args = [#exec.ptr<0>, #exec.ptr<1>, #exec.ptr<2>, #exec.ptr<3>, 2, 3, 16, 5, 9.99999974E-5 : f32, 7.500000e-01 : f32, 2.000000e+00 : f32]}
 func.func @lrn(%x: tensor<2x3x4x4xf32>) -> tensor<2x3x4x4xf32> {
   %n = graph.lrn %x {size = 5 : i64, alpha = 1.0e-04 : f32, beta = 0.75 : f32, bias = 2.0 : f32} : tensor<2x3x4x4xf32>
-  %d = graph.lrn_grad %n, %x {size = 5 : i64, alpha = 1.0e-04 : f32, beta = 0.75 : f32, bias = 2.0 : f32} : tensor<2x3x4x4xf32>
+  %d = graph.lrn_grad %n, %x, %n {size = 5 : i64, alpha = 1.0e-04 : f32, beta = 0.75 : f32, bias = 2.0 : f32} : tensor<2x3x4x4xf32>
   return %d : tensor<2x3x4x4xf32>
 }

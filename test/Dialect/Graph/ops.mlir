@@ -143,7 +143,7 @@ func.func @pad_lrn(%x: tensor<2x3x4x4xf32>) -> tensor<2x3x4x4xf32> {
   // CHECK: graph.lrn %{{.+}} {alpha = 9.99999974E-5 : f32, beta = 7.500000e-01 : f32, bias = 2.000000e+00 : f32, size = 5 : i64} : tensor<2x3x4x4xf32>
   %n = graph.lrn %c {size = 5 : i64, alpha = 1.0e-04 : f32, beta = 0.75 : f32, bias = 2.0 : f32} : tensor<2x3x4x4xf32>
   // CHECK: graph.lrn_grad
-  %d = graph.lrn_grad %n, %c {size = 5 : i64, alpha = 1.0e-04 : f32, beta = 0.75 : f32, bias = 2.0 : f32} : tensor<2x3x4x4xf32>
+  %d = graph.lrn_grad %n, %c, %n {size = 5 : i64, alpha = 1.0e-04 : f32, beta = 0.75 : f32, bias = 2.0 : f32} : tensor<2x3x4x4xf32>
   return %d : tensor<2x3x4x4xf32>
 }
 

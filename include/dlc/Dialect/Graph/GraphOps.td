@@ -629,18 +629,22 @@ def Graph_LrnOp : Graph_Op<"lrn", [Pure, SameOperandsAndResultType,
 }
 
 def Graph_LrnGradOp : Graph_Op<"lrn_grad", [Pure, SameOperandsAndResultType]> {
-  let summary = "Gradient of lrn, from its input";
+  let summary = "Gradient of lrn, from its input and output";
   let description = [{
+    The output is what cuDNN's LRN backward reads besides the input; the
+    CPU kernel works from the input alone.
+
     ```mlir
-    %dx = graph.lrn_grad %dy, %x {size = 5 : i64, alpha = 1.0e-04 : f32,
+    %dx = graph.lrn_grad %dy, %x, %y {size = 5 : i64, alpha = 1.0e-04 : f32,
         beta = 0.75 : f32, bias = 2.0 : f32} : tensor<8x96x27x27xf32>
     ```
   }];
   let arguments = (ins Graph_F32Tensor:$grad, Graph_F32Tensor:$input,
-                       I64Attr:$size, F32Attr:$alpha, F32Attr:$beta,
-                       F32Attr:$bias);
+                       Graph_F32Tensor:$output, I64Attr:$size, F32Attr:$alpha,
+                       F32Attr:$beta, F32Attr:$bias);
   let results = (outs Graph_F32Tensor:$result);
-  let assemblyFormat = "$grad `,` $input attr-dict `:` type($result)";
+  let assemblyFormat =
+      "$grad `,` $input `,` $output attr-dict `:` type($result)";
 }
 
 def Graph_ClipOp : Graph_Op<"clip", [Pure, SameOperandsAndResultType,

@@ -242,8 +242,9 @@ SmallVector<Value> PadOp::buildGradients(OpBuilder &builder, Value dy) {
 }
 
 SmallVector<Value> LrnOp::buildGradients(OpBuilder &builder, Value dy) {
-  return {LrnGradOp::create(builder, getLoc(), dy, getInput(), getSizeAttr(),
-                            getAlphaAttr(), getBetaAttr(), getBiasAttr())};
+  return {LrnGradOp::create(builder, getLoc(), dy, getInput(), getResult(),
+                            getSizeAttr(), getAlphaAttr(), getBetaAttr(),
+                            getBiasAttr())};
 }
 
 SmallVector<Value> BatchNormTrainOp::buildGradients(OpBuilder &builder,
