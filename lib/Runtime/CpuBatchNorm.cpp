@@ -1,8 +1,8 @@
 //===- CpuBatchNorm.cpp - CPU backend: batch normalization on oneDNN ------===//
 //
 // oneDNN's batch normalization, forward in training mode (it computes the
-// batch statistics) and backward (data, scale and shift gradients in one
-// pass). Tensors are N x C x spatial, presented to oneDNN as N x C x S x 1
+// batch statistics), backward (data, scale and shift gradients in one
+// pass), and forward in inference mode (given statistics). Tensors are N x C x spatial, presented to oneDNN as N x C x S x 1
 // in the arena's plain layout. Primitives are cached per geometry.
 //
 //===----------------------------------------------------------------------===//
@@ -23,7 +23,7 @@ using namespace dnnl_support;
 using dnnl::memory;
 
 struct NormPrimitives {
-  Execution forward, backward;
+  Execution forward, backward, inference;
 };
 
 NormPrimitives build(const BatchNormGeometry &g, float epsilon) {
@@ -42,6 +42,11 @@ NormPrimitives build(const BatchNormGeometry &g, float epsilon) {
       batch_normalization_backward::desc(prop_kind::backward, data, data,
                                          epsilon, flags),
       attributes(), engine(), forward);
+  batch_normalization_forward::primitive_desc inference(
+      batch_normalization_forward::desc(
+          prop_kind::forward_inference, data, epsilon,
+          flags | normalization_flags::use_global_stats),
+      attributes(), engine());
 
   NormPrimitives p;
   p.forward = Execution(forward);
@@ -64,6 +69,14 @@ NormPrimitives build(const BatchNormGeometry &g, float epsilon) {
   p.backward.addOutput(DNNL_ARG_DIFF_SRC, data);
   p.backward.addOutput(DNNL_ARG_DIFF_SCALE, vector);
   p.backward.addOutput(DNNL_ARG_DIFF_SHIFT, vector);
+
+  p.inference = Execution(inference);
+  p.inference.addInput(DNNL_ARG_SRC, data);
+  p.inference.addInput(DNNL_ARG_SCALE, vector);
+  p.inference.addInput(DNNL_ARG_SHIFT, vector);
+  p.inference.addInput(DNNL_ARG_MEAN, vector);
+  p.inference.addInput(DNNL_ARG_VARIANCE, vector);
+  p.inference.addOutput(DNNL_ARG_DST, data);
   return p;
 }
 
@@ -90,6 +103,15 @@ void batchNormTraining(Context &, const BatchNormGeometry &g, float epsilon,
                                      scratchBytes);
 }
 
+void batchNormInference(Context &, const BatchNormGeometry &g, float epsilon,
+                        const float *x, const float *scale, const float *bias,
+                        const float *mean, const float *variance, float *y,
+                        int8_t *scratch, int64_t scratchBytes) {
+  primitives(g, epsilon).inference.run({x, scale, bias, mean, variance, y},
+                                       reinterpret_cast<char *>(scratch),
+                                       scratchBytes);
+}
+
 void batchNormTrainingGrad(Context &, const BatchNormGeometry &g,
                            float epsilon, const float *dy, const float *x,
                            const float *scale, const float *mean,
@@ -102,10 +124,18 @@ void batchNormTrainingGrad(Context &, const BatchNormGeometry &g,
 }
 
 int64_t batchNormWorkspaceBytes(const BatchNormGeometry &g, float epsilon,
-                                bool backward) {
+                                NormKernel kernel) {
   try {
     NormPrimitives p = build(g, epsilon);
-    return (backward ? p.backward : p.forward).workspaceBytes();
+    switch (kernel) {
+    case NormKernel::Inference:
+      return p.inference.workspaceBytes();
+    case NormKernel::Training:
+      return p.forward.workspaceBytes();
+    case NormKernel::TrainingBackward:
+      return p.backward.workspaceBytes();
+    }
+    return -1;
   } catch (const dnnl::error &) {
     return -1;
   }

@@ -6,7 +6,8 @@
 // planned for the call in the arena, so that
 // nothing is allocated per call. Arithmetic is plain fp32 (CUDNN_FMA_MATH:
 // no TF32), as on the CPU; narrower formats are the precision work's.
-// Batch normalization in training form is cuDNN's spatial one.
+// Batch normalization, in training and inference form, is cuDNN's spatial
+// one.
 //
 //===----------------------------------------------------------------------===//
 
@@ -402,6 +403,13 @@ __global__ void varianceFromInverseKernel(float *v, int64_t n, float epsilon) {
   if (i < n)
     v[i] = 1.0f / (v[i] * v[i]) - epsilon;
 }
+
+__global__ void inverseFromVarianceKernel(const float *v, float *inverse,
+                                          int64_t n, float epsilon) {
+  int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (i < n)
+    inverse[i] = rsqrtf(v[i] + epsilon);
+}
 } // namespace
 
 void batchNormTraining(Context &ctx, const BatchNormGeometry &g, float epsilon,
@@ -421,19 +429,40 @@ void batchNormTraining(Context &ctx, const BatchNormGeometry &g, float epsilon,
       variance, g.channels, epsilon);
 }
 
+void batchNormInference(Context &ctx, const BatchNormGeometry &g,
+                        float epsilon, const float *x, const float *scale,
+                        const float *bias, const float *mean,
+                        const float *variance, float *y, int8_t *, int64_t) {
+  CallTimer timer(ctx, "batchNormInference");
+  const NormPlan &plan = normPlan(ctx, g);
+  check(cudnnBatchNormalizationForwardInference(
+            ctx.dnn, CUDNN_BATCHNORM_SPATIAL, &kOne, &kZero, plan.x, x, plan.x,
+            y, plan.channel, scale, bias, mean, variance, epsilon),
+        "batch normalization (inference)");
+}
+
 void batchNormTrainingGrad(Context &ctx, const BatchNormGeometry &g,
                            float epsilon, const float *dy, const float *x,
-                           const float *scale, const float *, const float *,
-                           float *dx, float *dscale, float *dbias, int8_t *,
-                           int64_t) {
+                           const float *scale, const float *mean,
+                           const float *variance, float *dx, float *dscale,
+                           float *dbias, int8_t *scratch,
+                           int64_t scratchBytes) {
   CallTimer timer(ctx, "batchNormTrainingGrad");
-  // Without the saved statistics cuDNN computes them again from x: the
-  // ABI carries the variance, not the inverse cuDNN would take.
   const NormPlan &plan = normPlan(ctx, g);
+  // The saved statistics spare cuDNN a pass over x: the mean, and the
+  // inverse standard deviation made from the variance in the scratch the
+  // compiler planned for it. Without that scratch cuDNN computes both.
+  float *inverse = nullptr;
+  if (scratch && scratchBytes >= g.channels * int64_t(sizeof(float))) {
+    inverse = reinterpret_cast<float *>(scratch);
+    inverseFromVarianceKernel<<<blocksFor(g.channels), kThreads, 0,
+                                ctx.stream>>>(variance, inverse, g.channels,
+                                              epsilon);
+  }
   check(cudnnBatchNormalizationBackward(
             ctx.dnn, CUDNN_BATCHNORM_SPATIAL, &kOne, &kZero, &kOne, &kZero,
             plan.x, x, plan.x, dy, plan.x, dx, plan.channel, scale, dscale,
-            dbias, epsilon, nullptr, nullptr),
+            dbias, epsilon, inverse ? mean : nullptr, inverse),
         "batch normalization gradient");
 }
 

@@ -647,6 +647,7 @@ int Trainer::run() {
     };
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
+    int64_t deviceBytes = peakDeviceBytes(*ctx);
     // Steady state: the median step after the first (which builds the
     // library's primitives and first touches the arena).
     double steadyStep = std::nan("");
@@ -660,12 +661,14 @@ int Trainer::run() {
                 ",\"last_loss\":%s,\"train_loss\":%s,\"test_accuracy\":%s,"
                 "\"images_per_second\":%s,\"arena_bytes\":%" PRId64
                 ",\"peak_rss_bytes\":%" PRId64 ",\"step_seconds\":%s"
-                ",\"library_workspace_bytes\":%" PRId64 "}\n",
+                ",\"library_workspace_bytes\":%" PRId64
+                ",\"peak_device_bytes\":%s}\n",
                 epochsRun, position.stepsDone, number(lastLoss).c_str(),
                 number(epochLoss).c_str(), number(testAccuracy).c_str(),
                 number(stepsTimed * globalBatch / trainSeconds).c_str(),
                 dlc_model.arenaBytes, int64_t(usage.ru_maxrss) * 1024,
-                number(steadyStep).c_str(), libraryWorkspaceBytes());
+                number(steadyStep).c_str(), libraryWorkspaceBytes(),
+                deviceBytes < 0 ? "null" : std::to_string(deviceBytes).c_str());
   }
   std::fflush(stdout);
   return 0;

@@ -1,10 +1,11 @@
 //===- TrainingForms.cpp - training and inference forms -------------------===//
 //
-// Training-form batch norm is one batch_norm_train op (the CPU backend fuses
+// Training-form batch norm is one batch_norm_train op (both backends fuse
 // the statistics, the normalization and its gradient), or for backends
-// without that kernel plain arithmetic, as the inference form always is:
+// without that kernel plain arithmetic, as the frozen form always is:
 // statistics shaped 1 x C (x 1 x 1) broadcast against the N x C (x H x W)
-// input. Dropout multiplies by a mask drawn afresh every step.
+// input. The inference form (@forward) is one batch_norm_inference op.
+// Dropout multiplies by a mask drawn afresh every step.
 //
 //===----------------------------------------------------------------------===//
 
@@ -136,7 +137,16 @@ struct ExpandInferenceForms : dlc::impl::ExpandInferenceFormsBase<ExpandInferenc
     getOperation().walk([&](BatchNormOp op) { ops.push_back(op); });
     for (BatchNormOp op : ops) {
       OpBuilder builder(op);
-      op.replaceAllUsesWith(expandBatchNormInference(builder, op));
+      auto vector = op.getScale().getType();
+      Value mean = LoadOp::create(builder, op.getLoc(), vector,
+                                  op.getRunningMeanAttr().getValue());
+      Value variance = LoadOp::create(builder, op.getLoc(), vector,
+                                      op.getRunningVarAttr().getValue());
+      op.replaceAllUsesWith(
+          BatchNormInferenceOp::create(builder, op.getLoc(), op.getInput(),
+                                       op.getScale(), op.getBias(), mean,
+                                       variance, op.getEpsilonAttr())
+              .getResult());
       op.erase();
     }
     // Dropout infers as the identity.

@@ -1,7 +1,8 @@
 """Exports a small network made of the ops the CNNs of the benchmarks do not
-use (Transpose, Concat and the slicing of its gradient, Clip, an N-D MatMul
-broadcast over the batch, LogSoftmax) on 3 x 8 x 8 inputs, 10 classes: the
-GPU check's test of those CUDA kernels against PyTorch.
+use (LRN, Transpose, Concat and the slicing of its gradient, Clip, an N-D
+MatMul broadcast over the batch, Softmax, Pad, LogSoftmax) on 3 x 8 x 8
+inputs, 10 classes: the GPU check's test of those CUDA kernels against
+PyTorch.
 
 Usage: export_ops.py OUT.onnx [--seed 0]
 """
@@ -11,18 +12,55 @@ import torch
 import torch.nn.functional as F
 
 
+LRN = dict(size=5, alpha=1e-2, beta=0.75, k=1.5)
+
+
+class LrnForExport(torch.autograd.Function):
+    """PyTorch's local_response_norm exports as the ops it is made of; this
+    exports it as the one ONNX LRN node (the same formula and, for an odd
+    size, the same window)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return F.local_response_norm(x, **LRN)
+
+    @staticmethod
+    def symbolic(g, x):
+        return g.op("LRN", x, size_i=LRN["size"], alpha_f=LRN["alpha"], beta_f=LRN["beta"],
+                    bias_f=LRN["k"])
+
+
+class PadForExport(torch.autograd.Function):
+    """F.pad on the last two dimensions by 1, with 0.25: exported as one Pad
+    node with constant pads (PyTorch 1.13 computes them in the graph)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return F.pad(x, (1, 1, 1, 1), value=0.25)
+
+    @staticmethod
+    def symbolic(g, x):
+        pads = g.op("Constant", value_t=torch.tensor([0, 0, 1, 1, 0, 0, 1, 1]))
+        value = g.op("Constant", value_t=torch.tensor(0.25))
+        return g.op("Pad", x, pads, value, mode_s="constant")
+
+
 class OpsNetwork(torch.nn.Module):
     def __init__(self):
         super().__init__()
         self.conv = torch.nn.Conv2d(3, 8, 3, padding=1)
         self.conv2 = torch.nn.Conv2d(3, 4, 3, padding=1)
         self.w = torch.nn.Parameter(torch.randn(4, 8, 8) * 0.3)
-        self.fc = torch.nn.Linear(16 * 64 + 4 * 64, 10)
+        self.fc = torch.nn.Linear(16 * 64 + 4 * 100, 10)
 
     def forward(self, x):
         y = torch.relu(self.conv(x))
+        exporting = torch.onnx.is_in_onnx_export()
+        y = LrnForExport.apply(y) if exporting else F.local_response_norm(y, **LRN)
         y = torch.clamp(torch.cat([y, y.transpose(2, 3)], dim=1), -0.5, 0.5)
         z = torch.matmul(self.conv2(x), self.w)
+        z = z * F.softmax(z, dim=3)
+        z = PadForExport.apply(z) if exporting else F.pad(z, (1, 1, 1, 1), value=0.25)
         flat = torch.cat([y.flatten(1), z.flatten(1)], dim=1)
         return F.log_softmax(self.fc(flat), dim=1)
 

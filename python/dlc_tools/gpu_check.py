@@ -7,15 +7,21 @@ the same values.
 
 1. First-step gradients against PyTorch on the same GPU, TF32 off on both
    sides: the Fashion-MNIST CNN (batch 128), the network of the other ops
-   (dlc_tools.export_ops: transpose, concat, clip, N-D MatMul, log-softmax;
+   (dlc_tools.export_ops: LRN, transpose, concat, clip, N-D MatMul, softmax,
+   pad, log-softmax;
    8 x 8, batch 4), ResNet-18 (64 x 64, batch 4), VGG-16 (224 x 224,
    batch 2, dropout off): per parameter
    ||g - g_torch|| / ||g_torch|| <= 1e-3.
-2. The CNN's test accuracy after 2 epochs of Fashion-MNIST (>= 0.88).
+2. The CNN's test accuracy after 2 epochs of Fashion-MNIST (>= 0.88), and
+   its losses over 20 steps under a cosine learning-rate schedule with the
+   step replayed as a CUDA graph against --no-cuda-graph (<= 1e-5
+   relative: the graph must see each step's learning rate).
 3. Steady-state step time and device memory of ResNet-50 (batch 64) and
    VGG-16 (batch 32), 224 x 224, SGD with momentum, against PyTorch eager
-   and torch.compile: dlc's arena (every byte it plans, cuDNN and cuBLAS
-   workspaces included) against torch.cuda.max_memory_allocated.
+   and torch.compile, and dlc's time without the CUDA graph: dlc's peak
+   device memory beyond the CUDA context (arena, batch copy, cuDNN and
+   cuBLAS handles, the captured graph) against
+   torch.cuda.max_memory_allocated.
 
     python3 -m dlc_tools.gpu_check DEVICE_DIR OUT_DIR [--work DIR] [--skip-compile]
 
@@ -133,6 +139,24 @@ def cnn_accuracy(device, work):
             "passed": summary["test_accuracy"] >= 0.88}
 
 
+def graph_matches_call_by_call(device, work):
+    model = build("fashion-cnn", 10)
+    init = work / "fashion-cnn-graph-init.onnx"
+    write_init(model, init)
+    losses = {}
+    for mode, flags in (("graph", []), ("call_by_call", ["--no-cuda-graph"])):
+        log = work / ("graph-check-%s.txt" % mode)
+        run_trainer(device / "cnn", "--init", init, "--data", device / "data", "--steps", 20,
+                    "--no-shuffle", "--log-every", 0, "--lr-schedule", "cosine",
+                    "--loss-log", log, *flags)
+        losses[mode] = np.loadtxt(log)
+    graph, plain = losses["graph"], losses["call_by_call"]
+    worst = float(np.max(np.abs(graph - plain) / np.maximum(np.abs(plain), 1e-30)))
+    return {"steps": len(plain), "max_relative_difference": worst,
+            "first_loss": float(plain[0]), "last_loss": float(plain[-1]),
+            "passed": len(graph) == len(plain) == 20 and worst <= 1e-5}
+
+
 def torch_step_time(model, x, y, steps):
     """Median seconds of a training step after three warm-up steps, and the
     most device memory PyTorch allocated."""
@@ -159,11 +183,14 @@ def timed(device, work, name, trainer, batch, profile=False):
     init = work / (name + "-timed-init.onnx")
     write_init(model, init)
     x, y, (xp, yp) = random_data(work, name + "-timed", 4 * batch, 224, 3, 1000)
-    summary = run_trainer(device / trainer, "--init", init, "--train-x", xp, "--train-y", yp,
-                          "--steps", TIMED_STEPS, "--epochs", 1000, "--log-every", 0,
-                          timeout=600)
+    common = ["--init", init, "--train-x", xp, "--train-y", yp, "--steps", TIMED_STEPS,
+              "--epochs", 1000, "--log-every", 0]
+    summary = run_trainer(device / trainer, *common, timeout=600)
+    plain = run_trainer(device / trainer, *common, "--no-cuda-graph", timeout=600)
     result = {"batch": batch, "dlc_step_seconds": summary["step_seconds"],
-              "dlc_arena_bytes": summary["arena_bytes"]}
+              "dlc_call_by_call_step_seconds": plain["step_seconds"],
+              "dlc_arena_bytes": summary["arena_bytes"],
+              "dlc_peak_device_bytes": summary.get("peak_device_bytes")}
     if profile:
         result["dlc_profile"] = run_trainer(
             device / trainer, "--init", init, "--train-x", xp, "--train-y", yp, "--steps", 3,
@@ -173,7 +200,8 @@ def timed(device, work, name, trainer, batch, profile=False):
         eager, torch.from_numpy(x[:batch]).cuda(), torch.from_numpy(y[:batch]).cuda(),
         TIMED_STEPS)
     result["step_vs_eager"] = result["dlc_step_seconds"] / result["eager_step_seconds"]
-    result["memory_vs_eager"] = result["dlc_arena_bytes"] / result["eager_max_allocated_bytes"]
+    result["memory_vs_eager"] = (result["dlc_peak_device_bytes"] or result["dlc_arena_bytes"]) \
+        / result["eager_max_allocated_bytes"]
     result["targets_met"] = result["step_vs_eager"] <= 0.8 and result["memory_vs_eager"] <= 0.8
     del eager
     torch.cuda.empty_cache()
@@ -236,6 +264,7 @@ def main():
         record("gradients-" + name, lambda: check_gradients(
             args.device, work, name, trainer, size, batch, classes, train_mode))
     record("fashion-cnn-accuracy", lambda: cnn_accuracy(args.device, work))
+    record("graph-matches-call-by-call", lambda: graph_matches_call_by_call(args.device, work))
     for name, trainer, batch in TIMED_MODELS:
         record("timing-%s-b%d" % (name, batch),
                lambda: timed(args.device, work, name, trainer, batch, args.profile))

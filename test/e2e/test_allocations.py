@@ -1,9 +1,9 @@
 """The trainer allocates its arena once and nothing large per step: a
 preloaded counter of heap allocations of 1 MiB or more finds as many in a
 10-step run as in a 1-step run (so steps 2-10 make none). The final JSON line
-reports the arena's size, the peak resident memory, the steady step time and
-the library workspace the compiler did not plan, none on the compiling
-machine."""
+reports the arena's size, the peak resident memory, the steady step time, the
+library workspace the compiler did not plan, none on the compiling machine,
+and no device memory on the CPU."""
 import os
 import subprocess
 
@@ -47,6 +47,7 @@ def test_no_large_allocation_after_the_first_step(workdir, counter, name):
     assert summary["peak_rss_bytes"] > summary["arena_bytes"]
     assert summary["step_seconds"] is None  # no step after the first
     assert later["step_seconds"] > 0
+    assert later["peak_device_bytes"] is None  # a GPU figure only
 
 
 def test_every_library_byte_is_planned(workdir):

@@ -301,6 +301,27 @@ TEST_F(KernelGradientTest, BatchNormTraining) {
   EXPECT_LT(relativeError(dbias, numericGradient(bias, ofBias)), kTolerance);
 }
 
+// Not a gradient: the inference form is the formula, in double here.
+TEST_F(KernelGradientTest, BatchNormInferenceIsItsFormula) {
+  const BatchNormGeometry g{3, 4, 5};
+  const float epsilon = 1e-3f;
+  std::vector<float> x = randomVector(60, 40, 2.0f);
+  std::vector<float> scale = randomVector(4, 41), bias = randomVector(4, 42);
+  std::vector<float> mean = randomVector(4, 43), variance = randomVector(4, 44);
+  for (float &v : variance)
+    v = std::fabs(v) + 0.1f;
+  std::vector<float> y(60);
+  batchNormInference(*ctx, g, epsilon, x.data(), scale.data(), bias.data(),
+                     mean.data(), variance.data(), y.data(), nullptr, 0);
+  for (int64_t i = 0; i < 60; ++i) {
+    int64_t c = i / 5 % 4;
+    double expected = (double(x[i]) - mean[c]) /
+                          std::sqrt(double(variance[c]) + epsilon) * scale[c] +
+                      bias[c];
+    EXPECT_NEAR(y[i], expected, 1e-5 * (1 + std::fabs(expected))) << i;
+  }
+}
+
 TEST_F(KernelGradientTest, SoftmaxCrossEntropy) {
   std::vector<float> x = randomVector(kRows * kCols, 5, 2.0f);
   std::vector<int32_t> l = labels();

@@ -30,9 +30,10 @@ enum class PoolKernel { MaxForward, MaxBackward, AvgForward, AvgBackward };
 int64_t conv2dWorkspaceBytes(const Conv2DGeometry &g, ConvKernel kernel);
 /// 0 where the geometry takes the plain loops, which need none.
 int64_t pool2dWorkspaceBytes(const Pool2DGeometry &g, PoolKernel kernel);
-/// batchNormTraining, or batchNormTrainingGrad when `backward`.
+/// batchNormInference, batchNormTraining, batchNormTrainingGrad.
+enum class NormKernel { Inference, Training, TrainingBackward };
 int64_t batchNormWorkspaceBytes(const BatchNormGeometry &g, float epsilon,
-                                bool backward);
+                                NormKernel kernel);
 
 } // namespace dlc::rt
 

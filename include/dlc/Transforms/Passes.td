@@ -65,9 +65,9 @@ def ExpandInferenceForms : Pass<"dlc-expand-inference-forms", "mlir::ModuleOp"> 
   let summary = "Rewrites batch_norm and dropout into their inference forms";
   let description = [{
     What is left of them after the training step has been built (those of
-    `@forward`): `graph.batch_norm` becomes
-    `(x - running_mean) * rsqrt(running_var + epsilon) * scale + bias` with
-    per-channel broadcasting, and `graph.dropout` the identity.
+    `@forward`): `graph.batch_norm` becomes one
+    `graph.batch_norm_inference` of the loaded running statistics (oneDNN's
+    or cuDNN's inference-form kernel), and `graph.dropout` the identity.
   }];
   let dependentDialects = ["dlc::graph::GraphDialect"];
 }

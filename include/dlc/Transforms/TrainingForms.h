@@ -14,7 +14,8 @@
 
 namespace dlc {
 
-/// Normalizes with the running statistics (inference, or frozen training).
+/// Normalizes with the running statistics in differentiable arithmetic
+/// (training with frozen statistics).
 mlir::Value expandBatchNormInference(mlir::OpBuilder &builder,
                                      graph::BatchNormOp op);
 

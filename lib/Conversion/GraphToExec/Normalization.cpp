@@ -35,8 +35,30 @@ struct BatchNormTrainLowering : LibraryKernelLowering<BatchNormTrainOp> {
   }
 };
 
+struct BatchNormInferenceLowering
+    : LibraryKernelLowering<BatchNormInferenceOp> {
+  using LibraryKernelLowering::LibraryKernelLowering;
+  StringRef callee(BatchNormInferenceOp) const override {
+    return "batchNormInference";
+  }
+  Args arguments(BatchNormInferenceOp op, OpAdaptor adaptor, KernelCall &call,
+                 ValueRange results) const override {
+    return {normGeometry(call, op.getInput().getType()),
+            call.f32(op.getEpsilon()), call.in(adaptor.getInput()),
+            call.in(adaptor.getScale()), call.in(adaptor.getBias()),
+            call.in(adaptor.getMean()), call.in(adaptor.getVariance()),
+            call.out(results[0])};
+  }
+};
+
 struct BatchNormGradLowering : LibraryKernelLowering<BatchNormGradOp> {
   using LibraryKernelLowering::LibraryKernelLowering;
+  /// cuDNN's backward takes 1 / sqrt(variance + epsilon) per channel, which
+  /// it would otherwise compute again from x; oneDNN's need replaces this
+  /// on the CPU (dlc-size-cpu-workspaces).
+  int64_t scratchBytes(BatchNormGradOp op) const override {
+    return op.getScale().getType().getNumElements() * sizeof(float);
+  }
   StringRef callee(BatchNormGradOp) const override {
     return "batchNormTrainingGrad";
   }
@@ -82,7 +104,8 @@ struct LrnLowering : KernelLowering<OpT> {
 
 void dlc::populateNormalizationPatterns(const TypeConverter &converter,
                                         RewritePatternSet &patterns) {
-  patterns.add<BatchNormTrainLowering, BatchNormGradLowering,
+  patterns.add<BatchNormTrainLowering, BatchNormInferenceLowering,
+               BatchNormGradLowering,
                LrnLowering<LrnOp>, LrnLowering<LrnGradOp>>(
       converter, patterns.getContext());
 }

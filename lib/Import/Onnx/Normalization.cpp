@@ -90,20 +90,9 @@ LogicalResult Importer::importBatchNormOnValues(const onnx::NodeProto &node,
     return success();
   }
   markUncomputed(node, 1);
-  // (x - mean) * rsqrt(variance + epsilon) * scale + bias, per channel.
-  SmallVector<int64_t> statShape(xType.getRank(), 1);
-  statShape[1] = xType.getDimSize(1);
-  auto statType = RankedTensorType::get(statShape, builder.getF32Type());
-  auto perChannel = [&](Value v) -> Value {
-    return ReshapeOp::create(builder, loc, statType, v);
-  };
-  Value invStd = RsqrtOp::create(builder, loc, perChannel(*variance), epsilon);
-  Value factor = MulOp::create(builder, loc, statType, invStd,
-                               perChannel(scale));
-  Value centered = SubOp::create(builder, loc, xType, x, perChannel(*mean));
-  Value scaled = MulOp::create(builder, loc, xType, centered, factor);
-  define(node, AddOp::create(builder, loc, xType, scaled, perChannel(bias)));
-  return success();
+  return defineVerified(node, BatchNormInferenceOp::create(
+                                  builder, loc, x, scale, bias, *mean,
+                                  *variance, epsilon));
 }
 
 LogicalResult Importer::importReduceMean(const onnx::NodeProto &node) {

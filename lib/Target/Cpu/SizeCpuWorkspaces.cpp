@@ -84,14 +84,14 @@ std::optional<int64_t> poolBytes(ArrayRef<Attribute> args,
 }
 
 std::optional<int64_t> batchNormBytes(ArrayRef<Attribute> args,
-                                      bool backward) {
+                                      rt::NormKernel kernel) {
   auto fields = structFields(args, 0, "BatchNormGeometry");
   auto epsilon = args.size() > 1 ? dyn_cast<FloatAttr>(args[1]) : FloatAttr();
   if (!fields || fields->size() != 3 || !epsilon)
     return std::nullopt;
   rt::BatchNormGeometry g{(*fields)[0], (*fields)[1], (*fields)[2]};
   return rt::batchNormWorkspaceBytes(
-      g, static_cast<float>(epsilon.getValueAsDouble()), backward);
+      g, static_cast<float>(epsilon.getValueAsDouble()), kernel);
 }
 
 /// The bytes oneDNN needs for `kernel`, if it is a call oneDNN backs and
@@ -113,10 +113,12 @@ std::optional<int64_t> workspaceBytes(exec::KernelOp kernel) {
     bytes = poolBytes(args, PoolKernel::AvgForward);
   else if (callee == "avgPool2dGrad")
     bytes = poolBytes(args, PoolKernel::AvgBackward);
+  else if (callee == "batchNormInference")
+    bytes = batchNormBytes(args, rt::NormKernel::Inference);
   else if (callee == "batchNormTraining")
-    bytes = batchNormBytes(args, /*backward=*/false);
+    bytes = batchNormBytes(args, rt::NormKernel::Training);
   else if (callee == "batchNormTrainingGrad")
-    bytes = batchNormBytes(args, /*backward=*/true);
+    bytes = batchNormBytes(args, rt::NormKernel::TrainingBackward);
   if (!bytes || *bytes < 0)
     return std::nullopt;
   return bytes;

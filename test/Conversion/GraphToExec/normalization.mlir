@@ -14,6 +14,8 @@
 // CUDA-LABEL: func.func @batch_norm
 // CUDA: exec.kernel "batchNormTraining" on %{{.+}}
 // CUDA: exec.kernel "batchNormTrainingGrad" on %{{.+}}
+// CUDA-LABEL: func.func @batch_norm_inference
+// CUDA: exec.kernel "batchNormInference" on %{{.+}}
 // CUDA-LABEL: func.func @lrn
 // CUDA: exec.kernel "lrn" on %{{.+}}
 // CUDA: exec.kernel "lrnGrad" on %{{.+}}
@@ -21,6 +23,14 @@ func.func @batch_norm(%x: tensor<2x3x2x2xf32>, %s: tensor<3xf32>, %b: tensor<3xf
   %y, %m, %v = graph.batch_norm_train %x, %s, %b {epsilon = 1.0e-03 : f32} : tensor<2x3x2x2xf32>, tensor<3xf32>
   %dx, %ds, %db = graph.batch_norm_grad %y, %x, %s, %m, %v {epsilon = 1.0e-03 : f32} : tensor<2x3x2x2xf32>, tensor<3xf32>
   return %dx : tensor<2x3x2x2xf32>
+}
+
+// Inference-form batch norm: one kernel, the given statistics as inputs.
+// CHECK-LABEL: func.func @batch_norm_inference
+// CHECK: exec.kernel "batchNormInference" {{.*}} {args = [#exec.struct<"BatchNormGeometry", [2, 3, 4]>, 1.000000e-03 : f32, #exec.ptr<0>, #exec.ptr<1>, #exec.ptr<2>, #exec.ptr<3>, #exec.ptr<4>, #exec.ptr<5>, #exec.null, 0]}
+func.func @batch_norm_inference(%x: tensor<2x3x2x2xf32>, %s: tensor<3xf32>, %b: tensor<3xf32>, %m: tensor<3xf32>, %v: tensor<3xf32>) -> tensor<2x3x2x2xf32> {
+  %y = graph.batch_norm_inference %x, %s, %b, %m, %v {epsilon = 1.0e-03 : f32} : tensor<2x3x2x2xf32>, tensor<3xf32>
+  return %y : tensor<2x3x2x2xf32>
 }
 
 // LRN: (inputs, output, N, C, spatial, size, alpha, beta, bias).

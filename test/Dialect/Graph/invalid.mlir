@@ -233,6 +233,14 @@ func.func @batch_norm_train_channels(%x: tensor<4x3x2x2xf32>, %s: tensor<5xf32>)
 
 // -----
 
+func.func @batch_norm_inference_channels(%x: tensor<4x3x2x2xf32>, %s: tensor<5xf32>) {
+  // expected-error @+1 {{per-channel operands must have 3 elements, one per channel}}
+  %y = graph.batch_norm_inference %x, %s, %s, %s, %s {epsilon = 1.0e-05 : f32} : tensor<4x3x2x2xf32>, tensor<5xf32>
+  return
+}
+
+// -----
+
 func.func @batch_norm_grad_rank(%x: tensor<4xf32>, %s: tensor<4xf32>) {
   // expected-error @+1 {{input 'tensor<4xf32>' must have a channel dimension (N x C x ...)}}
   %dx, %ds, %db = graph.batch_norm_grad %x, %x, %s, %s, %s {epsilon = 1.0e-05 : f32} : tensor<4xf32>, tensor<4xf32>

@@ -155,3 +155,10 @@ func.func @batch_norm_train(%x: tensor<4x3x2x2xf32>, %s: tensor<3xf32>, %b: tens
   %dx, %ds, %db = graph.batch_norm_grad %y, %x, %s, %m, %v {epsilon = 1.0e-05 : f32} : tensor<4x3x2x2xf32>, tensor<3xf32>
   return %dx, %ds, %db : tensor<4x3x2x2xf32>, tensor<3xf32>, tensor<3xf32>
 }
+
+// CHECK-LABEL: func.func @batch_norm_inference
+func.func @batch_norm_inference(%x: tensor<4x3x2x2xf32>, %s: tensor<3xf32>, %b: tensor<3xf32>, %m: tensor<3xf32>, %v: tensor<3xf32>) -> tensor<4x3x2x2xf32> {
+  // CHECK: graph.batch_norm_inference %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} {epsilon = 9.99999974E-6 : f32} : tensor<4x3x2x2xf32>, tensor<3xf32>
+  %y = graph.batch_norm_inference %x, %s, %b, %m, %v {epsilon = 1.0e-05 : f32} : tensor<4x3x2x2xf32>, tensor<3xf32>
+  return %y : tensor<4x3x2x2xf32>
+}

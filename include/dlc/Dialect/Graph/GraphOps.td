@@ -435,6 +435,32 @@ def Graph_BatchNormTrainOp : Graph_Op<"batch_norm_train", [Pure,
   let hasVerifier = 1;
 }
 
+def Graph_BatchNormInferenceOp : Graph_Op<"batch_norm_inference", [Pure,
+    AllTypesMatch<["input", "result"]>,
+    AllTypesMatch<["scale", "bias", "mean", "variance"]>]> {
+  let summary = "Batch normalization with given statistics, as one kernel";
+  let description = [{
+    The inference form of `batch_norm`:
+    `(x - mean) / sqrt(variance + epsilon) * scale + bias` per channel
+    (dim 1). Not differentiable: training with frozen statistics spells it
+    out in arithmetic instead.
+
+    ```mlir
+    %y = graph.batch_norm_inference %x, %scale, %bias, %mean, %var
+        {epsilon = 1.0e-05 : f32} : tensor<32x64x8x8xf32>, tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins Graph_F32Tensor:$input, 1DTensorOf<[F32]>:$scale,
+                       1DTensorOf<[F32]>:$bias, 1DTensorOf<[F32]>:$mean,
+                       1DTensorOf<[F32]>:$variance, F32Attr:$epsilon);
+  let results = (outs Graph_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $scale `,` $bias `,` $mean `,` $variance attr-dict `:`
+    type($input) `,` type($scale)
+  }];
+  let hasVerifier = 1;
+}
+
 def Graph_BatchNormGradOp : Graph_Op<"batch_norm_grad", [Pure,
     AllTypesMatch<["input", "grad", "input_grad"]>,
     AllTypesMatch<["scale", "mean", "variance", "scale_grad", "bias_grad"]>]> {

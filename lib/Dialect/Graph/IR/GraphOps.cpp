@@ -324,6 +324,10 @@ LogicalResult BatchNormTrainOp::verify() {
   return verifyPerChannel(*this, getInput().getType(), getScale().getType());
 }
 
+LogicalResult BatchNormInferenceOp::verify() {
+  return verifyPerChannel(*this, getInput().getType(), getScale().getType());
+}
+
 LogicalResult BatchNormGradOp::verify() {
   return verifyPerChannel(*this, getInput().getType(), getScale().getType());
 }
