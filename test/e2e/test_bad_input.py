@@ -103,6 +103,17 @@ def test_trainer_help(small_trainer):
     result = train(small_trainer, "--help")
     assert result.returncode == 0
     assert "--data DIR" in result.stdout and "--save FILE.onnx" in result.stdout
+    assert "--no-cuda-graph" in result.stdout
+
+
+def test_compiler_help_lists_dlc_options_only():
+    """The MLIR library brings LLVM's back-end options; --help shows dlc's."""
+    result = run([DLC, "--help"])
+    assert result.returncode == 0
+    for flag in ("--batch=", "--target=", "--memory-budget=", "--report-memory="):
+        assert flag in result.stdout, flag
+    assert "amdgpu" not in result.stdout.lower()
+    assert len(result.stdout.splitlines()) < 100
 
 
 def test_missing_data_file(small_trainer, workdir):

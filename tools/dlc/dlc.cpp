@@ -71,7 +71,7 @@ cl::opt<dlc::Target> target(
     cl::cat(dlcCategory),
     cl::values(clEnumValN(dlc::Target::Cpu, "cpu", "C++ on oneDNN and OpenMP (default)"),
                clEnumValN(dlc::Target::Cuda, "cuda",
-                          "CUDA C++ on cuBLAS (needs nvcc)")));
+                          "CUDA C++ on cuBLAS and cuDNN (needs nvcc)")));
 cl::opt<int64_t> batchSize("batch", cl::init(128), cl::cat(dlcCategory),
                            cl::desc("Batch size per rank (default 128)"));
 cl::opt<dlc::Loss> lossName("loss", cl::init(dlc::Loss::CrossEntropy),
@@ -237,6 +237,9 @@ int main(int argc, char **argv) {
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
   registerDefaultTimingManagerCLOptions();
+  // The MLIR library brings every LLVM back end's options; --help lists
+  // dlc's own (the MLIR debugging ones stay under --help-hidden).
+  cl::HideUnrelatedOptions(dlcCategory);
   cl::ParseCommandLineOptions(
       argc, argv,
       "dlc: compiles an ONNX model into a training executable\n\n"

@@ -29,7 +29,7 @@ func.func @conv_and_pool(%x: tensor<2x4x8x8xf32>, %w: tensor<6x2x3x3xf32>, %b: t
 // Batch norm in training form: cuDNN's, one call each way.
 // CHECK-LABEL: func.func @batch_norm
 // CHECK: exec.kernel "batchNormTraining" on %{{.+}} {{.*}} {args = [#exec.struct<"BatchNormGeometry", [2, 3, 4]>
-// CHECK: exec.kernel "batchNormTrainingGrad" on %{{.+}} {{.*}} {args = [#exec.struct<"BatchNormGeometry", [2, 3, 4]>
+// CHECK: exec.kernel "batchNormTrainingGrad" on %{{.+}} {{.*}} {args = [#exec.struct<"BatchNormGeometry", [2, 3, 4]>, {{.*}}, #exec.ptr<8>, 12]
 func.func @batch_norm(%x: tensor<2x3x2x2xf32>, %s: tensor<3xf32>, %b: tensor<3xf32>) -> tensor<2x3x2x2xf32> {
   %y, %m, %v = graph.batch_norm_train %x, %s, %b {epsilon = 1.0e-03 : f32} : tensor<2x3x2x2xf32>, tensor<3xf32>
   %dx, %ds, %db = graph.batch_norm_grad %y, %x, %s, %m, %v {epsilon = 1.0e-03 : f32} : tensor<2x3x2x2xf32>, tensor<3xf32>

@@ -2,13 +2,15 @@
 // RUN: dlc-opt %s -dlc-convert-graph-to-exec="target=cuda" | FileCheck %s --check-prefix=CUDA
 
 // Training-form batch norm: one kernel, a buffer for each result; the
-// geometry is N x C x spatial (2 x 3 x 4).
+// geometry is N x C x spatial (2 x 3 x 4). The gradient's scratch holds
+// cuDNN's inverse standard deviations (3 floats); on the CPU oneDNN's need
+// replaces it.
 // CHECK-LABEL: func.func @batch_norm
 // CHECK: %[[Y:.+]] = exec.alloc : !exec.buffer<2x3x2x2xf32>
 // CHECK: %[[M:.+]] = exec.alloc : !exec.buffer<3xf32>
 // CHECK: %[[V:.+]] = exec.alloc : !exec.buffer<3xf32>
 // CHECK: exec.kernel "batchNormTraining" ins({{.*}}) outs(%[[Y]], %[[M]], %[[V]] : {{.*}}) {args = [#exec.struct<"BatchNormGeometry", [2, 3, 4]>, 1.000000e-03 : f32, #exec.ptr<0>, #exec.ptr<1>, #exec.ptr<2>, #exec.ptr<3>, #exec.ptr<4>, #exec.ptr<5>, #exec.null, 0]}
-// CHECK: exec.kernel "batchNormTrainingGrad" ins(%[[Y]], %{{.+}}, %{{.+}}, %[[M]], %[[V]] : {{.*}}) {args = [#exec.struct<"BatchNormGeometry", [2, 3, 4]>, 1.000000e-03 : f32, #exec.ptr<0>, #exec.ptr<1>, #exec.ptr<2>, #exec.ptr<3>, #exec.ptr<4>, #exec.ptr<5>, #exec.ptr<6>, #exec.ptr<7>, #exec.null, 0], reusable = array<i64: 0>}
+// CHECK: exec.kernel "batchNormTrainingGrad" ins(%[[Y]], %{{.+}}, %{{.+}}, %[[M]], %[[V]] : {{.*}}) {args = [#exec.struct<"BatchNormGeometry", [2, 3, 4]>, 1.000000e-03 : f32, #exec.ptr<0>, #exec.ptr<1>, #exec.ptr<2>, #exec.ptr<3>, #exec.ptr<4>, #exec.ptr<5>, #exec.ptr<6>, #exec.ptr<7>, #exec.ptr<8>, 12], reusable = array<i64: 0>}
 // On CUDA the same kernels, queued on the step's stream (cuDNN's batch
 // norm and LRN).
 // CUDA-LABEL: func.func @batch_norm
