@@ -12,6 +12,7 @@
 #include "BackendServices.h"
 #include "Comm/Pending.h"
 #include "Error.h"
+#include "dlc/Runtime/Kernels.h"
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -131,6 +132,15 @@ cudnnTensorDescriptor_t tensorDescriptor(Context &ctx, int64_t n, int64_t c,
                                          int64_t h, int64_t w);
 cudnnLRNDescriptor_t lrnDescriptor(Context &ctx, int64_t size, float alpha,
                                    float beta, float bias);
+
+/// Pooling cuDNN takes: even padding, no dilation. The rest goes to
+/// poolWindows and poolWindowsGrad (CudaPoolingWindows.cu; `x` is unused
+/// by average pooling's gradient).
+bool cudnnTakesPooling(const Pool2DGeometry &g);
+void poolWindows(Context &ctx, const Pool2DGeometry &g, bool max,
+                 const float *x, float *y);
+void poolWindowsGrad(Context &ctx, const Pool2DGeometry &g, bool max,
+                     const float *dy, const float *x, float *dx);
 
 /// Creates the step runner (after the CUDA context exists, before anything
 /// is allocated: it takes the device memory baseline), and frees it.

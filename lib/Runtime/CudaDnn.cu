@@ -14,6 +14,7 @@
 #include "CudaContext.h"
 #include "dlc/Runtime/Kernels.h"
 
+#include <array>
 #include <map>
 #include <memory>
 #include <tuple>
@@ -192,8 +193,8 @@ const ConvPlan &convPlan(Context &ctx, const Conv2DGeometry &g,
         "describing a filter");
   check(cudnnCreateConvolutionDescriptor(&plan->conv),
         "creating a convolution descriptor");
-  // The compiler refuses uneven padding for CUDA: cuDNN pads both sides
-  // alike.
+  // Uneven padding never gets here (UnevenPadding below): cuDNN pads both
+  // sides alike.
   check(cudnnSetConvolution2dDescriptor(
             plan->conv, g.padTop, g.padLeft, g.strideH, g.strideW,
             g.dilationH, g.dilationW, CUDNN_CROSS_CORRELATION,
@@ -291,11 +292,62 @@ cudnnPoolingMode_t averageMode(const Pool2DGeometry &g) {
 }
 
 const float kOne = 1.0f, kZero = 0.0f;
+
+/// An unevenly padded convolution as cuDNN runs it: on x padded explicitly
+/// into the front of the call's scratch (rt::explicitPaddingBytes), with
+/// no padding of its own, and the rest of the scratch as its workspace.
+struct UnevenPadding {
+  UnevenPadding(const Conv2DGeometry &g, int8_t *scratch,
+                int64_t scratchBytes)
+      : original(g), padded(g), bytes(explicitPaddingBytes(g)) {
+    if (scratchBytes < bytes)
+      throw Error("cuDNN: the unevenly padded convolution " + shapeText(g) +
+                  " needs " + std::to_string(bytes) +
+                  " bytes of scratch for its padded input; " +
+                  std::to_string(scratchBytes) + " were planned");
+    padded.inHeight += g.padTop + g.padBottom;
+    padded.inWidth += g.padLeft + g.padRight;
+    padded.padTop = padded.padBottom = padded.padLeft = padded.padRight = 0;
+    input = reinterpret_cast<float *>(scratch);
+    rest = scratch + bytes;
+    restBytes = scratchBytes - bytes;
+  }
+  /// Copies x into `input`, zeros around it.
+  void pad(Context &ctx, const float *x) const {
+    rt::pad(ctx, x, shape(original).data(), 4, low().data(), 0.0f, input,
+            shape(padded).data());
+  }
+  /// Copies the unpadded part of `input` (a gradient) to dx.
+  void crop(Context &ctx, float *dx) const {
+    rt::crop(ctx, input, shape(padded).data(), 4, low().data(), dx,
+             shape(original).data());
+  }
+
+  Conv2DGeometry original, padded;
+  int64_t bytes;
+  float *input;
+  int8_t *rest;
+  int64_t restBytes;
+
+private:
+  static std::array<int64_t, 4> shape(const Conv2DGeometry &g) {
+    return {g.batch, g.inChannels, g.inHeight, g.inWidth};
+  }
+  std::array<int64_t, 4> low() const {
+    return {0, 0, original.padTop, original.padLeft};
+  }
+};
 } // namespace
 
 void conv2d(Context &ctx, const Conv2DGeometry &g, const float *x,
             const float *w, const float *b, float *y, int8_t *scratch,
             int64_t scratchBytes) {
+  if (!evenPadding(g)) {
+    UnevenPadding uneven(g, scratch, scratchBytes);
+    uneven.pad(ctx, x);
+    return conv2d(ctx, uneven.padded, uneven.input, w, b, y, uneven.rest,
+                  uneven.restBytes);
+  }
   CallTimer timer(ctx, "conv2d");
   const ConvPlan &plan = convPlan(ctx, g, Forward, b, scratchBytes);
   check(cudnnConvolutionForward(
@@ -311,6 +363,12 @@ void conv2d(Context &ctx, const Conv2DGeometry &g, const float *x,
 void conv2dBackwardData(Context &ctx, const Conv2DGeometry &g,
                         const float *dy, const float *w, float *dx,
                         int8_t *scratch, int64_t scratchBytes) {
+  if (!evenPadding(g)) {
+    UnevenPadding uneven(g, scratch, scratchBytes);
+    conv2dBackwardData(ctx, uneven.padded, dy, w, uneven.input, uneven.rest,
+                       uneven.restBytes);
+    return uneven.crop(ctx, dx);
+  }
   CallTimer timer(ctx, "conv2dBackwardData");
   const ConvPlan &plan = convPlan(ctx, g, BackwardData, false, scratchBytes);
   check(cudnnConvolutionBackwardData(
@@ -323,6 +381,12 @@ void conv2dBackwardData(Context &ctx, const Conv2DGeometry &g,
 void conv2dBackwardFilter(Context &ctx, const Conv2DGeometry &g,
                           const float *dy, const float *x, float *dw,
                           int8_t *scratch, int64_t scratchBytes) {
+  if (!evenPadding(g)) {
+    UnevenPadding uneven(g, scratch, scratchBytes);
+    uneven.pad(ctx, x);
+    return conv2dBackwardFilter(ctx, uneven.padded, dy, uneven.input, dw,
+                                uneven.rest, uneven.restBytes);
+  }
   CallTimer timer(ctx, "conv2dBackwardFilter");
   const ConvPlan &plan = convPlan(ctx, g, BackwardFilter, false, scratchBytes);
   check(cudnnConvolutionBackwardFilter(
@@ -335,6 +399,8 @@ void conv2dBackwardFilter(Context &ctx, const Conv2DGeometry &g,
 void maxPool2d(Context &ctx, const Pool2DGeometry &g, const float *x, float *y,
                int8_t *, int64_t) {
   CallTimer timer(ctx, "maxPool2d");
+  if (!cudnnTakesPooling(g))
+    return poolWindows(ctx, g, /*max=*/true, x, y);
   const PoolPlan &plan = poolPlan(ctx, g, CUDNN_POOLING_MAX_DETERMINISTIC);
   check(cudnnPoolingForward(ctx.dnn, plan.pool, &kOne, plan.x, x, &kZero,
                             plan.y, y),
@@ -345,6 +411,8 @@ void maxPool2dGrad(Context &ctx, const Pool2DGeometry &g, const float *dy,
                    const float *x, float *dx, int8_t *scratch,
                    int64_t scratchBytes) {
   CallTimer timer(ctx, "maxPool2dGrad");
+  if (!cudnnTakesPooling(g))
+    return poolWindowsGrad(ctx, g, /*max=*/true, dy, x, dx);
   // cuDNN finds each window's maximum from the forward output: it is
   // recomputed into the scratch the compiler planned for it.
   const PoolPlan &plan = poolPlan(ctx, g, CUDNN_POOLING_MAX_DETERMINISTIC);
@@ -366,6 +434,8 @@ void maxPool2dGrad(Context &ctx, const Pool2DGeometry &g, const float *dy,
 void avgPool2d(Context &ctx, const Pool2DGeometry &g, const float *x, float *y,
                int8_t *, int64_t) {
   CallTimer timer(ctx, "avgPool2d");
+  if (!cudnnTakesPooling(g))
+    return poolWindows(ctx, g, /*max=*/false, x, y);
   const PoolPlan &plan = poolPlan(ctx, g, averageMode(g));
   check(cudnnPoolingForward(ctx.dnn, plan.pool, &kOne, plan.x, x, &kZero,
                             plan.y, y),
@@ -375,6 +445,8 @@ void avgPool2d(Context &ctx, const Pool2DGeometry &g, const float *x, float *y,
 void avgPool2dGrad(Context &ctx, const Pool2DGeometry &g, const float *dy,
                    float *dx, int8_t *, int64_t) {
   CallTimer timer(ctx, "avgPool2dGrad");
+  if (!cudnnTakesPooling(g))
+    return poolWindowsGrad(ctx, g, /*max=*/false, dy, nullptr, dx);
   // An average's gradient depends on neither the input nor the output;
   // cuDNN's signature takes them, so dy and dx stand in for y and x.
   const PoolPlan &plan = poolPlan(ctx, g, averageMode(g));

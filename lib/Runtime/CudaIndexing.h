@@ -1,8 +1,8 @@
 //===- CudaIndexing.h - the CUDA kernels' per-thread arithmetic -*- C++ -*-===//
 //
-// Where each thread of the CUDA backend's broadcasting, reducing, moving
-// and LRN kernels reads and writes, and what LRN computes there: plain
-// host/device functions, so that GoogleTest checks them on the CPU
+// Where each thread of the CUDA backend's broadcasting, reducing, moving,
+// LRN and pooling kernels reads and writes, and what LRN and pooling
+// compute there: plain host/device functions, so that GoogleTest checks them on the CPU
 // (unittests/Runtime/CudaIndexingTest.cpp) against the CPU backend's
 // kernels. No CUDA headers: a C++ compiler builds this too.
 //
@@ -10,6 +10,8 @@
 
 #ifndef DLC_LIB_RUNTIME_CUDAINDEXING_H
 #define DLC_LIB_RUNTIME_CUDAINDEXING_H
+
+#include "dlc/Runtime/Kernels.h"
 
 #include <cmath>
 #include <cstdint>
@@ -220,6 +222,115 @@ DLC_HOST_DEVICE inline float lrnGradValue(const float *dy, const float *x,
   return static_cast<float>(dy[base + j * spatial] * pow(scale, -double(beta)) -
                             2.0 * alpha * beta / size * x[base + j * spatial] *
                                 sum);
+}
+
+//===----------------------------------------------------------------------===//
+// Pooling windows cuDNN does not take (uneven padding, dilation), as the
+// CPU backend's loops compute them (CpuPooling.cpp): a thread per output
+// for the forward pass, a thread per input for the gradients, which
+// gathers from every window holding its element (no atomics, a fixed
+// order).
+//===----------------------------------------------------------------------===//
+
+/// Calls `tap(index)` for the in-plane index of every tap of output
+/// (oh, ow)'s window that lies inside the input, in row-major order.
+template <typename Tap>
+DLC_HOST_DEVICE inline void forEachPoolTap(const Pool2DGeometry &g, int64_t oh,
+                                           int64_t ow, Tap tap) {
+  int64_t hStart = oh * g.strideH - g.padTop;
+  int64_t wStart = ow * g.strideW - g.padLeft;
+  for (int64_t kh = 0; kh < g.kernelHeight; ++kh) {
+    int64_t h = hStart + kh * g.dilationH;
+    if (h < 0 || h >= g.inHeight)
+      continue;
+    for (int64_t kw = 0; kw < g.kernelWidth; ++kw) {
+      int64_t w = wStart + kw * g.dilationW;
+      if (w >= 0 && w < g.inWidth)
+        tap(h * g.inWidth + w);
+    }
+  }
+}
+
+/// Calls `window(oh, ow)` for every output whose window holds input (h, w),
+/// by kernel tap.
+template <typename Window>
+DLC_HOST_DEVICE inline void forEachPoolWindowHolding(const Pool2DGeometry &g,
+                                                     int64_t h, int64_t w,
+                                                     Window window) {
+  for (int64_t kh = 0; kh < g.kernelHeight; ++kh) {
+    int64_t th = h + g.padTop - kh * g.dilationH;
+    if (th < 0 || th % g.strideH != 0 || th / g.strideH >= g.outHeight)
+      continue;
+    for (int64_t kw = 0; kw < g.kernelWidth; ++kw) {
+      int64_t tw = w + g.padLeft - kw * g.dilationW;
+      if (tw >= 0 && tw % g.strideW == 0 && tw / g.strideW < g.outWidth)
+        window(th / g.strideH, tw / g.strideW);
+    }
+  }
+}
+
+/// The in-plane index of the first maximum of output (oh, ow)'s window;
+/// -1 if the window holds only padding.
+DLC_HOST_DEVICE inline int64_t poolArgMax(const Pool2DGeometry &g,
+                                          const float *plane, int64_t oh,
+                                          int64_t ow) {
+  int64_t best = -1;
+  forEachPoolTap(g, oh, ow, [&](int64_t i) {
+    if (best < 0 || plane[i] > plane[best])
+      best = i;
+  });
+  return best;
+}
+
+DLC_HOST_DEVICE inline float poolDivisor(const Pool2DGeometry &g, int64_t oh,
+                                         int64_t ow) {
+  if (g.countIncludePad)
+    return static_cast<float>(g.kernelHeight * g.kernelWidth);
+  int64_t taps = 0;
+  forEachPoolTap(g, oh, ow, [&](int64_t) { ++taps; });
+  return static_cast<float>(taps);
+}
+
+/// Output (oh, ow) of max pooling one plane; -infinity for a window of
+/// padding alone.
+DLC_HOST_DEVICE inline float maxPoolValue(const Pool2DGeometry &g,
+                                          const float *plane, int64_t oh,
+                                          int64_t ow) {
+  int64_t best = poolArgMax(g, plane, oh, ow);
+  return best < 0 ? -INFINITY : plane[best];
+}
+
+DLC_HOST_DEVICE inline float avgPoolValue(const Pool2DGeometry &g,
+                                          const float *plane, int64_t oh,
+                                          int64_t ow) {
+  float sum = 0.0f;
+  forEachPoolTap(g, oh, ow, [&](int64_t i) { sum += plane[i]; });
+  return sum / poolDivisor(g, oh, ow);
+}
+
+/// dx at input (h, w) of one plane: the dy of every window whose first
+/// maximum it is.
+DLC_HOST_DEVICE inline float maxPoolGradValue(const Pool2DGeometry &g,
+                                              const float *dyPlane,
+                                              const float *xPlane, int64_t h,
+                                              int64_t w) {
+  float sum = 0.0f;
+  forEachPoolWindowHolding(g, h, w, [&](int64_t oh, int64_t ow) {
+    if (poolArgMax(g, xPlane, oh, ow) == h * g.inWidth + w)
+      sum += dyPlane[oh * g.outWidth + ow];
+  });
+  return sum;
+}
+
+/// dx at input (h, w): each window's dy shared among its divisor.
+DLC_HOST_DEVICE inline float avgPoolGradValue(const Pool2DGeometry &g,
+                                              const float *dyPlane, int64_t h,
+                                              int64_t w) {
+  float sum = 0.0f;
+  forEachPoolWindowHolding(g, h, w, [&](int64_t oh, int64_t ow) {
+    sum += dyPlane[oh * g.outWidth + ow] / poolDivisor(g, oh, ow);
+  });
+  return sum;
 }
 
 } // namespace dlc::rt::cuda

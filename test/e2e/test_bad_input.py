@@ -197,16 +197,6 @@ def test_pooling_variant_is_refused(workdir):
     assert_clean_failure(run([DLC, path, "--emit=mlir"]), "'pool'", "ceil_mode=2 must be 0 or 1")
 
 
-def test_what_cuda_cannot_run_is_refused(workdir):
-    """cuDNN pads both sides of a convolution alike, so the zoo's strided
-    convolution (pads 1, 0, 2, 1) is refused for CUDA, naming the node."""
-    model = models.conv_zoo_model(workdir / "zoo.onnx")
-    result = run([DLC, model, "--target=cuda", "-o", workdir / "t"])
-    assert_clean_failure(result, "strided_dilated", "graph.conv2d", "uneven padding",
-                         "--target=cpu")
-    assert not (workdir / "t").exists()
-
-
 def test_reading_an_uncomputed_output_is_refused(workdir):
     from onnx import TensorProto, helper, numpy_helper
     import onnx

@@ -1,18 +1,23 @@
 """--target=cuda for every model of the end-to-end tests that trains on the
-CPU (all but the conv zoo, whose uneven padding cuDNN cannot do:
-test_bad_input) and torchvision's ResNet-18, AlexNet and VGG-16: each
-compiles to a CUDA executable (cuDNN convolution, pooling and batch norm,
-cuBLAS products, CUDA kernels for the rest) and links here, where there is
-no GPU; scripts/gpu-check.sh runs the CNNs on one. AlexNet and VGG-16 are
+CPU (the conv zoo's unevenly padded convolution and the ceil-mode, dilated
+and 1-D pooling variants included: the runtime pads and pools what cuDNN
+cannot), the GPU check's ops network, and torchvision's ResNet-18, AlexNet
+and VGG-16: each compiles to a CUDA executable (cuDNN convolution,
+pooling, batch norm, softmax and LRN, cuBLAS products, CUDA kernels for the
+rest) and links here, where there is no GPU; scripts/gpu-check.sh runs the
+CNNs on one. AlexNet and VGG-16 are
 compiled with --external-weights (a small program: their weights come
 from --init at run time)."""
 import os
 
 import pytest
+import torch
 
 import models
+import test_model_coverage
 from conftest import DLC, compile_model, run
 from dlc_tools import export_torchvision
+from dlc_tools.export_ops import build_ops_network
 
 CASES = {
     "mlp": lambda d: (models.torch_mlp(d / "mlp.onnx"), 4, ()),
@@ -25,6 +30,11 @@ CASES = {
     "batched-matmul": lambda d: (models.batched_matmul_model(d / "b.onnx"), 4, ()),
     "pad": lambda d: (models.pad_model(d / "p.onnx"), 4, ()),
     "lrn": lambda d: (models.lrn_model(d / "l.onnx"), 4, ()),
+    "conv-zoo": lambda d: (models.conv_zoo_model(d / "zoo.onnx"), 4, ()),
+    "pooling-ceil-dilated": lambda d: (pooling(d, test_model_coverage.pooled_2d), 4, ()),
+    "pooling-overhang": lambda d: (pooling(d, test_model_coverage.pooled_ceil_extra), 4, ()),
+    "pooling-1d": lambda d: (pooling(d, test_model_coverage.pooled_1d), 4, ()),
+    "ops-network": lambda d: (ops_network(d), 4, ()),
     "lenet": lambda d: (models.torch_lenet(d / "lenet.onnx"), 8, ()),
     "fashion-cnn": lambda d: (models.torch_fashion_cnn(d / "cnn.onnx"), 64, ()),
     "bn-cnn": lambda d: (models.torch_bn_cnn(d / "bn.onnx"), 4, ()),
@@ -32,6 +42,20 @@ CASES = {
     "alexnet": lambda d: (torchvision(d, "alexnet", 224), 2, ("--external-weights",)),
     "vgg16": lambda d: (torchvision(d, "vgg16", 224), 2, ("--external-weights",)),
 }
+
+
+def pooling(workdir, build):
+    model, shape = build()
+    path = workdir / "pooling.onnx"
+    torch.onnx.export(model, torch.zeros((4,) + shape), str(path), opset_version=13)
+    return path
+
+
+def ops_network(workdir):
+    path = workdir / "ops.onnx"
+    torch.onnx.export(build_ops_network(), torch.zeros(4, 3, 8, 8), str(path),
+                      opset_version=13)
+    return path
 
 
 def torchvision(workdir, name, size):

@@ -1,10 +1,11 @@
 //===- CudaIndexingTest.cpp - the CUDA kernels' indexing, on the CPU ------===//
 //
-// The CUDA backend's broadcasting and reducing kernels place each thread's
-// reads and writes with CudaIndexing.h. Here those functions drive the same
-// loops on the CPU, and the results are compared with the CPU backend's
-// kernels (binary, reduceSumTo) on the same shapes: broadcasting along any
-// dimension, reductions to rows, columns, channels and scalars.
+// The CUDA backend's broadcasting, reducing, moving, LRN and pooling
+// kernels place each thread's reads and writes with CudaIndexing.h. Here
+// those functions drive the same loops on the CPU, and the results are
+// compared with the CPU backend's kernels on the same shapes: broadcasting
+// along any dimension, reductions to rows, columns, channels and scalars,
+// pad and crop, LRN, and the pooling windows cuDNN does not take.
 //
 //===----------------------------------------------------------------------===//
 
@@ -187,6 +188,65 @@ TEST(CudaIndexingMoves, LrnComputesWhatTheCpuKernelComputes) {
       EXPECT_NEAR(cuda::lrnGradValue(dy.data(), x.data(), base, channel, c, spatial, size,
                                      0.3f, 0.75f, 2.0f), dx[i], 1e-6)
           << "size " << size << " element " << i;
+    }
+  }
+  destroyContext(ctx);
+}
+
+/// Pooling geometries cuDNN refuses: padded unevenly (as ceil mode and
+/// SAME_UPPER import) or dilated. Fields as Pool2DGeometry declares them.
+struct PoolCase {
+  const char *name;
+  Pool2DGeometry g;
+};
+
+const PoolCase kPoolCases[] = {
+    // 3x3 / 2 on 10x10, ceil mode: one more row and column at the end.
+    {"ceil", {2, 3, 10, 10, 5, 5, 3, 3, 2, 2, 0, 0, 1, 1, false, 1, 1}},
+    // 2x2 / 2 on 5x5, ceil mode, the last window half outside.
+    {"overhang", {2, 3, 5, 5, 3, 3, 2, 2, 2, 2, 0, 0, 1, 1, false, 1, 1}},
+    // The same counting the padding.
+    {"overhang-count-pad", {2, 3, 5, 5, 3, 3, 2, 2, 2, 2, 0, 0, 1, 1, true, 1, 1}},
+    // 2x2 / 1, padding 1, dilation 2, on 6x5.
+    {"dilated", {2, 3, 6, 5, 6, 5, 2, 2, 1, 1, 1, 1, 1, 1, false, 2, 2}},
+    // Uneven in the other direction (SAME_UPPER's 1 at the start).
+    {"same-upper", {1, 2, 6, 7, 3, 4, 3, 3, 2, 2, 1, 1, 0, 1, false, 1, 1}},
+};
+
+TEST(CudaIndexingPooling, UnevenAndDilatedWindowsComputeWhatTheCpuComputes) {
+  Context *ctx = createContext(1, 1);
+  for (const PoolCase &c : kPoolCases) {
+    const Pool2DGeometry &g = c.g;
+    int64_t planes = g.batch * g.channels;
+    int64_t in = g.inHeight * g.inWidth, out = g.outHeight * g.outWidth;
+    std::vector<float> x = uniformVector(planes * in, 11);
+    std::vector<float> dy = uniformVector(planes * out, 12);
+    for (bool max : {true, false}) {
+      std::vector<float> y(planes * out), dx(planes * in);
+      if (max) {
+        maxPool2d(*ctx, g, x.data(), y.data(), nullptr, 0);
+        maxPool2dGrad(*ctx, g, dy.data(), x.data(), dx.data(), nullptr, 0);
+      } else {
+        avgPool2d(*ctx, g, x.data(), y.data(), nullptr, 0);
+        avgPool2dGrad(*ctx, g, dy.data(), dx.data(), nullptr, 0);
+      }
+      for (int64_t p = 0; p < planes; ++p) {
+        const float *xPlane = &x[p * in], *dyPlane = &dy[p * out];
+        for (int64_t i = 0; i < out; ++i) {
+          int64_t oh = i / g.outWidth, ow = i % g.outWidth;
+          float mine = max ? cuda::maxPoolValue(g, xPlane, oh, ow)
+                           : cuda::avgPoolValue(g, xPlane, oh, ow);
+          ASSERT_NEAR(mine, y[p * out + i], 1e-6)
+              << c.name << (max ? " max" : " avg") << " output " << i;
+        }
+        for (int64_t i = 0; i < in; ++i) {
+          int64_t h = i / g.inWidth, w = i % g.inWidth;
+          float mine = max ? cuda::maxPoolGradValue(g, dyPlane, xPlane, h, w)
+                           : cuda::avgPoolGradValue(g, dyPlane, h, w);
+          ASSERT_NEAR(mine, dx[p * in + i], 1e-6)
+              << c.name << (max ? " max" : " avg") << " gradient " << i;
+        }
+      }
     }
   }
   destroyContext(ctx);

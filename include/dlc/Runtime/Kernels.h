@@ -112,6 +112,24 @@ struct Conv2DGeometry {
   int64_t dilationH, dilationW, groups, imagesPerCall;
 };
 
+/// Whether both sides of each spatial dimension take the same padding.
+inline bool evenPadding(const Conv2DGeometry &g) {
+  return g.padTop == g.padBottom && g.padLeft == g.padRight;
+}
+
+/// The bytes of x padded explicitly (a multiple of 256): where a library
+/// pads both sides alike (cuDNN), an unevenly padded convolution runs on
+/// that copy, in the front of its scratch, with no padding of its own.
+/// 0 for even padding.
+inline int64_t explicitPaddingBytes(const Conv2DGeometry &g) {
+  if (evenPadding(g))
+    return 0;
+  int64_t bytes = g.batch * g.inChannels *
+                  (g.inHeight + g.padTop + g.padBottom) *
+                  (g.inWidth + g.padLeft + g.padRight) * 4;
+  return (bytes + 255) / 256 * 256;
+}
+
 /// y = conv(x, w) + b (b may be null), and its gradients.
 ///
 /// The kernels a library backs take, last, `scratch`: `scratchBytes` of

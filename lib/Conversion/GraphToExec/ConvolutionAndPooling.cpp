@@ -9,6 +9,7 @@
 #include "KernelCall.h"
 #include "dlc/Conversion/GraphToExec/GraphToExec.h"
 #include "dlc/Dialect/Graph/GraphOps.h"
+#include "dlc/Runtime/Kernels.h"
 #include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
@@ -64,7 +65,24 @@ int64_t layoutCopyBytes(RankedTensorType input, RankedTensorType filter,
   return activation(input) + aligned(weights) + activation(output);
 }
 
-/// Each direction of a convolution takes the scratch its layout copies need.
+/// The explicitly padded input an unevenly padded convolution needs where
+/// the library pads both sides alike (cuDNN; rt::explicitPaddingBytes).
+int64_t explicitPaddingBytes(RankedTensorType input, ArrayRef<int64_t> pads) {
+  rt::Conv2DGeometry g{};
+  g.batch = input.getDimSize(0);
+  g.inChannels = input.getDimSize(1);
+  g.inHeight = input.getDimSize(2);
+  g.inWidth = input.getDimSize(3);
+  g.padTop = pads[0];
+  g.padLeft = pads[1];
+  g.padBottom = pads[2];
+  g.padRight = pads[3];
+  return rt::explicitPaddingBytes(g);
+}
+
+/// Each direction of a convolution takes the scratch its layout copies
+/// need, and room for an explicitly padded input (dlc-size-cpu-workspaces
+/// replaces the bound with oneDNN's own need on the CPU).
 template <typename OpT>
 struct ConvolutionLowering : LibraryKernelLowering<OpT> {
   using LibraryKernelLowering<OpT>::LibraryKernelLowering;
@@ -83,7 +101,8 @@ struct ConvolutionLowering : LibraryKernelLowering<OpT> {
       filter = op.getType();
       output = op.getGrad().getType();
     }
-    return layoutCopyBytes(input, filter, output, op.getGroup());
+    return layoutCopyBytes(input, filter, output, op.getGroup()) +
+           explicitPaddingBytes(input, op.getPads());
   }
 };
 
