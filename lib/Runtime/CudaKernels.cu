@@ -3,8 +3,9 @@
 // The arena lives in device memory. Matrix products go to cuBLAS (column-
 // major: a row-major C = A*B is computed as C^T = B^T * A^T); convolution
 // and pooling to cuDNN (CudaDnn.cu), softmax and LRN to cuDNN
-// (CudaNormalization.cu); the rest are small kernels. Gradient
-// averaging is staged through the host for MPI.
+// (CudaNormalization.cu); the rest are small kernels (reductions sum
+// across a block with CUB's block reduction). Gradient averaging is staged
+// through the host for MPI.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,6 +14,8 @@
 #include "dlc/Runtime/Backend.h"
 #include "dlc/Runtime/Kernels.h"
 #include "dlc/Runtime/Random.h"
+
+#include <cub/block/block_reduce.cuh>
 
 #include <algorithm>
 #include <cstdio>
@@ -85,28 +88,24 @@ __global__ void binaryKernel(Binary op, const float *a, const float *b,
   }
 }
 
+/// A block's threads' values summed (CUB's block reduction; the sum is in
+/// thread 0), in a fixed order: results do not vary from run to run.
+using BlockSum = cub::BlockReduce<float, kThreads>;
+
 /// Sums of many elements: a block per output, its threads reading
 /// neighbouring elements, added in registers, then across the block.
 __global__ void reduceByBlockKernel(const float *x, float *y,
                                     cuda::Reduction r, int64_t yCount) {
-  __shared__ float warps[kThreads / 32];
+  __shared__ BlockSum::TempStorage storage;
   for (int64_t j = blockIdx.x; j < yCount; j += gridDim.x) {
     int64_t base = cuda::outputBase(r, j);
     float sum = 0.0f;
     for (int64_t k = threadIdx.x; k < r.perOutput; k += blockDim.x)
       sum += x[base + cuda::reducedOffset(r, k)];
-    for (int offset = 16; offset > 0; offset /= 2)
-      sum += __shfl_down_sync(0xffffffffu, sum, offset);
-    if (threadIdx.x % 32 == 0)
-      warps[threadIdx.x / 32] = sum;
-    __syncthreads();
-    if (threadIdx.x < 32) {
-      sum = threadIdx.x < blockDim.x / 32 ? warps[threadIdx.x] : 0.0f;
-      for (int offset = 16; offset > 0; offset /= 2)
-        sum += __shfl_down_sync(0xffffffffu, sum, offset);
-      if (threadIdx.x == 0)
-        y[j] = sum;
-    }
+    sum = BlockSum(storage).Sum(sum);
+    if (threadIdx.x == 0)
+      y[j] = sum;
+    // The storage is reused for the next output.
     __syncthreads();
   }
 }
@@ -219,7 +218,7 @@ __global__ void clipGradKernel(const float *dy, const float *x, float lo,
 template <bool Mse>
 __global__ void lossKernel(const float *x, const int32_t *labels, float *loss,
                            int64_t rows, int64_t cols, float factor) {
-  __shared__ float partial[kThreads];
+  __shared__ BlockSum::TempStorage storage;
   float sum = 0.0f;
   for (int64_t r = threadIdx.x; r < rows; r += blockDim.x) {
     const float *row = x + r * cols;
@@ -232,15 +231,9 @@ __global__ void lossKernel(const float *x, const int32_t *labels, float *loss,
       sum += rowLogSumExp(row, cols) - row[labels[r]];
     }
   }
-  partial[threadIdx.x] = sum;
-  __syncthreads();
-  for (int s = blockDim.x / 2; s > 0; s /= 2) {
-    if (threadIdx.x < s)
-      partial[threadIdx.x] += partial[threadIdx.x + s];
-    __syncthreads();
-  }
+  sum = BlockSum(storage).Sum(sum);
   if (threadIdx.x == 0)
-    loss[0] = partial[0] * factor;
+    loss[0] = sum * factor;
 }
 
 __global__ void softmaxCrossEntropyGradKernel(const float *logits,
