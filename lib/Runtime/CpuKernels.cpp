@@ -117,6 +117,9 @@ void takeBatchStage(Context &ctx, int64_t offset, void *dst, int64_t bytes) {
 
 int64_t peakDeviceBytes(Context &) { return -1; }
 
+// oneDNN picks its kernels by the CPU's features.
+void setMeasuredConvolutions(Context &, bool) {}
+
 //===----------------------------------------------------------------------===//
 // Kernels
 //===----------------------------------------------------------------------===//

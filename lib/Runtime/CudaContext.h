@@ -73,6 +73,8 @@ struct Context : ContextBase {
   cublasHandle_t blas = nullptr;
   cudnnHandle_t dnn = nullptr;
   DnnPlans *dnnPlans = nullptr;
+  /// Convolution algorithms from cuDNN's find instead of its heuristics.
+  bool measureConvolutions = false;
   StepRunner *steps = nullptr;
   /// Device memory: this step's scalars.
   const StepScalars *scalars = nullptr;

@@ -2,9 +2,9 @@
 //
 // Each convolution or pooling shape gets its cuDNN descriptors once, on
 // first use, and each convolution direction its algorithm: the first of
-// cuDNN's heuristic ranking whose workspace fits the scratch the compiler
-// planned for the call in the arena, so that
-// nothing is allocated per call. Arithmetic is plain fp32 (CUDNN_FMA_MATH:
+// cuDNN's heuristic ranking (or, with the trainer's --cudnn-find, the
+// fastest cuDNN's find timed) whose workspace fits the scratch the compiler
+// planned for the call in the arena, so that nothing is allocated per call. Arithmetic is plain fp32 (CUDNN_FMA_MATH:
 // no TF32), as on the CPU; narrower formats are the precision work's.
 // Batch normalization, in training and inference form, is cuDNN's spatial
 // one.
@@ -164,11 +164,22 @@ void destroyDnn(Context &ctx) {
 }
 
 namespace {
+/// A convolution call's operands, in cuDNN's order for the direction (x, w,
+/// y; w, dy, dx; x, dy, dw) and its scratch: what cuDNN's find times the
+/// candidate algorithms on.
+struct ConvOperands {
+  const void *first, *second;
+  void *result;
+  int8_t *scratch;
+};
+
 /// The plan of `g`'s `direction`, made on first use with an algorithm whose
-/// workspace fits `scratchBytes`.
+/// workspace fits `scratchBytes`: the first of cuDNN's heuristic ranking,
+/// or with Context::measureConvolutions the fastest of cuDNN's find, timed
+/// on `operands` (whose result it overwrites before the call does).
 const ConvPlan &convPlan(Context &ctx, const Conv2DGeometry &g,
                          Direction direction, bool withBias,
-                         int64_t scratchBytes) {
+                         int64_t scratchBytes, const ConvOperands &operands) {
   std::unique_ptr<ConvPlan> &slot =
       ctx.dnnPlans->conv[keyOf(g, direction * 2 + withBias)];
   if (slot)
@@ -214,8 +225,10 @@ const ConvPlan &convPlan(Context &ctx, const Conv2DGeometry &g,
                 ", the compiler planned " + std::to_string(g.outHeight) +
                 "x" + std::to_string(g.outWidth));
 
-  // cuDNN's heuristic ranking of one direction's algorithms (`rank` calls
-  // its *_v7 query), and the first that fits the planned scratch.
+  // cuDNN's ranking of one direction's algorithms (`rank` calls its *_v7
+  // query or its find), and the first that fits the planned scratch.
+  bool measure = ctx.measureConvolutions;
+  const ConvOperands &o = operands;
   auto pick = [&](auto *results, int capacity, const char *what, auto rank) {
     int count = 0;
     check(rank(capacity, &count, results), what);
@@ -233,8 +246,13 @@ const ConvPlan &convPlan(Context &ctx, const Conv2DGeometry &g,
     cudnnConvolutionFwdAlgoPerf_t results[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
     pick(results, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, "ranking forward algorithms",
          [&](int capacity, int *count, auto *out) {
-           return cudnnGetConvolutionForwardAlgorithm_v7(
-               ctx.dnn, p.x, p.w, p.conv, p.y, capacity, count, out);
+           return measure ? cudnnFindConvolutionForwardAlgorithmEx(
+                                ctx.dnn, p.x, o.first, p.w, o.second, p.conv,
+                                p.y, o.result, capacity, count, out, o.scratch,
+                                scratchBytes)
+                          : cudnnGetConvolutionForwardAlgorithm_v7(
+                                ctx.dnn, p.x, p.w, p.conv, p.y, capacity,
+                                count, out);
          });
   } else if (direction == BackwardData) {
     cudnnConvolutionBwdDataAlgoPerf_t
@@ -242,8 +260,13 @@ const ConvPlan &convPlan(Context &ctx, const Conv2DGeometry &g,
     pick(results, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT,
          "ranking backward-data algorithms",
          [&](int capacity, int *count, auto *out) {
-           return cudnnGetConvolutionBackwardDataAlgorithm_v7(
-               ctx.dnn, p.w, p.y, p.conv, p.x, capacity, count, out);
+           return measure ? cudnnFindConvolutionBackwardDataAlgorithmEx(
+                                ctx.dnn, p.w, o.first, p.y, o.second, p.conv,
+                                p.x, o.result, capacity, count, out, o.scratch,
+                                scratchBytes)
+                          : cudnnGetConvolutionBackwardDataAlgorithm_v7(
+                                ctx.dnn, p.w, p.y, p.conv, p.x, capacity,
+                                count, out);
          });
   } else {
     cudnnConvolutionBwdFilterAlgoPerf_t
@@ -251,8 +274,13 @@ const ConvPlan &convPlan(Context &ctx, const Conv2DGeometry &g,
     pick(results, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT,
          "ranking backward-filter algorithms",
          [&](int capacity, int *count, auto *out) {
-           return cudnnGetConvolutionBackwardFilterAlgorithm_v7(
-               ctx.dnn, p.x, p.y, p.conv, p.w, capacity, count, out);
+           return measure ? cudnnFindConvolutionBackwardFilterAlgorithmEx(
+                                ctx.dnn, p.x, o.first, p.y, o.second, p.conv,
+                                p.w, o.result, capacity, count, out, o.scratch,
+                                scratchBytes)
+                          : cudnnGetConvolutionBackwardFilterAlgorithm_v7(
+                                ctx.dnn, p.x, p.y, p.conv, p.w, capacity,
+                                count, out);
          });
   }
   slot = std::move(plan);
@@ -349,7 +377,8 @@ void conv2d(Context &ctx, const Conv2DGeometry &g, const float *x,
                   uneven.restBytes);
   }
   CallTimer timer(ctx, "conv2d");
-  const ConvPlan &plan = convPlan(ctx, g, Forward, b, scratchBytes);
+  const ConvPlan &plan =
+      convPlan(ctx, g, Forward, b, scratchBytes, {x, w, y, scratch});
   check(cudnnConvolutionForward(
             ctx.dnn, &kOne, plan.x, x, plan.w, w, plan.conv,
             static_cast<cudnnConvolutionFwdAlgo_t>(plan.algorithm), scratch,
@@ -370,7 +399,8 @@ void conv2dBackwardData(Context &ctx, const Conv2DGeometry &g,
     return uneven.crop(ctx, dx);
   }
   CallTimer timer(ctx, "conv2dBackwardData");
-  const ConvPlan &plan = convPlan(ctx, g, BackwardData, false, scratchBytes);
+  const ConvPlan &plan = convPlan(ctx, g, BackwardData, false, scratchBytes,
+                                  {w, dy, dx, scratch});
   check(cudnnConvolutionBackwardData(
             ctx.dnn, &kOne, plan.w, w, plan.y, dy, plan.conv,
             static_cast<cudnnConvolutionBwdDataAlgo_t>(plan.algorithm),
@@ -388,7 +418,8 @@ void conv2dBackwardFilter(Context &ctx, const Conv2DGeometry &g,
                                 uneven.rest, uneven.restBytes);
   }
   CallTimer timer(ctx, "conv2dBackwardFilter");
-  const ConvPlan &plan = convPlan(ctx, g, BackwardFilter, false, scratchBytes);
+  const ConvPlan &plan = convPlan(ctx, g, BackwardFilter, false,
+                                  scratchBytes, {x, dy, dw, scratch});
   check(cudnnConvolutionBackwardFilter(
             ctx.dnn, &kOne, plan.x, x, plan.y, dy, plan.conv,
             static_cast<cudnnConvolutionBwdFilterAlgo_t>(plan.algorithm),

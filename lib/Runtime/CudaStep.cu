@@ -222,6 +222,10 @@ void takeBatchStage(Context &ctx, int64_t offset, void *dst, int64_t bytes) {
   check(cudaEventRecord(runner.batchTaken, ctx.stream), "recording an event");
 }
 
+void setMeasuredConvolutions(Context &ctx, bool measured) {
+  ctx.measureConvolutions = measured;
+}
+
 int64_t peakDeviceBytes(Context &ctx) {
   notePeak(*ctx.steps);
   return ctx.steps->peakBytes;

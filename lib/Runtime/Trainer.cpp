@@ -237,6 +237,7 @@ void Trainer::initialiseArena() {
                     "its initial values with --init FILE.onnx (the model it "
                     "was compiled from, or one with the same initializers)");
   ctx = createContext(options.threads, world.size);
+  setMeasuredConvolutions(*ctx, options.cudnnFind);
   arena = createArena(*ctx);
   loadInitialValues();
   labelsAt = batch * train.sampleSize * sizeof(float);

@@ -67,6 +67,10 @@ Training:
   --no-cuda-graph   on the GPU, issue every step's calls one by one instead
                     of replaying the step captured as a CUDA graph (to
                     compare; no effect on the CPU)
+  --cudnn-find      on the GPU, choose each convolution's algorithm by timing
+                    cuDNN's candidates when it first runs (cuDNN's find)
+                    instead of taking its heuristics' first (the default);
+                    no effect on the CPU
   --log-every N     progress line every N steps (default 100, 0: off)
   --check-every N   check the loss, every gradient and every parameter for
                     NaN or infinity every N steps (default 0: at the end of
@@ -160,6 +164,8 @@ TrainerOptions dlc::rt::parseTrainerOptions(int argc, char **argv) {
       options.shuffle = false;
     else if (flag == "--no-cuda-graph")
       options.cudaGraph = false;
+    else if (flag == "--cudnn-find")
+      options.cudnnFind = true;
     else if (flag == "--threads") {
       int64_t threads = parseInteger(flag, value(), 1);
       // More threads than CPUs only slows down; far more exhausts memory.

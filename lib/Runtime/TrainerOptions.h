@@ -25,6 +25,9 @@ struct TrainerOptions {
   int threads = 0; ///< 0: the library default
   /// On the GPU, capture the step as a CUDA graph and replay it.
   bool cudaGraph = true;
+  /// On the GPU, time cuDNN's convolution algorithms instead of taking its
+  /// heuristics' first.
+  bool cudnnFind = false;
   int64_t logEvery = 100;
   /// Check the loss, gradients and parameters for non-finite values every N
   /// steps; 0: at each epoch's end and before every save only.

@@ -18,7 +18,8 @@ the same values.
    relative: the graph must see each step's learning rate).
 3. Steady-state step time and device memory of ResNet-50 (batch 64) and
    VGG-16 (batch 32), 224 x 224, SGD with momentum, against PyTorch eager
-   and torch.compile, and dlc's time without the CUDA graph: dlc's peak
+   and torch.compile, and dlc's time without the CUDA graph and with
+   cuDNN's find (--cudnn-find): dlc's peak
    device memory beyond the CUDA context (arena, batch copy, cuDNN and
    cuBLAS handles, the captured graph) against
    torch.cuda.max_memory_allocated.
@@ -187,8 +188,10 @@ def timed(device, work, name, trainer, batch, profile=False):
               "--epochs", 1000, "--log-every", 0]
     summary = run_trainer(device / trainer, *common, timeout=600)
     plain = run_trainer(device / trainer, *common, "--no-cuda-graph", timeout=600)
+    found = run_trainer(device / trainer, *common, "--cudnn-find", timeout=600)
     result = {"batch": batch, "dlc_step_seconds": summary["step_seconds"],
               "dlc_call_by_call_step_seconds": plain["step_seconds"],
+              "dlc_cudnn_find_step_seconds": found["step_seconds"],
               "dlc_arena_bytes": summary["arena_bytes"],
               "dlc_peak_device_bytes": summary.get("peak_device_bytes")}
     if profile:

@@ -103,7 +103,7 @@ def test_trainer_help(small_trainer):
     result = train(small_trainer, "--help")
     assert result.returncode == 0
     assert "--data DIR" in result.stdout and "--save FILE.onnx" in result.stdout
-    assert "--no-cuda-graph" in result.stdout
+    assert "--no-cuda-graph" in result.stdout and "--cudnn-find" in result.stdout
 
 
 def test_compiler_help_lists_dlc_options_only():

@@ -75,6 +75,11 @@ void takeBatchStage(Context &ctx, int64_t offset, void *dst, int64_t bytes);
 /// peak RSS.
 int64_t peakDeviceBytes(Context &ctx);
 
+/// Whether each convolution's algorithm is chosen by timing the library's
+/// candidates when it first runs (cuDNN's find) rather than from the
+/// library's heuristics (the default); no effect on the CPU.
+void setMeasuredConvolutions(Context &ctx, bool measured);
+
 /// The key of this step's random numbers (dropout masks).
 void setRandomKey(Context &ctx, uint64_t seed, int rank, uint64_t step);
 
