@@ -58,6 +58,9 @@ void dlc::buildPipeline(OpPassManager &pm, const PipelineOptions &options,
       pm.addPass(createSizeCpuWorkspaces(sizing));
     }
     pm.addPass(createScheduleMemory());
+    ScheduleCollectivesOptions collectives;
+    collectives.overlap = options.overlap;
+    pm.addPass(createScheduleCollectives(collectives));
     if (options.memoryBudget > 0) {
       // The rematerializer measures peaks as the planner will see them:
       // with in-place reuse done (and done again for its copies).

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <exception>
 #include <string>
 
 namespace dlc::rt {
@@ -86,7 +87,7 @@ void capture(Context &ctx, const std::function<void()> &step) {
   std::string failure;
   try {
     step();
-  } catch (const Error &error) {
+  } catch (const std::exception &error) {
     failure = error.what();
   }
   cudaGraph_t graph = nullptr;

@@ -43,7 +43,10 @@
 // SOURCE: static void trainStep(dlc::rt::Context & [[CTX:v[0-9]+]], char* [[ARENA:v[0-9]+]]) {
 // SOURCE: dlc::rt::gemm([[CTX]], false, true, 4, 512, 784, 1.000000000e+00f,
 // SOURCE: dlc::rt::softmaxCrossEntropy([[CTX]],
+// Each gradient's average starts as soon as it is final and is waited for
+// later, just before its update (dlc-schedule-collectives).
 // SOURCE: int64_t [[H:v[0-9]+]] = dlc::rt::allReduceMeanStart([[CTX]],
-// SOURCE-NEXT: dlc::rt::allReduceMeanWait([[CTX]], [[H]]);
-// SOURCE: dlc::rt::sgdUpdate([[CTX]], {{.*}}, nullptr, 10);
+// SOURCE-NEXT: float*
+// SOURCE: dlc::rt::allReduceMeanWait([[CTX]], [[H]]);
+// SOURCE-NEXT: dlc::rt::sgdUpdate([[CTX]], {{.*}}, nullptr, 10);
 // SOURCE: const dlc::rt::ModelInfo dlc_model = {.sourceFile = "mlp.onnx", .trainingConfig = "loss=cross-entropy batchnorm=train dropout=train optimizer=sgd lr=0.05 momentum=0 weight-decay=0",

@@ -35,17 +35,23 @@ def test_fashion_mnist_mlp_reaches_target_accuracy(workdir):
 @pytest.fixture(scope="module")
 def mpi_trainers(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("mpi")
-    return (compile_model(MLP, workdir / "b32", "--batch", 32, "--lr", 0.05, "--momentum", 0.9),
-            compile_model(MLP, workdir / "b64", "--batch", 64, "--lr", 0.05, "--momentum", 0.9))
+    common = ["--lr", 0.05, "--momentum", 0.9]
+    return {"b32": compile_model(MLP, workdir / "b32", "--batch", 32, *common),
+            "b32-none": compile_model(MLP, workdir / "b32-none", "--batch", 32,
+                                      "--overlap=none", *common),
+            "b64": compile_model(MLP, workdir / "b64", "--batch", 64, *common)}
 
 
-def test_two_ranks_match_one_rank_with_the_global_batch(mpi_trainers):
+@pytest.mark.parametrize("overlap", ["backward", "none"])
+def test_two_ranks_match_one_rank_with_the_global_batch(mpi_trainers, overlap):
     """mpirun -np 2 of a batch-32 build trains like -np 1 of a batch-64 build:
-    the same global shuffle, each rank a slice, gradients averaged."""
-    b32, b64 = mpi_trainers
+    the same global shuffle, each rank a slice, gradients averaged, whether
+    each allreduce overlaps the rest of the backward pass (the default) or
+    is waited for at once (--overlap=none)."""
+    b32 = mpi_trainers["b32" if overlap == "backward" else "b32-none"]
     args = ["--data", FASHION_MNIST, "--steps", 40, "--seed", 7, "--log-every", 10]
     two = train(b32, *args, ranks=2)
-    one = train(b64, *args)
+    one = train(mpi_trainers["b64"], *args)
     assert two.returncode == 0, two
     assert one.returncode == 0, one
     assert two.json["steps"] == one.json["steps"] == 40

@@ -43,6 +43,9 @@ struct PipelineOptions {
   /// The executable leaves out the parameters' initial values; the trainer
   /// reads them from --init.
   bool externalWeights = false;
+  /// Where gradients' allreduces go (dlc-schedule-collectives): "backward"
+  /// or "none".
+  std::string overlap = "backward";
 };
 
 /// Adds to `pm` the passes that take a module at stage `from` to stage

@@ -96,6 +96,27 @@ def ScheduleMemory : Pass<"dlc-schedule-memory", "mlir::ModuleOp"> {
   let dependentDialects = ["dlc::exec::ExecDialect"];
 }
 
+def ScheduleCollectives : Pass<"dlc-schedule-collectives", "mlir::ModuleOp"> {
+  let summary = "Places each gradient's allreduce start and wait to overlap it with compute";
+  let description = [{
+    Runs after dlc-schedule-memory, on the order it chose. With
+    `overlap=backward` each `exec.allreduce_start` moves to just after the
+    last operation it depends on (the kernel that made the gradient final)
+    and each `exec.wait` to just before the first operation that depends on
+    it (the parameter's update), so that the rest of the backward pass runs
+    while the gradient is averaged. With `overlap=none` each wait follows
+    its start at once: the step blocks on every collective. Nothing else
+    moves; the memory plan, made afterwards, keeps each gradient live until
+    its wait.
+  }];
+  let options = [
+    Option<"overlap", "overlap", "std::string", /*default=*/"\"backward\"",
+           "backward: start as early and wait as late as the dependences "
+           "allow; none: wait right after each start">,
+  ];
+  let dependentDialects = ["dlc::exec::ExecDialect"];
+}
+
 def Rematerialize : Pass<"dlc-rematerialize", "mlir::ModuleOp"> {
   let summary = "Recomputes values instead of keeping them, to fit a memory budget";
   let description = [{

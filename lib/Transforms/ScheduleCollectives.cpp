@@ -1,0 +1,179 @@
+//===- ScheduleCollectives.cpp - where each gradient's allreduce goes -----===//
+//
+// The memory schedule places each allreduce_start and its wait wherever
+// they free bytes soonest, which is usually together: the step would block
+// on every collective. Here each start moves up to just after what it
+// depends on and each wait down to just before what depends on it (the
+// parameter's update), so that the backward pass goes on while gradients
+// are averaged (or, with overlap=none, each wait up to its start, to
+// compare). Then each wait and the updates after it go on down the step
+// as far as the gradient's longer life keeps every position within the
+// memory schedule's peak of live bytes: more overlap at no cost in peak.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dlc/Analysis/BufferLiveness.h"
+#include "dlc/Analysis/ExecDependences.h"
+#include "dlc/Dialect/Exec/ExecOps.h"
+#include "dlc/Transforms/Passes.h"
+
+#include <numeric>
+
+namespace dlc {
+#define GEN_PASS_DEF_SCHEDULECOLLECTIVES
+#include "dlc/Transforms/Passes.h.inc"
+} // namespace dlc
+
+using namespace mlir;
+using namespace dlc;
+
+namespace {
+/// `order` (indices of `dependences`' operations) with each operation
+/// `move` picks re-keyed by `key(position of each operation)` and sorted,
+/// every other one keeping its position; ties keep the given order.
+template <typename Move, typename Key>
+SmallVector<unsigned> rekey(ArrayRef<unsigned> order, Move move, Key key) {
+  SmallVector<unsigned> position(order.size());
+  for (auto [at, i] : llvm::enumerate(order))
+    position[i] = at;
+  SmallVector<double> keys(order.size());
+  for (auto [at, i] : llvm::enumerate(order))
+    keys[i] = move(i) ? key(i, position) : double(at);
+  SmallVector<unsigned> result(order);
+  llvm::stable_sort(result, [&](unsigned a, unsigned b) {
+    return keys[a] != keys[b] ? keys[a] < keys[b] : position[a] < position[b];
+  });
+  return result;
+}
+
+/// Live bytes at each position of `block` (rounded as the arena rounds).
+SmallVector<int64_t> liveBytes(Block &block, const BufferLiveness &liveness) {
+  // +size where an interval starts, -size after it ends, then the sums.
+  SmallVector<int64_t> live(block.getOperations().size() + 1, 0);
+  for (const BufferLiveness::Interval &interval : liveness.getIntervals()) {
+    int64_t bytes = llvm::alignTo(interval.sizeInBytes, kArenaAlignment);
+    live[std::max<int64_t>(interval.first, 0)] += bytes;
+    live[interval.last + 1] -= bytes;
+  }
+  for (size_t p = 1; p < live.size(); ++p)
+    live[p] += live[p - 1];
+  return live;
+}
+
+/// Moves each wait, with the operations that depend on it when nothing
+/// depends on those (the updates), as far down the block as keeps the
+/// peak of live bytes: the buffers whose last use they are live longer.
+void deferWaits(Block &block) {
+  int64_t peak = BufferLiveness(block).getPeakBytes(kArenaAlignment);
+  SmallVector<exec::WaitOp> waits(block.getOps<exec::WaitOp>());
+  for (exec::WaitOp wait : waits) {
+    ExecDependences dependences(block);
+    ArrayRef<Operation *> ops = dependences.getOperations();
+    SmallVector<SmallVector<unsigned>> successors(ops.size());
+    for (unsigned i = 0; i < ops.size(); ++i)
+      for (unsigned p : dependences.getPredecessors(i))
+        successors[p].push_back(i);
+    unsigned w = llvm::find(ops, wait.getOperation()) - ops.begin();
+    // The wait and what depends on it, if nothing depends on that.
+    SmallVector<Operation *> group = {wait};
+    bool sinks = true;
+    for (unsigned s : successors[w]) {
+      group.push_back(ops[s]);
+      sinks &= successors[s].empty();
+    }
+    if (!sinks)
+      continue;
+    llvm::sort(group, [](Operation *a, Operation *b) {
+      return a->isBeforeInBlock(b);
+    });
+    DenseMap<Operation *, int64_t> position;
+    for (auto [at, op] : llvm::enumerate(block))
+      position[&op] = at;
+    int64_t end = position[group.back()];
+    // What staying later costs: the buffers whose last use is in the group.
+    BufferLiveness liveness(block);
+    SmallVector<int64_t> live = liveBytes(block, liveness);
+    DenseSet<int64_t> groupPositions;
+    for (Operation *op : group)
+      groupPositions.insert(position[op]);
+    int64_t extra = 0;
+    for (const BufferLiveness::Interval &interval : liveness.getIntervals())
+      if (groupPositions.contains(interval.last))
+        extra += llvm::alignTo(interval.sizeInBytes, kArenaAlignment);
+    int64_t terminator = position[block.getTerminator()];
+    int64_t to = end + 1;
+    while (to < terminator && live[to] + extra <= peak)
+      ++to;
+    if (to == end + 1)
+      continue;
+    // Right after the last operation that runs before there (allocations
+    // stay by their users).
+    Operation *before = &*std::next(block.begin(), to);
+    while (before->getPrevNode() &&
+           ExecDependences::namesOnly(before->getPrevNode()))
+      before = before->getPrevNode();
+    for (Operation *op : group)
+      op->moveBefore(before);
+  }
+}
+
+struct ScheduleCollectives
+    : dlc::impl::ScheduleCollectivesBase<ScheduleCollectives> {
+  using ScheduleCollectivesBase::ScheduleCollectivesBase;
+
+  void runOnOperation() override {
+    if (overlap != "backward" && overlap != "none") {
+      getOperation().emitError("dlc-schedule-collectives: overlap=")
+          << overlap << " is not 'backward' or 'none'";
+      return signalPassFailure();
+    }
+    for (auto func : getOperation().getOps<func::FuncOp>())
+      if (!func.isExternal())
+        schedule(func.front());
+  }
+
+  void schedule(Block &block) {
+    ExecDependences dependences(block);
+    ArrayRef<Operation *> ops = dependences.getOperations();
+    auto isStart = [&](unsigned i) { return isa<exec::AllReduceStartOp>(ops[i]); };
+    auto isWait = [&](unsigned i) { return isa<exec::WaitOp>(ops[i]); };
+    if (llvm::none_of(llvm::seq<unsigned>(0, ops.size()), isStart))
+      return;
+    SmallVector<SmallVector<unsigned>> successors(ops.size());
+    for (unsigned i = 0; i < ops.size(); ++i)
+      for (unsigned p : dependences.getPredecessors(i))
+        successors[p].push_back(i);
+    SmallVector<unsigned> order(ops.size());
+    std::iota(order.begin(), order.end(), 0);
+
+    if (overlap == "none") {
+      // Each wait just after the start whose token it waits for.
+      order = rekey(order, isWait, [&](unsigned i, ArrayRef<unsigned> at) {
+        Operation *start =
+            cast<exec::WaitOp>(ops[i]).getToken().getDefiningOp();
+        unsigned s = llvm::find(ops, start) - ops.begin();
+        return at[s] + 0.5;
+      });
+    } else {
+      // Waits first, as late as their successors allow (before the
+      // terminator when nothing depends on them), then starts as early as
+      // their predecessors allow.
+      order = rekey(order, isWait, [&](unsigned i, ArrayRef<unsigned> at) {
+        double first = double(ops.size());
+        for (unsigned s : successors[i])
+          first = std::min(first, double(at[s]));
+        return first - 0.5;
+      });
+      order = rekey(order, isStart, [&](unsigned i, ArrayRef<unsigned> at) {
+        double last = -1.0;
+        for (unsigned p : dependences.getPredecessors(i))
+          last = std::max(last, double(at[p]));
+        return last + 0.5;
+      });
+    }
+    dependences.reorder(block, order);
+    if (overlap == "backward")
+      deferWaits(block);
+  }
+};
+} // namespace

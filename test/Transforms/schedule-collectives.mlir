@@ -1,0 +1,97 @@
+// RUN: dlc-opt %s -dlc-schedule-collectives | FileCheck %s
+// RUN: dlc-opt %s -dlc-schedule-collectives=overlap=none | FileCheck %s --check-prefix=NONE
+// RUN: not dlc-opt %s -dlc-schedule-collectives=overlap=sideways 2>&1 | FileCheck %s --check-prefix=BAD
+
+exec.global @w1 : !exec.buffer<1024xf32>
+exec.global @w2 : !exec.buffer<1024xf32>
+
+// Two layers' backward pass as the memory schedule might leave it: both
+// allreduces started late, each waited for at once. overlap=backward
+// starts dw2's as soon as weightGrad2 has written it and waits for it just
+// before its update, so that dataGrad2 and weightGrad1 run meanwhile;
+// dw1's starts right after weightGrad1. Nothing else moves.
+// CHECK-LABEL: func.func @train_step
+// CHECK: exec.kernel "lossGrad"
+// CHECK: exec.kernel "weightGrad2"
+// CHECK-NEXT: %[[T2:.+]] = exec.allreduce_start %[[DW2:.+]] :
+// CHECK: exec.kernel "dataGrad2"
+// CHECK: exec.kernel "weightGrad1"
+// CHECK-NEXT: %[[T1:.+]] = exec.allreduce_start
+// CHECK-NEXT: exec.wait %[[T2]]
+// CHECK-NEXT: exec.kernel "sgd" ins(%{{.+}}, %[[DW2]] :
+// CHECK-NEXT: exec.wait %[[T1]]
+// CHECK-NEXT: exec.kernel "sgd"
+// CHECK-NEXT: return
+// overlap=none: each wait right after its start, where the starts were.
+// NONE-LABEL: func.func @train_step
+// NONE: exec.kernel "weightGrad1"
+// NONE-NEXT: %[[T2:.+]] = exec.allreduce_start
+// NONE-NEXT: exec.wait %[[T2]]
+// NONE-NEXT: %[[T1:.+]] = exec.allreduce_start
+// NONE-NEXT: exec.wait %[[T1]]
+// NONE-NEXT: exec.kernel "sgd"
+// NONE-NEXT: exec.kernel "sgd"
+func.func @train_step(%x: !exec.buffer<16xf32>, %labels: !exec.buffer<16xf32>) -> !exec.buffer<1xf32> {
+  %w1 = exec.global_ref @w1 : !exec.buffer<1024xf32>
+  %w2 = exec.global_ref @w2 : !exec.buffer<1024xf32>
+  %h = exec.alloc : !exec.buffer<16xf32>
+  exec.kernel "layer1" ins(%x, %w1 : !exec.buffer<16xf32>, !exec.buffer<1024xf32>) outs(%h : !exec.buffer<16xf32>)
+  %y = exec.alloc : !exec.buffer<16xf32>
+  exec.kernel "layer2" ins(%h, %w2 : !exec.buffer<16xf32>, !exec.buffer<1024xf32>) outs(%y : !exec.buffer<16xf32>)
+  %loss = exec.alloc : !exec.buffer<1xf32>
+  exec.kernel "loss" ins(%y, %labels : !exec.buffer<16xf32>, !exec.buffer<16xf32>) outs(%loss : !exec.buffer<1xf32>)
+  %dy = exec.alloc : !exec.buffer<16xf32>
+  exec.kernel "lossGrad" ins(%y, %labels : !exec.buffer<16xf32>, !exec.buffer<16xf32>) outs(%dy : !exec.buffer<16xf32>)
+  %dw2 = exec.alloc : !exec.buffer<1024xf32>
+  exec.kernel "weightGrad2" ins(%dy, %h : !exec.buffer<16xf32>, !exec.buffer<16xf32>) outs(%dw2 : !exec.buffer<1024xf32>)
+  %dh = exec.alloc : !exec.buffer<16xf32>
+  exec.kernel "dataGrad2" ins(%dy, %w2 : !exec.buffer<16xf32>, !exec.buffer<1024xf32>) outs(%dh : !exec.buffer<16xf32>)
+  %dw1 = exec.alloc : !exec.buffer<1024xf32>
+  exec.kernel "weightGrad1" ins(%dh, %x : !exec.buffer<16xf32>, !exec.buffer<16xf32>) outs(%dw1 : !exec.buffer<1024xf32>)
+  %t2 = exec.allreduce_start %dw2 : !exec.buffer<1024xf32>
+  exec.wait %t2
+  %t1 = exec.allreduce_start %dw1 : !exec.buffer<1024xf32>
+  exec.wait %t1
+  exec.kernel "sgd" ins(%w2, %dw2 : !exec.buffer<1024xf32>, !exec.buffer<1024xf32>) outs(%w2 : !exec.buffer<1024xf32>) {in_place = array<i64: 0>}
+  exec.kernel "sgd" ins(%w1, %dw1 : !exec.buffer<1024xf32>, !exec.buffer<1024xf32>) outs(%w1 : !exec.buffer<1024xf32>) {in_place = array<i64: 0>}
+  return %loss : !exec.buffer<1xf32>
+}
+
+// A wait and its update go on down the step while the gradient's longer
+// life keeps every position within the peak of live bytes (20480 + 64,
+// where "grad" reads the activation and writes the gradient): past
+// "small", not past "large", whose 16 KiB and 64 bytes with the gradient's
+// 4 KiB would pass it.
+// CHECK-LABEL: func.func @defer
+// CHECK: exec.kernel "grad"
+// CHECK-NEXT: %[[T:.+]] = exec.allreduce_start
+// CHECK: exec.kernel "small"
+// CHECK-NEXT: exec.wait %[[T]]
+// CHECK-NEXT: exec.kernel "sgd"
+// CHECK: exec.kernel "large"
+// NONE-LABEL: func.func @defer
+// NONE: exec.kernel "grad"
+// NONE-NEXT: %[[T:.+]] = exec.allreduce_start
+// NONE-NEXT: exec.wait %[[T]]
+// NONE: exec.kernel "sgd"
+// NONE-NEXT: exec.alloc
+// NONE-NEXT: exec.kernel "small"
+func.func @defer(%x: !exec.buffer<16xf32>) -> !exec.buffer<16xf32> {
+  %w = exec.global_ref @w1 : !exec.buffer<1024xf32>
+  %act = exec.alloc : !exec.buffer<4096xf32>
+  exec.kernel "forward" ins(%x : !exec.buffer<16xf32>) outs(%act : !exec.buffer<4096xf32>)
+  %g = exec.alloc : !exec.buffer<1024xf32>
+  exec.kernel "grad" ins(%act : !exec.buffer<4096xf32>) outs(%g : !exec.buffer<1024xf32>)
+  %t = exec.allreduce_start %g : !exec.buffer<1024xf32>
+  exec.wait %t
+  exec.kernel "sgd" ins(%w, %g : !exec.buffer<1024xf32>, !exec.buffer<1024xf32>) outs(%w : !exec.buffer<1024xf32>) {in_place = array<i64: 0>}
+  %s = exec.alloc : !exec.buffer<16xf32>
+  exec.kernel "small" ins(%x : !exec.buffer<16xf32>) outs(%s : !exec.buffer<16xf32>)
+  %l = exec.alloc : !exec.buffer<4112xf32>
+  exec.kernel "large" ins(%s : !exec.buffer<16xf32>) outs(%l : !exec.buffer<4112xf32>)
+  %y = exec.alloc : !exec.buffer<16xf32>
+  exec.kernel "last" ins(%l : !exec.buffer<4112xf32>) outs(%y : !exec.buffer<16xf32>)
+  return %y : !exec.buffer<16xf32>
+}
+
+// BAD: overlap=sideways is not 'backward' or 'none'
