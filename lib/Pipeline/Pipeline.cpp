@@ -60,6 +60,8 @@ void dlc::buildPipeline(OpPassManager &pm, const PipelineOptions &options,
     pm.addPass(createScheduleMemory());
     ScheduleCollectivesOptions collectives;
     collectives.overlap = options.overlap;
+    // Under a budget the rematerializer needs the bytes deferring takes.
+    collectives.defer = options.memoryBudget == 0;
     pm.addPass(createScheduleCollectives(collectives));
     if (options.memoryBudget > 0) {
       // The rematerializer measures peaks as the planner will see them:

@@ -663,13 +663,14 @@ int Trainer::run() {
                 "\"images_per_second\":%s,\"arena_bytes\":%" PRId64
                 ",\"peak_rss_bytes\":%" PRId64 ",\"step_seconds\":%s"
                 ",\"library_workspace_bytes\":%" PRId64
-                ",\"peak_device_bytes\":%s}\n",
+                ",\"peak_device_bytes\":%s,\"comm_wait_seconds\":%s}\n",
                 epochsRun, position.stepsDone, number(lastLoss).c_str(),
                 number(epochLoss).c_str(), number(testAccuracy).c_str(),
                 number(stepsTimed * globalBatch / trainSeconds).c_str(),
                 dlc_model.arenaBytes, int64_t(usage.ru_maxrss) * 1024,
                 number(steadyStep).c_str(), libraryWorkspaceBytes(),
-                deviceBytes < 0 ? "null" : std::to_string(deviceBytes).c_str());
+                deviceBytes < 0 ? "null" : std::to_string(deviceBytes).c_str(),
+                number(comm::blockedSeconds()).c_str());
   }
   std::fflush(stdout);
   return 0;

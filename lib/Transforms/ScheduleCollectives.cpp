@@ -172,7 +172,7 @@ struct ScheduleCollectives
       });
     }
     dependences.reorder(block, order);
-    if (overlap == "backward")
+    if (overlap == "backward" && defer)
       deferWaits(block);
   }
 };

@@ -1,5 +1,6 @@
 // RUN: dlc-opt %s -dlc-schedule-collectives | FileCheck %s
 // RUN: dlc-opt %s -dlc-schedule-collectives=overlap=none | FileCheck %s --check-prefix=NONE
+// RUN: dlc-opt %s -dlc-schedule-collectives=defer=false | FileCheck %s --check-prefix=NODEFER
 // RUN: not dlc-opt %s -dlc-schedule-collectives=overlap=sideways 2>&1 | FileCheck %s --check-prefix=BAD
 
 exec.global @w1 : !exec.buffer<1024xf32>
@@ -69,6 +70,13 @@ func.func @train_step(%x: !exec.buffer<16xf32>, %labels: !exec.buffer<16xf32>) -
 // CHECK-NEXT: exec.wait %[[T]]
 // CHECK-NEXT: exec.kernel "sgd"
 // CHECK: exec.kernel "large"
+// Without deferring, the wait stays just before the update.
+// NODEFER-LABEL: func.func @defer
+// NODEFER: exec.kernel "grad"
+// NODEFER-NEXT: %[[T:.+]] = exec.allreduce_start
+// NODEFER-NEXT: exec.wait %[[T]]
+// NODEFER-NEXT: exec.global_ref
+// NODEFER-NEXT: exec.kernel "sgd"
 // NONE-LABEL: func.func @defer
 // NONE: exec.kernel "grad"
 // NONE-NEXT: %[[T:.+]] = exec.allreduce_start

@@ -1,13 +1,27 @@
 //===- Comm.cpp - every MPI call the runtime makes ------------------------===//
+//
+// MPI moves a nonblocking collective on only inside MPI calls, and a step
+// makes none between a gradient's allreduce start and its wait: a thread
+// of this module's own (with MPI_THREAD_MULTIPLE, checked at start-up)
+// tests the collectives in flight so that they progress while the compute
+// runs; wait() sleeps until that thread has seen its request complete.
+//
+//===----------------------------------------------------------------------===//
 
 #include "Comm.h"
 
 #include <mpi.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cinttypes>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <list>
+#include <mutex>
+#include <string>
+#include <thread>
 
 using namespace dlc::rt;
 
@@ -48,6 +62,134 @@ bool active() {
   MPI_Initialized(&initialised);
   return initialised;
 }
+
+using Clock = std::chrono::steady_clock;
+
+/// A started sum: its request, and when the emulated link would have
+/// delivered it (DLC_COMM_EMULATE_LINK; the epoch otherwise).
+struct InFlight {
+  MPI_Request request;
+  Clock::time_point due;
+  bool done = false;
+};
+
+/// The link DLC_COMM_EMULATE_LINK="ALPHA_US:GBIT_PER_S" describes, a test
+/// aid: each sum of n floats completes no earlier than alpha + 32 n / beta
+/// after its start.
+struct EmulatedLink {
+  double alphaSeconds = 0.0, bitsPerSecond = 0.0;
+  bool on() const { return bitsPerSecond > 0.0; }
+  Clock::duration transfer(int64_t count) const {
+    return std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(alphaSeconds +
+                                      32.0 * count / bitsPerSecond));
+  }
+};
+
+EmulatedLink emulatedLink() {
+  EmulatedLink link;
+  const char *text = std::getenv("DLC_COMM_EMULATE_LINK");
+  double alpha = 0.0, gbits = 0.0;
+  if (text && std::sscanf(text, "%lf:%lf", &alpha, &gbits) == 2 &&
+      alpha >= 0.0 && gbits > 0.0) {
+    link.alphaSeconds = alpha * 1e-6;
+    link.bitsPerSecond = gbits * 1e9;
+  }
+  return link;
+}
+
+/// The progress thread and the sums in flight.
+class Progress {
+public:
+  void start(bool threaded) {
+    link = emulatedLink();
+    if (!threaded)
+      return;
+    thread = std::thread([this] { run(); });
+  }
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      stopping = true;
+    }
+    changed.notify_all();
+    if (thread.joinable())
+      thread.join();
+  }
+
+  InFlight *startSum(float *data, int64_t count) {
+    std::lock_guard<std::mutex> lock(mutex);
+    inFlight.emplace_back();
+    InFlight &sum = inFlight.back();
+    MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(count), MPI_FLOAT,
+                   MPI_SUM, MPI_COMM_WORLD, &sum.request);
+    if (link.on())
+      sum.due = Clock::now() + link.transfer(count);
+    changed.notify_all();
+    return &sum;
+  }
+
+  void wait(InFlight *sum) {
+    Clock::time_point begin = Clock::now();
+    std::unique_lock<std::mutex> lock(mutex);
+    if (thread.joinable()) {
+      changed.wait(lock, [&] { return sum->done; });
+    } else {
+      MPI_Wait(&sum->request, MPI_STATUS_IGNORE);
+      lock.unlock();
+      std::this_thread::sleep_until(sum->due);
+      lock.lock();
+    }
+    inFlight.remove_if([&](const InFlight &s) { return &s == sum; });
+    blocked += Clock::now() - begin;
+  }
+
+  double blockedSeconds() const {
+    return std::chrono::duration<double>(blocked).count();
+  }
+
+private:
+  /// Tests what is in flight every 50 us while there is any; sleeps until
+  /// a sum starts otherwise.
+  void run() {
+    std::unique_lock<std::mutex> lock(mutex);
+    while (!stopping) {
+      bool pending = false;
+      for (InFlight &sum : inFlight) {
+        if (sum.done)
+          continue;
+        int flag = 0;
+        if (sum.request != MPI_REQUEST_NULL)
+          MPI_Test(&sum.request, &flag, MPI_STATUS_IGNORE);
+        else
+          flag = 1;
+        if (flag && Clock::now() >= sum.due) {
+          sum.done = true;
+          changed.notify_all();
+        } else {
+          pending = true;
+        }
+      }
+      if (!pending) {
+        changed.wait(lock);
+        continue;
+      }
+      lock.unlock();
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+      lock.lock();
+    }
+  }
+
+  EmulatedLink link;
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::list<InFlight> inFlight;
+  bool stopping = false;
+  std::thread thread;
+  Clock::duration blocked{};
+};
+
+Progress progress;
 } // namespace
 
 comm::World comm::initialize(int &argc, char **&argv,
@@ -56,7 +198,8 @@ comm::World comm::initialize(int &argc, char **&argv,
   world.mpi = launchedByMpi();
   if (!world.mpi)
     return world;
-  MPI_Init(&argc, &argv);
+  int provided = MPI_THREAD_SINGLE;
+  MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
   MPI_Comm_rank(MPI_COMM_WORLD, &world.rank);
   MPI_Comm_size(MPI_COMM_WORLD, &world.size);
   worldRank = world.rank;
@@ -64,12 +207,20 @@ comm::World comm::initialize(int &argc, char **&argv,
   MPI_Errhandler handler;
   MPI_Comm_create_errhandler(reportMpiError, &handler);
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, handler);
+  bool threaded = provided >= MPI_THREAD_MULTIPLE;
+  if (!threaded && world.rank == 0)
+    std::fprintf(stderr,
+                 "warning: this MPI gives no MPI_THREAD_MULTIPLE: gradient "
+                 "averages progress only while the step waits for them\n");
+  progress.start(threaded && world.size > 1);
   return world;
 }
 
 void comm::finalize(const World &world) {
-  if (world.mpi)
-    MPI_Finalize();
+  if (!world.mpi)
+    return;
+  progress.stop();
+  MPI_Finalize();
 }
 
 void comm::abortJob(int status) {
@@ -122,18 +273,15 @@ comm::Request comm::startSum(float *data, int64_t count) {
   Request request;
   if (!active())
     return request;
-  auto *handle = new MPI_Request;
-  MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(count), MPI_FLOAT,
-                 MPI_SUM, MPI_COMM_WORLD, handle);
-  request.handle = handle;
+  request.handle = progress.startSum(data, count);
   return request;
 }
 
 void comm::wait(Request &request) {
   if (!request.handle)
     return;
-  auto *handle = static_cast<MPI_Request *>(request.handle);
-  MPI_Wait(handle, MPI_STATUS_IGNORE);
-  delete handle;
+  progress.wait(static_cast<InFlight *>(request.handle));
   request.handle = nullptr;
 }
+
+double comm::blockedSeconds() { return progress.blockedSeconds(); }

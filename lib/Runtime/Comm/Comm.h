@@ -47,6 +47,9 @@ struct Request {
 };
 Request startSum(float *data, int64_t count);
 void wait(Request &request);
+/// The seconds this rank has spent in wait() so far: the communication the
+/// compute did not hide.
+double blockedSeconds();
 
 } // namespace dlc::rt::comm
 

@@ -1,0 +1,98 @@
+"""Gradient averaging overlapped with the backward pass, on an emulated
+link: ResNet-18 (torchvision structure, 64 x 64 input, 10 classes, batch 8
+per rank) on 2 ranks of this machine, one thread each, every gradient
+average held to complete no earlier than alpha + bits / rate after its
+start (DLC_COMM_EMULATE_LINK, the trainer's test aid: a stand-in for the
+throttled network of network namespaces that bench/comm will use).
+
+For --overlap=none (each average waited for at once) and
+--overlap=backward (dlc's default): the median step time and the seconds
+per step rank 0 waited for averages (exposed communication). Hidden: the
+share of none's waiting that backward does not wait. Runs alternate.
+
+    /usr/bin/python3 bench/comm_overlap.py [--link 100:2] [--runs 3] [--write docs/benchmarks.md]
+"""
+import argparse
+import datetime
+import json
+import os
+import statistics
+import subprocess
+import tempfile
+import pathlib
+
+import numpy as np
+
+from report import ROOT, export_torchvision, machine, publish
+
+SIZE, CLASSES, BATCH, RANKS, STEPS = 64, 10, 8, 2, 12
+MODES = ["none", "backward"]
+
+
+def train(exe, x, y, link):
+    env = dict(os.environ, DLC_COMM_EMULATE_LINK=link, OMP_NUM_THREADS="1")
+    result = subprocess.run(
+        ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", str(RANKS),
+         "-x", "DLC_COMM_EMULATE_LINK", "-x", "OMP_NUM_THREADS", str(exe),
+         "--train-x", str(x), "--train-y", str(y), "--steps", str(STEPS), "--epochs", "100",
+         "--log-every", "0", "--threads", "1"],
+        capture_output=True, text=True, env=env, check=True)
+    summary = json.loads([l for l in result.stdout.splitlines() if l.startswith("{")][-1])
+    return summary["step_seconds"], summary["comm_wait_seconds"] / summary["steps"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--link", default="100:2", help="ALPHA_US:GBIT_PER_S")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--write")
+    args = parser.parse_args()
+    dlc = ROOT / "build" / "bin" / "dlc"
+    results = {mode: {"step": [], "wait": []} for mode in MODES}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = pathlib.Path(tmp)
+        onnx = tmp / "resnet18.onnx"
+        export_torchvision("resnet18", onnx, SIZE, CLASSES)
+        exes = {}
+        for mode in MODES:
+            exes[mode] = tmp / ("trainer-" + mode)
+            subprocess.run([str(dlc), str(onnx), "-o", str(exes[mode]), "--batch", str(BATCH),
+                            "--momentum", "0.9", "--overlap=" + mode], check=True)
+        rng = np.random.default_rng(0)
+        x, y = tmp / "x.npy", tmp / "y.npy"
+        np.save(x, rng.standard_normal((RANKS * BATCH * 4, 3, SIZE, SIZE)).astype(np.float32))
+        np.save(y, rng.integers(0, CLASSES, RANKS * BATCH * 4))
+        for run in range(args.runs):
+            for mode in MODES:
+                step, wait = train(exes[mode], x, y, args.link)
+                results[mode]["step"].append(step)
+                results[mode]["wait"].append(wait)
+                print(run, mode, step, wait, flush=True)
+    median = {mode: {k: statistics.median(v) for k, v in r.items()}
+              for mode, r in results.items()}
+    alpha, rate = args.link.split(":")
+    lines = ["## Gradient averaging overlapped with backward (emulated link, CPU)", "",
+             "- Command: `bench/comm_overlap.py --link %s --runs %d`" % (args.link, args.runs),
+             "- Machine: %s; %d ranks of one thread each on it" % (machine(), RANKS),
+             "- Date: %s" % datetime.date.today().isoformat(),
+             "- Model: ResNet-18 (torchvision), %dx%d input, %d classes, batch %d per rank, "
+             "SGD with momentum; %d steps a run, %d runs alternating, medians. Link: "
+             "`DLC_COMM_EMULATE_LINK=%s` (each average completes no earlier than %s us + "
+             "its bits at %s Gbit/s after its start; a test aid, not a real network)."
+             % (SIZE, SIZE, CLASSES, BATCH, STEPS, args.runs, args.link, alpha, rate),
+             "",
+             "| --overlap | step | waiting for averages per step | hidden |",
+             "|---|---:|---:|---:|"]
+    none_wait = median["none"]["wait"]
+    for mode in MODES:
+        m = median[mode]
+        hidden = 1 - m["wait"] / none_wait if none_wait > 0 else float("nan")
+        lines.append("| %s | %.3f s | %.3f s | %.0f%% |" % (mode, m["step"], m["wait"],
+                                                           100 * hidden))
+    lines += ["", "Step time with --overlap=backward: %.2f of --overlap=none's."
+              % (median["backward"]["step"] / median["none"]["step"]), ""]
+    publish("\n".join(lines), args.write)
+
+
+if __name__ == "__main__":
+    main()
