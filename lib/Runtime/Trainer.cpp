@@ -96,6 +96,12 @@ int64_t countNonFinite(const float *values, int64_t n) {
   return count;
 }
 
+std::string hexadecimal(uint64_t value) {
+  char text[24];
+  std::snprintf(text, sizeof(text), "0x%016" PRIx64, value);
+  return text;
+}
+
 class Trainer {
 public:
   Trainer(const TrainerOptions &options, const World &world)
@@ -461,6 +467,11 @@ bool Trainer::stopAgreed() {
 }
 
 int Trainer::run() {
+  // The ranks' programs must agree, or their collectives mix tensors.
+  if (!comm::sameOnEveryRank(dlc_model.programHash))
+    throw Error("the ranks of this job run different programs (this one's "
+                "step hashes to " + hexadecimal(dlc_model.programHash) +
+                "): start every rank from the same executable");
   if (!options.savePath.empty() && dlc_onnx_model_end == dlc_onnx_model)
     throw Error("--save: this program was built from an .mlir file that "
                 "carries no ONNX model (dlc.onnx_model), so it cannot write "

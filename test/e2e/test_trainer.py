@@ -62,6 +62,26 @@ def test_two_ranks_match_one_rank_with_the_global_batch(mpi_trainers, overlap):
     assert "2 rank(s) x batch 32" in two.stdout
 
 
+def test_ranks_of_different_programs_stop_with_a_message(mpi_trainers, workdir):
+    """Each rank compares a hash of its compiled step at start-up: two
+    builds of the same model and flags agree and train; builds that differ
+    (here only in where the allreduce waits go) stop at once, every rank
+    saying why, instead of mixing each other's tensors."""
+    args = ["--data", FASHION_MNIST, "--steps", 2, "--log-every", 0]
+    again = compile_model(MLP, workdir / "b32-again", "--batch", 32, "--lr", 0.05,
+                          "--momentum", 0.9)
+    mpirun = ["mpirun", "--allow-run-as-root", "--oversubscribe"]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    same = run(mpirun + ["-np", 1, mpi_trainers["b32"], *args, ":", "-np", 1, again, *args],
+               env=env)
+    assert same.returncode == 0, same
+    differ = run(mpirun + ["-np", 1, mpi_trainers["b32"], *args, ":",
+                           "-np", 1, mpi_trainers["b32-none"], *args], env=env)
+    assert differ.returncode != 0
+    assert differ.stderr.count("run different programs") == 2, differ
+    assert "start every rank from the same executable" in differ.stderr
+
+
 def write_idx(path, array, compress):
     header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim)
     header += b"".join(struct.pack(">I", d) for d in array.shape)

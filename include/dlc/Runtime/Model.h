@@ -84,6 +84,9 @@ struct ModelInfo {
   /// override; `hasVelocity`: SGD was compiled with momentum state.
   Hyperparameters defaults;
   bool hasVelocity;
+  /// A hash of the compiled step (its planned execution IR, weights left
+  /// out): ranks of one job must run the same program.
+  uint64_t programHash;
 };
 
 } // namespace dlc::rt

@@ -13,7 +13,9 @@
 #include "dlc/Target/InitialValues.h"
 #include "dlc/Target/TargetInfo.h"
 #include "dlc/Transforms/Passes.h"
+#include "mlir/IR/OperationSupport.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/xxhash.h"
 
 namespace dlc {
 #define GEN_PASS_DEF_CONVERTEXECTOEMITC
@@ -80,6 +82,14 @@ void ConvertExecToEmitC::runOnOperation() {
       global.emitOpError("has no planned offset; run dlc-plan-memory first");
       return signalPassFailure();
     }
+  // What ranks compare at start-up: the planned step, weights left out.
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module->print(os, OpPrintingFlags()
+                        .elideLargeElementsAttrs(16)
+                        .elideLargeResourceString(16)
+                        .useLocalScope());
+  uint64_t programHash = llvm::xxh3_64bits(text);
   FailureOr<PackedInitialValues> initial =
       packInitialValues(module, externalWeights);
   if (failed(initial))
@@ -107,7 +117,7 @@ void ConvertExecToEmitC::runOnOperation() {
   if (failed(program.buildFunction(forward, "forward")) ||
       (train && failed(program.buildFunction(train, "trainStep"))) ||
       failed(buildModelTable(module, program, initial->offsets,
-                             trainingConfig)))
+                             trainingConfig, programHash)))
     return signalPassFailure();
 
   for (Operation *op : oldOps)

@@ -61,7 +61,8 @@ std::string hyperparameterDefaults(ModuleOp module) {
 
 LogicalResult dlc::buildModelTable(ModuleOp module, ProgramBuilder &program,
                                    ArrayRef<int64_t> initialOffsets,
-                                   StringRef trainingConfig) {
+                                   StringRef trainingConfig,
+                                   uint64_t programHash) {
   MLIRContext *ctx = module.getContext();
   auto forward = module.lookupSymbol<func::FuncOp>("forward");
   auto train = module.lookupSymbol<func::FuncOp>("train_step");
@@ -162,7 +163,7 @@ LogicalResult dlc::buildModelTable(ModuleOp module, ProgramBuilder &program,
       ".forwardOutputOffset = {8}, .variables = {9}, .numVariables = {10}, "
       ".forwardInputs = dlc_forward_inputs, .numForwardInputs = {11}, "
       ".forwardOutputs = dlc_forward_outputs, .numForwardOutputs = {12}, "
-      ".defaults = {13}, .hasVelocity = {14}}",
+      ".defaults = {13}, .hasVelocity = {14}, .programHash = {15}ULL}",
       cString(source ? source.getValue() : ""), cString(trainingConfig),
       module->getAttrOfType<IntegerAttr>(kArenaSizeAttr).getInt(),
       hasInput ? shapeOf(forward.getArgument(0)) : "nullptr",
@@ -172,7 +173,8 @@ LogicalResult dlc::buildModelTable(ModuleOp module, ProgramBuilder &program,
       program.offsetOf(outputs.front()),
       numVariables ? "dlc_variables" : "nullptr", numVariables,
       forward.getNumArguments(), outputs.size(),
-      hyperparameterDefaults(module), hasVelocity ? "true" : "false");
+      hyperparameterDefaults(module), hasVelocity ? "true" : "false",
+      programHash);
   emitc::GlobalOp::create(tables, loc, "dlc_model",
                           emitc::OpaqueType::get(ctx, "dlc::rt::ModelInfo"),
                           emitc::OpaqueAttr::get(ctx, model),

@@ -67,7 +67,8 @@ private:
 mlir::LogicalResult buildModelTable(mlir::ModuleOp module,
                                     ProgramBuilder &program,
                                     llvm::ArrayRef<int64_t> initialOffsets,
-                                    llvm::StringRef trainingConfig);
+                                    llvm::StringRef trainingConfig,
+                                    uint64_t programHash);
 
 } // namespace dlc
 

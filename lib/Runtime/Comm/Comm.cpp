@@ -250,6 +250,15 @@ int comm::max(int value) {
   return largest;
 }
 
+bool comm::sameOnEveryRank(uint64_t value) {
+  if (!active())
+    return true;
+  uint64_t low = value, high = value;
+  MPI_Allreduce(&value, &low, 1, MPI_UINT64_T, MPI_MIN, MPI_COMM_WORLD);
+  MPI_Allreduce(&value, &high, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD);
+  return low == high;
+}
+
 void comm::barrier() {
   if (active())
     MPI_Barrier(MPI_COMM_WORLD);

@@ -35,6 +35,8 @@ double sum(double value);
 int64_t sum(int64_t value);
 /// The largest value over ranks.
 int max(int value);
+/// Whether every rank passed the same value (true on one rank).
+bool sameOnEveryRank(uint64_t value);
 void barrier();
 
 /// Point-to-point transfers of any size (split into MPI's int counts).
