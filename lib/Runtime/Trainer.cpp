@@ -10,12 +10,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "Arena.h"
+#include "AtomicFile.h"
 #include "Checkpoint.h"
 #include "Comm/Comm.h"
 #include "Dataset.h"
 #include "Error.h"
 #include "LrSchedule.h"
 #include "OnnxIO.h"
+#include "Trace.h"
 #include "TrainerOptions.h"
 #include "dlc/Runtime/Backend.h"
 #include "dlc/Runtime/Model.h"
@@ -100,6 +102,18 @@ std::string hexadecimal(uint64_t value) {
   char text[24];
   std::snprintf(text, sizeof(text), "0x%016" PRIx64, value);
   return text;
+}
+
+/// --trace's file for this rank: as given on one rank, with ".rank<N>"
+/// before its ".json" (or at its end) under mpirun.
+std::string tracePathOfRank(const std::string &path, const World &world) {
+  if (world.size == 1)
+    return path;
+  std::string rank = ".rank" + std::to_string(world.rank);
+  size_t dot = path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0
+                   ? path.size() - 5
+                   : path.size();
+  return path.substr(0, dot) + rank + path.substr(dot);
 }
 
 class Trainer {
@@ -467,6 +481,8 @@ bool Trainer::stopAgreed() {
 }
 
 int Trainer::run() {
+  if (!options.tracePath.empty())
+    trace::enable(world.rank);
   // The ranks' programs must agree, or their collectives mix tensors.
   if (!comm::sameOnEveryRank(dlc_model.programHash))
     throw Error("the ranks of this job run different programs (this one's "
@@ -591,8 +607,10 @@ int Trainer::run() {
       observeGradients(dump, check);
       currentStep = position.stepsDone + 1;
       double stepStart = now();
+      trace::begin("step", "step");
       lastLoss = trainStep(position.order, step,
                            options.cudaGraph && !dump && !check, !last);
+      trace::end();
       stepSeconds.push_back(now() - stepStart);
       ++position.stepInEpoch;
       ++position.stepsDone;
@@ -622,8 +640,11 @@ int Trainer::run() {
     if (stopped)
       break;
     epochLoss = position.epochLossSum / position.stepInEpoch;
-    if (hasTest)
+    if (hasTest) {
+      trace::begin("evaluate", "step");
       testAccuracy = evaluate();
+      trace::end();
+    }
     if (world.leader()) {
       std::printf("epoch %" PRId64 " done: %" PRId64
                   " steps, mean loss %.6f, %.0f images/s",
@@ -639,6 +660,9 @@ int Trainer::run() {
   }
 
   lossLog.reset();
+  if (!options.tracePath.empty())
+    writeFileAtomically(tracePathOfRank(options.tracePath, world),
+                        trace::json());
   if (stopped) {
     if (world.leader())
       std::printf("stopped by a signal after step %" PRId64 "; %s\n",

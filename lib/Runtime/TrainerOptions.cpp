@@ -117,6 +117,9 @@ Output:
                     write each parameter's gradient (averaged over ranks) as
                     an ONNX TensorProto: DIR/<initializer name>.pb, with
                     '/' in the name replaced by '_'
+  --trace FILE.json write a Chrome trace (Perfetto, chrome://tracing) of
+                    every step, kernel call, gradient average and wait;
+                    under mpirun one per rank, FILE.rank<N>.json
   --help            this text
 )";
 }
@@ -162,6 +165,8 @@ TrainerOptions dlc::rt::parseTrainerOptions(int argc, char **argv) {
       options.seed = parseInteger(flag, value(), 0);
     else if (flag == "--no-shuffle")
       options.shuffle = false;
+    else if (flag == "--trace")
+      options.tracePath = value();
     else if (flag == "--no-cuda-graph")
       options.cudaGraph = false;
     else if (flag == "--cudnn-find")

@@ -22,6 +22,9 @@ struct TrainerOptions {
   std::string initPath;
   std::string lossLogPath;
   std::string dumpGradientsDir;
+  /// --trace: where each rank's Chrome trace goes (with ".rank<N>" before
+  /// ".json" under mpirun).
+  std::string tracePath;
   int threads = 0; ///< 0: the library default
   /// On the GPU, capture the step as a CUDA graph and replay it.
   bool cudaGraph = true;

@@ -47,6 +47,9 @@
 // later, just before its update (dlc-schedule-collectives).
 // SOURCE: int64_t [[H:v[0-9]+]] = dlc::rt::allReduceMeanStart([[CTX]],
 // SOURCE-NEXT: float*
+// Every kernel call is bracketed for the trainer's --trace.
 // SOURCE: dlc::rt::allReduceMeanWait([[CTX]], [[H]]);
+// SOURCE-NEXT: dlc::rt::traceBegin([[CTX]], "sgdUpdate");
 // SOURCE-NEXT: dlc::rt::sgdUpdate([[CTX]], {{.*}}, nullptr, 10);
+// SOURCE-NEXT: dlc::rt::traceEnd([[CTX]]);
 // SOURCE: const dlc::rt::ModelInfo dlc_model = {.sourceFile = "mlp.onnx", .trainingConfig = "loss=cross-entropy batchnorm=train dropout=train optimizer=sgd lr=0.05 momentum=0 weight-decay=0",

@@ -32,16 +32,6 @@ def test_fashion_mnist_mlp_reaches_target_accuracy(workdir):
     assert again.returncode == 0, again
 
 
-@pytest.fixture(scope="module")
-def mpi_trainers(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("mpi")
-    common = ["--lr", 0.05, "--momentum", 0.9]
-    return {"b32": compile_model(MLP, workdir / "b32", "--batch", 32, *common),
-            "b32-none": compile_model(MLP, workdir / "b32-none", "--batch", 32,
-                                      "--overlap=none", *common),
-            "b64": compile_model(MLP, workdir / "b64", "--batch", 64, *common)}
-
-
 @pytest.mark.parametrize("overlap", ["backward", "none"])
 def test_two_ranks_match_one_rank_with_the_global_batch(mpi_trainers, overlap):
     """mpirun -np 2 of a batch-32 build trains like -np 1 of a batch-64 build:

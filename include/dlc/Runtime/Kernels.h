@@ -75,6 +75,12 @@ void activationGrad(Context &ctx, Activation f, float alpha, const float *dy,
 void scale(Context &ctx, const float *x, float factor, float *y, int64_t n);
 void fill(Context &ctx, float *y, float value, int64_t n);
 /// Sets `bytes` bytes to 0xFF, a NaN in every floating-point format: with
+/// The trainer's --trace: the generated program brackets every kernel call
+/// with these, which record it as a span when tracing is on (on a GPU, the
+/// host's enqueueing of it).
+void traceBegin(Context &ctx, const char *kernel);
+void traceEnd(Context &ctx);
+
 /// `dlc --debug-poison-freed`, each buffer after its last use, so that a
 /// kernel reading bytes the plan had given up shows in the loss.
 void poison(Context &ctx, void *p, int64_t bytes);

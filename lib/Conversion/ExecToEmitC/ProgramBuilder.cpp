@@ -1,7 +1,8 @@
 //===- ProgramBuilder.cpp - exec operations printed as runtime calls ------===//
 //
 // One to one: an exec.kernel is one call of `dlc::rt::<callee>` with the
-// context and its `args` (buffer pointers into the arena, constants), an
+// context and its `args` (buffer pointers into the arena, constants),
+// bracketed by traceBegin/traceEnd for the trainer's --trace, an
 // allreduce_start/wait pair the two calls of the runtime's communication
 // ABI; buffers, views and streams print nothing.
 //
@@ -132,7 +133,11 @@ LogicalResult ProgramBuilder::lowerKernel(exec::KernelOp kernel) {
       order.push_back(arg);
     }
   }
+  // Each call bracketed for the trainer's --trace (a branch when off).
+  call("traceBegin", {},
+       {opaque(("\"" + kernel.getCallee() + "\"").str())});
   call(kernel.getCallee(), values, order);
+  call("traceEnd", {}, {});
   return success();
 }
 

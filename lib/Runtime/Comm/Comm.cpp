@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Comm.h"
+#include "../Trace.h"
 
 #include <mpi.h>
 
@@ -71,6 +72,8 @@ struct InFlight {
   MPI_Request request;
   Clock::time_point due;
   bool done = false;
+  /// For --trace: when it started.
+  double started = 0.0;
 };
 
 /// The link DLC_COMM_EMULATE_LINK="ALPHA_US:GBIT_PER_S" describes, a test
@@ -121,6 +124,7 @@ public:
     std::lock_guard<std::mutex> lock(mutex);
     inFlight.emplace_back();
     InFlight &sum = inFlight.back();
+    sum.started = trace::now();
     MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(count), MPI_FLOAT,
                    MPI_SUM, MPI_COMM_WORLD, &sum.request);
     if (link.on())
@@ -131,6 +135,7 @@ public:
 
   void wait(InFlight *sum) {
     Clock::time_point begin = Clock::now();
+    trace::begin("wait", "wait");
     std::unique_lock<std::mutex> lock(mutex);
     if (thread.joinable()) {
       changed.wait(lock, [&] { return sum->done; });
@@ -139,7 +144,10 @@ public:
       lock.unlock();
       std::this_thread::sleep_until(sum->due);
       lock.lock();
+      trace::span("allreduce", "comm", sum->started, trace::now(),
+                  trace::Communication);
     }
+    trace::end();
     inFlight.remove_if([&](const InFlight &s) { return &s == sum; });
     blocked += Clock::now() - begin;
   }
@@ -165,6 +173,8 @@ private:
           flag = 1;
         if (flag && Clock::now() >= sum.due) {
           sum.done = true;
+          trace::span("allreduce", "comm", sum.started, trace::now(),
+                      trace::Communication);
           changed.notify_all();
         } else {
           pending = true;

@@ -1,0 +1,61 @@
+"""`./trainer --trace FILE.json`: a Chrome trace per rank of every step,
+kernel call, gradient average in flight and wait for one, and
+dlc_tools.trace_report's reading of it. The MLP (three layers: six
+gradients a step) on two ranks, its averages held to an emulated slow link
+so that they are in flight long enough to see."""
+import json
+import os
+import subprocess
+import sys
+
+from conftest import FASHION_MNIST, ROOT, train
+
+STEPS = 4
+
+
+def spans(path, category, name=None):
+    events = json.loads(path.read_text())["traceEvents"]
+    return [e for e in events if e.get("ph") == "X" and e["cat"] == category
+            and name in (None, e["name"])]
+
+
+def test_one_trace_per_rank_with_steps_kernels_averages_and_waits(mpi_trainers, workdir):
+    trace = workdir / "run.json"
+    result = train(mpi_trainers["b32"], "--data", FASHION_MNIST, "--steps", STEPS,
+                   "--log-every", 0, "--trace", trace, ranks=2,
+                   env={"DLC_COMM_EMULATE_LINK": "2000:1"})
+    assert result.returncode == 0, result
+    paths = [workdir / ("run.rank%d.json" % rank) for rank in range(2)]
+    for path in paths:
+        steps = spans(path, "step", "step")
+        assert len(steps) == STEPS
+        assert len(spans(path, "step", "evaluate")) == 1
+        kernels = spans(path, "kernel")
+        assert {"gemm", "softmaxCrossEntropy", "sgdUpdate"} <= {k["name"] for k in kernels}
+        # Each kernel call lies within a step or the evaluation.
+        assert all(any(s["ts"] <= k["ts"] and k["ts"] + k["dur"] <= s["ts"] + s["dur"]
+                       for s in spans(path, "step")) for k in kernels)
+        averages = spans(path, "comm")
+        assert len(averages) == len(spans(path, "wait")) == 6 * STEPS
+        # The emulated link holds each average 2 ms at least.
+        assert min(a["dur"] for a in averages) >= 2000
+    report = subprocess.run([sys.executable, "-m", "dlc_tools.trace_report", *map(str, paths),
+                             "--svg", str(workdir / "steps.svg")],
+                            capture_output=True, text=True, cwd=ROOT / "python",
+                            env=dict(os.environ, PYTHONPATH=str(ROOT / "python")))
+    assert report.returncode == 0, report.stderr
+    rows = [line.split("|") for line in report.stdout.splitlines()[2:]]
+    assert len(rows) == 2
+    for row in rows:
+        step, compute, communication, exposed = map(float, row[3:7])
+        assert 0 < compute < step and 0 < exposed <= communication <= step
+    assert (workdir / "steps.svg").read_text().startswith("<svg")
+
+
+def test_one_rank_traces_to_the_file_given(workdir, mpi_trainers):
+    trace = workdir / "one.json"
+    result = train(mpi_trainers["b64"], "--data", FASHION_MNIST, "--steps", 2,
+                   "--log-every", 0, "--trace", trace)
+    assert result.returncode == 0, result
+    assert len(spans(trace, "step", "step")) == 2 and spans(trace, "kernel")
+    assert spans(trace, "comm") == []
