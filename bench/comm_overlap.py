@@ -8,7 +8,9 @@ throttled network of network namespaces that bench/comm will use).
 For --overlap=none (each average waited for at once) and
 --overlap=backward (dlc's default): the median step time and the seconds
 per step rank 0 waited for averages (exposed communication). Hidden: the
-share of none's waiting that backward does not wait. Runs alternate.
+share of none's waiting that backward does not wait. Runs alternate. With
+--write, the last run of each mode also writes its traces (--trace), drawn
+by dlc_tools.trace_report into docs/images/comm-resnet18-<mode>.svg.
 
     /usr/bin/python3 bench/comm_overlap.py [--link 100:2] [--runs 3] [--write docs/benchmarks.md]
 """
@@ -17,9 +19,10 @@ import datetime
 import json
 import os
 import statistics
-import subprocess
-import tempfile
 import pathlib
+import subprocess
+import sys
+import tempfile
 
 import numpy as np
 
@@ -29,16 +32,25 @@ SIZE, CLASSES, BATCH, RANKS, STEPS = 64, 10, 8, 2, 12
 MODES = ["none", "backward"]
 
 
-def train(exe, x, y, link):
+def train(exe, x, y, link, trace=None):
     env = dict(os.environ, DLC_COMM_EMULATE_LINK=link, OMP_NUM_THREADS="1")
     result = subprocess.run(
         ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", str(RANKS),
          "-x", "DLC_COMM_EMULATE_LINK", "-x", "OMP_NUM_THREADS", str(exe),
          "--train-x", str(x), "--train-y", str(y), "--steps", str(STEPS), "--epochs", "100",
-         "--log-every", "0", "--threads", "1"],
+         "--log-every", "0", "--threads", "1"] + (["--trace", str(trace)] if trace else []),
         capture_output=True, text=True, env=env, check=True)
     summary = json.loads([l for l in result.stdout.splitlines() if l.startswith("{")][-1])
     return summary["step_seconds"], summary["comm_wait_seconds"] / summary["steps"]
+
+
+def draw(tmp, mode):
+    """The traces of `mode`'s run as docs/images/comm-resnet18-<mode>.svg."""
+    traces = [str(tmp / ("trace-%s.rank%d.json" % (mode, r))) for r in range(RANKS)]
+    subprocess.run([sys.executable, "-m", "dlc_tools.trace_report", *traces, "--svg",
+                    str(ROOT / "docs" / "images" / ("comm-resnet18-%s.svg" % mode))],
+                   check=True, cwd=ROOT / "python", stdout=subprocess.DEVNULL,
+                   env=dict(os.environ, PYTHONPATH=str(ROOT / "python")))
 
 
 def main():
@@ -64,7 +76,11 @@ def main():
         np.save(y, rng.integers(0, CLASSES, RANKS * BATCH * 4))
         for run in range(args.runs):
             for mode in MODES:
-                step, wait = train(exes[mode], x, y, args.link)
+                last = run == args.runs - 1 and args.write
+                trace = tmp / ("trace-%s.json" % mode) if last else None
+                step, wait = train(exes[mode], x, y, args.link, trace)
+                if trace:
+                    draw(tmp, mode)
                 results[mode]["step"].append(step)
                 results[mode]["wait"].append(wait)
                 print(run, mode, step, wait, flush=True)
@@ -89,8 +105,12 @@ def main():
         hidden = 1 - m["wait"] / none_wait if none_wait > 0 else float("nan")
         lines.append("| %s | %.3f s | %.3f s | %.0f%% |" % (mode, m["step"], m["wait"],
                                                            100 * hidden))
-    lines += ["", "Step time with --overlap=backward: %.2f of --overlap=none's."
-              % (median["backward"]["step"] / median["none"]["step"]), ""]
+    lines += ["", "Step time with --overlap=backward: %.2f of --overlap=none's. "
+              "A step of both ranks from the last run of each (`--trace`, drawn by "
+              "`dlc_tools.trace_report`; kernels green, waits red, averages in flight blue):"
+              % (median["backward"]["step"] / median["none"]["step"]), "",
+              "![--overlap=none](images/comm-resnet18-none.svg)", "",
+              "![--overlap=backward](images/comm-resnet18-backward.svg)", ""]
     publish("\n".join(lines), args.write)
 
 
