@@ -229,7 +229,8 @@ DLC_HOST_DEVICE inline float lrnGradValue(const float *dy, const float *x,
 // CPU backend's loops compute them (CpuPooling.cpp): a thread per output
 // for the forward pass, a thread per input for the gradients, which
 // gathers from every window holding its element (no atomics, a fixed
-// order).
+// order). Written apart from the CPU loops, which scatter: the test
+// compares the two.
 //===----------------------------------------------------------------------===//
 
 /// Calls `tap(index)` for the in-plane index of every tap of output
