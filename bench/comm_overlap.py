@@ -1,9 +1,10 @@
 """Gradient averaging overlapped with the backward pass, on an emulated
 link: ResNet-18 (torchvision structure, 64 x 64 input, 10 classes, batch 8
-per rank) on 2 ranks of this machine, one thread each, every gradient
-average held to complete no earlier than alpha + bits / rate after its
-start (DLC_COMM_EMULATE_LINK, the trainer's test aid: a stand-in for the
-throttled network of network namespaces that bench/comm will use).
+per rank) on 2 ranks of this machine, one thread each, the gradient
+averages held to an emulated link that carries them one after another,
+each taking alpha + bits / rate (DLC_COMM_EMULATE_LINK, the trainer's test
+aid: a stand-in for the throttled network of network namespaces that
+bench/comm will use).
 
 For --overlap=none (each average waited for at once) and
 --overlap=backward (dlc's default): the median step time and the seconds
@@ -93,8 +94,8 @@ def main():
              "- Date: %s" % datetime.date.today().isoformat(),
              "- Model: ResNet-18 (torchvision), %dx%d input, %d classes, batch %d per rank, "
              "SGD with momentum; %d steps a run, %d runs alternating, medians. Link: "
-             "`DLC_COMM_EMULATE_LINK=%s` (each average completes no earlier than %s us + "
-             "its bits at %s Gbit/s after its start; a test aid, not a real network)."
+             "`DLC_COMM_EMULATE_LINK=%s` (the averages cross it one after another, each "
+             "taking %s us + its bits at %s Gbit/s; a test aid, not a real network)."
              % (SIZE, SIZE, CLASSES, BATCH, STEPS, args.runs, args.link, alpha, rate),
              "",
              "| --overlap | step | waiting for averages per step | hidden |",

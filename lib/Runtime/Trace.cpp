@@ -15,6 +15,7 @@ struct Event {
   const char *name, *category;
   double start, end;
   int track;
+  int64_t id = -1, bytes = -1;
 };
 
 struct Recorder {
@@ -64,12 +65,12 @@ void end() {
 }
 
 void span(const char *name, const char *category, double start, double end,
-          Track track) {
+          Track track, int64_t id, int64_t bytes) {
   Recorder &r = recorder();
   if (!enabled())
     return;
   std::lock_guard<std::mutex> lock(r.mutex);
-  r.events.push_back({name, category, start, end, track});
+  r.events.push_back({name, category, start, end, track, id, bytes});
 }
 
 std::string json() {
@@ -89,10 +90,22 @@ std::string json() {
   for (const Event &e : r.events) {
     std::snprintf(line, sizeof(line),
                   ",\n{\"name\":\"%s\",\"cat\":\"%s\",\"ph\":\"X\","
-                  "\"ts\":%.3f,\"dur\":%.3f,\"pid\":%d,\"tid\":%d}",
+                  "\"ts\":%.3f,\"dur\":%.3f,\"pid\":%d,\"tid\":%d",
                   e.name, e.category, e.start, e.end - e.start, r.rank,
                   e.track);
     json += line;
+    if (e.id >= 0) {
+      std::snprintf(line, sizeof(line), ",\"args\":{\"id\":%lld",
+                    static_cast<long long>(e.id));
+      json += line;
+      if (e.bytes >= 0) {
+        std::snprintf(line, sizeof(line), ",\"bytes\":%lld",
+                      static_cast<long long>(e.bytes));
+        json += line;
+      }
+      json += "}";
+    }
+    json += "}";
   }
   json += "\n]}\n";
   return json;

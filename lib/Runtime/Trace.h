@@ -13,6 +13,7 @@
 #ifndef DLC_LIB_RUNTIME_TRACE_H
 #define DLC_LIB_RUNTIME_TRACE_H
 
+#include <cstdint>
 #include <string>
 
 namespace dlc::rt::trace {
@@ -29,9 +30,10 @@ double now();
 /// A span on this thread's compute track: begin() ... end(), nested.
 void begin(const char *name, const char *category);
 void end();
-/// A span with its times given (the progress thread's collectives).
+/// A span with its times given: a collective (`id`, the order it started
+/// in, and its `bytes`) or a wait for one (`id`); -1 leaves them out.
 void span(const char *name, const char *category, double start, double end,
-          Track track);
+          Track track, int64_t id = -1, int64_t bytes = -1);
 
 /// What was recorded, as a Chrome trace (JSON).
 std::string json();

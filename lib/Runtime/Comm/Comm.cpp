@@ -72,13 +72,15 @@ struct InFlight {
   MPI_Request request;
   Clock::time_point due;
   bool done = false;
-  /// For --trace: when it started.
+  /// For --trace: when it started, its place in the order of starts, its
+  /// bytes.
   double started = 0.0;
+  int64_t id = 0, bytes = 0;
 };
 
 /// The link DLC_COMM_EMULATE_LINK="ALPHA_US:GBIT_PER_S" describes, a test
-/// aid: each sum of n floats completes no earlier than alpha + 32 n / beta
-/// after its start.
+/// aid: sums cross it one after another in the order they started, each of
+/// n floats taking alpha + 32 n / beta once the link is free.
 struct EmulatedLink {
   double alphaSeconds = 0.0, bitsPerSecond = 0.0;
   bool on() const { return bitsPerSecond > 0.0; }
@@ -125,17 +127,21 @@ public:
     inFlight.emplace_back();
     InFlight &sum = inFlight.back();
     sum.started = trace::now();
+    sum.id = started++;
+    sum.bytes = count * int64_t(sizeof(float));
     MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(count), MPI_FLOAT,
                    MPI_SUM, MPI_COMM_WORLD, &sum.request);
-    if (link.on())
-      sum.due = Clock::now() + link.transfer(count);
+    if (link.on()) {
+      sum.due = std::max(Clock::now(), linkFree) + link.transfer(count);
+      linkFree = sum.due;
+    }
     changed.notify_all();
     return &sum;
   }
 
   void wait(InFlight *sum) {
     Clock::time_point begin = Clock::now();
-    trace::begin("wait", "wait");
+    double waitStarted = trace::now();
     std::unique_lock<std::mutex> lock(mutex);
     if (thread.joinable()) {
       changed.wait(lock, [&] { return sum->done; });
@@ -145,9 +151,10 @@ public:
       std::this_thread::sleep_until(sum->due);
       lock.lock();
       trace::span("allreduce", "comm", sum->started, trace::now(),
-                  trace::Communication);
+                  trace::Communication, sum->id, sum->bytes);
     }
-    trace::end();
+    trace::span("wait", "wait", waitStarted, trace::now(), trace::Compute,
+                sum->id);
     inFlight.remove_if([&](const InFlight &s) { return &s == sum; });
     blocked += Clock::now() - begin;
   }
@@ -174,7 +181,7 @@ private:
         if (flag && Clock::now() >= sum.due) {
           sum.done = true;
           trace::span("allreduce", "comm", sum.started, trace::now(),
-                      trace::Communication);
+                      trace::Communication, sum.id, sum.bytes);
           changed.notify_all();
         } else {
           pending = true;
@@ -191,6 +198,10 @@ private:
   }
 
   EmulatedLink link;
+  /// When the emulated link has carried every sum started so far.
+  Clock::time_point linkFree{};
+  /// Sums started so far (their trace ids).
+  int64_t started = 0;
   std::mutex mutex;
   std::condition_variable changed;
   std::list<InFlight> inFlight;
