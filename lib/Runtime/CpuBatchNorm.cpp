@@ -2,8 +2,9 @@
 //
 // oneDNN's batch normalization, forward in training mode (it computes the
 // batch statistics), backward (data, scale and shift gradients in one
-// pass), and forward in inference mode (given statistics). Tensors are N x C x spatial, presented to oneDNN as N x C x S x 1
-// in the arena's plain layout. Primitives are cached per geometry.
+// pass), and forward in inference mode (given statistics). Tensors are N x C x
+// spatial, presented to oneDNN as N x C x S x 1 in the arena's plain layout.
+// Primitives are cached per geometry.
 //
 //===----------------------------------------------------------------------===//
 
@@ -107,9 +108,9 @@ void batchNormInference(Context &, const BatchNormGeometry &g, float epsilon,
                         const float *x, const float *scale, const float *bias,
                         const float *mean, const float *variance, float *y,
                         int8_t *scratch, int64_t scratchBytes) {
-  primitives(g, epsilon).inference.run({x, scale, bias, mean, variance, y},
-                                       reinterpret_cast<char *>(scratch),
-                                       scratchBytes);
+  primitives(g, epsilon)
+      .inference.run({x, scale, bias, mean, variance, y},
+                     reinterpret_cast<char *>(scratch), scratchBytes);
 }
 
 void batchNormTrainingGrad(Context &, const BatchNormGeometry &g,

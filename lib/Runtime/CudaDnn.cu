@@ -4,10 +4,10 @@
 // first use, and each convolution direction its algorithm: the first of
 // cuDNN's heuristic ranking (or, with the trainer's --cudnn-find, the
 // fastest cuDNN's find timed) whose workspace fits the scratch the compiler
-// planned for the call in the arena, so that nothing is allocated per call. Arithmetic is plain fp32 (CUDNN_FMA_MATH:
-// no TF32), as on the CPU; narrower formats are the precision work's.
-// Batch normalization, in training and inference form, is cuDNN's spatial
-// one.
+// planned for the call in the arena, so that nothing is allocated per call.
+// Arithmetic is plain fp32 (CUDNN_FMA_MATH: no TF32), as on the CPU; narrower
+// formats are the precision work's. Batch normalization, in training and
+// inference form, is cuDNN's spatial one.
 //
 //===----------------------------------------------------------------------===//
 
@@ -120,8 +120,7 @@ struct DnnPlans {
   std::map<PlanKey, std::unique_ptr<PoolPlan>> pool;
   std::map<PlanKey, std::unique_ptr<NormPlan>> norm;
   std::map<PlanKey, cudnnTensorDescriptor_t> tensors;
-  std::map<std::tuple<int64_t, float, float, float>, cudnnLRNDescriptor_t>
-      lrn;
+  std::map<std::tuple<int64_t, float, float, float>, cudnnLRNDescriptor_t> lrn;
 
   ~DnnPlans() {
     for (auto &[key, desc] : tensors)
@@ -145,8 +144,8 @@ cudnnLRNDescriptor_t lrnDescriptor(Context &ctx, int64_t size, float alpha,
       ctx.dnnPlans->lrn[std::make_tuple(size, alpha, beta, bias)];
   if (!desc) {
     check(cudnnCreateLRNDescriptor(&desc), "creating an LRN descriptor");
-    check(cudnnSetLRNDescriptor(desc, static_cast<unsigned>(size), alpha,
-                                beta, bias),
+    check(cudnnSetLRNDescriptor(desc, static_cast<unsigned>(size), alpha, beta,
+                                bias),
           "describing an LRN window");
   }
   return desc;
@@ -244,15 +243,16 @@ const ConvPlan &convPlan(Context &ctx, const Conv2DGeometry &g,
   ConvPlan &p = *plan;
   if (direction == Forward) {
     cudnnConvolutionFwdAlgoPerf_t results[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-    pick(results, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, "ranking forward algorithms",
+    pick(results, CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
+         "ranking forward algorithms",
          [&](int capacity, int *count, auto *out) {
            return measure ? cudnnFindConvolutionForwardAlgorithmEx(
                                 ctx.dnn, p.x, o.first, p.w, o.second, p.conv,
                                 p.y, o.result, capacity, count, out, o.scratch,
                                 scratchBytes)
                           : cudnnGetConvolutionForwardAlgorithm_v7(
-                                ctx.dnn, p.x, p.w, p.conv, p.y, capacity,
-                                count, out);
+                                ctx.dnn, p.x, p.w, p.conv, p.y, capacity, count,
+                                out);
          });
   } else if (direction == BackwardData) {
     cudnnConvolutionBwdDataAlgoPerf_t
@@ -265,8 +265,8 @@ const ConvPlan &convPlan(Context &ctx, const Conv2DGeometry &g,
                                 p.x, o.result, capacity, count, out, o.scratch,
                                 scratchBytes)
                           : cudnnGetConvolutionBackwardDataAlgorithm_v7(
-                                ctx.dnn, p.w, p.y, p.conv, p.x, capacity,
-                                count, out);
+                                ctx.dnn, p.w, p.y, p.conv, p.x, capacity, count,
+                                out);
          });
   } else {
     cudnnConvolutionBwdFilterAlgoPerf_t
@@ -279,8 +279,8 @@ const ConvPlan &convPlan(Context &ctx, const Conv2DGeometry &g,
                                 p.w, o.result, capacity, count, out, o.scratch,
                                 scratchBytes)
                           : cudnnGetConvolutionBackwardFilterAlgorithm_v7(
-                                ctx.dnn, p.x, p.y, p.conv, p.w, capacity,
-                                count, out);
+                                ctx.dnn, p.x, p.y, p.conv, p.w, capacity, count,
+                                out);
          });
   }
   slot = std::move(plan);
@@ -325,8 +325,7 @@ const float kOne = 1.0f, kZero = 0.0f;
 /// into the front of the call's scratch (rt::explicitPaddingBytes), with
 /// no padding of its own, and the rest of the scratch as its workspace.
 struct UnevenPadding {
-  UnevenPadding(const Conv2DGeometry &g, int8_t *scratch,
-                int64_t scratchBytes)
+  UnevenPadding(const Conv2DGeometry &g, int8_t *scratch, int64_t scratchBytes)
       : original(g), padded(g), bytes(explicitPaddingBytes(g)) {
     if (scratchBytes < bytes)
       throw Error("cuDNN: the unevenly padded convolution " + shapeText(g) +
@@ -399,8 +398,8 @@ void conv2dBackwardData(Context &ctx, const Conv2DGeometry &g,
     return uneven.crop(ctx, dx);
   }
   CallTimer timer(ctx, "conv2dBackwardData");
-  const ConvPlan &plan = convPlan(ctx, g, BackwardData, false, scratchBytes,
-                                  {w, dy, dx, scratch});
+  const ConvPlan &plan =
+      convPlan(ctx, g, BackwardData, false, scratchBytes, {w, dy, dx, scratch});
   check(cudnnConvolutionBackwardData(
             ctx.dnn, &kOne, plan.w, w, plan.y, dy, plan.conv,
             static_cast<cudnnConvolutionBwdDataAlgo_t>(plan.algorithm),
@@ -418,8 +417,8 @@ void conv2dBackwardFilter(Context &ctx, const Conv2DGeometry &g,
                                 uneven.rest, uneven.restBytes);
   }
   CallTimer timer(ctx, "conv2dBackwardFilter");
-  const ConvPlan &plan = convPlan(ctx, g, BackwardFilter, false,
-                                  scratchBytes, {x, dy, dw, scratch});
+  const ConvPlan &plan = convPlan(ctx, g, BackwardFilter, false, scratchBytes,
+                                  {x, dy, dw, scratch});
   check(cudnnConvolutionBackwardFilter(
             ctx.dnn, &kOne, plan.x, x, plan.y, dy, plan.conv,
             static_cast<cudnnConvolutionBwdFilterAlgo_t>(plan.algorithm),
@@ -532,10 +531,10 @@ void batchNormTraining(Context &ctx, const BatchNormGeometry &g, float epsilon,
       variance, g.channels, epsilon);
 }
 
-void batchNormInference(Context &ctx, const BatchNormGeometry &g,
-                        float epsilon, const float *x, const float *scale,
-                        const float *bias, const float *mean,
-                        const float *variance, float *y, int8_t *, int64_t) {
+void batchNormInference(Context &ctx, const BatchNormGeometry &g, float epsilon,
+                        const float *x, const float *scale, const float *bias,
+                        const float *mean, const float *variance, float *y,
+                        int8_t *, int64_t) {
   CallTimer timer(ctx, "batchNormInference");
   const NormPlan &plan = normPlan(ctx, g);
   check(cudnnBatchNormalizationForwardInference(

@@ -2,8 +2,8 @@
 //
 // Where each thread of the CUDA backend's broadcasting, reducing, moving,
 // LRN and pooling kernels reads and writes, and what LRN and pooling
-// compute there: plain host/device functions, so that GoogleTest checks them on the CPU
-// (unittests/Runtime/CudaIndexingTest.cpp) against the CPU backend's
+// compute there: plain host/device functions, so that GoogleTest checks them on
+// the CPU (unittests/Runtime/CudaIndexingTest.cpp) against the CPU backend's
 // kernels. No CUDA headers: a C++ compiler builds this too.
 //
 //===----------------------------------------------------------------------===//

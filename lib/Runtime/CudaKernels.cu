@@ -274,8 +274,8 @@ __global__ void dropoutMaskKernel(float *mask, int64_t n, float ratio,
                                   const StepScalars *s, int64_t stream) {
   int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (i < n)
-    mask[i] = uniform(s->randomKey, stream, i) < ratio ? 0.0f
-                                                       : 1.0f / (1.0f - ratio);
+    mask[i] =
+        uniform(s->randomKey, stream, i) < ratio ? 0.0f : 1.0f / (1.0f - ratio);
 }
 
 __global__ void sgdKernel(float *w, const float *g, float *v, int64_t n,
@@ -602,8 +602,7 @@ void allReduceMeanWait(Context &ctx, int64_t handle) {
 void sgdUpdate(Context &ctx, float *w, const float *g, float *v, int64_t n) {
   CallTimer timer(ctx, "sgdUpdate");
   ctx.observeGradient(w, g, n);
-  sgdKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(w, g, v, n,
-                                                       ctx.scalars);
+  sgdKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(w, g, v, n, ctx.scalars);
 }
 
 void adamUpdate(Context &ctx, float *w, const float *g, float *m, float *v,

@@ -33,8 +33,8 @@ void softmaxForward(Context &ctx, cudnnSoftmaxAlgorithm_t algorithm,
 }
 
 void softmaxBackward(Context &ctx, cudnnSoftmaxAlgorithm_t algorithm,
-                     const float *dy, const float *y, float *dx,
-                     int64_t outer, int64_t size, int64_t inner) {
+                     const float *dy, const float *y, float *dx, int64_t outer,
+                     int64_t size, int64_t inner) {
   cudnnTensorDescriptor_t desc = lines(ctx, outer, size, inner);
   check(cudnnSoftmaxBackward(ctx.dnn, algorithm, CUDNN_SOFTMAX_MODE_CHANNEL,
                              &kOne, desc, y, desc, dy, &kZero, desc, dx),

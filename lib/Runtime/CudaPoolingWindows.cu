@@ -57,22 +57,22 @@ void poolWindows(Context &ctx, const Pool2DGeometry &g, bool max,
                  const float *x, float *y) {
   int64_t total = g.batch * g.channels * outputPlane(g);
   if (max)
-    poolKernel<true><<<blocksFor(total), kThreads, 0, ctx.stream>>>(g, x, y,
-                                                                   total);
+    poolKernel<true>
+        <<<blocksFor(total), kThreads, 0, ctx.stream>>>(g, x, y, total);
   else
-    poolKernel<false><<<blocksFor(total), kThreads, 0, ctx.stream>>>(g, x, y,
-                                                                    total);
+    poolKernel<false>
+        <<<blocksFor(total), kThreads, 0, ctx.stream>>>(g, x, y, total);
 }
 
 void poolWindowsGrad(Context &ctx, const Pool2DGeometry &g, bool max,
                      const float *dy, const float *x, float *dx) {
   int64_t total = g.batch * g.channels * inputPlane(g);
   if (max)
-    poolGradKernel<true><<<blocksFor(total), kThreads, 0, ctx.stream>>>(
-        g, dy, x, dx, total);
+    poolGradKernel<true>
+        <<<blocksFor(total), kThreads, 0, ctx.stream>>>(g, dy, x, dx, total);
   else
-    poolGradKernel<false><<<blocksFor(total), kThreads, 0, ctx.stream>>>(
-        g, dy, x, dx, total);
+    poolGradKernel<false>
+        <<<blocksFor(total), kThreads, 0, ctx.stream>>>(g, dy, x, dx, total);
 }
 
 } // namespace dlc::rt

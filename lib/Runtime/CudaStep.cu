@@ -53,9 +53,9 @@ void notePeak(StepRunner &runner) {
   size_t free = 0, total = 0;
   if (cudaMemGetInfo(&free, &total) != cudaSuccess)
     return;
-  runner.peakBytes = std::max(
-      runner.peakBytes, static_cast<int64_t>(runner.baselineFree) -
-                            static_cast<int64_t>(free));
+  runner.peakBytes =
+      std::max(runner.peakBytes, static_cast<int64_t>(runner.baselineFree) -
+                                     static_cast<int64_t>(free));
 }
 
 /// Copies this step's scalars to the device, ahead of the step's calls.
@@ -129,9 +129,9 @@ void createStepRunner(Context &ctx) {
         "allocating the step's scalars");
   check(cudaMemset(runner->deviceScalars, 0, sizeof(StepScalars)),
         "clearing the step's scalars");
-  check(cudaEventCreateWithFlags(&runner->scalarsCopied,
-                                 cudaEventDisableTiming),
-        "creating an event");
+  check(
+      cudaEventCreateWithFlags(&runner->scalarsCopied, cudaEventDisableTiming),
+      "creating an event");
   ctx.scalars = runner->deviceScalars;
 }
 
@@ -205,9 +205,8 @@ void sendBatchStage(Context &ctx) {
   // The device copy is free once the step before has taken its batch.
   check(cudaStreamWaitEvent(runner.copyStream, runner.batchTaken, 0),
         "ordering the batch's copy");
-  check(cudaMemcpyAsync(runner.stageDevice, runner.stageHost,
-                        runner.stageBytes, cudaMemcpyHostToDevice,
-                        runner.copyStream),
+  check(cudaMemcpyAsync(runner.stageDevice, runner.stageHost, runner.stageBytes,
+                        cudaMemcpyHostToDevice, runner.copyStream),
         "copying the next batch");
   check(cudaEventRecord(runner.batchSent, runner.copyStream),
         "recording an event");

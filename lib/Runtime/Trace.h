@@ -1,4 +1,5 @@
-//===- Trace.h - a Chrome trace of the trainer's run -------------*- C++ -*-===//
+//===- Trace.h - a Chrome trace of the trainer's run -------------*- C++
+//-*-===//
 //
 // `./trainer --trace FILE.json` records, per rank, every kernel call of the
 // step (as issued by the host: on a GPU, the enqueueing), each step, each

@@ -110,9 +110,10 @@ std::string tracePathOfRank(const std::string &path, const World &world) {
   if (world.size == 1)
     return path;
   std::string rank = ".rank" + std::to_string(world.rank);
-  size_t dot = path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0
-                   ? path.size() - 5
-                   : path.size();
+  size_t dot =
+      path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0
+          ? path.size() - 5
+          : path.size();
   return path.substr(0, dot) + rank + path.substr(dot);
 }
 
@@ -486,7 +487,8 @@ int Trainer::run() {
   // The ranks' programs must agree, or their collectives mix tensors.
   if (!comm::sameOnEveryRank(dlc_model.programHash))
     throw Error("the ranks of this job run different programs (this one's "
-                "step hashes to " + hexadecimal(dlc_model.programHash) +
+                "step hashes to " +
+                hexadecimal(dlc_model.programHash) +
                 "): start every rank from the same executable");
   if (!options.savePath.empty() && dlc_onnx_model_end == dlc_onnx_model)
     throw Error("--save: this program was built from an .mlir file that "

@@ -135,7 +135,9 @@ struct ScheduleCollectives
   void schedule(Block &block) {
     ExecDependences dependences(block);
     ArrayRef<Operation *> ops = dependences.getOperations();
-    auto isStart = [&](unsigned i) { return isa<exec::AllReduceStartOp>(ops[i]); };
+    auto isStart = [&](unsigned i) {
+      return isa<exec::AllReduceStartOp>(ops[i]);
+    };
     auto isWait = [&](unsigned i) { return isa<exec::WaitOp>(ops[i]); };
     if (llvm::none_of(llvm::seq<unsigned>(0, ops.size()), isStart))
       return;

@@ -66,12 +66,13 @@ cl::opt<Emit> emitStage(
                clEnumValN(Emit::Source, "source",
                           "generated C++ / CUDA C++ source"),
                clEnumValN(Emit::Exe, "exe", "training executable (default)")));
-cl::opt<dlc::Target> target(
-    "target", cl::desc("Code generation target"), cl::init(dlc::Target::Cpu),
-    cl::cat(dlcCategory),
-    cl::values(clEnumValN(dlc::Target::Cpu, "cpu", "C++ on oneDNN and OpenMP (default)"),
-               clEnumValN(dlc::Target::Cuda, "cuda",
-                          "CUDA C++ on cuBLAS and cuDNN (needs nvcc)")));
+cl::opt<dlc::Target>
+    target("target", cl::desc("Code generation target"),
+           cl::init(dlc::Target::Cpu), cl::cat(dlcCategory),
+           cl::values(clEnumValN(dlc::Target::Cpu, "cpu",
+                                 "C++ on oneDNN and OpenMP (default)"),
+                      clEnumValN(dlc::Target::Cuda, "cuda",
+                                 "CUDA C++ on cuBLAS and cuDNN (needs nvcc)")));
 cl::opt<int64_t> batchSize("batch", cl::init(128), cl::cat(dlcCategory),
                            cl::desc("Batch size per rank (default 128)"));
 cl::opt<dlc::Loss> lossName("loss", cl::init(dlc::Loss::CrossEntropy),

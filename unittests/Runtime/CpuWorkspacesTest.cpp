@@ -92,8 +92,7 @@ TEST(CpuWorkspacesTest, PlannedScratchIsEnoughAndChangesNothing) {
                            shift.data(), ny.data(), mean.data(),
                            variance.data(), s, n);
        }},
-      {batchNormWorkspaceBytes(norm, 1e-5f, NormKernel::TrainingBackward),
-       &ndx,
+      {batchNormWorkspaceBytes(norm, 1e-5f, NormKernel::TrainingBackward), &ndx,
        [&](int8_t *s, int64_t n) {
          batchNormTrainingGrad(*ctx, norm, 1e-5f, dy.data(), y.data(),
                                scale.data(), mean.data(), variance.data(),

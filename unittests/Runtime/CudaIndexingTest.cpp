@@ -177,8 +177,8 @@ TEST(CudaIndexingMoves, LrnComputesWhatTheCpuKernelComputes) {
   for (int64_t size : {1, 2, 5, 9}) {
     std::vector<float> y(x.size()), dx(x.size());
     lrn(*ctx, x.data(), y.data(), n, c, spatial, size, 0.3f, 0.75f, 2.0f);
-    lrnGrad(*ctx, dy.data(), x.data(), y.data(), dx.data(), n, c, spatial, size, 0.3f,
-            0.75f, 2.0f);
+    lrnGrad(*ctx, dy.data(), x.data(), y.data(), dx.data(), n, c, spatial, size,
+            0.3f, 0.75f, 2.0f);
     for (int64_t i = 0; i < n * c * spatial; ++i) {
       // The CUDA kernel's place of element i (CudaNormalization.cu).
       int64_t channel = i / spatial % c;
@@ -206,7 +206,8 @@ const PoolCase kPoolCases[] = {
     // 2x2 / 2 on 5x5, ceil mode, the last window half outside.
     {"overhang", {2, 3, 5, 5, 3, 3, 2, 2, 2, 2, 0, 0, 1, 1, false, 1, 1}},
     // The same counting the padding.
-    {"overhang-count-pad", {2, 3, 5, 5, 3, 3, 2, 2, 2, 2, 0, 0, 1, 1, true, 1, 1}},
+    {"overhang-count-pad",
+     {2, 3, 5, 5, 3, 3, 2, 2, 2, 2, 0, 0, 1, 1, true, 1, 1}},
     // 2x2 / 1, padding 1, dilation 2, on 6x5.
     {"dilated", {2, 3, 6, 5, 6, 5, 2, 2, 1, 1, 1, 1, 1, 1, false, 2, 2}},
     // Uneven in the other direction (SAME_UPPER's 1 at the start).

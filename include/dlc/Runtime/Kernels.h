@@ -212,11 +212,10 @@ void batchNormTraining(Context &ctx, const BatchNormGeometry &g,
 /// Inference-form batch normalization with given statistics:
 /// y = (x - mean) / sqrt(variance + epsilon) * scale + bias. Scratch as for
 /// conv2d.
-void batchNormInference(Context &ctx, const BatchNormGeometry &g,
-                        float epsilon, const float *x, const float *scale,
-                        const float *bias, const float *mean,
-                        const float *variance, float *y, int8_t *scratch,
-                        int64_t scratchBytes);
+void batchNormInference(Context &ctx, const BatchNormGeometry &g, float epsilon,
+                        const float *x, const float *scale, const float *bias,
+                        const float *mean, const float *variance, float *y,
+                        int8_t *scratch, int64_t scratchBytes);
 /// The gradients of batchNormTraining with respect to x, scale and bias,
 /// given dy and the statistics it computed.
 void batchNormTrainingGrad(Context &ctx, const BatchNormGeometry &g,

@@ -116,8 +116,8 @@ void ConvertExecToEmitC::runOnOperation() {
   emitc::IncludeOp::create(top, loc, "dlc/Runtime/Model.h");
   if (failed(program.buildFunction(forward, "forward")) ||
       (train && failed(program.buildFunction(train, "trainStep"))) ||
-      failed(buildModelTable(module, program, initial->offsets,
-                             trainingConfig, programHash)))
+      failed(buildModelTable(module, program, initial->offsets, trainingConfig,
+                             programHash)))
     return signalPassFailure();
 
   for (Operation *op : oldOps)

@@ -172,9 +172,8 @@ LogicalResult dlc::buildModelTable(ModuleOp module, ProgramBuilder &program,
       trainFields, hasInput ? program.offsetOf(forward.getArgument(0)) : 0,
       program.offsetOf(outputs.front()),
       numVariables ? "dlc_variables" : "nullptr", numVariables,
-      forward.getNumArguments(), outputs.size(),
-      hyperparameterDefaults(module), hasVelocity ? "true" : "false",
-      programHash);
+      forward.getNumArguments(), outputs.size(), hyperparameterDefaults(module),
+      hasVelocity ? "true" : "false", programHash);
   emitc::GlobalOp::create(tables, loc, "dlc_model",
                           emitc::OpaqueType::get(ctx, "dlc::rt::ModelInfo"),
                           emitc::OpaqueAttr::get(ctx, model),

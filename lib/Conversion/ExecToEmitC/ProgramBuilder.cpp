@@ -134,8 +134,7 @@ LogicalResult ProgramBuilder::lowerKernel(exec::KernelOp kernel) {
     }
   }
   // Each call bracketed for the trainer's --trace (a branch when off).
-  call("traceBegin", {},
-       {opaque(("\"" + kernel.getCallee() + "\"").str())});
+  call("traceBegin", {}, {opaque(("\"" + kernel.getCallee() + "\"").str())});
   call(kernel.getCallee(), values, order);
   call("traceEnd", {}, {});
   return success();

@@ -44,9 +44,12 @@ struct BatchNormInferenceLowering
   Args arguments(BatchNormInferenceOp op, OpAdaptor adaptor, KernelCall &call,
                  ValueRange results) const override {
     return {normGeometry(call, op.getInput().getType()),
-            call.f32(op.getEpsilon()), call.in(adaptor.getInput()),
-            call.in(adaptor.getScale()), call.in(adaptor.getBias()),
-            call.in(adaptor.getMean()), call.in(adaptor.getVariance()),
+            call.f32(op.getEpsilon()),
+            call.in(adaptor.getInput()),
+            call.in(adaptor.getScale()),
+            call.in(adaptor.getBias()),
+            call.in(adaptor.getMean()),
+            call.in(adaptor.getVariance()),
             call.out(results[0])};
   }
 };
@@ -104,8 +107,8 @@ struct LrnLowering : KernelLowering<OpT> {
 
 void dlc::populateNormalizationPatterns(const TypeConverter &converter,
                                         RewritePatternSet &patterns) {
-  patterns.add<BatchNormTrainLowering, BatchNormInferenceLowering,
-               BatchNormGradLowering,
-               LrnLowering<LrnOp>, LrnLowering<LrnGradOp>>(
-      converter, patterns.getContext());
+  patterns
+      .add<BatchNormTrainLowering, BatchNormInferenceLowering,
+           BatchNormGradLowering, LrnLowering<LrnOp>, LrnLowering<LrnGradOp>>(
+          converter, patterns.getContext());
 }

@@ -90,9 +90,9 @@ LogicalResult Importer::importBatchNormOnValues(const onnx::NodeProto &node,
     return success();
   }
   markUncomputed(node, 1);
-  return defineVerified(node, BatchNormInferenceOp::create(
-                                  builder, loc, x, scale, bias, *mean,
-                                  *variance, epsilon));
+  return defineVerified(node, BatchNormInferenceOp::create(builder, loc, x,
+                                                           scale, bias, *mean,
+                                                           *variance, epsilon));
 }
 
 LogicalResult Importer::importReduceMean(const onnx::NodeProto &node) {
