@@ -61,12 +61,16 @@ def workdir(tmp_path):
 
 @pytest.fixture(scope="session")
 def mpi_trainers(tmp_path_factory):
-    """The bundled MLP for data-parallel tests: batch 32 (the default
-    --overlap=backward and --overlap=none) for two ranks, batch 64 for one."""
+    """The bundled MLP for data-parallel tests: batches 16 and 32 (the
+    default --overlap=backward and --overlap=none) for four and two ranks,
+    batch 64 for one."""
     workdir = tmp_path_factory.mktemp("mpi")
     mlp = ROOT / "models" / "mlp.onnx"
     common = ["--lr", 0.05, "--momentum", 0.9]
-    return {"b32": compile_model(mlp, workdir / "b32", "--batch", 32, *common),
+    return {"b16": compile_model(mlp, workdir / "b16", "--batch", 16, *common),
+            "b16-none": compile_model(mlp, workdir / "b16-none", "--batch", 16,
+                                      "--overlap=none", *common),
+            "b32": compile_model(mlp, workdir / "b32", "--batch", 32, *common),
             "b32-none": compile_model(mlp, workdir / "b32-none", "--batch", 32,
                                       "--overlap=none", *common),
             "b64": compile_model(mlp, workdir / "b64", "--batch", 64, *common)}

@@ -32,24 +32,39 @@ def test_fashion_mnist_mlp_reaches_target_accuracy(workdir):
     assert again.returncode == 0, again
 
 
+@pytest.mark.parametrize("ranks", [2, 4])
 @pytest.mark.parametrize("overlap", ["backward", "none"])
-def test_two_ranks_match_one_rank_with_the_global_batch(mpi_trainers, overlap):
-    """mpirun -np 2 of a batch-32 build trains like -np 1 of a batch-64 build:
-    the same global shuffle, each rank a slice, gradients averaged, whether
-    each allreduce overlaps the rest of the backward pass (the default) or
-    is waited for at once (--overlap=none)."""
-    b32 = mpi_trainers["b32" if overlap == "backward" else "b32-none"]
+def test_ranks_match_one_rank_with_the_global_batch(mpi_trainers, overlap, ranks):
+    """mpirun -np 2 of a batch-32 build (and -np 4 of a batch-16 one)
+    trains like -np 1 of a batch-64 build over 40 steps: the same global
+    shuffle, each rank a slice, gradients averaged, whether each allreduce
+    overlaps the rest of the backward pass (the default) or is waited for
+    at once (--overlap=none)."""
+    name = "b%d%s" % (64 // ranks, "" if overlap == "backward" else "-none")
     args = ["--data", FASHION_MNIST, "--steps", 40, "--seed", 7, "--log-every", 10]
-    two = train(b32, *args, ranks=2)
+    several = train(mpi_trainers[name], *args, ranks=ranks)
     one = train(mpi_trainers["b64"], *args)
-    assert two.returncode == 0, two
+    assert several.returncode == 0, several
     assert one.returncode == 0, one
-    assert two.json["steps"] == one.json["steps"] == 40
-    assert two.json["last_loss"] == pytest.approx(one.json["last_loss"], rel=1e-4)
+    assert several.json["steps"] == one.json["steps"] == 40
+    assert several.json["last_loss"] == pytest.approx(one.json["last_loss"], rel=1e-4)
     # Only rank 0 prints: one banner, one JSON line.
-    assert two.stdout.count("dlc trainer:") == 1
-    assert sum(l.startswith("{") for l in two.stdout.splitlines()) == 1
-    assert "2 rank(s) x batch 32" in two.stdout
+    assert several.stdout.count("dlc trainer:") == 1
+    assert sum(l.startswith("{") for l in several.stdout.splitlines()) == 1
+    assert "%d rank(s) x batch %d" % (ranks, 64 // ranks) in several.stdout
+
+
+def test_runs_under_mpirun_are_deterministic(mpi_trainers, workdir):
+    """Two runs of two ranks, with averages overlapping the backward pass,
+    log the same losses to the last digit."""
+    logs = []
+    for run_index in range(2):
+        log = workdir / ("loss-%d.txt" % run_index)
+        result = train(mpi_trainers["b32"], "--data", FASHION_MNIST, "--steps", 20,
+                       "--log-every", 0, "--loss-log", log, ranks=2)
+        assert result.returncode == 0, result
+        logs.append(log.read_text())
+    assert logs[0] == logs[1] and len(logs[0].splitlines()) == 20
 
 
 def test_ranks_of_different_programs_stop_with_a_message(mpi_trainers, workdir):
