@@ -1,0 +1,200 @@
+"""Data-parallel training over a real, throttled network on one machine:
+two ranks in network namespaces this script makes (a bridge and a veth
+pair per rank, addresses from the benchmarking range 198.18.0.0/15,
+nothing leaves the machine; removed again at the end), each namespace's
+egress held to --gbit by tc's token bucket filter, MPI over TCP between
+them (mpirun's launch agent runs each daemon in its namespace).
+
+ResNet-18 (torchvision structure, 64 x 64 input, 10 classes, batch 8 per
+rank, SGD with momentum 0.9, one thread per rank): dlc with
+--overlap=none and --overlap=backward, and PyTorch DistributedDataParallel
+(gloo, its default 25 MB buckets, overlapped with backward) on the same
+network, model, batch and threads. Median step time after the first, and
+dlc's seconds per step waiting for averages. Runs alternate.
+
+Needs root (ip netns, tc). The kernel here has no netem, so the link adds
+no latency of its own beyond the veth's.
+
+    /usr/bin/python3 bench/comm/throttled.py [--gbit 1] [--runs 3] [--write docs/benchmarks.md]
+"""
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import statistics
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from report import ROOT, export_torchvision, machine, publish  # noqa: E402
+
+SIZE, CLASSES, BATCH, STEPS = 64, 10, 8, 10
+NAMESPACES = ["dlc-bench-0", "dlc-bench-1"]
+BRIDGE = "dlc-bench-br"
+SUBNET = "198.18.0.%d"
+MODES = ["none", "backward"]
+
+
+def sh(*args, check=True):
+    return subprocess.run([str(a) for a in args], check=check, capture_output=True, text=True)
+
+
+class Network:
+    """The namespaces, bridge and throttles; removed on exit."""
+
+    def __init__(self, gbit):
+        self.gbit = gbit
+
+    def __enter__(self):
+        self.remove()
+        sh("ip", "link", "add", BRIDGE, "type", "bridge")
+        sh("ip", "addr", "add", SUBNET % 1 + "/24", "dev", BRIDGE)
+        sh("ip", "link", "set", BRIDGE, "up")
+        for i, ns in enumerate(NAMESPACES):
+            sh("ip", "netns", "add", ns)
+            veth = "dlc-bench-v%d" % i
+            sh("ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns)
+            sh("ip", "link", "set", veth, "master", BRIDGE)
+            sh("ip", "link", "set", veth, "up")
+            sh("ip", "-n", ns, "addr", "add", SUBNET % (i + 2) + "/24", "dev", "eth0")
+            sh("ip", "-n", ns, "link", "set", "eth0", "up")
+            sh("ip", "-n", ns, "link", "set", "lo", "up")
+            sh("ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", "eth0", "root", "tbf",
+               "rate", "%gGbit" % self.gbit, "burst", "128kb", "latency", "50ms")
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+    @staticmethod
+    def remove():
+        for ns in NAMESPACES:
+            sh("ip", "netns", "del", ns, check=False)
+        sh("ip", "link", "del", BRIDGE, check=False)
+
+
+def dlc_run(exe, x, y, tmp):
+    agent = tmp / "nsagent"
+    agent.write_text('#!/bin/sh\nhost=$1; shift\nexec ip netns exec "$host" /bin/sh -c "$*"\n')
+    agent.chmod(0o755)
+    hosts = tmp / "hosts"
+    hosts.write_text("".join("%s slots=1\n" % ns for ns in NAMESPACES))
+    result = subprocess.run(
+        ["mpirun", "--allow-run-as-root", "--hostfile", str(hosts), "-np", "2",
+         "--mca", "plm_rsh_agent", str(agent), "--mca", "plm_rsh_no_tree_spawn", "1",
+         "--mca", "oob_tcp_if_include", "198.18.0.0/24", "--mca", "btl", "tcp,self",
+         "--mca", "btl_tcp_if_include", "198.18.0.0/24", "-x", "OMP_NUM_THREADS=1",
+         str(exe), "--train-x", str(x), "--train-y", str(y), "--steps", str(STEPS),
+         "--epochs", "100", "--log-every", "0", "--threads", "1"],
+        capture_output=True, text=True, check=True, cwd=tmp)
+    summary = json.loads([l for l in result.stdout.splitlines() if l.startswith("{")][-1])
+    return summary["step_seconds"], summary["comm_wait_seconds"] / summary["steps"]
+
+
+DDP_WORKER = r'''
+import statistics, sys, time
+import numpy as np, torch, torch.distributed as dist, torchvision
+rank, master, x_path, y_path, steps, batch = sys.argv[1:7]
+rank, steps, batch = int(rank), int(steps), int(batch)
+torch.set_num_threads(1)
+dist.init_process_group("gloo", init_method="tcp://%s:29517" % master, rank=rank, world_size=2)
+torch.manual_seed(0)
+model = torch.nn.parallel.DistributedDataParallel(torchvision.models.resnet18(num_classes=10))
+optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+x = torch.from_numpy(np.load(x_path)); y = torch.from_numpy(np.load(y_path))
+times = []
+for step in range(steps):
+    first = (step * 2 + rank) * batch % len(x)
+    xb, yb = x[first:first + batch], y[first:first + batch]
+    start = time.perf_counter()
+    optimizer.zero_grad(set_to_none=True)
+    torch.nn.functional.cross_entropy(model(xb), yb).backward()
+    optimizer.step()
+    times.append(time.perf_counter() - start)
+if rank == 0:
+    print(statistics.median(times[1:]))
+dist.destroy_process_group()
+'''
+
+
+def ddp_run(x, y, tmp):
+    worker = tmp / "ddp_worker.py"
+    worker.write_text(DDP_WORKER)
+    master = SUBNET % 2
+    env = dict(os.environ, OMP_NUM_THREADS="1", GLOO_SOCKET_IFNAME="eth0")
+    procs = [subprocess.Popen(["ip", "netns", "exec", ns, "/usr/bin/python3", str(worker),
+                               str(rank), master, str(x), str(y), str(STEPS), str(BATCH)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+             for rank, ns in enumerate(NAMESPACES)]
+    outputs = [p.communicate(timeout=600) for p in procs]
+    for p, (out, err) in zip(procs, outputs):
+        if p.returncode:
+            raise RuntimeError("DDP worker failed:\n" + err[-2000:])
+    return float(outputs[0][0].strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--gbit", type=float, default=1.0)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--write")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("throttled.py: error: needs root (ip netns, tc)")
+    results = {m: {"step": [], "wait": []} for m in MODES}
+    results["ddp"] = {"step": []}
+    with tempfile.TemporaryDirectory() as tmp, Network(args.gbit):
+        tmp = pathlib.Path(tmp)
+        onnx = tmp / "resnet18.onnx"
+        export_torchvision("resnet18", onnx, SIZE, CLASSES)
+        exes = {}
+        for mode in MODES:
+            exes[mode] = tmp / ("trainer-" + mode)
+            subprocess.run([str(ROOT / "build" / "bin" / "dlc"), str(onnx), "-o",
+                            str(exes[mode]), "--batch", str(BATCH), "--lr", "0.01",
+                            "--momentum", "0.9", "--overlap=" + mode], check=True)
+        rng = np.random.default_rng(0)
+        x, y = tmp / "x.npy", tmp / "y.npy"
+        np.save(x, rng.standard_normal((2 * BATCH * 4, 3, SIZE, SIZE)).astype(np.float32))
+        np.save(y, rng.integers(0, CLASSES, 2 * BATCH * 4))
+        for run in range(args.runs):
+            for mode in MODES:
+                step, wait = dlc_run(exes[mode], x, y, tmp)
+                results[mode]["step"].append(step)
+                results[mode]["wait"].append(wait)
+                print(run, mode, step, wait, flush=True)
+            results["ddp"]["step"].append(ddp_run(x, y, tmp))
+            print(run, "ddp", results["ddp"]["step"][-1], flush=True)
+    median = {k: {m: statistics.median(v) for m, v in r.items()} for k, r in results.items()}
+    ddp = median["ddp"]["step"]
+    lines = ["## Data parallelism over a throttled network (2 ranks, network namespaces)", "",
+             "- Command: `bench/comm/throttled.py --gbit %g --runs %d`" % (args.gbit, args.runs),
+             "- Machine: %s; 2 ranks of one thread each, each in a network namespace of its "
+             "own, egress limited to %g Gbit/s by tc (tbf; this kernel has no netem, so no "
+             "added latency), MPI over TCP" % (machine(), args.gbit),
+             "- Date: %s" % datetime.date.today().isoformat(),
+             "- Model: ResNet-18 (torchvision), %dx%d input, %d classes, batch %d per rank, "
+             "SGD with momentum 0.9; %d steps a run, %d runs alternating, medians. Anchor: "
+             "PyTorch %s DistributedDataParallel (gloo, default buckets) on the same "
+             "namespaces." % (SIZE, SIZE, CLASSES, BATCH, STEPS, args.runs,
+                              __import__("torch").__version__),
+             "",
+             "| run | step | waiting for averages per step | hidden | step / DDP's |",
+             "|---|---:|---:|---:|---:|"]
+    none_wait = median["none"]["wait"]
+    for mode in MODES:
+        m = median[mode]
+        lines.append("| dlc --overlap=%s | %.3f s | %.3f s | %.0f%% | %.2f |" % (
+            mode, m["step"], m["wait"], 100 * (1 - m["wait"] / none_wait), m["step"] / ddp))
+    lines += ["| PyTorch DDP | %.3f s | | | 1.00 |" % ddp, "",
+              "Gain of --overlap=backward over --overlap=none: %.2fx (the seed's: 1.71x)."
+              % (median["none"]["step"] / median["backward"]["step"]), ""]
+    publish("\n".join(lines), args.write)
+
+
+if __name__ == "__main__":
+    main()
