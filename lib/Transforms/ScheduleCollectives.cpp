@@ -8,7 +8,9 @@
 // are averaged (or, with overlap=none, each wait up to its start, to
 // compare). Then each wait and the updates after it go on down the step
 // as far as the gradient's longer life keeps every position within the
-// memory schedule's peak of live bytes: more overlap at no cost in peak.
+// memory schedule's peak of live bytes: more overlap at no cost in peak
+// (overlap=backward-late: to the end of the step, every gradient kept
+// until then, as DistributedDataParallel does).
 //
 //===----------------------------------------------------------------------===//
 
@@ -61,9 +63,10 @@ SmallVector<int64_t> liveBytes(Block &block, const BufferLiveness &liveness) {
 }
 
 /// Moves each wait, with the operations that depend on it when nothing
-/// depends on those (the updates), as far down the block as keeps the
-/// peak of live bytes: the buffers whose last use they are live longer.
-void deferWaits(Block &block) {
+/// depends on those (the updates), down the block: as far as keeps the
+/// peak of live bytes (`withinPeak`; the buffers whose last use they are
+/// live longer), or to the end.
+void deferWaits(Block &block, bool withinPeak) {
   int64_t peak = BufferLiveness(block).getPeakBytes(kArenaAlignment);
   SmallVector<exec::WaitOp> waits(block.getOps<exec::WaitOp>());
   for (exec::WaitOp wait : waits) {
@@ -102,7 +105,7 @@ void deferWaits(Block &block) {
         extra += llvm::alignTo(interval.sizeInBytes, kArenaAlignment);
     int64_t terminator = position[block.getTerminator()];
     int64_t to = end + 1;
-    while (to < terminator && live[to] + extra <= peak)
+    while (to < terminator && (!withinPeak || live[to] + extra <= peak))
       ++to;
     if (to == end + 1)
       continue;
@@ -122,9 +125,10 @@ struct ScheduleCollectives
   using ScheduleCollectivesBase::ScheduleCollectivesBase;
 
   void runOnOperation() override {
-    if (overlap != "backward" && overlap != "none") {
+    if (overlap != "backward" && overlap != "backward-late" &&
+        overlap != "none") {
       getOperation().emitError("dlc-schedule-collectives: overlap=")
-          << overlap << " is not 'backward' or 'none'";
+          << overlap << " is not 'backward', 'backward-late' or 'none'";
       return signalPassFailure();
     }
     for (auto func : getOperation().getOps<func::FuncOp>())
@@ -174,8 +178,8 @@ struct ScheduleCollectives
       });
     }
     dependences.reorder(block, order);
-    if (overlap == "backward" && defer)
-      deferWaits(block);
+    if (overlap != "none" && defer)
+      deferWaits(block, /*withinPeak=*/overlap == "backward");
   }
 };
 } // namespace

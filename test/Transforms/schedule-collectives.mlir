@@ -1,6 +1,7 @@
 // RUN: dlc-opt %s -dlc-schedule-collectives | FileCheck %s
 // RUN: dlc-opt %s -dlc-schedule-collectives=overlap=none | FileCheck %s --check-prefix=NONE
 // RUN: dlc-opt %s -dlc-schedule-collectives=defer=false | FileCheck %s --check-prefix=NODEFER
+// RUN: dlc-opt %s -dlc-schedule-collectives=overlap=backward-late | FileCheck %s --check-prefix=LATE
 // RUN: not dlc-opt %s -dlc-schedule-collectives=overlap=sideways 2>&1 | FileCheck %s --check-prefix=BAD
 
 exec.global @w1 : !exec.buffer<1024xf32>
@@ -70,6 +71,12 @@ func.func @train_step(%x: !exec.buffer<16xf32>, %labels: !exec.buffer<16xf32>) -
 // CHECK-NEXT: exec.wait %[[T]]
 // CHECK-NEXT: exec.kernel "sgd"
 // CHECK: exec.kernel "large"
+// backward-late: the wait and its update go to the end, past "large".
+// LATE-LABEL: func.func @defer
+// LATE: exec.kernel "last"
+// LATE-NEXT: exec.wait
+// LATE-NEXT: exec.kernel "sgd"
+// LATE-NEXT: return
 // Without deferring, the wait stays just before the update.
 // NODEFER-LABEL: func.func @defer
 // NODEFER: exec.kernel "grad"
@@ -102,4 +109,4 @@ func.func @defer(%x: !exec.buffer<16xf32>) -> !exec.buffer<16xf32> {
   return %y : !exec.buffer<16xf32>
 }
 
-// BAD: overlap=sideways is not 'backward' or 'none'
+// BAD: overlap=sideways is not 'backward', 'backward-late' or 'none'

@@ -61,16 +61,16 @@ def workdir(tmp_path):
 
 @pytest.fixture(scope="session")
 def mpi_trainers(tmp_path_factory):
-    """The bundled MLP for data-parallel tests: batches 16 and 32 (the
-    default --overlap=backward and --overlap=none) for four and two ranks,
-    batch 64 for one."""
+    """The bundled MLP for data-parallel tests: batches 16 and 32 (each
+    --overlap: backward, the default, backward-late and none) for four and
+    two ranks, batch 64 for one."""
     workdir = tmp_path_factory.mktemp("mpi")
     mlp = ROOT / "models" / "mlp.onnx"
     common = ["--lr", 0.05, "--momentum", 0.9]
-    return {"b16": compile_model(mlp, workdir / "b16", "--batch", 16, *common),
-            "b16-none": compile_model(mlp, workdir / "b16-none", "--batch", 16,
-                                      "--overlap=none", *common),
-            "b32": compile_model(mlp, workdir / "b32", "--batch", 32, *common),
-            "b32-none": compile_model(mlp, workdir / "b32-none", "--batch", 32,
-                                      "--overlap=none", *common),
-            "b64": compile_model(mlp, workdir / "b64", "--batch", 64, *common)}
+    trainers = {"b64": compile_model(mlp, workdir / "b64", "--batch", 64, *common)}
+    for batch in (16, 32):
+        for overlap in ("backward", "backward-late", "none"):
+            name = "b%d%s" % (batch, "" if overlap == "backward" else "-" + overlap)
+            trainers[name] = compile_model(mlp, workdir / name, "--batch", batch,
+                                           "--overlap=" + overlap, *common)
+    return trainers

@@ -120,14 +120,18 @@ cl::opt<std::string> memoryBudget(
     cl::desc("Largest arena allowed (suffixes K, M, G: powers of 1024); "
              "values are recomputed to fit, or the compile fails and says "
              "how small it got"));
-enum class Overlap { Backward, None };
+enum class Overlap { Backward, BackwardLate, None };
 cl::opt<Overlap> overlap(
     "overlap", cl::init(Overlap::Backward), cl::cat(dlcCategory),
     cl::desc("Under mpirun, where each gradient's allreduce runs"),
     cl::values(clEnumValN(Overlap::Backward, "backward",
                           "started as soon as the gradient is final, waited "
                           "for just before its update: overlapped with the "
-                          "rest of the backward pass (default)"),
+                          "rest of the backward pass, as far as the memory "
+                          "plan's peak allows (default)"),
+               clEnumValN(Overlap::BackwardLate, "backward-late",
+                          "the same, waited for at the end of the step: "
+                          "more overlap, every gradient kept until then"),
                clEnumValN(Overlap::None, "none",
                           "waited for as soon as started (to compare)")));
 cl::opt<bool> externalWeights(
@@ -340,7 +344,9 @@ int main(int argc, char **argv) {
   options.poisonFreed = debugPoisonFreed;
   options.memoryBudget = *budgetBytes;
   options.externalWeights = externalWeights;
-  options.overlap = overlap == Overlap::Backward ? "backward" : "none";
+  options.overlap = overlap == Overlap::Backward       ? "backward"
+                    : overlap == Overlap::BackwardLate ? "backward-late"
+                                                       : "none";
   auto runPipeline = [&](ModuleOp ir, dlc::Stage from, dlc::Stage to) {
     PassManager pm(&context);
     if (failed(applyPassManagerCLOptions(pm)))

@@ -43,8 +43,8 @@ struct PipelineOptions {
   /// The executable leaves out the parameters' initial values; the trainer
   /// reads them from --init.
   bool externalWeights = false;
-  /// Where gradients' allreduces go (dlc-schedule-collectives): "backward"
-  /// or "none".
+  /// Where gradients' allreduces go (dlc-schedule-collectives): "backward",
+  /// "backward-late" or "none".
   std::string overlap = "backward";
 };
 

@@ -107,17 +107,20 @@ def ScheduleCollectives : Pass<"dlc-schedule-collectives", "mlir::ModuleOp"> {
     while the gradient is averaged. With `overlap=none` each wait follows
     its start at once: the step blocks on every collective. Nothing else
     moves; the memory plan, made afterwards, keeps each gradient live until
-    its wait. With `defer` (and overlap=backward), each wait and the
-    updates after it then move on down the step as far as the gradient's
-    longer life keeps every position within the peak of live bytes.
+    its wait. With `defer`, each wait and the updates after it then move
+    on down the step: with overlap=backward as far as the gradient's longer
+    life keeps every position within the peak of live bytes, with
+    overlap=backward-late to the end of the step (every gradient kept until
+    then, as DistributedDataParallel does: more overlap, more memory).
   }];
   let options = [
     Option<"overlap", "overlap", "std::string", /*default=*/"\"backward\"",
-           "backward: start as early and wait as late as the dependences "
-           "allow; none: wait right after each start">,
+           "backward: start as early and wait as late as the peak of live "
+           "bytes allows; backward-late: wait at the end of the step; none: "
+           "wait right after each start">,
     Option<"defer", "defer", "bool", /*default=*/"true",
-           "overlap=backward: move waits and updates down within the peak "
-           "(off under a memory budget: the rematerializer needs the room)">,
+           "move waits and updates down the step (off under a memory "
+           "budget: the rematerializer needs the room)">,
   ];
   let dependentDialects = ["dlc::exec::ExecDialect"];
 }
