@@ -17,7 +17,6 @@ by dlc_tools.trace_report into docs/images/comm-resnet18-<mode>.svg.
 """
 import argparse
 import datetime
-import json
 import os
 import statistics
 import pathlib
@@ -25,9 +24,7 @@ import subprocess
 import sys
 import tempfile
 
-import numpy as np
-
-from report import ROOT, export_torchvision, machine, publish
+from report import ROOT, machine, overlap_trainers, publish, trainer_summary
 
 SIZE, CLASSES, BATCH, RANKS, STEPS = 64, 10, 8, 2, 12
 MODES = ["none", "backward"]
@@ -41,7 +38,7 @@ def train(exe, x, y, link, trace=None):
          "--train-x", str(x), "--train-y", str(y), "--steps", str(STEPS), "--epochs", "100",
          "--log-every", "0", "--threads", "1"] + (["--trace", str(trace)] if trace else []),
         capture_output=True, text=True, env=env, check=True)
-    summary = json.loads([l for l in result.stdout.splitlines() if l.startswith("{")][-1])
+    summary = trainer_summary(result.stdout)
     return summary["step_seconds"], summary["comm_wait_seconds"] / summary["steps"]
 
 
@@ -60,21 +57,11 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--write")
     args = parser.parse_args()
-    dlc = ROOT / "build" / "bin" / "dlc"
     results = {mode: {"step": [], "wait": []} for mode in MODES}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
-        onnx = tmp / "resnet18.onnx"
-        export_torchvision("resnet18", onnx, SIZE, CLASSES)
-        exes = {}
-        for mode in MODES:
-            exes[mode] = tmp / ("trainer-" + mode)
-            subprocess.run([str(dlc), str(onnx), "-o", str(exes[mode]), "--batch", str(BATCH),
-                            "--momentum", "0.9", "--overlap=" + mode], check=True)
-        rng = np.random.default_rng(0)
-        x, y = tmp / "x.npy", tmp / "y.npy"
-        np.save(x, rng.standard_normal((RANKS * BATCH * 4, 3, SIZE, SIZE)).astype(np.float32))
-        np.save(y, rng.integers(0, CLASSES, RANKS * BATCH * 4))
+        exes, x, y = overlap_trainers(tmp, "resnet18", SIZE, CLASSES, BATCH,
+                                      RANKS * BATCH * 4, MODES)
         for run in range(args.runs):
             for mode in MODES:
                 last = run == args.runs - 1 and args.write

@@ -1,6 +1,8 @@
 """Shared by the benchmarks: the machine's description, writing one
 section of docs/benchmarks.md in place (publish: print it, and write it
-where --write says), and exporting a torchvision model to ONNX."""
+where --write says), exporting a torchvision model to ONNX, and the
+trainers the data-parallel benchmarks compare (one per --overlap)."""
+import json
 import os
 import pathlib
 import platform
@@ -17,6 +19,31 @@ def export_torchvision(name, path, size=224, classes=1000, batch=None):
                     name, path, "--size", str(size), "--classes", str(classes)]
                    + (["--batch", str(batch)] if batch else []),
                    check=True, stderr=subprocess.DEVNULL)
+
+
+def overlap_trainers(tmp, name, size, classes, batch, count, modes, *flags):
+    """torchvision's `name` compiled by dlc once per --overlap of `modes`
+    (batch per rank `batch`, SGD with momentum 0.9, `flags`), and `count`
+    random samples with labels as .npy: (trainers by mode, x, y)."""
+    import numpy as np
+    onnx = tmp / (name + ".onnx")
+    export_torchvision(name, onnx, size, classes)
+    trainers = {}
+    for mode in modes:
+        trainers[mode] = tmp / ("%s-%s" % (name, mode))
+        subprocess.run([str(ROOT / "build" / "bin" / "dlc"), str(onnx), "-o",
+                        str(trainers[mode]), "--batch", str(batch), "--momentum", "0.9",
+                        "--overlap=" + mode, *flags], check=True)
+    rng = np.random.default_rng(0)
+    x, y = tmp / (name + "-x.npy"), tmp / (name + "-y.npy")
+    np.save(x, rng.standard_normal((count, 3, size, size)).astype(np.float32))
+    np.save(y, rng.integers(0, classes, count))
+    return trainers, x, y
+
+
+def trainer_summary(stdout):
+    """The trainer's final JSON line."""
+    return json.loads([l for l in stdout.splitlines() if l.startswith("{")][-1])
 
 
 def machine():

@@ -18,7 +18,6 @@ from steps measured here.
 """
 import argparse
 import datetime
-import json
 import os
 import pathlib
 import statistics
@@ -26,9 +25,7 @@ import subprocess
 import sys
 import tempfile
 
-import numpy as np
-
-from report import ROOT, export_torchvision, machine, publish
+from report import ROOT, machine, overlap_trainers, publish, trainer_summary
 
 sys.path.insert(0, str(ROOT / "python"))
 from dlc_tools import simulate_scaling as sim  # noqa: E402
@@ -49,23 +46,7 @@ def run(exe, x, y, steps, trace, link=None):
          "--train-x", str(x), "--train-y", str(y), "--steps", str(steps), "--epochs", "100",
          "--log-every", "0", "--threads", "1", "--trace", str(trace)],
         capture_output=True, text=True, env=env, check=True)
-    return json.loads([l for l in result.stdout.splitlines() if l.startswith("{")][-1])
-
-
-def build(tmp, name, size, classes, batch, count):
-    onnx = tmp / (name + ".onnx")
-    export_torchvision(name, onnx, size, classes)
-    exes = {}
-    for mode in MODES:
-        exes[mode] = tmp / ("%s-%s" % (name, mode))
-        subprocess.run([str(ROOT / "build" / "bin" / "dlc"), str(onnx), "-o", str(exes[mode]),
-                        "--batch", str(batch), "--momentum", "0.9", "--overlap=" + mode],
-                       check=True)
-    rng = np.random.default_rng(0)
-    x, y = tmp / (name + "-x.npy"), tmp / (name + "-y.npy")
-    np.save(x, rng.standard_normal((count, 3, size, size)).astype(np.float32))
-    np.save(y, rng.integers(0, classes, count))
-    return exes, x, y
+    return trainer_summary(result.stdout)
 
 
 def replayed(trace, steps, model, ranks, gbit, alpha_us=5.0, **node):
@@ -88,7 +69,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
         # 1. Prediction against measurement on the emulated link.
-        exes, x, y = build(tmp, "resnet18", 64, 10, 8, 64)
+        exes, x, y = overlap_trainers(tmp, "resnet18", 64, 10, 8, 64, MODES)
         lines += ["Check against measurement: ResNet-18, 64x64, batch 8 per rank, 2 ranks, "
                   "`DLC_COMM_EMULATE_LINK=100:2`, 8 steps, the link model on each run's "
                   "own trace:", "",
@@ -106,7 +87,7 @@ def main():
         # 2. ResNet-50 and AlexNet on 8 to 1024 ranks.
         node = {"node_size": 8, "node_alpha": 1e-6, "node_beta": 2400e9 / 8}
         for name in ["resnet50", "alexnet"]:
-            exes, x, y = build(tmp, name, 224, 1000, 8, 32)
+            exes, x, y = overlap_trainers(tmp, name, 224, 1000, 8, 32, MODES)
             traces = {}
             for mode in MODES:
                 run(exes[mode], x, y, 4, tmp / ("%s-%s.json" % (name, mode)))

@@ -20,7 +20,6 @@ no latency of its own beyond the veth's.
 """
 import argparse
 import datetime
-import json
 import os
 import pathlib
 import statistics
@@ -28,10 +27,9 @@ import subprocess
 import sys
 import tempfile
 
-import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from report import ROOT, export_torchvision, machine, publish  # noqa: E402
+from report import machine, overlap_trainers, publish, trainer_summary  # noqa: E402
 
 SIZE, CLASSES, BATCH, STEPS = 64, 10, 8, 10
 NAMESPACES = ["dlc-bench-0", "dlc-bench-1"]
@@ -92,7 +90,7 @@ def dlc_run(exe, x, y, tmp):
          str(exe), "--train-x", str(x), "--train-y", str(y), "--steps", str(STEPS),
          "--epochs", "100", "--log-every", "0", "--threads", "1"],
         capture_output=True, text=True, check=True, cwd=tmp)
-    summary = json.loads([l for l in result.stdout.splitlines() if l.startswith("{")][-1])
+    summary = trainer_summary(result.stdout)
     return summary["step_seconds"], summary["comm_wait_seconds"] / summary["steps"]
 
 
@@ -150,18 +148,8 @@ def main():
     results["ddp"] = {"step": []}
     with tempfile.TemporaryDirectory() as tmp, Network(args.gbit):
         tmp = pathlib.Path(tmp)
-        onnx = tmp / "resnet18.onnx"
-        export_torchvision("resnet18", onnx, SIZE, CLASSES)
-        exes = {}
-        for mode in MODES:
-            exes[mode] = tmp / ("trainer-" + mode)
-            subprocess.run([str(ROOT / "build" / "bin" / "dlc"), str(onnx), "-o",
-                            str(exes[mode]), "--batch", str(BATCH), "--lr", "0.01",
-                            "--momentum", "0.9", "--overlap=" + mode], check=True)
-        rng = np.random.default_rng(0)
-        x, y = tmp / "x.npy", tmp / "y.npy"
-        np.save(x, rng.standard_normal((2 * BATCH * 4, 3, SIZE, SIZE)).astype(np.float32))
-        np.save(y, rng.integers(0, CLASSES, 2 * BATCH * 4))
+        exes, x, y = overlap_trainers(tmp, "resnet18", SIZE, CLASSES, BATCH, 2 * BATCH * 4,
+                                      MODES, "--lr", "0.01")
         for run in range(args.runs):
             for mode in MODES:
                 step, wait = dlc_run(exes[mode], x, y, tmp)

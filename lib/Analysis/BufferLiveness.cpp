@@ -5,6 +5,7 @@
 
 #include "llvm/Support/MathExtras.h"
 
+#include <algorithm>
 #include <map>
 
 using namespace mlir;
@@ -86,6 +87,21 @@ BufferLiveness::BufferLiveness(Block &block) {
   llvm::stable_sort(intervals, [](const Interval &a, const Interval &b) {
     return a.first < b.first;
   });
+}
+
+SmallVector<int64_t> BufferLiveness::getLiveBytes(int64_t positions,
+                                                 int64_t alignment) const {
+  // +size where an interval starts, -size after it ends, then the sums.
+  SmallVector<int64_t> live(positions + 1, 0);
+  for (const Interval &interval : intervals) {
+    int64_t bytes = llvm::alignTo(interval.sizeInBytes, alignment);
+    live[std::clamp<int64_t>(interval.first, 0, positions)] += bytes;
+    live[std::clamp<int64_t>(interval.last + 1, 0, positions)] -= bytes;
+  }
+  for (int64_t p = 1; p < positions; ++p)
+    live[p] += live[p - 1];
+  live.pop_back();
+  return live;
 }
 
 BufferLiveness::Peak BufferLiveness::getPeak(int64_t alignment) const {

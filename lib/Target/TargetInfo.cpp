@@ -5,14 +5,6 @@
 using namespace mlir;
 using namespace dlc;
 
-std::optional<std::string> TargetInfo::missingKernel(Operation *) const {
-  // Both runtimes have a kernel for every op the importer makes: on CUDA,
-  // cuDNN's windows take neither uneven padding nor dilated pooling, and
-  // the runtime pads such a convolution's input itself and pools such
-  // windows with kernels of its own.
-  return std::nullopt;
-}
-
 const TargetInfo &TargetInfo::get(Target target) {
   static const TargetInfo cpu{Target::Cpu, "cpu", /*fusedBatchNorm=*/true,
                               /*blasWorkspaceBytes=*/0};

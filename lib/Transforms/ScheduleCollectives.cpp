@@ -48,20 +48,6 @@ SmallVector<unsigned> rekey(ArrayRef<unsigned> order, Move move, Key key) {
   return result;
 }
 
-/// Live bytes at each position of `block` (rounded as the arena rounds).
-SmallVector<int64_t> liveBytes(Block &block, const BufferLiveness &liveness) {
-  // +size where an interval starts, -size after it ends, then the sums.
-  SmallVector<int64_t> live(block.getOperations().size() + 1, 0);
-  for (const BufferLiveness::Interval &interval : liveness.getIntervals()) {
-    int64_t bytes = llvm::alignTo(interval.sizeInBytes, kArenaAlignment);
-    live[std::max<int64_t>(interval.first, 0)] += bytes;
-    live[interval.last + 1] -= bytes;
-  }
-  for (size_t p = 1; p < live.size(); ++p)
-    live[p] += live[p - 1];
-  return live;
-}
-
 /// Moves each wait, with the operations that depend on it when nothing
 /// depends on those (the updates), down the block: as far as keeps the
 /// peak of live bytes (`withinPeak`; the buffers whose last use they are
@@ -95,7 +81,8 @@ void deferWaits(Block &block, bool withinPeak) {
     int64_t end = position[group.back()];
     // What staying later costs: the buffers whose last use is in the group.
     BufferLiveness liveness(block);
-    SmallVector<int64_t> live = liveBytes(block, liveness);
+    SmallVector<int64_t> live = liveness.getLiveBytes(
+        block.getOperations().size(), kArenaAlignment);
     DenseSet<int64_t> groupPositions;
     for (Operation *op : group)
       groupPositions.insert(position[op]);

@@ -63,6 +63,10 @@ public:
     int64_t position, bytes;
   };
   Peak getPeak(int64_t alignment = 1) const;
+  /// The bytes live at each position 0 .. `positions` - 1, each buffer's
+  /// size rounded up to `alignment` (block arguments counted from 0).
+  llvm::SmallVector<int64_t> getLiveBytes(int64_t positions,
+                                          int64_t alignment = 1) const;
 
 private:
   llvm::SmallVector<Interval> intervals;

@@ -1,7 +1,7 @@
 //===- TargetInfo.h - what each code-generation target can run --*- C++ -*-===//
 //
 // One place for target knowledge: the pipeline asks it whether batch norm
-// trains fused, the lowering whether an op has a kernel.
+// trains fused, the lowering how much workspace BLAS calls get.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,10 +29,6 @@ struct TargetInfo {
   /// library (cuBLAS: 32 MiB, what NVIDIA advises on Hopper), or 0 where
   /// the library keeps its own.
   int64_t blasWorkspaceBytes;
-
-  /// Why the target's runtime cannot run `op` (completing "has no ..."),
-  /// or nothing when it can.
-  std::optional<std::string> missingKernel(mlir::Operation *op) const;
 
   static const TargetInfo &get(Target target);
   /// The target named `name`, if there is one.

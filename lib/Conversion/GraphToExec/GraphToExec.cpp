@@ -98,18 +98,7 @@ void ConvertGraphToExec::runOnOperation() {
     return signalPassFailure();
   }
   const TargetInfo &targetInfo = TargetInfo::get(*parsedTarget);
-  WalkResult unsupported = module.walk([&](Operation *op) {
-    std::optional<std::string> missing = targetInfo.missingKernel(op);
-    if (!missing)
-      return WalkResult::advance();
-    InFlightDiagnostic error = op->emitOpError();
-    // The importer names each op after its ONNX node.
-    if (auto node = dyn_cast<NameLoc>(op->getLoc()))
-      error << "(ONNX node '" << node.getName().getValue() << "') ";
-    error << "has no " << *missing;
-    return WalkResult::interrupt();
-  });
-  if (unsupported.wasInterrupted() || failed(checkSizes(module)))
+  if (failed(checkSizes(module)))
     return signalPassFailure();
 
   convertVariables(module);
