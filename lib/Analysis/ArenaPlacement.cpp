@@ -16,7 +16,11 @@ using namespace dlc;
 namespace {
 
 bool overlapInTime(const PlacementRequest &a, const PlacementRequest &b) {
-  return a.first <= b.last && b.first <= a.last;
+  if (a.first <= b.last && b.first <= a.last)
+    return true;
+  // A carried part runs from the step's start, before every other range.
+  return (a.carried() && (b.carried() || b.first <= a.carriedUntil)) ||
+         (b.carried() && a.first <= b.carriedUntil);
 }
 
 /// Places the requests in `order`, each where `choose` says among the gaps
@@ -97,7 +101,9 @@ Placement placeBestFitBy(llvm::ArrayRef<PlacementRequest> requests, Key key,
   return placement;
 }
 
-int64_t duration(const PlacementRequest &r) { return r.last - r.first + 1; }
+int64_t duration(const PlacementRequest &r) {
+  return r.last - r.first + 1 + (r.carried() ? r.carriedUntil + 2 : 0);
+}
 
 /// The lowest offset at which `index` fits among the other buffers live
 /// with it, where they are now.
@@ -162,6 +168,10 @@ int64_t dlc::peakBytes(llvm::ArrayRef<PlacementRequest> requests) {
   for (const PlacementRequest &request : requests) {
     delta[request.first] += request.size;
     delta[request.last + 1] -= request.size;
+    if (request.carried()) {
+      delta[-1] += request.size;
+      delta[request.carriedUntil + 1] -= request.size;
+    }
   }
   int64_t live = 0, peak = 0;
   for (auto [position, change] : delta)

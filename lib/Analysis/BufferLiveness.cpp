@@ -35,7 +35,7 @@ dlc::placementRequests(ArrayRef<BufferLiveness::Interval> intervals) {
     requests.push_back(
         {static_cast<int64_t>(
              llvm::alignTo(interval.sizeInBytes, kArenaAlignment)),
-         alignment, interval.first, interval.last});
+         alignment, interval.first, interval.last, interval.carriedUntil});
   }
   return requests;
 }
@@ -60,11 +60,37 @@ BufferLiveness::BufferLiveness(Block &block) {
     interval.last = std::max(interval.last, position);
   };
 
+  // Buffers carried in from the step before: their uses up to their
+  // exec.carried belong to the part of their range that wraps around.
+  DenseMap<Value, int64_t> carriedAt;
+  DenseSet<Value> usedBeforeCarried;
+  for (auto [position, op] : llvm::enumerate(block))
+    if (auto carried = dyn_cast<CarriedOp>(op))
+      carriedAt[storageOf(carried.getBuffer())] = position;
+  auto touchCarriedPart = [&](Value buffer, int64_t position) {
+    auto it = carriedAt.find(storageOf(buffer));
+    if (it == carriedAt.end() || position > it->second)
+      return false;
+    if (position < it->second)
+      usedBeforeCarried.insert(it->first);
+    return true;
+  };
+
   for (BlockArgument arg : block.getArguments())
     if (isa<BufferType>(arg.getType()))
       start(arg, -1);
   for (auto [position, op] : llvm::enumerate(block)) {
     int64_t here = position;
+    if (auto carried = dyn_cast<CarriedOp>(op)) {
+      // The updates inside read what they name at this position.
+      carried.getBody().walk([&](Operation *inner) {
+        for (Value operand : inner->getOperands())
+          if (isa<BufferType>(operand.getType()) &&
+              !touchCarriedPart(operand, here))
+            touch(operand, here);
+      });
+      continue;
+    }
     // A view uses its source's bytes: its users touch the source's range.
     if (isa<ViewOp>(op))
       continue;
@@ -81,8 +107,23 @@ BufferLiveness::BufferLiveness(Block &block) {
       continue;
     }
     for (Value operand : op.getOperands())
-      if (isa<BufferType>(operand.getType()))
+      if (isa<BufferType>(operand.getType()) &&
+          !touchCarriedPart(operand, here))
         touch(operand, here);
+  }
+  // A carried buffer holds its average in flight to the end of the step
+  // and from the next step's start to its exec.carried; one that this
+  // step also uses before then holds data the whole step.
+  int64_t end = static_cast<int64_t>(block.getOperations().size()) - 1;
+  for (Interval &interval : intervals) {
+    auto it = carriedAt.find(interval.root);
+    if (it == carriedAt.end())
+      continue;
+    interval.last = end;
+    if (usedBeforeCarried.contains(interval.root))
+      interval.first = -1;
+    else
+      interval.carriedUntil = it->second;
   }
   llvm::stable_sort(intervals, [](const Interval &a, const Interval &b) {
     return a.first < b.first;
@@ -97,6 +138,11 @@ SmallVector<int64_t> BufferLiveness::getLiveBytes(int64_t positions,
     int64_t bytes = llvm::alignTo(interval.sizeInBytes, alignment);
     live[std::clamp<int64_t>(interval.first, 0, positions)] += bytes;
     live[std::clamp<int64_t>(interval.last + 1, 0, positions)] -= bytes;
+    if (interval.carried()) {
+      live[0] += bytes;
+      live[std::clamp<int64_t>(interval.carriedUntil + 1, 0, positions)] -=
+          bytes;
+    }
   }
   for (int64_t p = 1; p < positions; ++p)
     live[p] += live[p - 1];
@@ -112,6 +158,10 @@ BufferLiveness::Peak BufferLiveness::getPeak(int64_t alignment) const {
     int64_t bytes = llvm::alignTo(interval.sizeInBytes, alignment);
     delta[interval.first] += bytes;
     delta[interval.last + 1] -= bytes;
+    if (interval.carried()) {
+      delta[-1] += bytes;
+      delta[interval.carriedUntil + 1] -= bytes;
+    }
   }
   int64_t live = 0;
   Peak peak{0, 0};

@@ -30,6 +30,10 @@ void dlc::bufferAccesses(Operation *op, SmallVectorImpl<Value> &reads,
   } else if (auto wait = dyn_cast<WaitOp>(op)) {
     if (auto start = wait.getToken().getDefiningOp<AllReduceStartOp>())
       writes.push_back(start.getBuffer());
+  } else if (auto carried = dyn_cast<CarriedOp>(op)) {
+    writes.push_back(carried.getBuffer());
+    for (Operation &inner : carried.getBody().front())
+      bufferAccesses(&inner, reads, writes);
   }
 }
 

@@ -60,6 +60,9 @@ void dlc::buildPipeline(OpPassManager &pm, const PipelineOptions &options,
     pm.addPass(createScheduleMemory());
     ScheduleCollectivesOptions collectives;
     collectives.overlap = options.overlap;
+    // The rematerializer recomputes within one step only.
+    if (options.memoryBudget > 0 && options.overlap == "next-forward")
+      collectives.overlap = "backward";
     // Under a budget the rematerializer needs the bytes deferring takes.
     collectives.defer = options.memoryBudget == 0;
     pm.addPass(createScheduleCollectives(collectives));

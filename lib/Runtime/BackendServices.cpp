@@ -23,6 +23,23 @@ void traceBegin(Context &, const char *kernel) {
 
 void traceEnd(Context &) { trace::end(); }
 
+void allReduceMeanStartCarried(Context &ctx, float *x, int64_t n,
+                               int64_t slot) {
+  std::vector<ContextBase::Carried> &carried = base(ctx).carried;
+  if (static_cast<int64_t>(carried.size()) <= slot)
+    carried.resize(slot + 1);
+  carried[slot] = {true, allReduceMeanStart(ctx, x, n)};
+}
+
+bool allReduceMeanWaitCarried(Context &ctx, int64_t slot) {
+  std::vector<ContextBase::Carried> &carried = base(ctx).carried;
+  if (static_cast<int64_t>(carried.size()) <= slot || !carried[slot].pending)
+    return false;
+  carried[slot].pending = false;
+  allReduceMeanWait(ctx, carried[slot].handle);
+  return true;
+}
+
 void setGradientObserver(Context &ctx, GradientObserver observer) {
   base(ctx).gradientObserver = std::move(observer);
 }

@@ -13,6 +13,7 @@
 #include "dlc/Runtime/Hyperparameters.h"
 
 #include <cstdint>
+#include <vector>
 
 namespace dlc::rt {
 
@@ -22,6 +23,12 @@ struct ContextBase {
   /// The step's key of the counter-based random numbers (dropout masks).
   uint64_t randomKey = 0;
   Hyperparameters hyper;
+  /// The averages a step left in flight for the next, by slot.
+  struct Carried {
+    bool pending = false;
+    int64_t handle = -1; ///< allReduceMeanStart's (-1 on one rank)
+  };
+  std::vector<Carried> carried;
 
   /// What every optimizer update does first: show the trainer the
   /// parameter's averaged gradient (checks, --dump-gradients).

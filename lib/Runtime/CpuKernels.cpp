@@ -529,7 +529,7 @@ void allReduceMeanWait(Context &ctx, int64_t handle) {
     for (int64_t i = begin; i < end; ++i)
       x[i] *= inverse;
   });
-  ctx.pending.forgetIfAllDone();
+  ctx.pending.forget(handle);
 }
 
 void sgdUpdate(Context &ctx, float *w, const float *g, float *v, int64_t n) {

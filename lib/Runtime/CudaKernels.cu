@@ -596,7 +596,7 @@ void allReduceMeanWait(Context &ctx, int64_t handle) {
     v /= ctx.worldSize;
   copyToBackend(ctx, mean.device, mean.staging->data(),
                 mean.staging->size() * sizeof(float));
-  ctx.pending.forgetIfAllDone();
+  ctx.pending.forget(handle);
 }
 
 void sgdUpdate(Context &ctx, float *w, const float *g, float *v, int64_t n) {

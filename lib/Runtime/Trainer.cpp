@@ -145,6 +145,12 @@ private:
   double trainStep(const std::vector<int64_t> &order, int64_t step,
                    bool replayable, bool stageNext);
   double evaluate();
+  /// A pipelined program (--overlap=next-forward) leaves each step's
+  /// gradient averages in flight, and the next step applies them: this
+  /// completes them now, with the hyperparameters of the step that made
+  /// them. Whatever reads the weights (evaluation, --save, checkpoints, the
+  /// checks) calls it first.
+  void completeCarried();
   void save();
   /// Installs the observer of this step's gradients: dumps them (first step
   /// of --dump-gradients) and/or counts their non-finite values.
@@ -192,6 +198,10 @@ private:
   }
   Hyperparameters hyper;
   LrSchedule schedule;
+  /// Whether the last step left updates for the next (completeCarried),
+  /// and the hyperparameters they take.
+  bool carriedPending = false;
+  Hyperparameters carriedHyper;
 };
 
 void Trainer::resolveHyperparameters(int64_t totalSteps) {
@@ -317,7 +327,18 @@ double Trainer::trainStep(const std::vector<int64_t> &order, int64_t step,
   return globalMean(loss, world);
 }
 
+void Trainer::completeCarried() {
+  if (!carriedPending)
+    return;
+  setHyperparameters(*ctx, carriedHyper);
+  runTrainStep(
+      *ctx, [this] { dlc_model.flushCarried(*ctx, arena); },
+      /*replayable=*/false);
+  carriedPending = false;
+}
+
 double Trainer::evaluate() {
+  completeCarried();
   int64_t batches = (test.count + batch - 1) / batch;
   std::vector<float> output(batch * dlc_model.numClasses);
   int64_t correct = 0;
@@ -392,6 +413,7 @@ void Trainer::checkFinite(int64_t step, double loss) {
 }
 
 void Trainer::save() {
+  completeCarried();
   std::vector<std::vector<float>> host(dlc_model.numVariables);
   for (int i = 0; i < dlc_model.numVariables; ++i) {
     const VariableInfo &v = dlc_model.variables[i];
@@ -414,6 +436,7 @@ std::string Trainer::variableBytes() {
 }
 
 void Trainer::writeCheckpoint(const TrainingPosition &position) {
+  completeCarried();
   Checkpoint checkpoint;
   checkpoint.fingerprint = modelFingerprint(dlc_model);
   checkpoint.position = position;
@@ -594,7 +617,8 @@ int Trainer::run() {
           schedule.at(options.lr.value_or(dlc_model.defaults.lr),
                       position.stepsDone));
       hyper.step = position.stepsDone + 1;
-      setHyperparameters(*ctx, hyper);
+      // A pipelined step applies the updates of the step before it.
+      setHyperparameters(*ctx, carriedPending ? carriedHyper : hyper);
       bool last = step + 1 == stepsPerEpoch ||
                   (options.steps && position.stepsDone + 1 >= options.steps);
       bool checkpointNow =
@@ -610,8 +634,22 @@ int Trainer::run() {
       currentStep = position.stepsDone + 1;
       double stepStart = now();
       trace::begin("step", "step");
+      // A recorded step replays the branch its record took: with a
+      // pipelined program, only steps that apply carried updates are
+      // recorded.
+      bool pipelined = dlc_model.flushCarried != nullptr;
       lastLoss = trainStep(position.order, step,
-                           options.cudaGraph && !dump && !check, !last);
+                           options.cudaGraph && !dump && !check &&
+                               (!pipelined || carriedPending),
+                           !last);
+      if (pipelined) {
+        carriedPending = true;
+        carriedHyper = hyper;
+      }
+      // The checks and --dump-gradients see this step's gradients and
+      // updated weights.
+      if (dump || check)
+        completeCarried();
       trace::end();
       stepSeconds.push_back(now() - stepStart);
       ++position.stepInEpoch;
@@ -620,6 +658,8 @@ int Trainer::run() {
       if (lossLog)
         std::fprintf(lossLog.get(), "%.9g\n", lastLoss);
       stopped = stopAgreed();
+      if (stopped)
+        completeCarried();
       if (check || stopped || !std::isfinite(lastLoss))
         checkFinite(position.stepsDone, lastLoss);
       if (world.leader() && options.logEvery &&

@@ -38,7 +38,8 @@ std::string describe(Operation &op) {
 
 /// Operations that run (the rest only name buffers).
 bool runs(Operation &op) {
-  return isa<exec::KernelOp, exec::AllReduceStartOp, exec::WaitOp>(op);
+  return isa<exec::KernelOp, exec::AllReduceStartOp, exec::WaitOp,
+             exec::CarriedOp>(op);
 }
 
 void addTimeline(func::FuncOp step, MemoryReport &report) {
@@ -61,7 +62,7 @@ void addTimeline(func::FuncOp step, MemoryReport &report) {
     MemoryReport::Point point;
     point.op = describe(op);
     for (const BufferLiveness::Interval &interval : liveness.getIntervals()) {
-      if (interval.first > int64_t(position) || interval.last < int64_t(position))
+      if (!interval.isLiveAt(position))
         continue;
       int64_t &kind = scratch.contains(interval.root)     ? point.scratch
                       : gradients.contains(interval.root) ? point.gradients

@@ -24,6 +24,26 @@ using namespace dlc;
 
 namespace {
 
+/// Moves `value`'s definition (an allocation or a view, which only name
+/// bytes) up to its first user in the block, and its operands' before it:
+/// an output may be named earlier than the input that takes it over (by
+/// an exec.carried at the start of a pipelined step).
+void defineBeforeUsers(Value value) {
+  Operation *def = value.getDefiningOp();
+  if (!def)
+    return;
+  Block *block = def->getBlock();
+  Operation *first = def;
+  for (Operation *user : value.getUsers())
+    if (Operation *ancestor = block->findAncestorOpInBlock(*user))
+      if (ancestor->isBeforeInBlock(first))
+        first = ancestor;
+  if (first != def)
+    def->moveBefore(first);
+  for (Value operand : def->getOperands())
+    defineBeforeUsers(operand);
+}
+
 /// Gives `kernel`'s outputs the bytes of reusable inputs that die there;
 /// `last` maps each storage to the last position that touches it,
 /// `position` is the kernel's.
@@ -51,6 +71,7 @@ void reuseInputs(exec::KernelOp kernel, ArrayRef<int64_t> reusable,
       last[storage] = std::max(last[storage], last.lookup(output));
       output.replaceAllUsesWith(input);
       alloc.erase();
+      defineBeforeUsers(input);
       inPlace[i] = j;
       changed = true;
       break;

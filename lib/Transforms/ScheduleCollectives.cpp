@@ -10,7 +10,11 @@
 // as far as the gradient's longer life keeps every position within the
 // memory schedule's peak of live bytes: more overlap at no cost in peak
 // (overlap=backward-late: to the end of the step, every gradient kept
-// until then, as DistributedDataParallel does).
+// until then, as DistributedDataParallel does). With overlap=next-forward
+// each wait and its updates leave the step for the next one: an
+// exec.carried just before the first operation there that reads the
+// parameters they write, so that averages overlap the rest of the
+// backward pass and the next forward pass.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +22,7 @@
 #include "dlc/Analysis/ExecDependences.h"
 #include "dlc/Dialect/Exec/ExecOps.h"
 #include "dlc/Transforms/Passes.h"
+#include "mlir/IR/Builders.h"
 
 #include <numeric>
 
@@ -107,15 +112,101 @@ void deferWaits(Block &block, bool withinPeak) {
   }
 }
 
+/// Moves `value`'s definition, and those of its operands, before `point`
+/// where it comes later in the block (names only: allocations, views,
+/// global references, streams).
+void defineBefore(Value value, Operation *point) {
+  Operation *def = value.getDefiningOp();
+  if (!def || def->getBlock() != point->getBlock() ||
+      def->isBeforeInBlock(point))
+    return;
+  for (Value operand : def->getOperands())
+    defineBefore(operand, point);
+  def->moveBefore(point);
+}
+
+/// Turns each wait whose dependents are optimizer updates of globals, with
+/// nothing depending on them, into an exec.carried of the next step, just
+/// before the first operation that touches a global those updates write.
+void carryIntoNextStep(Block &block) {
+  SmallVector<exec::WaitOp> waits(block.getOps<exec::WaitOp>());
+  for (exec::WaitOp wait : waits) {
+    auto start = wait.getToken().getDefiningOp<exec::AllReduceStartOp>();
+    if (!start)
+      continue;
+    ExecDependences dependences(block);
+    ArrayRef<Operation *> ops = dependences.getOperations();
+    SmallVector<SmallVector<unsigned>> successors(ops.size());
+    for (unsigned i = 0; i < ops.size(); ++i)
+      for (unsigned p : dependences.getPredecessors(i))
+        successors[p].push_back(i);
+    unsigned w = llvm::find(ops, wait.getOperation()) - ops.begin();
+    // The updates: kernels on nothing but the gradient and globals, which
+    // nothing later in the step depends on.
+    SmallVector<Operation *> updates;
+    DenseSet<const void *> written;
+    bool carriable = !successors[w].empty();
+    for (unsigned s : successors[w]) {
+      auto kernel = dyn_cast<exec::KernelOp>(ops[s]);
+      carriable &= kernel && successors[s].empty();
+      if (!carriable)
+        break;
+      for (Value buffer : kernel.getBuffers()) {
+        bool global =
+            exec::storageOf(buffer).getDefiningOp<exec::GlobalRefOp>() !=
+            nullptr;
+        carriable &= global || exec::storageOf(buffer) ==
+                                   exec::storageOf(start.getBuffer());
+      }
+      for (Value output : kernel.getOutputs())
+        written.insert(storageKey(output));
+      updates.push_back(kernel);
+    }
+    if (!carriable)
+      continue;
+    llvm::sort(updates, [](Operation *a, Operation *b) {
+      return a->isBeforeInBlock(b);
+    });
+    // Where the next step first touches what the updates write.
+    Operation *point = nullptr;
+    for (Operation *op : ops) {
+      if (op == wait || llvm::is_contained(updates, op))
+        continue;
+      SmallVector<Value> reads, writes;
+      bufferAccesses(op, reads, writes);
+      if (llvm::any_of(llvm::concat<Value>(reads, writes), [&](Value buffer) {
+            return written.contains(storageKey(buffer));
+          })) {
+        point = op;
+        break;
+      }
+    }
+    if (!point)
+      point = ops.front();
+    OpBuilder builder(point);
+    auto carried =
+        exec::CarriedOp::create(builder, wait.getLoc(), start.getBuffer());
+    Block *body = builder.createBlock(&carried.getBody());
+    defineBefore(start.getBuffer(), carried);
+    for (Operation *update : updates) {
+      for (Value operand : update->getOperands())
+        defineBefore(operand, carried);
+      update->moveBefore(body, body->end());
+    }
+    wait.erase();
+  }
+}
+
 struct ScheduleCollectives
     : dlc::impl::ScheduleCollectivesBase<ScheduleCollectives> {
   using ScheduleCollectivesBase::ScheduleCollectivesBase;
 
   void runOnOperation() override {
-    if (overlap != "backward" && overlap != "backward-late" &&
-        overlap != "none") {
+    if (overlap != "next-forward" && overlap != "backward" &&
+        overlap != "backward-late" && overlap != "none") {
       getOperation().emitError("dlc-schedule-collectives: overlap=")
-          << overlap << " is not 'backward', 'backward-late' or 'none'";
+          << overlap
+          << " is not 'next-forward', 'backward', 'backward-late' or 'none'";
       return signalPassFailure();
     }
     for (auto func : getOperation().getOps<func::FuncOp>())
@@ -165,7 +256,9 @@ struct ScheduleCollectives
       });
     }
     dependences.reorder(block, order);
-    if (overlap != "none" && defer)
+    if (overlap == "next-forward")
+      carryIntoNextStep(block);
+    else if (overlap != "none" && defer)
       deferWaits(block, /*withinPeak=*/overlap == "backward");
   }
 };

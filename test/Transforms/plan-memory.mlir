@@ -65,3 +65,33 @@ func.func @largest_first() {
   exec.kernel "copy" ins(%y : !exec.buffer<32xf32>) outs(%z : !exec.buffer<32xf32>)
   return
 }
+
+// A gradient carried into the next step (exec.carried) holds data from
+// the step's start to its exec.carried and from its production to the
+// end, and no longer in between. Two buffers are live at every position
+// (%c with the carried average, %a1 and %a2 in the gap, %b with the new
+// gradient), so two 64-byte slots hold the step only if one of %a1 and
+// %a2 takes the gradient's bytes.
+// CHECK-LABEL: func.func @carried
+// CHECK-NOT: offset = 256
+// CHECK: return
+func.func @carried() {
+  %w = exec.global_ref @w : !exec.buffer<3x4xf32>
+  %g = exec.alloc : !exec.buffer<16xf32>
+  %c = exec.alloc : !exec.buffer<16xf32>
+  exec.kernel "fill" outs(%c : !exec.buffer<16xf32>)
+  exec.carried %g : !exec.buffer<16xf32> {
+    exec.kernel "sgd" ins(%w, %g : !exec.buffer<3x4xf32>, !exec.buffer<16xf32>) outs(%w : !exec.buffer<3x4xf32>) {in_place = array<i64: 0>}
+  }
+  exec.kernel "use" ins(%c : !exec.buffer<16xf32>)
+  %a1 = exec.alloc : !exec.buffer<16xf32>
+  %a2 = exec.alloc : !exec.buffer<16xf32>
+  exec.kernel "fill" outs(%a1 : !exec.buffer<16xf32>)
+  exec.kernel "fill" outs(%a2 : !exec.buffer<16xf32>)
+  exec.kernel "use" ins(%a1, %a2 : !exec.buffer<16xf32>, !exec.buffer<16xf32>)
+  %b = exec.alloc : !exec.buffer<16xf32>
+  exec.kernel "fill" outs(%b : !exec.buffer<16xf32>)
+  exec.kernel "grad" ins(%b : !exec.buffer<16xf32>) outs(%g : !exec.buffer<16xf32>)
+  %t = exec.allreduce_start %g : !exec.buffer<16xf32>
+  return
+}

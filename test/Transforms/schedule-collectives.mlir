@@ -2,6 +2,7 @@
 // RUN: dlc-opt %s -dlc-schedule-collectives=overlap=none | FileCheck %s --check-prefix=NONE
 // RUN: dlc-opt %s -dlc-schedule-collectives=defer=false | FileCheck %s --check-prefix=NODEFER
 // RUN: dlc-opt %s -dlc-schedule-collectives=overlap=backward-late | FileCheck %s --check-prefix=LATE
+// RUN: dlc-opt %s -dlc-schedule-collectives=overlap=next-forward | FileCheck %s --check-prefix=NEXT
 // RUN: not dlc-opt %s -dlc-schedule-collectives=overlap=sideways 2>&1 | FileCheck %s --check-prefix=BAD
 
 exec.global @w1 : !exec.buffer<1024xf32>
@@ -33,6 +34,26 @@ exec.global @w2 : !exec.buffer<1024xf32>
 // NONE-NEXT: exec.wait %[[T1]]
 // NONE-NEXT: exec.kernel "sgd"
 // NONE-NEXT: exec.kernel "sgd"
+// overlap=next-forward: no wait is left in the step. Each update becomes
+// an exec.carried of its gradient just before the first kernel that reads
+// its weights (the next step's forward of that layer); the starts stay
+// right after the gradients, and their averages stay in flight past the
+// end of the step.
+// NEXT-LABEL: func.func @train_step
+// NEXT-NOT: exec.wait
+// NEXT: exec.carried %[[DW1:[^ ]+]] : !exec.buffer<1024xf32> {
+// NEXT-NEXT: exec.kernel "sgd" ins(%{{.+}}, %[[DW1]] :
+// NEXT-NEXT: {{^ *}}}
+// NEXT-NEXT: exec.kernel "layer1"
+// NEXT: exec.carried %[[DW2:[^ ]+]] : !exec.buffer<1024xf32> {
+// NEXT-NEXT: exec.kernel "sgd" ins(%{{.+}}, %[[DW2]] :
+// NEXT-NEXT: {{^ *}}}
+// NEXT-NEXT: exec.kernel "layer2"
+// NEXT: exec.kernel "weightGrad2"
+// NEXT-NEXT: exec.allreduce_start %[[DW2]]
+// NEXT: exec.kernel "weightGrad1"
+// NEXT-NEXT: exec.allreduce_start %[[DW1]]
+// NEXT-NEXT: return
 func.func @train_step(%x: !exec.buffer<16xf32>, %labels: !exec.buffer<16xf32>) -> !exec.buffer<1xf32> {
   %w1 = exec.global_ref @w1 : !exec.buffer<1024xf32>
   %w2 = exec.global_ref @w2 : !exec.buffer<1024xf32>
@@ -109,4 +130,4 @@ func.func @defer(%x: !exec.buffer<16xf32>) -> !exec.buffer<16xf32> {
   return %y : !exec.buffer<16xf32>
 }
 
-// BAD: overlap=sideways is not 'backward', 'backward-late' or 'none'
+// BAD: overlap=sideways is not 'next-forward', 'backward', 'backward-late' or 'none'

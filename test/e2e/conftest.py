@@ -62,15 +62,15 @@ def workdir(tmp_path):
 @pytest.fixture(scope="session")
 def mpi_trainers(tmp_path_factory):
     """The bundled MLP for data-parallel tests: batches 16 and 32 (each
-    --overlap: backward, the default, backward-late and none) for four and
-    two ranks, batch 64 for one."""
+    --overlap: next-forward, the default, backward, backward-late and none)
+    for four and two ranks, batch 64 for one."""
     workdir = tmp_path_factory.mktemp("mpi")
     mlp = ROOT / "models" / "mlp.onnx"
     common = ["--lr", 0.05, "--momentum", 0.9]
     trainers = {"b64": compile_model(mlp, workdir / "b64", "--batch", 64, *common)}
     for batch in (16, 32):
-        for overlap in ("backward", "backward-late", "none"):
-            name = "b%d%s" % (batch, "" if overlap == "backward" else "-" + overlap)
+        for overlap in ("next-forward", "backward", "backward-late", "none"):
+            name = "b%d%s" % (batch, "" if overlap == "next-forward" else "-" + overlap)
             trainers[name] = compile_model(mlp, workdir / name, "--batch", batch,
                                            "--overlap=" + overlap, *common)
     return trainers

@@ -35,7 +35,7 @@ def test_figures_match_the_model_and_the_trainer(workdir):
     model = ROOT / "models" / "mlp.onnx"
     path = workdir / "report.json"
     exe = compile_model(model, workdir / "trainer", "--batch", 64, "--momentum", 0.9,
-                        "--report-memory", path)
+                        "--overlap=backward", "--report-memory", path)
     report = json.loads(path.read_text())
     assert set(report) == KEYS
     weights = [numpy_helper.to_array(t) for t in onnx.load(str(model)).graph.initializer]
@@ -58,6 +58,24 @@ def test_figures_match_the_model_and_the_trainer(workdir):
     assert report["timeline"][0]["activations"] > 0
     assert report["timeline"][-1]["activations"] == 0
     assert report["timeline"][-1]["gradients"] > 0
+
+
+def test_pipelined_gradients_wrap_around_the_step(workdir):
+    """--overlap=next-forward (the default): each gradient's average is in
+    flight from the end of one step into the next, until that layer's
+    update before its forward. The timeline shows gradients live at the
+    step's start, none between the last carried update and the loss (the
+    peak of activations), and all of them again at the end."""
+    model = ROOT / "models" / "mlp.onnx"
+    report = report_of(model, workdir, "--batch", 64, "--momentum", 0.9)
+    points = report["timeline"]
+    assert points[0]["gradients"] > 0
+    carried = [i for i, p in enumerate(points) if p["op"] == "carried"]
+    produced = next(i for i, p in enumerate(points) if p["op"] == "softmaxCrossEntropy")
+    assert len(carried) == 6 and max(carried) < produced
+    assert all(p["gradients"] == 0 for p in points[max(carried) + 1:produced])
+    weights = [numpy_helper.to_array(t) for t in onnx.load(str(model)).graph.initializer]
+    assert points[-1]["gradients"] >= sum(aligned(w.nbytes) for w in weights)
 
 
 @pytest.mark.parametrize("name", ["mlp", "fashion-cnn", "lenet", "bn-cnn", "conv-zoo"])

@@ -33,15 +33,16 @@ def test_fashion_mnist_mlp_reaches_target_accuracy(workdir):
 
 
 @pytest.mark.parametrize("ranks", [2, 4])
-@pytest.mark.parametrize("overlap", ["backward", "backward-late", "none"])
+@pytest.mark.parametrize("overlap", ["next-forward", "backward", "backward-late", "none"])
 def test_ranks_match_one_rank_with_the_global_batch(mpi_trainers, overlap, ranks):
     """mpirun -np 2 of a batch-32 build (and -np 4 of a batch-16 one)
     trains like -np 1 of a batch-64 build over 40 steps: the same global
     shuffle, each rank a slice, gradients averaged, whether each allreduce
-    overlaps the rest of the backward pass (the default; backward-late
-    waits at the end of the step) or is waited for at once
+    is waited for in the next step before its layer's forward (the
+    default), overlaps the rest of the backward pass (backward;
+    backward-late waits at the end of the step) or is waited for at once
     (--overlap=none)."""
-    name = "b%d%s" % (64 // ranks, "" if overlap == "backward" else "-" + overlap)
+    name = "b%d%s" % (64 // ranks, "" if overlap == "next-forward" else "-" + overlap)
     args = ["--data", FASHION_MNIST, "--steps", 40, "--seed", 7, "--log-every", 10]
     several = train(mpi_trainers[name], *args, ranks=ranks)
     one = train(mpi_trainers["b64"], *args)

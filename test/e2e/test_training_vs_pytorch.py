@@ -154,3 +154,27 @@ def test_sgd_momentum_weight_decay_match_torch_optim(workdir, name, builder, kwa
     for onnx_name, w in trained.items():
         expected = module.state(onnx_name).numpy()
         assert relative_error(w, expected) < 1e-4, onnx_name
+
+
+@pytest.mark.parametrize("overlap", ["next-forward", "backward"])
+def test_save_under_mpirun_after_pipelined_steps_matches_torch_optim(workdir, overlap):
+    """Two ranks, each half of the global batch: with --overlap=next-forward
+    the last step's averages and updates are still in flight when training
+    ends, and --save must complete them first. The saved weights follow
+    torch.optim.SGD on the global batch."""
+    model = models.torch_mlp(workdir / "model.onnx", opset=13)
+    ranks, batch, steps = 2, 8, 5
+    x, y = make_data((20,), 5, ranks * batch * steps, seed=13)
+    config = dict(loss="cross-entropy", lr=0.1, momentum=0.9, wd=0.01)
+    exe = compile_model(model, workdir / "trainer", "--batch", batch, "--loss", config["loss"],
+                        "--lr", config["lr"], "--momentum", config["momentum"],
+                        "--weight-decay", config["wd"], "--overlap=" + overlap)
+    xp, yp = save_npy_dataset(workdir, x, y)
+    saved = workdir / "trained.onnx"
+    result = train(exe, "--train-x", xp, "--train-y", yp, "--no-shuffle", "--steps", steps,
+                   "--log-every", 0, "--save", saved, ranks=ranks)
+    assert result.returncode == 0, result
+    module, losses = torch_train(model, x, y, ranks * batch, steps, **config)
+    assert result.json["last_loss"] == pytest.approx(losses[-1], rel=1e-4)
+    for onnx_name, w in initializers(saved).items():
+        assert relative_error(w, module.state(onnx_name).numpy()) < 1e-4, onnx_name

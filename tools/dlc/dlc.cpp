@@ -120,15 +120,22 @@ cl::opt<std::string> memoryBudget(
     cl::desc("Largest arena allowed (suffixes K, M, G: powers of 1024); "
              "values are recomputed to fit, or the compile fails and says "
              "how small it got"));
-enum class Overlap { Backward, BackwardLate, None };
+enum class Overlap { NextForward, Backward, BackwardLate, None };
 cl::opt<Overlap> overlap(
-    "overlap", cl::init(Overlap::Backward), cl::cat(dlcCategory),
+    "overlap", cl::init(Overlap::NextForward), cl::cat(dlcCategory),
     cl::desc("Under mpirun, where each gradient's allreduce runs"),
-    cl::values(clEnumValN(Overlap::Backward, "backward",
+    cl::values(clEnumValN(Overlap::NextForward, "next-forward",
                           "started as soon as the gradient is final, waited "
-                          "for just before its update: overlapped with the "
-                          "rest of the backward pass, as far as the memory "
-                          "plan's peak allows (default)"),
+                          "for in the next step just before that layer's "
+                          "forward, which then updates the weights: "
+                          "overlapped with the rest of the backward pass and "
+                          "the next forward pass (default; --memory-budget "
+                          "makes 'backward' the default)"),
+               clEnumValN(Overlap::Backward, "backward",
+                          "started as soon as the gradient is final, waited "
+                          "for just before its update in the same step: "
+                          "overlapped with the rest of the backward pass, as "
+                          "far as the memory plan's peak allows"),
                clEnumValN(Overlap::BackwardLate, "backward-late",
                           "the same, waited for at the end of the step: "
                           "more overlap, every gradient kept until then"),
@@ -280,6 +287,11 @@ int main(int argc, char **argv) {
     return fail("--memory-budget=" + memoryBudget +
                 ": expected a positive number of bytes, with an optional K, "
                 "M or G suffix (powers of 1024)");
+  if (*budgetBytes > 0 && overlap.getNumOccurrences() &&
+      overlap == Overlap::NextForward)
+    return fail("--overlap=next-forward cannot be combined with "
+                "--memory-budget yet (recomputation stays within one step); "
+                "use --overlap=backward");
 
   DialectRegistry registry;
   dlc::registerAllDialects(registry);
@@ -344,7 +356,8 @@ int main(int argc, char **argv) {
   options.poisonFreed = debugPoisonFreed;
   options.memoryBudget = *budgetBytes;
   options.externalWeights = externalWeights;
-  options.overlap = overlap == Overlap::Backward       ? "backward"
+  options.overlap = overlap == Overlap::NextForward  ? "next-forward"
+                    : overlap == Overlap::Backward     ? "backward"
                     : overlap == Overlap::BackwardLate ? "backward-late"
                                                        : "none";
   auto runPipeline = [&](ModuleOp ir, dlc::Stage from, dlc::Stage to) {

@@ -17,13 +17,22 @@
 #include "llvm/ADT/SmallVector.h"
 
 #include <cstdint>
+#include <limits>
 
 namespace dlc {
 
+/// What PlacementRequest::carriedUntil holds for a buffer that is not
+/// carried across steps.
+constexpr int64_t kNotCarried = std::numeric_limits<int64_t>::min();
+
 /// A buffer to place: `size` bytes aligned to `alignment`, live from
-/// position `first` to position `last` (inclusive).
+/// position `first` to position `last` (inclusive). A buffer carried into
+/// the next step (exec.carried) is live again from the step's start
+/// (position -1) to `carriedUntil`.
 struct PlacementRequest {
   int64_t size, alignment, first, last;
+  int64_t carriedUntil = kNotCarried;
+  bool carried() const { return carriedUntil != kNotCarried; }
 };
 
 struct Placement {

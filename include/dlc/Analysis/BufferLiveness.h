@@ -37,18 +37,28 @@ class BufferLiveness {
 public:
   /// Bytes of `root` must survive from operation `first` to operation
   /// `last` (positions in the block; block arguments start at -1, an
-  /// allocation at its first use, not at its `exec.alloc`).
+  /// allocation at its first use, not at its `exec.alloc`). A buffer
+  /// carried into the next step lives on to the end of the step (`last`)
+  /// and, in the next, from its start (-1) to its exec.carried
+  /// (`carriedUntil`).
   struct Interval {
     mlir::Value root;
     int64_t sizeInBytes;
     int64_t first, last;
+    int64_t carriedUntil = kNotCarried;
+    bool carried() const { return carriedUntil != kNotCarried; }
+    bool isLiveAt(int64_t position) const {
+      return (first <= position && position <= last) ||
+             (carried() && position <= carriedUntil);
+    }
   };
 
   explicit BufferLiveness(mlir::Block &block);
 
   /// The transient buffers (allocations and block arguments; globals live
   /// for the whole run), in order of their first position. A buffer that
-  /// an asynchronous operation works on stays live until its wait; a
+  /// an asynchronous operation works on stays live until its wait (to the
+  /// end of the step when the wait is in the next: exec.carried); a
   /// returned buffer until the terminator.
   llvm::ArrayRef<Interval> getIntervals() const { return intervals; }
 

@@ -43,9 +43,10 @@ struct PipelineOptions {
   /// The executable leaves out the parameters' initial values; the trainer
   /// reads them from --init.
   bool externalWeights = false;
-  /// Where gradients' allreduces go (dlc-schedule-collectives): "backward",
+  /// Where gradients' allreduces go (dlc-schedule-collectives):
+  /// "next-forward" (under a memory budget: "backward"), "backward",
   /// "backward-late" or "none".
-  std::string overlap = "backward";
+  std::string overlap = "next-forward";
 };
 
 /// Adds to `pm` the passes that take a module at stage `from` to stage

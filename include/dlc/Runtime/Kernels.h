@@ -257,6 +257,14 @@ void runningUpdate(Context &ctx, float *v, const float *statistic, int64_t n,
 /// handle has returned, and must not be touched before.
 int64_t allReduceMeanStart(Context &ctx, float *x, int64_t n);
 void allReduceMeanWait(Context &ctx, int64_t handle);
+/// The same, pipelined across steps (--overlap=next-forward): the average
+/// of x is left in flight in `slot` for the next step, whose
+/// allReduceMeanWaitCarried(slot) waits for it and says whether there was
+/// one (false on a step that follows none: the first, or one after the
+/// trainer completed what was carried).
+void allReduceMeanStartCarried(Context &ctx, float *x, int64_t n,
+                               int64_t slot);
+bool allReduceMeanWaitCarried(Context &ctx, int64_t slot);
 
 /// PyTorch's SGD with the context's hyperparameters: g' = g + wd * w;
 /// v = momentum * v + g' (if v); w -= lr * (v or g').

@@ -69,6 +69,12 @@ struct ModelInfo {
   /// program built by `dlc run`, which has no training step.
   StepFunction trainStep;
   int64_t trainInputOffset, trainLabelsOffset, trainLossOffset;
+  /// Software pipelining across steps (--overlap=next-forward): the step
+  /// leaves gradient averages in flight, and the next step waits for each
+  /// and applies its update just before that layer's forward. This
+  /// completes them at once (before evaluation, --save, a checkpoint);
+  /// null when the step carries nothing over.
+  StepFunction flushCarried;
   /// @forward: data input and output (batch x classes).
   StepFunction forward;
   int64_t forwardInputOffset, forwardOutputOffset;

@@ -112,12 +112,22 @@ def ScheduleCollectives : Pass<"dlc-schedule-collectives", "mlir::ModuleOp"> {
     life keeps every position within the peak of live bytes, with
     overlap=backward-late to the end of the step (every gradient kept until
     then, as DistributedDataParallel does: more overlap, more memory).
+
+    With `overlap=next-forward` (software pipelining across steps) each
+    wait and the optimizer updates that depend on it leave the step: they
+    become an `exec.carried` on the gradient, placed before the first
+    operation that touches the parameters they write, which in the next
+    step is that layer's forward. The average then overlaps the rest of
+    the backward pass and the next forward pass up to that layer; the
+    gradient's buffer is live from its production to the end of the step
+    and from the start of the next to its `exec.carried`.
   }];
   let options = [
     Option<"overlap", "overlap", "std::string", /*default=*/"\"backward\"",
-           "backward: start as early and wait as late as the peak of live "
-           "bytes allows; backward-late: wait at the end of the step; none: "
-           "wait right after each start">,
+           "next-forward: wait and update in the next step, just before the "
+           "layer's forward; backward: start as early and wait as late as "
+           "the peak of live bytes allows; backward-late: wait at the end "
+           "of the step; none: wait right after each start">,
     Option<"defer", "defer", "bool", /*default=*/"true",
            "move waits and updates down the step (off under a memory "
            "budget: the rematerializer needs the room)">,

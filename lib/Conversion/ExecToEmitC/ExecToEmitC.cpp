@@ -116,6 +116,8 @@ void ConvertExecToEmitC::runOnOperation() {
   emitc::IncludeOp::create(top, loc, "dlc/Runtime/Model.h");
   if (failed(program.buildFunction(forward, "forward")) ||
       (train && failed(program.buildFunction(train, "trainStep"))) ||
+      (train && !train.front().getOps<exec::CarriedOp>().empty() &&
+       failed(program.buildCarriedFlush(train, "flushCarried"))) ||
       failed(buildModelTable(module, program, initial->offsets, trainingConfig,
                              programHash)))
     return signalPassFailure();

@@ -156,6 +156,9 @@ LogicalResult dlc::buildModelTable(ModuleOp module, ProgramBuilder &program,
                                 train.front().getTerminator()->getOperand(0)))
                   .str()
             : ".trainStep = nullptr";
+  trainFields += train && !train.front().getOps<exec::CarriedOp>().empty()
+                     ? ", .flushCarried = flushCarried"
+                     : ", .flushCarried = nullptr";
   std::string model = llvm::formatv(
       "{{.sourceFile = {0}, .trainingConfig = {1}, .arenaBytes = {2}, "
       ".inputShape = {3}, .inputRank = {4}, .numClasses = {5}, {6}, "

@@ -4,7 +4,8 @@
 // context and its `args` (buffer pointers into the arena, constants),
 // bracketed by traceBegin/traceEnd for the trainer's --trace, an
 // allreduce_start/wait pair the two calls of the runtime's communication
-// ABI; buffers, views and streams print nothing.
+// ABI, an exec.carried a branch on whether the step before left its
+// average in flight; buffers, views and streams print nothing.
 //
 //===----------------------------------------------------------------------===//
 
@@ -140,54 +141,108 @@ LogicalResult ProgramBuilder::lowerKernel(exec::KernelOp kernel) {
   return success();
 }
 
-LogicalResult ProgramBuilder::buildFunction(func::FuncOp func,
+LogicalResult ProgramBuilder::lowerCarried(exec::CarriedOp carried) {
+  Value pending = call(
+      "allReduceMeanWaitCarried", {},
+      {builder.getI64IntegerAttr(carriedSlots.lookup(
+          exec::storageOf(carried.getBuffer())))},
+      builder.getI1Type());
+  auto ifOp = emitc::IfOp::create(builder, loc(), pending,
+                                  /*addThenBlock=*/true,
+                                  /*addElseBlock=*/false);
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(&ifOp.getThenRegion().front());
+  // Pointers named inside the branch stay inside it.
+  auto outside = pointers;
+  for (Operation &op : carried.getBody().front())
+    if (failed(lowerKernel(cast<exec::KernelOp>(op))))
+      return failure();
+  emitc::YieldOp::create(builder, loc());
+  pointers = std::move(outside);
+  return success();
+}
+
+LogicalResult ProgramBuilder::lowerOp(Operation &op) {
+  if (auto alloc = dyn_cast<exec::AllocOp>(op); alloc && !alloc.getOffset())
+    return op.emitOpError("has no planned offset; run dlc-plan-memory first");
+  return llvm::TypeSwitch<Operation *, LogicalResult>(&op)
+      .Case<exec::AllocOp, exec::ViewOp, exec::GlobalRefOp, exec::StreamOp,
+            func::ReturnOp>([](Operation *) { return success(); })
+      .Case([&](exec::KernelOp kernel) { return lowerKernel(kernel); })
+      .Case([&](exec::CarriedOp carried) { return lowerCarried(carried); })
+      .Case([&](exec::AllReduceStartOp start) {
+        auto type = cast<exec::BufferType>(start.getBuffer().getType());
+        Value data =
+            pointer(offsetOf(start.getBuffer()), type.getElementType());
+        auto count = builder.getI64IntegerAttr(type.getNumElements());
+        if (start.getToken().use_empty()) {
+          // Left in flight for the next step's exec.carried.
+          call("allReduceMeanStartCarried", {data},
+               {builder.getIndexAttr(1), count,
+                builder.getI64IntegerAttr(carriedSlots.lookup(
+                    exec::storageOf(start.getBuffer())))});
+          return success();
+        }
+        handles[start.getToken()] =
+            call("allReduceMeanStart", {data},
+                 {builder.getIndexAttr(1), count}, builder.getI64Type());
+        return success();
+      })
+      .Case([&](exec::WaitOp wait) {
+        call("allReduceMeanWait", {handles.lookup(wait.getToken())},
+             {builder.getIndexAttr(1)});
+        return success();
+      })
+      .Default([](Operation *op) {
+        return op->emitOpError("has no lowering to the runtime");
+      });
+}
+
+LogicalResult ProgramBuilder::beginFunction(func::FuncOp func,
                                             StringRef name) {
   auto contextType = emitc::OpaqueType::get(ctx, "dlc::rt::Context &");
   auto arenaType =
       emitc::PointerType::get(emitc::OpaqueType::get(ctx, "char"));
+  builder.setInsertionPointToEnd(module.getBody());
   auto emitted = emitc::FuncOp::create(
       builder, func.getLoc(), name,
       builder.getFunctionType({contextType, arenaType}, {}));
   emitted.setSpecifiersAttr(builder.getStrArrayAttr({"static"}));
   Block *body = emitted.addEntryBlock();
-  OpBuilder::InsertionGuard guard(builder);
   builder.setInsertionPointToStart(body);
   context = body->getArgument(0);
   arena = body->getArgument(1);
   pointers.clear();
   handles.clear();
+  carriedSlots.clear();
+  for (auto carried : func.front().getOps<exec::CarriedOp>())
+    carriedSlots.try_emplace(exec::storageOf(carried.getBuffer()),
+                             carriedSlots.size());
   if (!func->hasAttr(kArgOffsetsAttr))
     return func.emitOpError("has no planned offsets; run dlc-plan-memory first");
-  for (Operation &op : func.front()) {
-    if (auto alloc = dyn_cast<exec::AllocOp>(op); alloc && !alloc.getOffset())
-      return op.emitOpError("has no planned offset; run dlc-plan-memory first");
-    LogicalResult lowered =
-        llvm::TypeSwitch<Operation *, LogicalResult>(&op)
-            .Case<exec::AllocOp, exec::ViewOp, exec::GlobalRefOp,
-                  exec::StreamOp, func::ReturnOp>(
-                [](Operation *) { return success(); })
-            .Case([&](exec::KernelOp kernel) { return lowerKernel(kernel); })
-            .Case([&](exec::AllReduceStartOp start) {
-              auto type = cast<exec::BufferType>(start.getBuffer().getType());
-              handles[start.getToken()] = call(
-                  "allReduceMeanStart",
-                  {pointer(offsetOf(start.getBuffer()), type.getElementType())},
-                  {builder.getIndexAttr(1),
-                   builder.getI64IntegerAttr(type.getNumElements())},
-                  builder.getI64Type());
-              return success();
-            })
-            .Case([&](exec::WaitOp wait) {
-              call("allReduceMeanWait", {handles.lookup(wait.getToken())},
-                   {builder.getIndexAttr(1)});
-              return success();
-            })
-            .Default([](Operation *op) {
-              return op->emitOpError("has no lowering to the runtime");
-            });
-    if (failed(lowered))
+  return success();
+}
+
+LogicalResult ProgramBuilder::buildFunction(func::FuncOp func,
+                                            StringRef name) {
+  if (failed(beginFunction(func, name)))
+    return failure();
+  for (Operation &op : func.front())
+    if (failed(lowerOp(op)))
       return failure();
-  }
   emitc::ReturnOp::create(builder, func.getLoc(), Value());
+  builder.setInsertionPointToEnd(module.getBody());
+  return success();
+}
+
+LogicalResult ProgramBuilder::buildCarriedFlush(func::FuncOp func,
+                                                StringRef name) {
+  if (failed(beginFunction(func, name)))
+    return failure();
+  for (auto carried : func.front().getOps<exec::CarriedOp>())
+    if (failed(lowerCarried(carried)))
+      return failure();
+  emitc::ReturnOp::create(builder, func.getLoc(), Value());
+  builder.setInsertionPointToEnd(module.getBody());
   return success();
 }

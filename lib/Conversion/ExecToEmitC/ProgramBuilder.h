@@ -31,6 +31,11 @@ public:
   /// `static void name(dlc::rt::Context &, char *arena)` from `func`.
   mlir::LogicalResult buildFunction(mlir::func::FuncOp func,
                                     llvm::StringRef name);
+  /// `static void name(dlc::rt::Context &, char *arena)` that completes
+  /// what `func` (the training step) carries into the next step: each of
+  /// its exec.carried, in order.
+  mlir::LogicalResult buildCarriedFlush(mlir::func::FuncOp func,
+                                        llvm::StringRef name);
 
   /// A static const int64_t array at the top of the program, shared by
   /// equal contents; its name.
@@ -45,7 +50,12 @@ private:
   }
   mlir::Value pointer(int64_t offset, mlir::Type elementType);
   mlir::Value structGlobal(llvm::StringRef type, llvm::ArrayRef<int64_t> fields);
+  /// Starts `name`, with `func`'s carried buffers numbered.
+  mlir::LogicalResult beginFunction(mlir::func::FuncOp func,
+                                    llvm::StringRef name);
+  mlir::LogicalResult lowerOp(mlir::Operation &op);
   mlir::LogicalResult lowerKernel(exec::KernelOp kernel);
+  mlir::LogicalResult lowerCarried(exec::CarriedOp carried);
   /// Calls `dlc::rt::callee(ctx, args...)`, where an arg is a Value or an
   /// attribute printed as it is.
   mlir::Value call(llvm::StringRef callee, llvm::ArrayRef<mlir::Value> values,
@@ -58,6 +68,8 @@ private:
   mlir::Value context, arena;
   llvm::DenseMap<std::pair<int64_t, mlir::Type>, mlir::Value> pointers;
   llvm::DenseMap<mlir::Value, mlir::Value> handles;
+  /// The runtime's slot of each buffer carried into the next step.
+  llvm::DenseMap<mlir::Value, int64_t> carriedSlots;
   std::map<std::vector<int64_t>, std::string> arrays;
   std::map<std::pair<std::string, std::vector<int64_t>>, std::string> structs;
 };

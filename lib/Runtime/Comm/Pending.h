@@ -1,9 +1,10 @@
 //===- Pending.h - collectives started and not yet waited for ---*- C++ -*-===//
 //
 // The runtime ABI's start/wait pairs hand out integer handles. Each backend
-// keeps what a started collective needs at its wait (an `Entry` with a
-// `comm::Request request` member) here. Handles count up within a step; once
-// every started collective has been waited for, the list starts over.
+// keeps what a started collective needs at its wait (an `Entry`) here, by
+// handle, until the wait takes it. Handles count up and are never reused:
+// a pipelined step's collectives stay in flight into the next step, whose
+// own start before all of them are waited for.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,9 +13,8 @@
 
 #include "Comm.h"
 
-#include <algorithm>
 #include <cstdint>
-#include <vector>
+#include <unordered_map>
 
 namespace dlc::rt::comm {
 
@@ -22,20 +22,16 @@ template <typename Entry> class Pending {
 public:
   /// Stores `entry`; returns its handle.
   int64_t add(Entry entry) {
-    entries.push_back(std::move(entry));
-    return static_cast<int64_t>(entries.size()) - 1;
+    entries.emplace(next, std::move(entry));
+    return next++;
   }
-  Entry &operator[](int64_t handle) { return entries[handle]; }
-  /// Call after a wait: forgets every entry once none is in flight.
-  void forgetIfAllDone() {
-    if (std::all_of(entries.begin(), entries.end(), [](const Entry &e) {
-          return e.request.handle == nullptr;
-        }))
-      entries.clear();
-  }
+  Entry &operator[](int64_t handle) { return entries.at(handle); }
+  /// Call after the wait: forgets the handle's entry.
+  void forget(int64_t handle) { entries.erase(handle); }
 
 private:
-  std::vector<Entry> entries;
+  std::unordered_map<int64_t, Entry> entries;
+  int64_t next = 0;
 };
 
 } // namespace dlc::rt::comm

@@ -73,7 +73,40 @@ func.func @scratch_alias(%x: !exec.buffer<4xf32>, %y: !exec.buffer<4xf32>) {
 // -----
 
 func.func @unwaited(%g: !exec.buffer<4xf32>) {
+  // expected-error @+1 {{token is never waited for, and no exec.carried earlier in the block finishes it in the next step}}
+  %t = exec.allreduce_start %g : !exec.buffer<4xf32>
+  return
+}
+
+// -----
+
+func.func @waited_twice(%g: !exec.buffer<4xf32>) {
   // expected-error @+1 {{token must be consumed by exactly one exec.wait}}
+  %t = exec.allreduce_start %g : !exec.buffer<4xf32>
+  exec.wait %t
+  exec.wait %t
+  return
+}
+
+// -----
+
+func.func @carried_touched_in_flight(%w: !exec.buffer<4xf32>, %g: !exec.buffer<4xf32>) {
+  exec.carried %g : !exec.buffer<4xf32> {
+    exec.kernel "sgd" ins(%w, %g : !exec.buffer<4xf32>, !exec.buffer<4xf32>) outs(%w : !exec.buffer<4xf32>) {in_place = array<i64: 0>}
+  }
+  %t = exec.allreduce_start %g : !exec.buffer<4xf32>
+  // expected-error @+1 {{uses a buffer that a collective carried into the next step still works on}}
+  exec.kernel "relu" ins(%g : !exec.buffer<4xf32>) outs(%w : !exec.buffer<4xf32>)
+  return
+}
+
+// -----
+
+func.func @carried_body(%w: !exec.buffer<4xf32>, %g: !exec.buffer<4xf32>) {
+  exec.carried %g : !exec.buffer<4xf32> {
+    // expected-error @+1 {{in exec.carried: its body holds kernels only}}
+    %a = exec.alloc : !exec.buffer<4xf32>
+  }
   %t = exec.allreduce_start %g : !exec.buffer<4xf32>
   return
 }

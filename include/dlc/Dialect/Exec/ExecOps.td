@@ -191,4 +191,33 @@ def Exec_WaitOp : Exec_Op<"wait", [MemoryEffects<[MemRead, MemWrite]>]> {
   let assemblyFormat = "$token attr-dict";
 }
 
+def Exec_CarriedOp : Exec_Op<"carried", [SingleBlock, NoTerminator,
+    MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "Finishes, in this step, a collective the step before started";
+  let description = [{
+    Software pipelining across steps (`--overlap=next-forward`): a step's
+    `exec.allreduce_start` whose token nothing waits for leaves its
+    average in flight into the next step. There `exec.carried` on the same
+    buffer waits for it and then runs its body, the updates that read the
+    average. On a step that follows no such start (the first, or one after
+    the trainer has flushed what was carried) it does nothing.
+
+    The buffer holds data from its start to the end of the step and again
+    from the start of the next step to here; memory planning gives it the
+    same bytes in both.
+
+    ```mlir
+    exec.carried %g : !exec.buffer<512xf32> {
+      exec.kernel "sgdUpdate" ins(%w, %g : ...) outs(%w : ...)
+    }
+    ...
+    %t = exec.allreduce_start %g : !exec.buffer<512xf32>
+    ```
+  }];
+  let arguments = (ins Exec_BufferType:$buffer);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "$buffer attr-dict `:` qualified(type($buffer)) $body";
+  let hasVerifier = 1;
+}
+
 #endif // DLC_DIALECT_EXEC_EXECOPS_TD

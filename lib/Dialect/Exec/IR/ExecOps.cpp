@@ -190,8 +190,33 @@ LogicalResult KernelOp::verifyArguments() {
 // Asynchronous operations
 //===----------------------------------------------------------------------===//
 
+namespace {
+/// The exec.carried on `buffer`'s storage that comes before `op` in its
+/// block, if any.
+CarriedOp carriedBefore(Operation *op, Value buffer) {
+  for (Operation *other = op->getPrevNode(); other;
+       other = other->getPrevNode())
+    if (auto carried = dyn_cast<CarriedOp>(other))
+      if (storageOf(carried.getBuffer()) == storageOf(buffer))
+        return carried;
+  return {};
+}
+} // namespace
+
 LogicalResult AllReduceStartOp::verify() {
   Value token = getToken();
+  if (token.use_empty()) {
+    // Carried into the next step: its exec.carried finishes it there, and
+    // nothing else in this step may touch the buffer.
+    if (!carriedBefore(*this, getBuffer()))
+      return emitOpError("token is never waited for, and no exec.carried "
+                         "earlier in the block finishes it in the next step");
+    for (Operation *op = (*this)->getNextNode(); op; op = op->getNextNode())
+      if (llvm::is_contained(op->getOperands(), getBuffer()))
+        return op->emitOpError("uses a buffer that a collective carried "
+                               "into the next step still works on");
+    return success();
+  }
   if (!token.hasOneUse() || !isa<WaitOp>(*token.getUsers().begin()))
     return emitOpError("token must be consumed by exactly one exec.wait");
   Operation *wait = *token.getUsers().begin();
@@ -206,5 +231,12 @@ LogicalResult AllReduceStartOp::verify() {
                              "earlier still works on")
                  .attachNote(getLoc())
              << "the collective starts here; its exec.wait comes later";
+  return success();
+}
+
+LogicalResult CarriedOp::verify() {
+  for (Operation &op : getBody().front())
+    if (!isa<KernelOp>(op))
+      return op.emitOpError("in exec.carried: its body holds kernels only");
   return success();
 }
