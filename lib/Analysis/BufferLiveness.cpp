@@ -32,10 +32,10 @@ dlc::placementRequests(ArrayRef<BufferLiveness::Interval> intervals) {
     int64_t alignment = kArenaAlignment;
     if (auto alloc = interval.root.getDefiningOp<AllocOp>())
       alignment = std::max<int64_t>(alignment, alloc.getAlignment());
-    requests.push_back(
-        {static_cast<int64_t>(
-             llvm::alignTo(interval.sizeInBytes, kArenaAlignment)),
-         alignment, interval.first, interval.last, interval.carriedUntil});
+    requests.push_back({static_cast<int64_t>(llvm::alignTo(interval.sizeInBytes,
+                                                           kArenaAlignment)),
+                        alignment, interval.first, interval.last,
+                        interval.carriedUntil});
   }
   return requests;
 }

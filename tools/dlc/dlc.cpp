@@ -356,7 +356,7 @@ int main(int argc, char **argv) {
   options.poisonFreed = debugPoisonFreed;
   options.memoryBudget = *budgetBytes;
   options.externalWeights = externalWeights;
-  options.overlap = overlap == Overlap::NextForward  ? "next-forward"
+  options.overlap = overlap == Overlap::NextForward    ? "next-forward"
                     : overlap == Overlap::Backward     ? "backward"
                     : overlap == Overlap::BackwardLate ? "backward-late"
                                                        : "none";

@@ -262,8 +262,7 @@ void allReduceMeanWait(Context &ctx, int64_t handle);
 /// allReduceMeanWaitCarried(slot) waits for it and says whether there was
 /// one (false on a step that follows none: the first, or one after the
 /// trainer completed what was carried).
-void allReduceMeanStartCarried(Context &ctx, float *x, int64_t n,
-                               int64_t slot);
+void allReduceMeanStartCarried(Context &ctx, float *x, int64_t n, int64_t slot);
 bool allReduceMeanWaitCarried(Context &ctx, int64_t slot);
 
 /// PyTorch's SGD with the context's hyperparameters: g' = g + wd * w;

@@ -142,11 +142,10 @@ LogicalResult ProgramBuilder::lowerKernel(exec::KernelOp kernel) {
 }
 
 LogicalResult ProgramBuilder::lowerCarried(exec::CarriedOp carried) {
-  Value pending = call(
-      "allReduceMeanWaitCarried", {},
-      {builder.getI64IntegerAttr(carriedSlots.lookup(
-          exec::storageOf(carried.getBuffer())))},
-      builder.getI1Type());
+  Value pending = call("allReduceMeanWaitCarried", {},
+                       {builder.getI64IntegerAttr(carriedSlots.lookup(
+                           exec::storageOf(carried.getBuffer())))},
+                       builder.getI1Type());
   auto ifOp = emitc::IfOp::create(builder, loc(), pending,
                                   /*addThenBlock=*/true,
                                   /*addElseBlock=*/false);
@@ -179,13 +178,13 @@ LogicalResult ProgramBuilder::lowerOp(Operation &op) {
           // Left in flight for the next step's exec.carried.
           call("allReduceMeanStartCarried", {data},
                {builder.getIndexAttr(1), count,
-                builder.getI64IntegerAttr(carriedSlots.lookup(
-                    exec::storageOf(start.getBuffer())))});
+                builder.getI64IntegerAttr(
+                    carriedSlots.lookup(exec::storageOf(start.getBuffer())))});
           return success();
         }
         handles[start.getToken()] =
-            call("allReduceMeanStart", {data},
-                 {builder.getIndexAttr(1), count}, builder.getI64Type());
+            call("allReduceMeanStart", {data}, {builder.getIndexAttr(1), count},
+                 builder.getI64Type());
         return success();
       })
       .Case([&](exec::WaitOp wait) {
@@ -198,8 +197,7 @@ LogicalResult ProgramBuilder::lowerOp(Operation &op) {
       });
 }
 
-LogicalResult ProgramBuilder::beginFunction(func::FuncOp func,
-                                            StringRef name) {
+LogicalResult ProgramBuilder::beginFunction(func::FuncOp func, StringRef name) {
   auto contextType = emitc::OpaqueType::get(ctx, "dlc::rt::Context &");
   auto arenaType =
       emitc::PointerType::get(emitc::OpaqueType::get(ctx, "char"));
@@ -223,8 +221,7 @@ LogicalResult ProgramBuilder::beginFunction(func::FuncOp func,
   return success();
 }
 
-LogicalResult ProgramBuilder::buildFunction(func::FuncOp func,
-                                            StringRef name) {
+LogicalResult ProgramBuilder::buildFunction(func::FuncOp func, StringRef name) {
   if (failed(beginFunction(func, name)))
     return failure();
   for (Operation &op : func.front())
