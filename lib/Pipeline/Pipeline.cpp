@@ -60,6 +60,8 @@ void dlc::buildPipeline(OpPassManager &pm, const PipelineOptions &options,
     pm.addPass(createScheduleMemory());
     ScheduleCollectivesOptions collectives;
     collectives.overlap = options.overlap;
+    collectives.commAlphaUs = options.commAlphaUs;
+    collectives.commGbit = options.commGbit;
     // The rematerializer recomputes within one step only.
     if (options.memoryBudget > 0 && options.overlap == "next-forward")
       collectives.overlap = "backward";

@@ -14,7 +14,9 @@
 // each wait and its updates leave the step for the next one: an
 // exec.carried just before the first operation there that reads the
 // parameters they write, so that averages overlap the rest of the
-// backward pass and the next forward pass.
+// backward pass and the next forward pass; gradients whose averages start
+// one after another share one collective first, where the latency that
+// saves is worth it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -197,6 +199,97 @@ void carryIntoNextStep(Block &block) {
   }
 }
 
+/// With overlap=next-forward, after carrying: gradients whose collectives
+/// start one after another share one collective when that saves latency.
+/// A collective of n bytes costs alpha + n / beta: a bucket takes further
+/// gradients while alpha stays over a tenth of its cost (up to 9 alpha
+/// beta bytes); a larger gradient gains too little from sharing to wait
+/// for others, and is averaged alone. Each member becomes a view into the
+/// bucket's allocation (64-byte aligned: the kernels' vectors), so the bucket
+/// is averaged in place without a copy. Its start goes where its last member's
+/// was, and one exec.carried, where its members' first one was, updates them
+/// all.
+void bucketCollectives(Block &block, double alphaSeconds,
+                       double bytesPerSecond) {
+  auto closeAt = static_cast<int64_t>(9.0 * alphaSeconds * bytesPerSecond);
+  DenseMap<Value, exec::CarriedOp> carriedOf;
+  for (auto carried : block.getOps<exec::CarriedOp>())
+    carriedOf[carried.getBuffer()] = carried;
+  SmallVector<SmallVector<exec::AllReduceStartOp>> buckets(1);
+  int64_t bytes = 0;
+  for (auto start : block.getOps<exec::AllReduceStartOp>()) {
+    Value buffer = start.getBuffer();
+    auto elementOf = [](Value v) {
+      return cast<exec::BufferType>(v.getType()).getElementType();
+    };
+    bool member =
+        buffer.getDefiningOp<exec::AllocOp>() && start.getToken().use_empty() &&
+        carriedOf.count(buffer) &&
+        (buckets.back().empty() ||
+         elementOf(buckets.back().front().getBuffer()) == elementOf(buffer));
+    int64_t size = alignedBytes(buffer);
+    if (!member || (!buckets.back().empty() && bytes + size > closeAt)) {
+      buckets.emplace_back();
+      bytes = 0;
+    }
+    if (!member)
+      continue;
+    buckets.back().push_back(start);
+    bytes += size;
+  }
+  MLIRContext *ctx = block.getParentOp()->getContext();
+  for (MutableArrayRef<exec::AllReduceStartOp> bucket : buckets) {
+    if (bucket.size() < 2)
+      continue;
+    Type element = cast<exec::BufferType>(bucket.front().getBuffer().getType())
+                       .getElementType();
+    int64_t total = 0;
+    for (exec::AllReduceStartOp start : bucket)
+      total += alignedBytes(start.getBuffer());
+    OpBuilder builder(ctx);
+    builder.setInsertionPointToStart(&block);
+    Location loc = bucket.front().getLoc();
+    int64_t elementBytes = element.getIntOrFloatBitWidth() / 8;
+    Value storage = exec::AllocOp::create(
+        builder, loc,
+        exec::BufferType::get(ctx, {total / elementBytes}, element),
+        /*alignment=*/kArenaAlignment, /*offset=*/nullptr);
+    SmallVector<exec::CarriedOp> carried;
+    int64_t offset = 0;
+    for (exec::AllReduceStartOp start : bucket) {
+      Value member = start.getBuffer();
+      carried.push_back(carriedOf.lookup(member));
+      Value view = exec::ViewOp::create(builder, loc, member.getType(), storage,
+                                        builder.getI64IntegerAttr(offset));
+      offset += alignedBytes(member);
+      Operation *alloc = member.getDefiningOp();
+      member.replaceAllUsesWith(view);
+      alloc->erase();
+    }
+    builder.setInsertionPoint(bucket.back());
+    exec::AllReduceStartOp::create(builder, loc, exec::TokenType::get(ctx),
+                                   storage);
+    for (exec::AllReduceStartOp start : bucket)
+      start.erase();
+    // One exec.carried, where the first of the members' was, updates all.
+    llvm::sort(carried, [](exec::CarriedOp a, exec::CarriedOp b) {
+      return a->isBeforeInBlock(b);
+    });
+    builder.setInsertionPoint(carried.front());
+    auto merged = exec::CarriedOp::create(builder, loc, storage);
+    Block *body = builder.createBlock(&merged.getBody());
+    for (exec::CarriedOp old : carried) {
+      for (Operation &update :
+           llvm::make_early_inc_range(old.getBody().front())) {
+        for (Value operand : update.getOperands())
+          defineBefore(operand, merged);
+        update.moveBefore(body, body->end());
+      }
+      old.erase();
+    }
+  }
+}
+
 struct ScheduleCollectives
     : dlc::impl::ScheduleCollectivesBase<ScheduleCollectives> {
   using ScheduleCollectivesBase::ScheduleCollectivesBase;
@@ -256,9 +349,11 @@ struct ScheduleCollectives
       });
     }
     dependences.reorder(block, order);
-    if (overlap == "next-forward")
+    if (overlap == "next-forward") {
       carryIntoNextStep(block);
-    else if (overlap != "none" && defer)
+      if (commAlphaUs > 0 && commGbit > 0)
+        bucketCollectives(block, commAlphaUs * 1e-6, commGbit * 1e9 / 8);
+    } else if (overlap != "none" && defer)
       deferWaits(block, /*withinPeak=*/overlap == "backward");
   }
 };

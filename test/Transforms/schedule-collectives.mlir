@@ -2,11 +2,15 @@
 // RUN: dlc-opt %s -dlc-schedule-collectives=overlap=none | FileCheck %s --check-prefix=NONE
 // RUN: dlc-opt %s -dlc-schedule-collectives=defer=false | FileCheck %s --check-prefix=NODEFER
 // RUN: dlc-opt %s -dlc-schedule-collectives=overlap=backward-late | FileCheck %s --check-prefix=LATE
-// RUN: dlc-opt %s -dlc-schedule-collectives=overlap=next-forward | FileCheck %s --check-prefix=NEXT
+// RUN: dlc-opt %s -dlc-schedule-collectives="overlap=next-forward comm-alpha-us=0" | FileCheck %s --check-prefix=NEXT
+// RUN: dlc-opt %s -dlc-schedule-collectives="overlap=next-forward comm-alpha-us=50 comm-gbit=10" | FileCheck %s --check-prefix=BUCKET
 // RUN: not dlc-opt %s -dlc-schedule-collectives=overlap=sideways 2>&1 | FileCheck %s --check-prefix=BAD
 
 exec.global @w1 : !exec.buffer<1024xf32>
 exec.global @w2 : !exec.buffer<1024xf32>
+exec.global @wa : !exec.buffer<262144xf32>
+exec.global @wb : !exec.buffer<16xf32>
+exec.global @wc : !exec.buffer<16xf32>
 
 // Two layers' backward pass as the memory schedule might leave it: both
 // allreduces started late, each waited for at once. overlap=backward
@@ -131,3 +135,46 @@ func.func @defer(%x: !exec.buffer<16xf32>) -> !exec.buffer<16xf32> {
 }
 
 // BAD: overlap=sideways is not 'next-forward', 'backward', 'backward-late' or 'none'
+
+// Bucketing (overlap=next-forward): at 50 us and 10 Gbit/s a bucket closes
+// once it holds 9 alpha beta = 562500 bytes. The 1 MiB gradient %da, whose
+// average starts first, is a bucket of its own; %db and %dc (64 bytes
+// each) share one collective, each a view into one allocation, and one
+// exec.carried updates both before the first forward kernel that reads
+// either weight.
+// BUCKET-LABEL: func.func @bucket
+// BUCKET: %[[BUCKET:.+]] = exec.alloc : !exec.buffer<32xf32>
+// BUCKET-NEXT: %[[DB:.+]] = exec.view %[[BUCKET]] {byte_offset = 0 : i64} : !exec.buffer<32xf32> -> !exec.buffer<16xf32>
+// BUCKET-NEXT: %[[DC:.+]] = exec.view %[[BUCKET]] {byte_offset = 64 : i64} : !exec.buffer<32xf32> -> !exec.buffer<16xf32>
+// BUCKET: exec.carried %[[BUCKET]] : !exec.buffer<32xf32> {
+// BUCKET-NEXT: exec.kernel "sgd" ins(%{{.+}}, %[[DB]] :
+// BUCKET-NEXT: exec.kernel "sgd" ins(%{{.+}}, %[[DC]] :
+// BUCKET: exec.kernel "forward"
+// BUCKET: exec.kernel "gradA"
+// BUCKET-NEXT: exec.allreduce_start %[[DA:[^ ]+]] : !exec.buffer<262144xf32>
+// BUCKET: exec.kernel "gradC"
+// BUCKET-NEXT: exec.allreduce_start %[[BUCKET]] : !exec.buffer<32xf32>
+// BUCKET-NEXT: return
+func.func @bucket(%x: !exec.buffer<16xf32>) -> !exec.buffer<16xf32> {
+  %wa = exec.global_ref @wa : !exec.buffer<262144xf32>
+  %wb = exec.global_ref @wb : !exec.buffer<16xf32>
+  %wc = exec.global_ref @wc : !exec.buffer<16xf32>
+  %y = exec.alloc : !exec.buffer<16xf32>
+  exec.kernel "forward" ins(%x, %wa, %wb, %wc : !exec.buffer<16xf32>, !exec.buffer<262144xf32>, !exec.buffer<16xf32>, !exec.buffer<16xf32>) outs(%y : !exec.buffer<16xf32>)
+  %da = exec.alloc : !exec.buffer<262144xf32>
+  exec.kernel "gradA" ins(%y : !exec.buffer<16xf32>) outs(%da : !exec.buffer<262144xf32>)
+  %db = exec.alloc : !exec.buffer<16xf32>
+  exec.kernel "gradB" ins(%y : !exec.buffer<16xf32>) outs(%db : !exec.buffer<16xf32>)
+  %dc = exec.alloc : !exec.buffer<16xf32>
+  exec.kernel "gradC" ins(%y : !exec.buffer<16xf32>) outs(%dc : !exec.buffer<16xf32>)
+  %ta = exec.allreduce_start %da : !exec.buffer<262144xf32>
+  exec.wait %ta
+  %tb = exec.allreduce_start %db : !exec.buffer<16xf32>
+  exec.wait %tb
+  %tc = exec.allreduce_start %dc : !exec.buffer<16xf32>
+  exec.wait %tc
+  exec.kernel "sgd" ins(%wa, %da : !exec.buffer<262144xf32>, !exec.buffer<262144xf32>) outs(%wa : !exec.buffer<262144xf32>) {in_place = array<i64: 0>}
+  exec.kernel "sgd" ins(%wb, %db : !exec.buffer<16xf32>, !exec.buffer<16xf32>) outs(%wb : !exec.buffer<16xf32>) {in_place = array<i64: 0>}
+  exec.kernel "sgd" ins(%wc, %dc : !exec.buffer<16xf32>, !exec.buffer<16xf32>) outs(%wc : !exec.buffer<16xf32>) {in_place = array<i64: 0>}
+  return %y : !exec.buffer<16xf32>
+}

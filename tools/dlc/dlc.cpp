@@ -141,6 +141,17 @@ cl::opt<Overlap> overlap(
                           "more overlap, every gradient kept until then"),
                clEnumValN(Overlap::None, "none",
                           "waited for as soon as started (to compare)")));
+cl::opt<double> commAlpha(
+    "comm-alpha", cl::init(50.0), cl::value_desc("microseconds"),
+    cl::cat(dlcCategory),
+    cl::desc("The latency of one gradient allreduce on the cluster's "
+             "network (default 50). With --overlap=next-forward, gradients "
+             "whose allreduces start one after another share one while "
+             "this latency is over a tenth of its time; 0: one allreduce "
+             "per gradient"));
+cl::opt<double> commBeta(
+    "comm-beta", cl::init(10.0), cl::value_desc("Gbit/s"), cl::cat(dlcCategory),
+    cl::desc("The network's bandwidth for the same choice (default 10)"));
 cl::opt<bool> externalWeights(
     "external-weights", cl::cat(dlcCategory),
     cl::desc("Leave the parameters' initial values out of the executable "
@@ -287,6 +298,10 @@ int main(int argc, char **argv) {
     return fail("--memory-budget=" + memoryBudget +
                 ": expected a positive number of bytes, with an optional K, "
                 "M or G suffix (powers of 1024)");
+  if (commAlpha < 0 || commBeta <= 0)
+    return fail(formatv("--comm-alpha={0} --comm-beta={1}: the latency must "
+                        "not be negative and the bandwidth must be positive",
+                        commAlpha.getValue(), commBeta.getValue()));
   if (*budgetBytes > 0 && overlap.getNumOccurrences() &&
       overlap == Overlap::NextForward)
     return fail("--overlap=next-forward cannot be combined with "
@@ -356,6 +371,8 @@ int main(int argc, char **argv) {
   options.poisonFreed = debugPoisonFreed;
   options.memoryBudget = *budgetBytes;
   options.externalWeights = externalWeights;
+  options.commAlphaUs = commAlpha;
+  options.commGbit = commBeta;
   options.overlap = overlap == Overlap::NextForward    ? "next-forward"
                     : overlap == Overlap::Backward     ? "backward"
                     : overlap == Overlap::BackwardLate ? "backward-late"

@@ -47,6 +47,10 @@ struct PipelineOptions {
   /// "next-forward" (under a memory budget: "backward"), "backward",
   /// "backward-late" or "none".
   std::string overlap = "next-forward";
+  /// The network the bucketing of next-forward's collectives assumes: the
+  /// latency of one collective (microseconds; 0: no buckets) and the
+  /// bandwidth (Gbit/s).
+  double commAlphaUs = 50.0, commGbit = 10.0;
 };
 
 /// Adds to `pm` the passes that take a module at stage `from` to stage

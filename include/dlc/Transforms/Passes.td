@@ -121,6 +121,15 @@ def ScheduleCollectives : Pass<"dlc-schedule-collectives", "mlir::ModuleOp"> {
     the backward pass and the next forward pass up to that layer; the
     gradient's buffer is live from its production to the end of the step
     and from the start of the next to its `exec.carried`.
+
+    Before that, with `overlap=next-forward`, gradients whose averages
+    start one after another are bucketed: one collective on one
+    allocation, each gradient a view into it at a 64-byte aligned offset,
+    so that the bucket is averaged in place. By the alpha-beta model (a
+    collective of n bytes costs alpha + n / beta, `comm-alpha-us` and
+    `comm-gbit`), a bucket takes gradients while alpha stays over a tenth
+    of its cost: up to 9 alpha beta bytes; a larger gradient is averaged
+    alone.
   }];
   let options = [
     Option<"overlap", "overlap", "std::string", /*default=*/"\"backward\"",
@@ -128,6 +137,12 @@ def ScheduleCollectives : Pass<"dlc-schedule-collectives", "mlir::ModuleOp"> {
            "layer's forward; backward: start as early and wait as late as "
            "the peak of live bytes allows; backward-late: wait at the end "
            "of the step; none: wait right after each start">,
+    Option<"commAlphaUs", "comm-alpha-us", "double", /*default=*/"50.0",
+           "overlap=next-forward: the latency of one collective, in "
+           "microseconds, for bucketing (0: one collective per gradient)">,
+    Option<"commGbit", "comm-gbit", "double", /*default=*/"10.0",
+           "overlap=next-forward: the network's bandwidth, in Gbit/s, for "
+           "bucketing">,
     Option<"defer", "defer", "bool", /*default=*/"true",
            "move waits and updates down the step (off under a memory "
            "budget: the rematerializer needs the room)">,

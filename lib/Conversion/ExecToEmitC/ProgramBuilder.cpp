@@ -24,7 +24,11 @@ ProgramBuilder::ProgramBuilder(ModuleOp module, Operation *firstOldOp)
 }
 
 int64_t ProgramBuilder::offsetOf(Value buffer) {
-  buffer = exec::storageOf(buffer);
+  int64_t within = exec::byteOffsetInStorage(buffer);
+  return within + offsetOfStorage(exec::storageOf(buffer));
+}
+
+int64_t ProgramBuilder::offsetOfStorage(Value buffer) {
   if (auto arg = dyn_cast<BlockArgument>(buffer)) {
     auto func = cast<func::FuncOp>(arg.getOwner()->getParentOp());
     auto offsets = func->getAttrOfType<ArrayAttr>(kArgOffsetsAttr);

@@ -48,6 +48,7 @@ private:
   mlir::Attribute opaque(const std::string &text) {
     return mlir::emitc::OpaqueAttr::get(ctx, text);
   }
+  int64_t offsetOfStorage(mlir::Value storage);
   mlir::Value pointer(int64_t offset, mlir::Type elementType);
   mlir::Value structGlobal(llvm::StringRef type, llvm::ArrayRef<int64_t> fields);
   /// Starts `name`, with `func`'s carried buffers numbered.

@@ -23,6 +23,9 @@ namespace dlc::exec {
 /// The buffer whose bytes `buffer` is: itself, or what its views (of
 /// views) see.
 mlir::Value storageOf(mlir::Value buffer);
+/// Where `buffer`'s bytes start in storageOf(buffer)'s: the sum of the
+/// byte offsets of the views in between.
+int64_t byteOffsetInStorage(mlir::Value buffer);
 } // namespace dlc::exec
 
 #endif // DLC_DIALECT_EXEC_EXECOPS_H

@@ -77,13 +77,18 @@ def Exec_ViewOp : Exec_Op<"view", [Pure]> {
   let summary = "The same bytes seen with another shape";
   let description = [{
     A reshape that copies nothing: the result aliases the source, which
-    must have exactly as many bytes.
+    must have exactly as many bytes. With `byte_offset`, the result is the
+    part of the source that starts that many bytes in (a gradient inside
+    the bucket that one collective averages), and must fit in it.
 
     ```mlir
     %flat = exec.view %x : !exec.buffer<128x1x28x28xf32> -> !exec.buffer<128x784xf32>
+    %db = exec.view %bucket {byte_offset = 1024 : i64}
+        : !exec.buffer<4096xf32> -> !exec.buffer<512xf32>
     ```
   }];
-  let arguments = (ins Exec_BufferType:$source);
+  let arguments = (ins Exec_BufferType:$source,
+                       OptionalAttr<I64Attr>:$byte_offset);
   let results = (outs Exec_BufferType:$result);
   let assemblyFormat = [{
     $source attr-dict `:` qualified(type($source)) `->` qualified(type($result))

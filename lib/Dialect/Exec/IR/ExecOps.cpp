@@ -76,9 +76,25 @@ Value dlc::exec::storageOf(Value buffer) {
   return buffer;
 }
 
+int64_t dlc::exec::byteOffsetInStorage(Value buffer) {
+  int64_t offset = 0;
+  while (auto view = buffer.getDefiningOp<ViewOp>()) {
+    offset += view.getByteOffset().value_or(0);
+    buffer = view.getSource();
+  }
+  return offset;
+}
+
 LogicalResult ViewOp::verify() {
   int64_t from = getSource().getType().getSizeInBytes();
   int64_t to = getType().getSizeInBytes();
+  if (std::optional<int64_t> offset = getByteOffset()) {
+    if (*offset < 0 || *offset + to > from)
+      return emitOpError("views bytes ")
+             << *offset << " to " << *offset + to << " of a buffer of " << from
+             << " bytes";
+    return success();
+  }
   if (from != to)
     return emitOpError("views ")
            << from << " bytes as " << getType() << " of " << to << " bytes";
