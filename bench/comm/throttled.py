@@ -92,6 +92,10 @@ def dlc_run(exe, x, y, tmp):
          # One daemon launch at a time: with two `ip netns exec` at once,
          # one daemon now and then never started.
          "--mca", "plm_rsh_num_concurrent", "1",
+         # Each namespace looks like a node of its own, where mpirun would
+         # bind its rank to core 0: both ranks on one core. Unbound, as
+         # the DDP workers are.
+         "--bind-to", "none",
          "--mca", "oob_tcp_if_include", "198.18.0.0/24", "--mca", "btl", "tcp,self",
          "--mca", "btl_tcp_if_include", "198.18.0.0/24", "-x", "OMP_NUM_THREADS=1",
          str(exe), "--train-x", str(x), "--train-y", str(y), "--steps", str(STEPS),

@@ -515,20 +515,15 @@ void runningUpdate(Context &, float *v, const float *statistic, int64_t n,
 int64_t allReduceMeanStart(Context &ctx, float *x, int64_t n) {
   if (ctx.worldSize == 1)
     return -1;
-  return ctx.pending.add({comm::startSum(x, n), x, n});
+  return ctx.pending.add(
+      {comm::startSum(x, n, 1.0f / static_cast<float>(ctx.worldSize)), x, n});
 }
 
 void allReduceMeanWait(Context &ctx, int64_t handle) {
   if (handle < 0)
     return;
-  Context::PendingMean &mean = ctx.pending[handle];
-  comm::wait(mean.request);
-  float inverse = 1.0f / ctx.worldSize;
-  float *x = mean.data;
-  parallelChunks(mean.count, [=](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i)
-      x[i] *= inverse;
-  });
+  // The communication thread has scaled the sum into the mean.
+  comm::wait(ctx.pending[handle].request);
   ctx.pending.forget(handle);
 }
 

@@ -583,7 +583,8 @@ int64_t allReduceMeanStart(Context &ctx, float *x, int64_t n) {
   int64_t handle = ctx.pending.add({comm::Request(), &staging, x});
   Context::PendingMean &mean = ctx.pending[handle];
   copyToHost(ctx, staging.data(), x, n * sizeof(float));
-  mean.request = comm::startSum(staging.data(), n);
+  mean.request = comm::startSum(staging.data(), n,
+                                1.0f / static_cast<float>(ctx.worldSize));
   return handle;
 }
 
@@ -592,8 +593,6 @@ void allReduceMeanWait(Context &ctx, int64_t handle) {
     return;
   Context::PendingMean &mean = ctx.pending[handle];
   comm::wait(mean.request);
-  for (float &v : *mean.staging)
-    v /= ctx.worldSize;
   copyToBackend(ctx, mean.device, mean.staging->data(),
                 mean.staging->size() * sizeof(float));
   ctx.pending.forget(handle);

@@ -56,6 +56,19 @@ def test_ranks_match_one_rank_with_the_global_batch(mpi_trainers, overlap, ranks
     assert "%d rank(s) x batch %d" % (ranks, 64 // ranks) in several.stdout
 
 
+def test_chunked_averages_match_one_rank(mpi_trainers):
+    """Averages sent as a pipeline of small chunks (4 KiB: fc1's gradient
+    in 392, the bucket of the others in 131), each scaled to the mean as it
+    arrives, train as one rank does on the global batch."""
+    args = ["--data", FASHION_MNIST, "--steps", 20, "--seed", 3, "--log-every", 0]
+    chunked = train(mpi_trainers["b32"], *args, ranks=2,
+                    env={"DLC_COMM_CHUNK_BYTES": "4096"})
+    one = train(mpi_trainers["b64"], *args)
+    assert chunked.returncode == 0, chunked
+    assert one.returncode == 0, one
+    assert chunked.json["last_loss"] == pytest.approx(one.json["last_loss"], rel=1e-4)
+
+
 def test_runs_under_mpirun_are_deterministic(mpi_trainers, workdir):
     """Two runs of two ranks, with averages overlapping the backward pass,
     log the same losses to the last digit."""

@@ -43,11 +43,13 @@ void barrier();
 void send(const void *data, size_t bytes, int to);
 void receive(void *data, size_t bytes, int from);
 
-/// An asynchronous in-place sum; wait() completes it.
+/// An asynchronous in-place sum, then multiplied by `scale` (1 / ranks:
+/// the mean), each chunk of a large one as soon as it has arrived, on the
+/// communication thread; wait() completes it.
 struct Request {
   void *handle = nullptr;
 };
-Request startSum(float *data, int64_t count);
+Request startSum(float *data, int64_t count, float scale = 1.0f);
 void wait(Request &request);
 /// The seconds this rank has spent in wait() so far: the communication the
 /// compute did not hide.
