@@ -302,12 +302,37 @@ struct ScheduleCollectives
           << " is not 'next-forward', 'backward', 'backward-late' or 'none'";
       return signalPassFailure();
     }
-    for (auto func : getOperation().getOps<func::FuncOp>())
-      if (!func.isExternal())
-        schedule(func.front());
+    for (auto func : getOperation().getOps<func::FuncOp>()) {
+      if (func.isExternal())
+        continue;
+      if (overlap != "next-forward" || nextForwardPeakLimit <= 0) {
+        schedule(func.front(), overlap);
+        continue;
+      }
+      // Pipelining keeps every gradient from its production to the next
+      // step's forward: where that raises the step's peak of live bytes
+      // past the limit (large fully connected layers, whose gradients are
+      // made early in the backward pass), the step waits within itself.
+      auto pipelined = cast<func::FuncOp>(func->clone());
+      schedule(pipelined.front(), "next-forward");
+      schedule(func.front(), "backward");
+      int64_t peak = BufferLiveness(func.front()).getPeakBytes(kArenaAlignment);
+      int64_t pipelinedPeak =
+          BufferLiveness(pipelined.front()).getPeakBytes(kArenaAlignment);
+      bool pipeline = pipelinedPeak <= nextForwardPeakLimit * peak;
+      if (pipeline)
+        func.getBody().takeBody(pipelined.getBody());
+      pipelined->erase();
+      if (llvm::any_of(func.front(), [](Operation &op) {
+            return isa<exec::AllReduceStartOp>(op);
+          }))
+        func->setAttr("dlc.overlap",
+                      StringAttr::get(&getContext(),
+                                      pipeline ? "next-forward" : "backward"));
+    }
   }
 
-  void schedule(Block &block) {
+  void schedule(Block &block, StringRef overlap) {
     ExecDependences dependences(block);
     ArrayRef<Operation *> ops = dependences.getOperations();
     auto isStart = [&](unsigned i) {

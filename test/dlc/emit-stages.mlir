@@ -1,9 +1,10 @@
 // Each --emit stage of the driver on the bundled MLP.
 // RUN: dlc %S/../../models/mlp.onnx --emit=mlir --batch 4 | FileCheck %s --check-prefix=MLIR
 // RUN: dlc %S/../../models/mlp.onnx --emit=training --batch 4 --lr 0.05 --momentum 0.9 | FileCheck %s --check-prefix=TRAIN
-// RUN: dlc %S/../../models/mlp.onnx --emit=exec --batch 4 | FileCheck %s --check-prefix=EXEC
+// RUN: dlc %S/../../models/mlp.onnx --emit=exec --batch 4 --overlap=next-forward | FileCheck %s --check-prefix=EXEC
+// RUN: dlc %S/../../models/mlp.onnx --emit=exec --batch 4 | FileCheck %s --check-prefix=AUTO
 // RUN: dlc %S/../../models/mlp.onnx --emit=lowered --batch 4 | FileCheck %s --check-prefix=LOWERED
-// RUN: dlc %S/../../models/mlp.onnx --emit=source --batch 4 --lr 0.05 | FileCheck %s --check-prefix=SOURCE
+// RUN: dlc %S/../../models/mlp.onnx --emit=source --batch 4 --lr 0.05 --overlap=next-forward | FileCheck %s --check-prefix=SOURCE
 // RUN: dlc %S/../../models/mlp.onnx --emit=source --batch 4 --overlap=backward | FileCheck %s --check-prefix=BACKWARD
 
 // The symbolic batch dimension becomes --batch; Flatten becomes a reshape.
@@ -73,3 +74,10 @@
 // BACKWARD-NEXT: dlc::rt::traceBegin([[CTX]], "sgdUpdate");
 // BACKWARD-NOT: Carried
 // BACKWARD: .trainStep = trainStep, {{.*}}, .flushCarried = nullptr,
+
+// --overlap=auto (the default): pipelining would keep the MLP's gradients
+// (large next to its activations at batch 4) across the step's peak, more
+// than 5% over waiting within the step, so the step waits within itself.
+// AUTO-LABEL: func.func @train_step
+// AUTO-SAME: dlc.overlap = "backward"
+// AUTO-NOT: exec.carried

@@ -62,7 +62,7 @@ def workdir(tmp_path):
 @pytest.fixture(scope="session")
 def mpi_trainers(tmp_path_factory):
     """The bundled MLP for data-parallel tests: batches 16 and 32 (each
-    --overlap: next-forward, the default, backward, backward-late and none)
+    --overlap: next-forward, backward, backward-late and none)
     for four and two ranks, batch 64 for one."""
     workdir = tmp_path_factory.mktemp("mpi")
     mlp = ROOT / "models" / "mlp.onnx"

@@ -61,13 +61,14 @@ def test_figures_match_the_model_and_the_trainer(workdir):
 
 
 def test_pipelined_gradients_wrap_around_the_step(workdir):
-    """--overlap=next-forward (the default): each gradient's average is in
+    """--overlap=next-forward: each gradient's average is in
     flight from the end of one step into the next, until that layer's
     update before its forward. The timeline shows gradients live at the
     step's start, none between the last carried update and the loss (the
     peak of activations), and all of them again at the end."""
     model = ROOT / "models" / "mlp.onnx"
-    report = report_of(model, workdir, "--batch", 64, "--momentum", 0.9)
+    report = report_of(model, workdir, "--batch", 64, "--momentum", 0.9,
+                       "--overlap=next-forward")
     points = report["timeline"]
     assert points[0]["gradients"] > 0
     carried = [i for i, p in enumerate(points) if p["op"] == "carried"]

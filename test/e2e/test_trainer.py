@@ -38,8 +38,8 @@ def test_ranks_match_one_rank_with_the_global_batch(mpi_trainers, overlap, ranks
     """mpirun -np 2 of a batch-32 build (and -np 4 of a batch-16 one)
     trains like -np 1 of a batch-64 build over 40 steps: the same global
     shuffle, each rank a slice, gradients averaged, whether each allreduce
-    is waited for in the next step before its layer's forward (the
-    default), overlaps the rest of the backward pass (backward;
+    is waited for in the next step before its layer's forward
+    (next-forward), overlaps the rest of the backward pass (backward;
     backward-late waits at the end of the step) or is waited for at once
     (--overlap=none)."""
     name = "b%d%s" % (64 // ranks, "" if overlap == "next-forward" else "-" + overlap)
@@ -89,7 +89,7 @@ def test_ranks_of_different_programs_stop_with_a_message(mpi_trainers, workdir):
     saying why, instead of mixing each other's tensors."""
     args = ["--data", FASHION_MNIST, "--steps", 2, "--log-every", 0]
     again = compile_model(MLP, workdir / "b32-again", "--batch", 32, "--lr", 0.05,
-                          "--momentum", 0.9)
+                          "--momentum", 0.9, "--overlap=next-forward")
     mpirun = ["mpirun", "--allow-run-as-root", "--oversubscribe"]
     env = dict(os.environ, OMP_NUM_THREADS="1")
     same = run(mpirun + ["-np", 1, mpi_trainers["b32"], *args, ":", "-np", 1, again, *args],

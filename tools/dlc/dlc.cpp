@@ -120,17 +120,21 @@ cl::opt<std::string> memoryBudget(
     cl::desc("Largest arena allowed (suffixes K, M, G: powers of 1024); "
              "values are recomputed to fit, or the compile fails and says "
              "how small it got"));
-enum class Overlap { NextForward, Backward, BackwardLate, None };
+enum class Overlap { Auto, NextForward, Backward, BackwardLate, None };
 cl::opt<Overlap> overlap(
-    "overlap", cl::init(Overlap::NextForward), cl::cat(dlcCategory),
+    "overlap", cl::init(Overlap::Auto), cl::cat(dlcCategory),
     cl::desc("Under mpirun, where each gradient's allreduce runs"),
-    cl::values(clEnumValN(Overlap::NextForward, "next-forward",
+    cl::values(clEnumValN(Overlap::Auto, "auto",
+                          "next-forward, unless that raises the training "
+                          "step's peak of live bytes more than 5% over "
+                          "backward's, then backward; backward under "
+                          "--memory-budget (default)"),
+               clEnumValN(Overlap::NextForward, "next-forward",
                           "started as soon as the gradient is final, waited "
                           "for in the next step just before that layer's "
                           "forward, which then updates the weights: "
                           "overlapped with the rest of the backward pass and "
-                          "the next forward pass (default; --memory-budget "
-                          "makes 'backward' the default)"),
+                          "the next forward pass"),
                clEnumValN(Overlap::Backward, "backward",
                           "started as soon as the gradient is final, waited "
                           "for just before its update in the same step: "
@@ -302,8 +306,7 @@ int main(int argc, char **argv) {
     return fail(formatv("--comm-alpha={0} --comm-beta={1}: the latency must "
                         "not be negative and the bandwidth must be positive",
                         commAlpha.getValue(), commBeta.getValue()));
-  if (*budgetBytes > 0 && overlap.getNumOccurrences() &&
-      overlap == Overlap::NextForward)
+  if (*budgetBytes > 0 && overlap == Overlap::NextForward)
     return fail("--overlap=next-forward cannot be combined with "
                 "--memory-budget yet (recomputation stays within one step); "
                 "use --overlap=backward");
@@ -373,7 +376,10 @@ int main(int argc, char **argv) {
   options.externalWeights = externalWeights;
   options.commAlphaUs = commAlpha;
   options.commGbit = commBeta;
-  options.overlap = overlap == Overlap::NextForward    ? "next-forward"
+  if (overlap == Overlap::Auto)
+    options.nextForwardPeakLimit = 1.05;
+  options.overlap = overlap == Overlap::Auto || overlap == Overlap::NextForward
+                        ? "next-forward"
                     : overlap == Overlap::Backward     ? "backward"
                     : overlap == Overlap::BackwardLate ? "backward-late"
                                                        : "none";

@@ -51,6 +51,9 @@ struct PipelineOptions {
   /// latency of one collective (microseconds; 0: no buckets) and the
   /// bandwidth (Gbit/s).
   double commAlphaUs = 50.0, commGbit = 10.0;
+  /// With "next-forward": the most the step's peak of live bytes may grow
+  /// over "backward"'s before the step waits within itself (0: no limit).
+  double nextForwardPeakLimit = 0.0;
 };
 
 /// Adds to `pm` the passes that take a module at stage `from` to stage

@@ -143,6 +143,12 @@ def ScheduleCollectives : Pass<"dlc-schedule-collectives", "mlir::ModuleOp"> {
     Option<"commGbit", "comm-gbit", "double", /*default=*/"10.0",
            "overlap=next-forward: the network's bandwidth, in Gbit/s, for "
            "bucketing">,
+    Option<"nextForwardPeakLimit", "next-forward-peak-limit", "double",
+           /*default=*/"0.0",
+           "overlap=next-forward: where pipelining would raise the step's "
+           "peak of live bytes above this multiple of overlap=backward's, "
+           "schedule as overlap=backward instead (dlc.overlap on the "
+           "function says which); 0: always pipeline">,
     Option<"defer", "defer", "bool", /*default=*/"true",
            "move waits and updates down the step (off under a memory "
            "budget: the rematerializer needs the room)">,
