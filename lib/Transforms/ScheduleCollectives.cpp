@@ -55,6 +55,17 @@ SmallVector<unsigned> rekey(ArrayRef<unsigned> order, Move move, Key key) {
   return result;
 }
 
+/// For each of `dependences`' operations, those that must run after it.
+SmallVector<SmallVector<unsigned>>
+successorsOf(const ExecDependences &dependences) {
+  SmallVector<SmallVector<unsigned>> successors(
+      dependences.getOperations().size());
+  for (unsigned i = 0; i < successors.size(); ++i)
+    for (unsigned p : dependences.getPredecessors(i))
+      successors[p].push_back(i);
+  return successors;
+}
+
 /// Moves each wait, with the operations that depend on it when nothing
 /// depends on those (the updates), down the block: as far as keeps the
 /// peak of live bytes (`withinPeak`; the buffers whose last use they are
@@ -65,10 +76,7 @@ void deferWaits(Block &block, bool withinPeak) {
   for (exec::WaitOp wait : waits) {
     ExecDependences dependences(block);
     ArrayRef<Operation *> ops = dependences.getOperations();
-    SmallVector<SmallVector<unsigned>> successors(ops.size());
-    for (unsigned i = 0; i < ops.size(); ++i)
-      for (unsigned p : dependences.getPredecessors(i))
-        successors[p].push_back(i);
+    SmallVector<SmallVector<unsigned>> successors = successorsOf(dependences);
     unsigned w = llvm::find(ops, wait.getOperation()) - ops.begin();
     // The wait and what depends on it, if nothing depends on that.
     SmallVector<Operation *> group = {wait};
@@ -138,10 +146,7 @@ void carryIntoNextStep(Block &block) {
       continue;
     ExecDependences dependences(block);
     ArrayRef<Operation *> ops = dependences.getOperations();
-    SmallVector<SmallVector<unsigned>> successors(ops.size());
-    for (unsigned i = 0; i < ops.size(); ++i)
-      for (unsigned p : dependences.getPredecessors(i))
-        successors[p].push_back(i);
+    SmallVector<SmallVector<unsigned>> successors = successorsOf(dependences);
     unsigned w = llvm::find(ops, wait.getOperation()) - ops.begin();
     // The updates: kernels on nothing but the gradient and globals, which
     // nothing later in the step depends on.
@@ -341,10 +346,7 @@ struct ScheduleCollectives
     auto isWait = [&](unsigned i) { return isa<exec::WaitOp>(ops[i]); };
     if (llvm::none_of(llvm::seq<unsigned>(0, ops.size()), isStart))
       return;
-    SmallVector<SmallVector<unsigned>> successors(ops.size());
-    for (unsigned i = 0; i < ops.size(); ++i)
-      for (unsigned p : dependences.getPredecessors(i))
-        successors[p].push_back(i);
+    SmallVector<SmallVector<unsigned>> successors = successorsOf(dependences);
     SmallVector<unsigned> order(ops.size());
     std::iota(order.begin(), order.end(), 0);
 
