@@ -413,7 +413,6 @@ void Trainer::checkFinite(int64_t step, double loss) {
 }
 
 void Trainer::save() {
-  completeCarried();
   std::vector<std::vector<float>> host(dlc_model.numVariables);
   for (int i = 0; i < dlc_model.numVariables; ++i) {
     const VariableInfo &v = dlc_model.variables[i];
@@ -715,6 +714,8 @@ int Trainer::run() {
     std::fflush(stdout);
     return checkpointing ? 0 : 128 + SIGTERM;
   }
+  // Every rank finishes its averages, not only the one that writes.
+  completeCarried();
   if (!options.savePath.empty() && world.leader())
     save();
   if (world.leader()) {

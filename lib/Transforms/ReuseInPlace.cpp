@@ -24,24 +24,19 @@ using namespace dlc;
 
 namespace {
 
-/// Moves `value`'s definition (an allocation or a view, which only name
-/// bytes) up to its first user in the block, and its operands' before it:
-/// an output may be named earlier than the input that takes it over (by
-/// an exec.carried at the start of a pipelined step).
+/// Moves `value`'s definition (an allocation or a view) up to its first
+/// user in the block: an output may be named earlier than the input that
+/// takes it over (by an exec.carried at the start of a pipelined step).
 void defineBeforeUsers(Value value) {
   Operation *def = value.getDefiningOp();
   if (!def)
     return;
-  Block *block = def->getBlock();
   Operation *first = def;
   for (Operation *user : value.getUsers())
-    if (Operation *ancestor = block->findAncestorOpInBlock(*user))
+    if (Operation *ancestor = def->getBlock()->findAncestorOpInBlock(*user))
       if (ancestor->isBeforeInBlock(first))
         first = ancestor;
-  if (first != def)
-    def->moveBefore(first);
-  for (Value operand : def->getOperands())
-    defineBeforeUsers(operand);
+  exec::defineBefore(value, first);
 }
 
 /// Gives `kernel`'s outputs the bytes of reusable inputs that die there;

@@ -122,19 +122,6 @@ void deferWaits(Block &block, bool withinPeak) {
   }
 }
 
-/// Moves `value`'s definition, and those of its operands, before `point`
-/// where it comes later in the block (names only: allocations, views,
-/// global references, streams).
-void defineBefore(Value value, Operation *point) {
-  Operation *def = value.getDefiningOp();
-  if (!def || def->getBlock() != point->getBlock() ||
-      def->isBeforeInBlock(point))
-    return;
-  for (Value operand : def->getOperands())
-    defineBefore(operand, point);
-  def->moveBefore(point);
-}
-
 /// Turns each wait whose dependents are optimizer updates of globals, with
 /// nothing depending on them, into an exec.carried of the next step, just
 /// before the first operation that touches a global those updates write.
@@ -194,10 +181,10 @@ void carryIntoNextStep(Block &block) {
     auto carried =
         exec::CarriedOp::create(builder, wait.getLoc(), start.getBuffer());
     Block *body = builder.createBlock(&carried.getBody());
-    defineBefore(start.getBuffer(), carried);
+    exec::defineBefore(start.getBuffer(), carried);
     for (Operation *update : updates) {
       for (Value operand : update->getOperands())
-        defineBefore(operand, carried);
+        exec::defineBefore(operand, carried);
       update->moveBefore(body, body->end());
     }
     wait.erase();
@@ -287,7 +274,7 @@ void bucketCollectives(Block &block, double alphaSeconds,
       for (Operation &update :
            llvm::make_early_inc_range(old.getBody().front())) {
         for (Value operand : update.getOperands())
-          defineBefore(operand, merged);
+          exec::defineBefore(operand, merged);
         update.moveBefore(body, body->end());
       }
       old.erase();

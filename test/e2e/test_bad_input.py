@@ -59,6 +59,11 @@ def test_unsupported_op_names_type_node_and_opset(workdir):
     (["--lr=inf"], "must be positive and finite"),
     (["--emit=everything"], "Cannot find option named 'everything'"),
     (["--target=tpu"], "Cannot find option named 'tpu'"),
+    (["--overlap=sideways"], "Cannot find option named 'sideways'"),
+    (["--comm-alpha=-1"], "the latency must not be negative"),
+    (["--comm-beta=0"], "the bandwidth must be positive"),
+    (["--overlap=next-forward", "--memory-budget=10M"],
+     "--overlap=next-forward cannot be combined with --memory-budget"),
 ])
 def test_bad_flags(flags, fragment):
     result = run([DLC, MLP, "--emit=mlir", *flags])

@@ -26,6 +26,11 @@ mlir::Value storageOf(mlir::Value buffer);
 /// Where `buffer`'s bytes start in storageOf(buffer)'s: the sum of the
 /// byte offsets of the views in between.
 int64_t byteOffsetInStorage(mlir::Value buffer);
+/// Moves `value`'s definition, and those of its operands, before `point`
+/// where they come later in its block. For values that only name bytes
+/// (allocations, views, global references, streams), whose position
+/// changes nothing else.
+void defineBefore(mlir::Value value, mlir::Operation *point);
 } // namespace dlc::exec
 
 #endif // DLC_DIALECT_EXEC_EXECOPS_H

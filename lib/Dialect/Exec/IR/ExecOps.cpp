@@ -85,6 +85,16 @@ int64_t dlc::exec::byteOffsetInStorage(Value buffer) {
   return offset;
 }
 
+void dlc::exec::defineBefore(Value value, Operation *point) {
+  Operation *def = value.getDefiningOp();
+  if (!def || def->getBlock() != point->getBlock() ||
+      def->isBeforeInBlock(point))
+    return;
+  for (Value operand : def->getOperands())
+    defineBefore(operand, point);
+  def->moveBefore(point);
+}
+
 LogicalResult ViewOp::verify() {
   int64_t from = getSource().getType().getSizeInBytes();
   int64_t to = getType().getSizeInBytes();
