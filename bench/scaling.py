@@ -1,18 +1,22 @@
 """Scaling beyond one machine, simulated (python/dlc_tools/simulate_scaling.py)
 from steps measured here.
 
-1. The check against measurement: ResNet-18 (64 x 64, batch 8 per rank) on
-   2 ranks over the emulated link (DLC_COMM_EMULATE_LINK, 100 us, 2 Gbit/s),
-   --overlap=none and backward: the measured median step against the
-   replay of each run's own trace with the link model.
+1. The check against measurement on the emulated link: ResNet-18 (64 x 64,
+   batch 8 per rank) on 2 ranks over DLC_COMM_EMULATE_LINK (100 us,
+   2 Gbit/s), each --overlap: the measured median step against the replay
+   of each run's own trace with the link model. (bench/comm/throttled.py
+   checks it against the real throttled network.)
 2. ResNet-50 and AlexNet (224 x 224, 1000 classes, batch 8 per rank), each
-   traced on 2 ranks of this machine (one thread each) with --overlap=none
-   and backward, replayed on 8 to 1024 ranks with ring allreduce over 10,
-   25, 100 and 400 Gbit/s links (alpha 5 us), and hierarchically (nodes of
-   8 over a 2400 Gbit/s node link, 1 us) at 100 Gbit/s: scaling
-   efficiency (one rank's step over N ranks', batch per rank fixed). The
-   compute times are this CPU's, so the efficiencies are those of a
-   cluster of such machines.
+   traced on 2 ranks of this machine (one thread each) with --overlap=none,
+   backward and next-forward, replayed on 8 to 1024 ranks with ring
+   allreduce over 10, 25, 100 and 400 Gbit/s links (alpha 5 us), and
+   hierarchically (nodes of 8 over a 2400 Gbit/s node link, 1 us) at
+   100 Gbit/s: scaling efficiency (one rank's step over N ranks', batch per
+   rank fixed). The compute times are this CPU's, so the efficiencies are
+   those of a cluster of such machines.
+3. The seed's AlexNet experiment (64 ranks, conventional against
+   overlapped exchange) at 10 Gbit/s, with the compute 1 to 100 times
+   faster than this CPU's (--speedup: a GPU's place on the same network).
 
     /usr/bin/python3 bench/scaling.py [--write docs/benchmarks.md]
 """
@@ -32,7 +36,10 @@ from dlc_tools import simulate_scaling as sim  # noqa: E402
 
 RANKS = [8, 16, 64, 256, 1024]
 GBITS = [10, 25, 100, 400]
-MODES = ["none", "backward"]
+MODES = ["none", "backward", "next-forward"]
+SPEEDUPS = [1, 10, 30, 100]
+# Steps a run; the first two only lead into the replayed ones.
+STEPS = 6
 
 
 def run(exe, x, y, steps, trace, link=None):
@@ -49,9 +56,9 @@ def run(exe, x, y, steps, trace, link=None):
     return trainer_summary(result.stdout)
 
 
-def replayed(trace, steps, model, ranks, gbit, alpha_us=5.0, **node):
-    results = [sim.predict(trace, s, model, ranks, alpha_us * 1e-6, gbit * 1e9 / 8, **node)
-               for s in range(1, steps)]
+def replayed(trace, model, ranks, gbit, alpha_us=5.0, speedup=1.0, **node):
+    results = [sim.predict(trace, s, model, ranks, alpha_us * 1e-6, gbit * 1e9 / 8, speedup,
+                           **node) for s in range(2, STEPS)]
     return statistics.median(r[0] for r in results), statistics.median(r[1] for r in results)
 
 
@@ -71,14 +78,14 @@ def main():
         # 1. Prediction against measurement on the emulated link.
         exes, x, y = overlap_trainers(tmp, "resnet18", 64, 10, 8, 64, MODES)
         lines += ["Check against measurement: ResNet-18, 64x64, batch 8 per rank, 2 ranks, "
-                  "`DLC_COMM_EMULATE_LINK=100:2`, 8 steps, the link model on each run's "
-                  "own trace:", "",
+                  "`DLC_COMM_EMULATE_LINK=100:2`, %d steps, the link model on each run's "
+                  "own trace:" % STEPS, "",
                   "| --overlap | measured step | predicted | predicted / measured |",
                   "|---|---:|---:|---:|"]
         for mode in MODES:
             trace = tmp / ("r18-%s.json" % mode)
-            summary = run(exes[mode], x, y, 8, trace, link="100:2")
-            predicted, _ = replayed(tmp / ("r18-%s.rank0.json" % mode), 8, "link", 2, 2.0,
+            summary = run(exes[mode], x, y, STEPS, trace, link="100:2")
+            predicted, _ = replayed(tmp / ("r18-%s.rank0.json" % mode), "link", 2, 2.0,
                                     alpha_us=100.0)
             lines.append("| %s | %.4f s | %.4f s | %.3f |" % (
                 mode, summary["step_seconds"], predicted,
@@ -87,35 +94,44 @@ def main():
         # 2. ResNet-50 and AlexNet on 8 to 1024 ranks.
         node = {"node_size": 8, "node_alpha": 1e-6, "node_beta": 2400e9 / 8}
         for name in ["resnet50", "alexnet"]:
-            exes, x, y = overlap_trainers(tmp, name, 224, 1000, 8, 32, MODES)
+            exes, x, y = overlap_trainers(tmp, name, 224, 1000, 8, 2 * 8 * STEPS, MODES)
             traces = {}
             for mode in MODES:
-                run(exes[mode], x, y, 4, tmp / ("%s-%s.json" % (name, mode)))
+                run(exes[mode], x, y, STEPS, tmp / ("%s-%s.json" % (name, mode)))
                 traces[mode] = tmp / ("%s-%s.rank0.json" % (name, mode))
-            header = ["ranks"] + ["%s, %d Gbit/s" % (m, g) for g in GBITS for m in MODES] + \
-                     ["%s, hierarchical 100" % m for m in MODES]
-            _, alone = replayed(traces["backward"], 4, "ring", 1, 100)
+            header = ["--overlap", "ranks"] + ["%d Gbit/s" % g for g in GBITS] + \
+                     ["hierarchical, 100 Gbit/s"]
+            _, alone = replayed(traces["backward"], "ring", 1, 100)
             lines += ["", "%s (224x224, batch 8 per rank; one rank's step %.2f s): "
                       "scaling efficiency, ring allreduce unless said" % (name, alone), "",
-                      "| " + " | ".join(header) + " |",
-                      "|" + "---:|" * len(header)]
-            for ranks in RANKS:
-                row = [str(ranks)]
-                for gbit in GBITS:
-                    for mode in MODES:
-                        step, one = replayed(traces[mode], 4, "ring", ranks, gbit)
+                      "| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
+            for mode in MODES:
+                for ranks in RANKS:
+                    row = [mode, str(ranks)]
+                    for gbit in GBITS:
+                        step, one = replayed(traces[mode], "ring", ranks, gbit)
                         row.append("%.0f%%" % (100 * one / step))
-                for mode in MODES:
-                    step, one = replayed(traces[mode], 4, "hierarchical", ranks, 100, **node)
+                    step, one = replayed(traces[mode], "hierarchical", ranks, 100, **node)
                     row.append("%.0f%%" % (100 * one / step))
-                lines.append("| " + " | ".join(row) + " |")
-                print(lines[-1], flush=True)
+                    lines.append("| " + " | ".join(row) + " |")
+                    print(lines[-1], flush=True)
             if name == "alexnet":
-                slow, _ = replayed(traces["none"], 4, "ring", 64, 10)
-                fast, _ = replayed(traces["backward"], 4, "ring", 64, 10)
-                lines += ["", "The seed's AlexNet experiment in shape: 64 ranks over 10 Gbit/s, "
-                          "conventional (--overlap=none) against overlapped (backward): "
-                          "%.2fx faster (the seed: 1.71x)." % (slow / fast)]
+                # 3. The seed's experiment, on faster devices.
+                lines += ["", "The seed's AlexNet experiment in shape: 64 ranks, ring allreduce "
+                          "over 10 Gbit/s, the step with --overlap=none (conventional) over "
+                          "the overlapped one's (the seed: 1.71x), with the compute this "
+                          "many times faster than here:", "",
+                          "| compute speed-up | one rank's step | none | backward | "
+                          "next-forward | none / backward | none / next-forward |",
+                          "|---:|---:|---:|---:|---:|---:|---:|"]
+                for speedup in SPEEDUPS:
+                    steps = {m: replayed(traces[m], "ring", 64, 10, speedup=speedup)
+                             for m in MODES}
+                    lines.append("| %dx | %.3f s | %.3f s | %.3f s | %.3f s | %.2fx | %.2fx |" % (
+                        speedup, steps["none"][1], steps["none"][0], steps["backward"][0],
+                        steps["next-forward"][0], steps["none"][0] / steps["backward"][0],
+                        steps["none"][0] / steps["next-forward"][0]))
+                    print(lines[-1], flush=True)
     publish("\n".join(lines) + "\n", args.write)
 
 

@@ -12,7 +12,10 @@ buckets chosen for the link: --comm-beta set to --gbit), and
 PyTorch DistributedDataParallel (gloo, its default 25 MB buckets,
 overlapped with backward) on the same network, model, batch and threads.
 Median step time after the first, and dlc's seconds per step waiting for
-averages. Runs alternate.
+averages. Runs alternate. Each dlc run is traced, and
+python/dlc_tools/simulate_scaling.py's prediction of its step (ring
+allreduce on 2 ranks over the link the trainer measured at start-up) is
+set beside the measured one.
 
 Needs root (ip netns, tc). The kernel here has no netem, so the link adds
 no latency of its own beyond the veth's.
@@ -24,6 +27,7 @@ import argparse
 import datetime
 import os
 import pathlib
+import shutil
 import statistics
 import subprocess
 import sys
@@ -32,7 +36,10 @@ import time
 
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from report import machine, overlap_trainers, publish, trainer_summary  # noqa: E402
+from report import ROOT, machine, overlap_trainers, publish, trainer_summary  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "python"))
+from dlc_tools import simulate_scaling as sim  # noqa: E402
 
 SIZE, CLASSES, STEPS = 64, 10, 8
 NAMESPACES = ["dlc-bench-0", "dlc-bench-1"]
@@ -80,7 +87,9 @@ class Network:
         sh("ip", "link", "del", BRIDGE, check=False)
 
 
-def dlc_run(exe, x, y, tmp):
+def dlc_run(exe, x, y, tmp, keep=None):
+    """(median step, wait per step, the step simulate_scaling predicts from
+    the run's trace with the ring model on the link the trainer measured)."""
     agent = tmp / "nsagent"
     agent.write_text('#!/bin/sh\nhost=$1; shift\nexec ip netns exec "$host" /bin/sh -c "$*"\n')
     agent.chmod(0o755)
@@ -99,7 +108,8 @@ def dlc_run(exe, x, y, tmp):
          "--mca", "oob_tcp_if_include", "198.18.0.0/24", "--mca", "btl", "tcp,self",
          "--mca", "btl_tcp_if_include", "198.18.0.0/24", "-x", "OMP_NUM_THREADS=1",
          str(exe), "--train-x", str(x), "--train-y", str(y), "--steps", str(STEPS),
-         "--epochs", "100", "--log-every", "0", "--threads", "1"])
+         "--epochs", "100", "--log-every", "0", "--threads", "1",
+         "--trace", str(tmp / "trace.json")])
     # mpirun's launch over the namespaces now and then never completes:
     # give it a second try.
     for attempt in range(3):
@@ -113,7 +123,14 @@ def dlc_run(exe, x, y, tmp):
             if attempt == 2:
                 raise
     summary = trainer_summary(result.stdout)
-    return summary["step_seconds"], summary["comm_wait_seconds"] / summary["steps"]
+    trace = tmp / "trace.rank0.json"
+    if keep:
+        shutil.copy(trace, keep)
+    alpha, beta = sim.measured_link(trace)
+    predicted = statistics.median(sim.predict(trace, s, "ring", 2, alpha, beta)[0]
+                                  for s in range(2, STEPS))
+    return (summary["step_seconds"], summary["comm_wait_seconds"] / summary["steps"],
+            predicted, (summary["link_alpha_us"], summary["link_gbit"]))
 
 
 DDP_WORKER = r'''
@@ -159,18 +176,21 @@ def ddp_run(name, batch, x, y, tmp):
     return float(outputs[0][0].strip().splitlines()[-1])
 
 
-def measure(name, batch, gbit, runs, tmp):
+def measure(name, batch, gbit, runs, tmp, traces=None):
     """Per mode (and "ddp"): the median step and wait over `runs`."""
     exes, x, y = overlap_trainers(tmp, name, SIZE, CLASSES, batch, 2 * batch * STEPS, MODES,
                                   "--lr", "0.01", "--comm-beta", str(gbit))
-    results = {m: {"step": [], "wait": []} for m in MODES}
+    results = {m: {"step": [], "wait": [], "predicted": [], "alpha": [], "gbit": []}
+               for m in MODES}
     results["ddp"] = {"step": []}
     for run in range(runs):
         for mode in MODES:
-            step, wait = dlc_run(exes[mode], x, y, tmp)
-            results[mode]["step"].append(step)
-            results[mode]["wait"].append(wait)
-            print(name, run, mode, step, wait, flush=True)
+            keep = traces and pathlib.Path(traces) / ("%s-%s-%d.json" % (name, mode, run))
+            step, wait, predicted, (alpha, gbit) = dlc_run(exes[mode], x, y, tmp, keep)
+            for key, value in [("step", step), ("wait", wait), ("predicted", predicted),
+                               ("alpha", alpha), ("gbit", gbit)]:
+                results[mode][key].append(value)
+            print(name, run, mode, step, wait, predicted, alpha, gbit, flush=True)
         results["ddp"]["step"].append(ddp_run(name, batch, x, y, tmp))
         print(name, run, "ddp", results["ddp"]["step"][-1], flush=True)
     return {k: {m: statistics.median(v) for m, v in r.items()} for k, r in results.items()}
@@ -183,12 +203,14 @@ def main():
     parser.add_argument("--gbit", type=float, default=1.0)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--write")
+    parser.add_argument("--traces", help="keep rank 0's trace of each dlc run in this folder")
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("throttled.py: error: needs root (ip netns, tc)")
     names = args.models.split(",")
     with tempfile.TemporaryDirectory() as tmp, Network(args.gbit):
-        medians = {name: measure(name, args.batch, args.gbit, args.runs, pathlib.Path(tmp))
+        medians = {name: measure(name, args.batch, args.gbit, args.runs, pathlib.Path(tmp),
+                                 args.traces)
                    for name in names}
     lines = ["## Data parallelism over a throttled network (2 ranks, network namespaces)", "",
              "- Command: `bench/comm/throttled.py --models %s --batch %d --gbit %g --runs %d`"
@@ -217,6 +239,18 @@ def main():
                 mode, m["step"], m["wait"], 100 * (1 - m["wait"] / none["wait"]),
                 m["step"] / ddp, none["step"] / m["step"]))
         lines += ["| PyTorch DDP | %.3f s | | | 1.00 | |" % ddp, ""]
+        lines += ["%s, the step `simulate_scaling.py` predicts from each run's trace (ring "
+                  "allreduce on 2 ranks, the link the trainer's start-up ping-pong measured: "
+                  "median %.0f us, %.3g Gbit/s):" % (
+                      name, statistics.median(median[m]["alpha"] for m in MODES),
+                      statistics.median(median[m]["gbit"] for m in MODES)), "",
+                  "| --overlap | measured step | predicted | predicted / measured |",
+                  "|---|---:|---:|---:|"]
+        for mode in MODES:
+            m = median[mode]
+            lines.append("| %s | %.3f s | %.3f s | %.3f |" % (
+                mode, m["step"], m["predicted"], m["predicted"] / m["step"]))
+        lines.append("")
     lines += ["The seed's gain of overlapped over conventional exchange: 1.71x (AlexNet, "
               "64 GPUs).", ""]
     publish("\n".join(lines), args.write)

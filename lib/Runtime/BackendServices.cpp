@@ -24,11 +24,11 @@ void traceBegin(Context &, const char *kernel) {
 void traceEnd(Context &) { trace::end(); }
 
 void allReduceMeanStartCarried(Context &ctx, float *x, int64_t n,
-                               int64_t slot) {
+                               int64_t priority, int64_t slot) {
   std::vector<ContextBase::Carried> &carried = base(ctx).carried;
   if (static_cast<int64_t>(carried.size()) <= slot)
     carried.resize(slot + 1);
-  carried[slot] = {true, allReduceMeanStart(ctx, x, n)};
+  carried[slot] = {true, allReduceMeanStart(ctx, x, n, priority)};
 }
 
 bool allReduceMeanWaitCarried(Context &ctx, int64_t slot) {

@@ -512,11 +512,14 @@ void runningUpdate(Context &, float *v, const float *statistic, int64_t n,
     v[i] = momentum * v[i] + (1.0f - momentum) * correction * statistic[i];
 }
 
-int64_t allReduceMeanStart(Context &ctx, float *x, int64_t n) {
+int64_t allReduceMeanStart(Context &ctx, float *x, int64_t n,
+                           int64_t priority) {
   if (ctx.worldSize == 1)
     return -1;
-  return ctx.pending.add(
-      {comm::startSum(x, n, 1.0f / static_cast<float>(ctx.worldSize)), x, n});
+  return ctx.pending.add({comm::startSum(x, n,
+                                         1.0f / static_cast<float>(ctx.worldSize),
+                                         priority),
+                          x, n});
 }
 
 void allReduceMeanWait(Context &ctx, int64_t handle) {

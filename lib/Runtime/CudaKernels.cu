@@ -574,7 +574,8 @@ void runningUpdate(Context &ctx, float *v, const float *statistic, int64_t n,
 
 // Host-staged: the gradient comes to the host, is summed there, and goes
 // back at the wait.
-int64_t allReduceMeanStart(Context &ctx, float *x, int64_t n) {
+int64_t allReduceMeanStart(Context &ctx, float *x, int64_t n,
+                           int64_t priority) {
   if (ctx.worldSize == 1)
     return -1;
   // Each gradient's host copy is made once and reused every step.
@@ -584,7 +585,8 @@ int64_t allReduceMeanStart(Context &ctx, float *x, int64_t n) {
   Context::PendingMean &mean = ctx.pending[handle];
   copyToHost(ctx, staging.data(), x, n * sizeof(float));
   mean.request = comm::startSum(staging.data(), n,
-                                1.0f / static_cast<float>(ctx.worldSize));
+                                1.0f / static_cast<float>(ctx.worldSize),
+                                priority);
   return handle;
 }
 

@@ -15,7 +15,7 @@ struct Event {
   const char *name, *category;
   double start, end;
   int track;
-  int64_t id = -1, bytes = -1;
+  int64_t id = -1, bytes = -1, priority = -1;
 };
 
 struct Recorder {
@@ -24,6 +24,7 @@ struct Recorder {
   std::chrono::steady_clock::time_point origin;
   std::mutex mutex;
   std::vector<Event> events;
+  std::vector<std::pair<const char *, double>> notes;
 };
 
 Recorder &recorder() {
@@ -65,19 +66,31 @@ void end() {
 }
 
 void span(const char *name, const char *category, double start, double end,
-          Track track, int64_t id, int64_t bytes) {
+          Track track, int64_t id, int64_t bytes, int64_t priority) {
   Recorder &r = recorder();
   if (!enabled())
     return;
   std::lock_guard<std::mutex> lock(r.mutex);
-  r.events.push_back({name, category, start, end, track, id, bytes});
+  r.events.push_back({name, category, start, end, track, id, bytes, priority});
+}
+
+void note(const char *key, double value) {
+  Recorder &r = recorder();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  r.notes.emplace_back(key, value);
 }
 
 std::string json() {
   Recorder &r = recorder();
   std::lock_guard<std::mutex> lock(r.mutex);
-  std::string json = "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n";
+  std::string json = "{\"displayTimeUnit\":\"ms\",\"otherData\":{";
   char line[256];
+  for (size_t i = 0; i < r.notes.size(); ++i) {
+    std::snprintf(line, sizeof(line), "%s\"%s\":%.9g", i ? "," : "",
+                  r.notes[i].first, r.notes[i].second);
+    json += line;
+  }
+  json += "},\"traceEvents\":[\n";
   std::snprintf(line, sizeof(line),
                 "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%d,"
                 "\"args\":{\"name\":\"rank %d\"}},\n"
@@ -101,6 +114,11 @@ std::string json() {
       if (e.bytes >= 0) {
         std::snprintf(line, sizeof(line), ",\"bytes\":%lld",
                       static_cast<long long>(e.bytes));
+        json += line;
+      }
+      if (e.priority >= 0) {
+        std::snprintf(line, sizeof(line), ",\"priority\":%lld",
+                      static_cast<long long>(e.priority));
         json += line;
       }
       json += "}";

@@ -32,9 +32,15 @@ double now();
 void begin(const char *name, const char *category);
 void end();
 /// A span with its times given: a collective (`id`, the order it started
-/// in, and its `bytes`) or a wait for one (`id`); -1 leaves them out.
+/// in, its `bytes` and `priority`) or a wait for one (`id`); -1 leaves
+/// them out.
 void span(const char *name, const char *category, double start, double end,
-          Track track, int64_t id = -1, int64_t bytes = -1);
+          Track track, int64_t id = -1, int64_t bytes = -1,
+          int64_t priority = -1);
+
+/// A figure for the trace's metadata ("otherData"): `key` must be a
+/// string literal.
+void note(const char *key, double value);
 
 /// What was recorded, as a Chrome trace (JSON).
 std::string json();

@@ -504,8 +504,14 @@ bool Trainer::stopAgreed() {
 }
 
 int Trainer::run() {
-  if (!options.tracePath.empty())
+  comm::Link link = comm::link();
+  if (!options.tracePath.empty()) {
     trace::enable(world.rank);
+    if (link.measured()) {
+      trace::note("link_alpha_us", link.alphaSeconds * 1e6);
+      trace::note("link_gbit", link.bytesPerSecond * 8e-9);
+    }
+  }
   // The ranks' programs must agree, or their collectives mix tensors.
   if (!comm::sameOnEveryRank(dlc_model.programHash))
     throw Error("the ranks of this job run different programs (this one's "
@@ -538,6 +544,10 @@ int Trainer::run() {
                 hasTest ? (", " + std::to_string(test.count) +
                            " test samples").c_str()
                         : "");
+  if (world.leader() && link.measured())
+    std::printf("link between ranks: %.0f us, %.3g Gbit/s (a ping-pong at "
+                "start-up)\n",
+                link.alphaSeconds * 1e6, link.bytesPerSecond * 8e-9);
 
   resolveHyperparameters(options.steps ? std::min(options.steps,
                                                    options.epochs *
@@ -741,14 +751,19 @@ int Trainer::run() {
                 "\"images_per_second\":%s,\"arena_bytes\":%" PRId64
                 ",\"peak_rss_bytes\":%" PRId64 ",\"step_seconds\":%s"
                 ",\"library_workspace_bytes\":%" PRId64
-                ",\"peak_device_bytes\":%s,\"comm_wait_seconds\":%s}\n",
+                ",\"peak_device_bytes\":%s,\"comm_wait_seconds\":%s"
+                ",\"link_alpha_us\":%s,\"link_gbit\":%s}\n",
                 epochsRun, position.stepsDone, number(lastLoss).c_str(),
                 number(epochLoss).c_str(), number(testAccuracy).c_str(),
                 number(stepsTimed * globalBatch / trainSeconds).c_str(),
                 dlc_model.arenaBytes, int64_t(usage.ru_maxrss) * 1024,
                 number(steadyStep).c_str(), libraryWorkspaceBytes(),
                 deviceBytes < 0 ? "null" : std::to_string(deviceBytes).c_str(),
-                number(comm::blockedSeconds()).c_str());
+                number(comm::blockedSeconds()).c_str(),
+                link.measured() ? number(link.alphaSeconds * 1e6).c_str()
+                                : "null",
+                link.measured() ? number(link.bytesPerSecond * 8e-9).c_str()
+                                : "null");
   }
   std::fflush(stdout);
   return 0;

@@ -1,17 +1,25 @@
-"""Replays one measured step of a trainer's trace (`./trainer --trace`, a
+"""Replays the measured steps of a trainer's trace (`./trainer --trace`, a
 run on two ranks or more, so that the gradient averages are in it) on N
 ranks over a modelled network, and reports the predicted step time and
 the scaling efficiency (one rank's step over N ranks' step, the batch per
 rank fixed).
 
-The replay keeps the step's compiled schedule and measured kernel times:
-kernels run one after another on the compute track; each average starts
-where the trace started it and crosses the network after the averages
-started before it (one link, in order), taking the cost model's time; a
-wait holds the compute track until its average is done. The host's time
-outside kernels and waits (gathering the batch, reading the loss) stays as
-measured. Cost models of an average of B bytes over N ranks, with a link
-of latency alpha and bandwidth beta:
+The replay keeps the compiled schedule and measured kernel times: kernels
+run one after another on the compute track; each average starts where the
+trace started it and needs the cost model's time of the link, which the
+averages in flight take in the order of their priorities (the trace
+records them: the trainer sends the average needed first first), or,
+from a trace without them, in the order they started under the link
+model and all at once otherwise (MPI progresses its collectives over TCP
+together); a wait holds the compute track until its average is done. A
+step is replayed after the two before it, so that a pipelined step
+(--overlap=next-forward) waits for the averages its predecessor started,
+behind the link's backlog. The host's time between kernels and waits
+(gathering the batch, reading the loss) stays as measured, where it was.
+--speedup divides kernel and host times (a faster device on the same
+network). Cost models of an average of B bytes over N
+ranks, with a link of latency alpha and bandwidth beta (--measured-link:
+those the trainer's start-up ping-pong measured, from the trace):
 
 - link:  alpha + B / beta (what DLC_COMM_EMULATE_LINK does, on any N)
 - ring:  2 (N - 1) alpha + 2 (N - 1) / N * B / beta
@@ -23,36 +31,66 @@ of latency alpha and bandwidth beta:
     /usr/bin/python3 -m dlc_tools.simulate_scaling TRACE.json --model ring --gbit 100 --alpha-us 5 --ranks 8,64,1024
 """
 import argparse
+import functools
 import json
 import math
+import os
 import statistics
 import sys
 
 
-def load_step(path, step):
-    """The events of step `step` (0-based) of the trace at `path`, in time
-    order: ("kernel", duration), ("start", id, bytes), ("wait", id); the
-    step's measured duration; and the time it waited. Times in seconds."""
+def load_steps(path):
+    """The steps of the trace at `path`, in time order, each as its events
+    in time order: ("kernel", duration), ("host", duration: the host's time
+    between kernels and waits), ("start", id, bytes, priority or None),
+    ("wait", id); its
+    measured duration; and the time it waited. Times in seconds. Ids
+    count up over the run, so a pipelined step's waits name the averages
+    its predecessor started."""
+    return _load_steps(str(path), os.stat(path).st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_steps(path, mtime):
     with open(path) as f:
         events = [e for e in json.load(f)["traceEvents"] if e.get("ph") == "X"]
-    steps = sorted((e for e in events if e["cat"] == "step" and e["name"] == "step"),
+    spans = sorted((e for e in events if e["cat"] == "step" and e["name"] == "step"),
                    key=lambda e: e["ts"])
-    if step >= len(steps):
-        raise ValueError("%s has %d steps; no step %d" % (path, len(steps), step))
-    lo, hi = steps[step]["ts"], steps[step]["ts"] + steps[step]["dur"]
-    timeline, waited = [], 0.0
-    for e in events:
-        if not lo <= e["ts"] <= hi:
-            continue
-        if e["cat"] == "kernel":
-            timeline.append((e["ts"], ("kernel", e["dur"] / 1e6)))
-        elif e["cat"] == "wait":
-            timeline.append((e["ts"], ("wait", e["args"]["id"])))
-            waited += e["dur"] / 1e6
-        elif e["cat"] == "comm":
-            timeline.append((e["ts"], ("start", e["args"]["id"], e["args"]["bytes"])))
-    timeline.sort(key=lambda item: item[0])
-    return [event for _, event in timeline], (hi - lo) / 1e6, waited
+    steps = []
+    for span in spans:
+        lo, hi = span["ts"], span["ts"] + span["dur"]
+        inside = sorted((e for e in events if lo <= e["ts"] <= hi and
+                         e["cat"] in ("kernel", "wait", "comm")), key=lambda e: e["ts"])
+        timeline, waited, cursor = [], 0.0, lo
+        for e in inside:
+            # The host's time since the last kernel or wait ended.
+            if e["ts"] > cursor:
+                timeline.append(("host", (e["ts"] - cursor) / 1e6))
+                cursor = e["ts"]
+            if e["cat"] == "comm":
+                timeline.append(("start", e["args"]["id"], e["args"]["bytes"],
+                                 e["args"].get("priority")))
+                continue
+            if e["cat"] == "kernel":
+                timeline.append(("kernel", e["dur"] / 1e6))
+            else:
+                timeline.append(("wait", e["args"]["id"]))
+                waited += e["dur"] / 1e6
+            cursor = max(cursor, e["ts"] + e["dur"])
+        if hi > cursor:
+            timeline.append(("host", (hi - cursor) / 1e6))
+        steps.append((timeline, (hi - lo) / 1e6, waited))
+    return steps
+
+
+def measured_link(path):
+    """(alpha seconds, bytes per second) of the link as the trainer's
+    start-up ping-pong measured it, from the trace's metadata."""
+    with open(path) as f:
+        data = json.load(f).get("otherData", {})
+    if "link_alpha_us" not in data:
+        raise ValueError("%s records no measured link (a trace of one rank?)" % path)
+    return data["link_alpha_us"] * 1e-6, data["link_gbit"] * 1e9 / 8
 
 
 def cost(model, bytes_, ranks, alpha, beta, node_size=8, node_alpha=1e-6, node_beta=None):
@@ -74,30 +112,96 @@ def cost(model, bytes_, ranks, alpha, beta, node_size=8, node_alpha=1e-6, node_b
     raise ValueError("unknown cost model '%s'" % model)
 
 
-def replay(events, average_seconds):
-    """The seconds the step's kernels and waits take with each average
-    taking average_seconds(bytes) on a link shared in order."""
-    t, link_free, done = 0.0, 0.0, {}
-    for event in events:
-        if event[0] == "kernel":
-            t += event[1]
-        elif event[0] == "start":
-            done[event[1]] = max(t, link_free) + average_seconds(event[2])
-            link_free = done[event[1]]
-        elif event[1] in done:
-            t = max(t, done[event[1]])
-    return t
+class Link:
+    """The network as the replay sees it: averages in flight and the work
+    (seconds alone on the link) each has left. "fifo": one after another in
+    the order they started; "fair": all at once, each at 1/k of the link
+    while k are in flight (concurrent MPI collectives over TCP);
+    "priority": the one with the lowest priority number first, then the
+    earliest started (what the trainer's communication thread does)."""
+
+    def __init__(self, sharing):
+        self.sharing, self.time, self.left, self.done = sharing, 0.0, {}, {}
+        self.priority = {}
+
+    def start(self, id_, at, work, priority=0):
+        self.run(until=at)
+        self.time = max(self.time, at)
+        self.left[id_] = work
+        self.priority[id_] = priority or 0
+
+    def finished(self, id_):
+        """When average `id_` is done (the compute starts nothing meanwhile)."""
+        while id_ not in self.done:
+            self.run(until=math.inf, once=True)
+        return self.done[id_]
+
+    def run(self, until, once=False):
+        """Moves the link on to time `until`, or to its next completion."""
+        while self.left:
+            if self.sharing == "fair":
+                served = list(self.left)
+            elif self.sharing == "priority":
+                served = [min(self.left, key=lambda i: (self.priority[i], i))]
+            else:
+                served = [next(iter(self.left))]
+            share = min(self.left[i] for i in served)
+            finish = self.time + share * len(served)
+            if finish > until:
+                for i in served:
+                    self.left[i] -= (until - self.time) / len(served)
+                self.time = until
+                return
+            for i in served:
+                self.left[i] -= share
+                if self.left[i] <= 1e-12:
+                    del self.left[i]
+                    self.done[i] = finish
+            self.time = finish
+            if once:
+                return
 
 
-def predict(path, step, model, ranks, alpha, beta, **node):
+def replay(steps, average_seconds, speedup=1.0, sharing="fair"):
+    """The seconds each of `steps` (event lists, run one after another)
+    takes for its kernels, host time and waits, with each average needing
+    average_seconds(bytes) of a link shared as `sharing` says, and kernels
+    and host `speedup` times faster than measured. A wait for an average
+    started before the first step replayed does not wait."""
+    t, link, seconds = 0.0, Link(sharing), []
+    for events in steps:
+        begin = t
+        for event in events:
+            if event[0] in ("kernel", "host"):
+                t += event[1] / speedup
+            elif event[0] == "start":
+                link.start(event[1], t, average_seconds(event[2]), event[3])
+            elif event[1] in link.done or event[1] in link.left:
+                t = max(t, link.finished(event[1]))
+        seconds.append(t - begin)
+    return seconds
+
+
+def predict(path, step, model, ranks, alpha, beta, speedup=1.0, warmup=2, sharing=None,
+            **node):
     """(predicted step seconds, one rank's step seconds) for step `step` of
-    the trace on `ranks` ranks: the replay plus the host's measured time
-    outside kernels and waits."""
-    events, measured, waited = load_step(path, step)
-    kernels = sum(e[1] for e in events if e[0] == "kernel")
-    host = max(measured - kernels - waited, 0.0)
-    seconds = replay(events, lambda b: cost(model, b, ranks, alpha, beta, **node))
-    return seconds + host, kernels + host
+    the trace on `ranks` ranks: the replay of `warmup` steps before it (so
+    that the averages a pipelined step waits for, and the link's backlog,
+    are there) and of the step, kernels and host `speedup` times faster.
+    The link serves by priority where the trace records priorities, and
+    otherwise "fifo" under the link model and "fair" under the others,
+    unless `sharing` says."""
+    steps = load_steps(path)
+    if step >= len(steps):
+        raise ValueError("%s has %d steps; no step %d" % (path, len(steps), step))
+    alone = sum(e[1] for e in steps[step][0] if e[0] in ("kernel", "host")) / speedup
+    window = [s[0] for s in steps[max(0, step - warmup):step + 1]]
+    if not sharing:
+        prioritised = any(e[0] == "start" and e[3] is not None for e in steps[step][0])
+        sharing = "priority" if prioritised else "fifo" if model == "link" else "fair"
+    seconds = replay(window, lambda b: cost(model, b, ranks, alpha, beta, **node), speedup,
+                     sharing)
+    return seconds[-1], alone
 
 
 def main():
@@ -114,20 +218,27 @@ def main():
     parser.add_argument("--node-size", type=int, default=8)
     parser.add_argument("--node-gbit", type=float, default=2400.0)
     parser.add_argument("--node-alpha-us", type=float, default=1.0)
+    parser.add_argument("--measured-link", action="store_true",
+                        help="alpha and beta as the trainer measured them at start-up")
+    parser.add_argument("--speedup", type=float, default=1.0,
+                        help="kernels and host this many times faster than traced")
     args = parser.parse_args()
     try:
-        with open(args.trace) as f:
-            count = sum(1 for e in json.load(f)["traceEvents"]
-                        if e.get("cat") == "step" and e.get("name") == "step")
+        count = len(load_steps(args.trace))
         steps = ([int(s) for s in args.steps.split(",")] if args.steps
                  else list(range(1, count)) or [0])
+        alpha, beta = args.alpha_us * 1e-6, args.gbit * 1e9 / 8
+        if args.measured_link:
+            alpha, beta = measured_link(args.trace)
+        if args.speedup <= 0:
+            raise ValueError("--speedup must be positive")
         node = {"node_size": args.node_size, "node_alpha": args.node_alpha_us * 1e-6,
                 "node_beta": args.node_gbit * 1e9 / 8}
         print("| ranks | step (s) | one rank (s) | efficiency |")
         print("|---:|---:|---:|---:|")
         for ranks in map(int, args.ranks.split(",")):
-            results = [predict(args.trace, s, args.model, ranks, args.alpha_us * 1e-6,
-                               args.gbit * 1e9 / 8, **node) for s in steps]
+            results = [predict(args.trace, s, args.model, ranks, alpha, beta,
+                               args.speedup, **node) for s in steps]
             seconds = statistics.median(r[0] for r in results)
             alone = statistics.median(r[1] for r in results)
             print("| %d | %.4f | %.4f | %.1f%% |" % (ranks, seconds, alone,

@@ -60,8 +60,10 @@
 // SOURCE: dlc::rt::gemm([[CTX]], false, true, 4, 512, 784, 1.000000000e+00f,
 // SOURCE: dlc::rt::softmaxCrossEntropy([[CTX]],
 // Each gradient's average starts as soon as it is final and is left in
-// flight for the next step.
-// SOURCE: dlc::rt::allReduceMeanStartCarried([[CTX]], {{v[0-9]+}}, 134416, 0);
+// flight for the next step. Its priority (the order in which the next step
+// needs them: the order of the exec.carried ops) comes before its slot.
+// SOURCE: dlc::rt::allReduceMeanStartCarried([[CTX]], {{v[0-9]+}}, 134416, 0, 0);
+// SOURCE: dlc::rt::allReduceMeanStartCarried([[CTX]], {{v[0-9]+}}, 401408, 1, 1);
 // SOURCE-NOT: allReduceMeanWait(
 // SOURCE: static void flushCarried(dlc::rt::Context & [[FCTX:v[0-9]+]], char*
 // SOURCE: bool {{v[0-9]+}} = dlc::rt::allReduceMeanWaitCarried([[FCTX]], 0);
@@ -69,7 +71,8 @@
 
 // --overlap=backward: each average is waited for later in the same step,
 // just before its update; nothing is carried over.
-// BACKWARD: int64_t [[H:v[0-9]+]] = dlc::rt::allReduceMeanStart([[CTX:v[0-9]+]],
+// The priority of each average is the place of its wait among the step's.
+// BACKWARD: int64_t [[H:v[0-9]+]] = dlc::rt::allReduceMeanStart([[CTX:v[0-9]+]], {{v[0-9]+}}, 10, 0);
 // BACKWARD: dlc::rt::allReduceMeanWait([[CTX]], [[H]]);
 // BACKWARD-NEXT: dlc::rt::traceBegin([[CTX]], "sgdUpdate");
 // BACKWARD-NOT: Carried

@@ -29,13 +29,15 @@ def write_trace(path):
 def test_replay_overlaps_the_average_with_the_second_kernel(tmp_path):
     trace = tmp_path / "t.json"
     write_trace(trace)
-    # Host time outside kernels and waits: 30 - 21 - 4.5 = 4.5 ms.
-    # An average of 5 ms ends during k2: nothing waited, 21 + 4.5 ms.
+    # Host time between kernels and waits: 1 ms before k1, 0.5 before k2,
+    # 3 at the end. An average of 5 ms ends during k2: nothing waited,
+    # 21 + 4.5 ms.
     step, alone = sim.predict(trace, 0, "link", 2, 0.0, MB / 0.005)
     assert step == pytest.approx(0.0255) and alone == pytest.approx(0.0255)
-    # One of 25 ms ends 15 ms after k2: 10 + 25 + 1 + 4.5 ms.
+    # One of 25 ms, started at 11 ms, ends 14.5 ms after k2: 1 + 10 + 25 +
+    # 1 + 3 ms.
     step, _ = sim.predict(trace, 0, "link", 2, 0.0, MB / 0.025)
-    assert step == pytest.approx(0.0405)
+    assert step == pytest.approx(0.040)
 
 
 def test_cost_models():
@@ -57,3 +59,73 @@ def test_a_trace_without_the_step_asked_for_is_refused(tmp_path):
     write_trace(trace)
     with pytest.raises(ValueError, match="no step 3"):
         sim.predict(trace, 3, "ring", 8, 1e-5, 1e9)
+
+
+def write_pipelined_trace(path):
+    """Two steps of --overlap=next-forward: each starts an average of 1 MB
+    after its first kernel of 10 ms, and the second step waits, before its
+    first kernel, for the one the first started."""
+    def step(t0, start_id, wait_id=None):
+        events = [{"name": "step", "cat": "step", "ph": "X", "ts": t0, "dur": 22000}]
+        if wait_id is not None:
+            events.append({"name": "wait", "cat": "wait", "ph": "X", "ts": t0 + 100,
+                           "dur": 0, "args": {"id": wait_id}})
+        events += [
+            {"name": "k1", "cat": "kernel", "ph": "X", "ts": t0 + 500, "dur": 10000},
+            {"name": "allreduce", "cat": "comm", "ph": "X", "ts": t0 + 10600, "dur": 1,
+             "args": {"id": start_id, "bytes": MB}},
+            {"name": "k2", "cat": "kernel", "ph": "X", "ts": t0 + 11000, "dur": 10000}]
+        return events
+    path.write_text(json.dumps({"otherData": {"link_alpha_us": 50.0, "link_gbit": 8.0},
+                                "traceEvents": step(0, 0) + step(30000, 1, 0)}))
+
+
+def test_a_pipelined_step_waits_for_its_predecessors_average(tmp_path):
+    trace = tmp_path / "t.json"
+    write_pipelined_trace(trace)
+    # The host's 2 ms a step lie as traced: 0.5 ms before k1, 0.5 before
+    # k2, 1 at the end. With an average of 25 ms, step 0's starts at
+    # 10.6 ms and is done at 35.6 ms; step 1 begins at 22 ms, waits until
+    # then, and runs 21.9 ms more: 35.5 ms.
+    step, alone = sim.predict(trace, 1, "link", 2, 0.0, MB / 0.025)
+    assert step == pytest.approx(0.0355) and alone == pytest.approx(0.022)
+    # One of 5 ms is long done: the kernels and the host alone.
+    step, _ = sim.predict(trace, 1, "link", 2, 0.0, MB / 0.005)
+    assert step == pytest.approx(0.022)
+    # A device twice as fast on the same link waits longer: step 0's
+    # average starts at 5.3 ms and is done at 30.3 ms; step 1 begins at
+    # 11 ms, waits until then, and runs 10.95 ms more: 30.25 ms.
+    step, alone = sim.predict(trace, 1, "link", 2, 0.0, MB / 0.025, speedup=2.0)
+    assert step == pytest.approx(0.03025) and alone == pytest.approx(0.011)
+
+
+def test_the_measured_link_comes_from_the_trace(tmp_path):
+    trace = tmp_path / "t.json"
+    write_pipelined_trace(trace)
+    assert sim.measured_link(trace) == pytest.approx((50e-6, 1e9))
+    write_trace(trace)
+    with pytest.raises(ValueError, match="no measured link"):
+        sim.measured_link(trace)
+
+
+def test_the_link_serves_averages_in_order_or_all_at_once():
+    # Two averages of 10 ms each, the second started 5 ms after the first.
+    fifo, fair = sim.Link("fifo"), sim.Link("fair")
+    for link in (fifo, fair):
+        link.start(0, 0.0, 0.010)
+        link.start(1, 0.005, 0.010)
+    assert fifo.finished(0) == pytest.approx(0.010)
+    assert fifo.finished(1) == pytest.approx(0.020)
+    # Shared from 5 ms on: the first has 5 ms left at half speed, then the
+    # second its last 5 ms alone.
+    assert fair.finished(1) == pytest.approx(0.020)
+    assert fair.finished(0) == pytest.approx(0.015)
+
+
+def test_the_link_serves_the_average_needed_first_first():
+    # The same two averages, the second needed first (priority 0).
+    link = sim.Link("priority")
+    link.start(0, 0.0, 0.010, priority=1)
+    link.start(1, 0.005, 0.010, priority=0)
+    assert link.finished(1) == pytest.approx(0.015)
+    assert link.finished(0) == pytest.approx(0.020)

@@ -8,7 +8,8 @@ import os
 import subprocess
 import sys
 
-from conftest import FASHION_MNIST, ROOT, train
+from conftest import FASHION_MNIST, ROOT, compile_model, train
+from dlc_tools.export_cnn import export_fashion_cnn
 
 STEPS = 4
 
@@ -61,3 +62,28 @@ def test_one_rank_traces_to_the_file_given(workdir, mpi_trainers):
     assert result.returncode == 0, result
     assert len(spans(trace, "step", "step")) == 2 and spans(trace, "kernel")
     assert spans(trace, "comm") == []
+
+
+def test_the_average_the_next_forward_needs_first_is_sent_first(workdir):
+    """The LeNet-style CNN pipelined across steps, one average per gradient
+    (--comm-alpha 0: no buckets), over an emulated link of 0.1 Gbit/s in
+    4 KiB chunks. Backward makes fc1's weight gradient (784 KiB) before
+    conv1's (1.6 KB), but the next forward needs conv1's first: it goes
+    ahead of fc1's chunks still waiting to be sent, and arrives long
+    before them, in every step."""
+    exe = compile_model(export_fashion_cnn(workdir / "cnn.onnx"), workdir / "cnn",
+                        "--overlap=next-forward", "--comm-alpha", 0, "--batch", 16)
+    trace = workdir / "cnn.json"
+    result = train(exe, "--data", FASHION_MNIST, "--steps", 3, "--log-every", 0,
+                   "--trace", trace, ranks=2,
+                   env={"DLC_COMM_EMULATE_LINK": "0:0.1", "DLC_COMM_CHUNK_BYTES": "4096"})
+    assert result.returncode == 0, result
+    averages = sorted(spans(workdir / "cnn.rank0.json", "comm"), key=lambda a: a["args"]["id"])
+    fc1 = [a for a in averages if a["args"]["bytes"] == 128 * 32 * 7 * 7 * 4]
+    conv1 = [a for a in averages if a["args"]["bytes"] == 16 * 5 * 5 * 4]
+    assert len(fc1) == len(conv1) == 3
+    for late, first in zip(fc1, conv1):
+        assert late["args"]["id"] < first["args"]["id"]
+        # 784 KiB take 64 ms on this link: conv1's would arrive after them
+        # if the link carried the averages in the order they started.
+        assert first["ts"] + first["dur"] + 0.030e6 < late["ts"] + late["dur"]

@@ -254,15 +254,18 @@ void runningUpdate(Context &ctx, float *v, const float *statistic, int64_t n,
 
 /// x = the mean of x over all ranks (the identity with one rank), started
 /// asynchronously: x holds the mean only once the wait on the returned
-/// handle has returned, and must not be touched before.
-int64_t allReduceMeanStart(Context &ctx, float *x, int64_t n);
+/// handle has returned, and must not be touched before. `priority`: the
+/// order in which the program needs its averages; of those ready to go,
+/// the one needed first is sent first.
+int64_t allReduceMeanStart(Context &ctx, float *x, int64_t n, int64_t priority);
 void allReduceMeanWait(Context &ctx, int64_t handle);
 /// The same, pipelined across steps (--overlap=next-forward): the average
 /// of x is left in flight in `slot` for the next step, whose
 /// allReduceMeanWaitCarried(slot) waits for it and says whether there was
 /// one (false on a step that follows none: the first, or one after the
 /// trainer completed what was carried).
-void allReduceMeanStartCarried(Context &ctx, float *x, int64_t n, int64_t slot);
+void allReduceMeanStartCarried(Context &ctx, float *x, int64_t n,
+                               int64_t priority, int64_t slot);
 bool allReduceMeanWaitCarried(Context &ctx, int64_t slot);
 
 /// PyTorch's SGD with the context's hyperparameters: g' = g + wd * w;

@@ -180,15 +180,21 @@ LogicalResult ProgramBuilder::lowerOp(Operation &op) {
         auto count = builder.getI64IntegerAttr(type.getNumElements());
         if (start.getToken().use_empty()) {
           // Left in flight for the next step's exec.carried.
+          // Needed in the next step, after this step's waits, in the
+          // order of the exec.carried ops.
+          int64_t slot =
+              carriedSlots.lookup(exec::storageOf(start.getBuffer()));
           call("allReduceMeanStartCarried", {data},
                {builder.getIndexAttr(1), count,
-                builder.getI64IntegerAttr(
-                    carriedSlots.lookup(exec::storageOf(start.getBuffer())))});
+                builder.getI64IntegerAttr(waitOrder.size() + slot),
+                builder.getI64IntegerAttr(slot)});
           return success();
         }
-        handles[start.getToken()] =
-            call("allReduceMeanStart", {data}, {builder.getIndexAttr(1), count},
-                 builder.getI64Type());
+        handles[start.getToken()] = call(
+            "allReduceMeanStart", {data},
+            {builder.getIndexAttr(1), count,
+             builder.getI64IntegerAttr(waitOrder.lookup(start.getToken()))},
+            builder.getI64Type());
         return success();
       })
       .Case([&](exec::WaitOp wait) {
@@ -220,6 +226,9 @@ LogicalResult ProgramBuilder::beginFunction(func::FuncOp func, StringRef name) {
   for (auto carried : func.front().getOps<exec::CarriedOp>())
     carriedSlots.try_emplace(exec::storageOf(carried.getBuffer()),
                              carriedSlots.size());
+  waitOrder.clear();
+  for (auto wait : func.front().getOps<exec::WaitOp>())
+    waitOrder.try_emplace(wait.getToken(), waitOrder.size());
   if (!func->hasAttr(kArgOffsetsAttr))
     return func.emitOpError("has no planned offsets; run dlc-plan-memory first");
   return success();

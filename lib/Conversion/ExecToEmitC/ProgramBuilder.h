@@ -69,8 +69,12 @@ private:
   mlir::Value context, arena;
   llvm::DenseMap<std::pair<int64_t, mlir::Type>, mlir::Value> pointers;
   llvm::DenseMap<mlir::Value, mlir::Value> handles;
-  /// The runtime's slot of each buffer carried into the next step.
+  /// The runtime's slot of each buffer carried into the next step, in the
+  /// order the next step needs them.
   llvm::DenseMap<mlir::Value, int64_t> carriedSlots;
+  /// Each token's place in the order of its step's waits: its average's
+  /// priority.
+  llvm::DenseMap<mlir::Value, int64_t> waitOrder;
   std::map<std::vector<int64_t>, std::string> arrays;
   std::map<std::pair<std::string, std::vector<int64_t>>, std::string> structs;
 };

@@ -1,31 +1,21 @@
 //===- Comm.cpp - every MPI call the runtime makes ------------------------===//
 //
-// MPI moves a nonblocking collective on only inside MPI calls, and a step
-// makes none between a gradient's allreduce start and its wait: a thread
-// of this module's own (with MPI_THREAD_MULTIPLE, checked at start-up)
-// tests the collectives in flight so that they progress while the compute
-// runs; wait() sleeps until that thread has seen its request complete.
-// A large sum goes as a pipeline of chunks, each its own collective: that
-// thread scales each chunk (the mean) as soon as it has arrived, while the
-// next ones are still on the wire.
+// Start-up (MPI with the thread level the progress thread needs, checked;
+// the link measured), the trainer's blocking collectives and transfers,
+// and the entry points of the gradient sums that Progress.cpp runs.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Comm.h"
-#include "../Trace.h"
+#include "Progress.h"
 
 #include <mpi.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cinttypes>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
-#include <list>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 using namespace dlc::rt;
@@ -68,224 +58,51 @@ bool active() {
   return initialised;
 }
 
-using Clock = std::chrono::steady_clock;
+comm::detail::Progress progress;
+/// Duplicates of MPI_COMM_WORLD for the gradient sums and the rounds that
+/// order them, which the progress thread issues in an order of its own.
+MPI_Comm sumComm = MPI_COMM_NULL, roundComm = MPI_COMM_NULL;
+comm::Link measuredLink;
 
-/// Sums of more floats than this go as chunks of this many, each its own
-/// collective: by default 4 MiB, whose transfer dwarfs a collective's
-/// latency on any network (a third of a millisecond at 100 Gbit/s);
-/// DLC_COMM_CHUNK_BYTES sets another size.
-int64_t pipelineChunk() {
-  int64_t bytes = int64_t(4) << 20;
-  if (const char *text = std::getenv("DLC_COMM_CHUNK_BYTES"))
-    bytes = std::max<int64_t>(std::atoll(text), 64);
-  return bytes / int64_t(sizeof(float));
+/// The median seconds of `trips` round trips of `bytes` between ranks 0 and
+/// `peer`, after one to warm the connection; 0 on the other ranks.
+double medianRoundTrip(int rank, int peer, int bytes, int trips) {
+  std::vector<char> buffer(rank == 0 || rank == peer ? bytes : 0);
+  std::vector<double> seconds;
+  for (int trip = 0; trip <= trips; ++trip) {
+    double begin = MPI_Wtime();
+    if (rank == 0) {
+      MPI_Send(buffer.data(), bytes, MPI_BYTE, peer, 1, MPI_COMM_WORLD);
+      MPI_Recv(buffer.data(), bytes, MPI_BYTE, peer, 1, MPI_COMM_WORLD,
+               MPI_STATUS_IGNORE);
+    } else if (rank == peer) {
+      MPI_Recv(buffer.data(), bytes, MPI_BYTE, 0, 1, MPI_COMM_WORLD,
+               MPI_STATUS_IGNORE);
+      MPI_Send(buffer.data(), bytes, MPI_BYTE, 0, 1, MPI_COMM_WORLD);
+    }
+    if (trip > 0)
+      seconds.push_back(MPI_Wtime() - begin);
+  }
+  std::nth_element(seconds.begin(), seconds.begin() + trips / 2,
+                   seconds.end());
+  return seconds[trips / 2];
 }
 
-/// One chunk of a started sum.
-struct Chunk {
-  MPI_Request request = MPI_REQUEST_NULL;
-  float *data;
-  int64_t count;
-  bool arrived = false;
-};
-
-/// A started sum: its chunks, the factor each is scaled by on arrival, and
-/// when the emulated link would have delivered it (DLC_COMM_EMULATE_LINK;
-/// the epoch otherwise).
-struct InFlight {
-  std::vector<Chunk> chunks;
-  float scale = 1.0f;
-  Clock::time_point due;
-  bool done = false;
-  /// For --trace: when it started, its place in the order of starts, its
-  /// bytes.
-  double started = 0.0;
-  int64_t id = 0, bytes = 0;
-};
-
-/// The link DLC_COMM_EMULATE_LINK="ALPHA_US:GBIT_PER_S" describes, a test
-/// aid: sums cross it one after another in the order they started, each of
-/// n floats taking alpha + 32 n / beta once the link is free.
-struct EmulatedLink {
-  double alphaSeconds = 0.0, bitsPerSecond = 0.0;
-  bool on() const { return bitsPerSecond > 0.0; }
-  Clock::duration transfer(int64_t count) const {
-    return std::chrono::duration_cast<Clock::duration>(
-        std::chrono::duration<double>(alphaSeconds +
-                                      32.0 * count / bitsPerSecond));
-  }
-};
-
-EmulatedLink emulatedLink() {
-  EmulatedLink link;
-  const char *text = std::getenv("DLC_COMM_EMULATE_LINK");
-  double alpha = 0.0, gbits = 0.0;
-  if (text && std::sscanf(text, "%lf:%lf", &alpha, &gbits) == 2 &&
-      alpha >= 0.0 && gbits > 0.0) {
-    link.alphaSeconds = alpha * 1e-6;
-    link.bitsPerSecond = gbits * 1e9;
-  }
-  return link;
+/// Alpha from round trips of 8 bytes; beta from the difference between
+/// round trips of 1 and 4 MiB (30 ms at 1 Gbit/s), which leaves out what
+/// both share: latency, and a shaper's burst allowance. Between the first
+/// and the last rank, which a launcher that fills nodes in order puts on
+/// different nodes.
+comm::Link measureLink(const comm::World &world) {
+  constexpr int kMiB = 1 << 20;
+  int peer = world.size - 1;
+  double small = medianRoundTrip(world.rank, peer, 8, 16) / 2;
+  double oneMiB = medianRoundTrip(world.rank, peer, kMiB, 3) / 2;
+  double fourMiB = medianRoundTrip(world.rank, peer, 4 * kMiB, 3) / 2;
+  double figures[2] = {small, 3 * kMiB / std::max(fourMiB - oneMiB, 1e-9)};
+  MPI_Bcast(figures, 2, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+  return {figures[0], figures[1]};
 }
-
-/// The progress thread and the sums in flight.
-class Progress {
-public:
-  void start(bool threaded) {
-    link = emulatedLink();
-    chunkFloats = pipelineChunk();
-    if (!threaded)
-      return;
-    thread = std::thread([this] { run(); });
-  }
-  void stop() {
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      stopping = true;
-    }
-    changed.notify_all();
-    if (thread.joinable())
-      thread.join();
-  }
-
-  InFlight *startSum(float *data, int64_t count, float scale) {
-    std::lock_guard<std::mutex> lock(mutex);
-    inFlight.emplace_back();
-    InFlight &sum = inFlight.back();
-    sum.started = trace::now();
-    sum.id = started++;
-    sum.bytes = count * int64_t(sizeof(float));
-    sum.scale = scale;
-    for (int64_t at = 0; at < count; at += chunkFloats) {
-      Chunk &chunk = sum.chunks.emplace_back();
-      chunk.data = data + at;
-      chunk.count = std::min(chunkFloats, count - at);
-      MPI_Iallreduce(MPI_IN_PLACE, chunk.data, static_cast<int>(chunk.count),
-                     MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &chunk.request);
-    }
-    if (link.on()) {
-      sum.due = std::max(Clock::now(), linkFree) + link.transfer(count);
-      linkFree = sum.due;
-    }
-    changed.notify_all();
-    return &sum;
-  }
-
-  void wait(InFlight *sum) {
-    Clock::time_point begin = Clock::now();
-    double waitStarted = trace::now();
-    std::unique_lock<std::mutex> lock(mutex);
-    if (thread.joinable()) {
-      // Wakes the progress thread, which tests often while anyone waits.
-      ++waiting;
-      changed.notify_all();
-      changed.wait(lock, [&] { return sum->done; });
-      --waiting;
-    } else {
-      for (Chunk &chunk : sum->chunks) {
-        MPI_Wait(&chunk.request, MPI_STATUS_IGNORE);
-        arrive(*sum, chunk);
-      }
-      lock.unlock();
-      std::this_thread::sleep_until(sum->due);
-      lock.lock();
-      trace::span("allreduce", "comm", sum->started, trace::now(),
-                  trace::Communication, sum->id, sum->bytes);
-    }
-    trace::span("wait", "wait", waitStarted, trace::now(), trace::Compute,
-                sum->id);
-    inFlight.remove_if([&](const InFlight &s) { return &s == sum; });
-    blocked += Clock::now() - begin;
-  }
-
-  double blockedSeconds() const {
-    return std::chrono::duration<double>(blocked).count();
-  }
-
-private:
-  /// A chunk's sum is in: scale it (the mean), one vectorised pass while
-  /// the other chunks are still on the wire.
-  static void arrive(InFlight &sum, Chunk &chunk) {
-    chunk.arrived = true;
-    if (sum.scale == 1.0f)
-      return;
-    float *x = chunk.data;
-    float scale = sum.scale;
-    for (int64_t i = 0; i < chunk.count; ++i)
-      x[i] *= scale;
-  }
-
-  /// While anything is in flight, tests it and sleeps: 50 us while the
-  /// step waits for a sum or after a chunk arrived or a sum started, twice
-  /// as long after each test that found nothing otherwise, up to 800 us
-  /// (each test costs a round of MPI's progress engine on the compute's
-  /// cores). Sleeps until a sum starts otherwise.
-  void run() {
-    std::unique_lock<std::mutex> lock(mutex);
-    auto pause = std::chrono::microseconds(50);
-    int64_t startedBefore = started;
-    while (!stopping) {
-      bool pending = false, arrived = started != startedBefore;
-      startedBefore = started;
-      for (InFlight &sum : inFlight) {
-        if (sum.done)
-          continue;
-        // One test drives MPI's progress for every request, and chunks
-        // arrive in the order they started: testing stops at the first
-        // one still on the wire.
-        bool all = true;
-        for (Chunk &chunk : sum.chunks) {
-          if (chunk.arrived)
-            continue;
-          int flag = 0;
-          MPI_Test(&chunk.request, &flag, MPI_STATUS_IGNORE);
-          if (!flag) {
-            all = false;
-            break;
-          }
-          arrive(sum, chunk);
-          arrived = true;
-        }
-        if (all && Clock::now() >= sum.due) {
-          sum.done = true;
-          trace::span("allreduce", "comm", sum.started, trace::now(),
-                      trace::Communication, sum.id, sum.bytes);
-          changed.notify_all();
-        } else {
-          pending = true;
-          if (!all)
-            break;
-        }
-      }
-      if (!pending) {
-        changed.wait(lock);
-        pause = std::chrono::microseconds(50);
-        continue;
-      }
-      pause = arrived || waiting
-                  ? std::chrono::microseconds(50)
-                  : std::min(2 * pause, std::chrono::microseconds(800));
-      changed.wait_for(lock, pause);
-    }
-  }
-
-  EmulatedLink link;
-  int64_t chunkFloats = 0;
-  /// How many threads are in wait().
-  int waiting = 0;
-  /// When the emulated link has carried every sum started so far.
-  Clock::time_point linkFree{};
-  /// Sums started so far (their trace ids).
-  int64_t started = 0;
-  std::mutex mutex;
-  std::condition_variable changed;
-  std::list<InFlight> inFlight;
-  bool stopping = false;
-  std::thread thread;
-  Clock::duration blocked{};
-};
-
-Progress progress;
 } // namespace
 
 comm::World comm::initialize(int &argc, char **&argv,
@@ -308,12 +125,17 @@ comm::World comm::initialize(int &argc, char **&argv,
   MPI_Errhandler handler;
   MPI_Comm_create_errhandler(reportMpiError, &handler);
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, handler);
+  if (world.size > 1)
+    measuredLink = measureLink(world);
   bool threaded = provided >= MPI_THREAD_MULTIPLE;
   if (!threaded && world.rank == 0)
     std::fprintf(stderr,
                  "warning: this MPI gives no MPI_THREAD_MULTIPLE: gradient "
                  "averages progress only while the step waits for them\n");
-  progress.start(threaded && world.size > 1);
+  MPI_Comm_dup(MPI_COMM_WORLD, &sumComm);
+  MPI_Comm_dup(MPI_COMM_WORLD, &roundComm);
+  progress.start(sumComm, roundComm, threaded && world.size > 1,
+                 measuredLink.bytesPerSecond);
   return world;
 }
 
@@ -321,6 +143,8 @@ void comm::finalize(const World &world) {
   if (!world.mpi)
     return;
   progress.stop();
+  MPI_Comm_free(&sumComm);
+  MPI_Comm_free(&roundComm);
   MPI_Finalize();
 }
 
@@ -329,6 +153,8 @@ void comm::abortJob(int status) {
     MPI_Abort(MPI_COMM_WORLD, status);
   std::exit(status);
 }
+
+comm::Link comm::link() { return measuredLink; }
 
 double comm::sum(double value) {
   double total = value;
@@ -379,18 +205,19 @@ void comm::receive(void *data, size_t bytes, int from) {
              MPI_COMM_WORLD, MPI_STATUS_IGNORE);
 }
 
-comm::Request comm::startSum(float *data, int64_t count, float scale) {
+comm::Request comm::startSum(float *data, int64_t count, float scale,
+                              int64_t priority) {
   Request request;
   if (!active())
     return request;
-  request.handle = progress.startSum(data, count, scale);
+  request.handle = progress.startSum(data, count, scale, priority);
   return request;
 }
 
 void comm::wait(Request &request) {
   if (!request.handle)
     return;
-  progress.wait(static_cast<InFlight *>(request.handle));
+  progress.wait(static_cast<comm::detail::Sum *>(request.handle));
   request.handle = nullptr;
 }
 

@@ -30,6 +30,15 @@ void finalize(const World &world);
 /// Ends every rank of the job (after an error on this one).
 [[noreturn]] void abortJob(int status);
 
+/// The link between ranks, as a short ping-pong between the first and the
+/// last rank measured it at start-up (every rank gets the same figures): a
+/// message of n bytes takes alpha + n / beta. Zeros on one rank.
+struct Link {
+  double alphaSeconds = 0.0, bytesPerSecond = 0.0;
+  bool measured() const { return bytesPerSecond > 0.0; }
+};
+Link link();
+
 /// Sums over ranks (identity on one rank).
 double sum(double value);
 int64_t sum(int64_t value);
@@ -45,11 +54,14 @@ void receive(void *data, size_t bytes, int from);
 
 /// An asynchronous in-place sum, then multiplied by `scale` (1 / ranks:
 /// the mean), each chunk of a large one as soon as it has arrived, on the
-/// communication thread; wait() completes it.
+/// communication thread; wait() completes it. Of the sums started and not
+/// yet sent, the one with the lowest `priority` goes first (every rank must
+/// pass the same priority for the same sum).
 struct Request {
   void *handle = nullptr;
 };
-Request startSum(float *data, int64_t count, float scale = 1.0f);
+Request startSum(float *data, int64_t count, float scale = 1.0f,
+                 int64_t priority = 0);
 void wait(Request &request);
 /// The seconds this rank has spent in wait() so far: the communication the
 /// compute did not hide.

@@ -1,0 +1,307 @@
+//===- Progress.cpp - gradient sums in flight, sent by priority -----------===//
+
+#include "Progress.h"
+#include "../Trace.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+using namespace dlc::rt;
+using namespace dlc::rt::comm::detail;
+
+namespace {
+/// A round's bit masks: sums started (from the lowest unsent one on),
+/// chunks received (from the lowest not known everywhere on), and one word
+/// that is all ones where the rank is idle. Sums and chunks beyond the
+/// masks wait for later rounds.
+constexpr int64_t kSumBits = 1024, kChunkBits = 1024;
+constexpr int64_t kSumWords = kSumBits / 64, kChunkWords = kChunkBits / 64;
+constexpr int64_t kRoundWords = kSumWords + kChunkWords + 1;
+constexpr uint64_t kIdle = ~uint64_t(0);
+
+bool bit(const std::vector<uint64_t> &words, int64_t at) {
+  return (words[at / 64] >> (at % 64)) & 1;
+}
+void setBit(std::vector<uint64_t> &words, int64_t at) {
+  words[at / 64] |= uint64_t(1) << (at % 64);
+}
+
+/// Sums of more floats than this go as chunks of this many, each its own
+/// collective: a millisecond of the measured link, so that a round (tens
+/// of microseconds) is small beside it and a sum needed first waits for
+/// little; at least 128 KiB, at most 4 MiB (a third of a millisecond at
+/// 100 Gbit/s). DLC_COMM_CHUNK_BYTES sets another size.
+int64_t pipelineChunk(double bytesPerSecond) {
+  auto bytes = static_cast<int64_t>(
+      std::clamp(bytesPerSecond * 1e-3, 128.0 * 1024, 4.0 * 1024 * 1024));
+  if (const char *text = std::getenv("DLC_COMM_CHUNK_BYTES"))
+    bytes = std::max<int64_t>(std::atoll(text), 64);
+  return bytes / int64_t(sizeof(float));
+}
+
+EmulatedLink emulatedLink() {
+  EmulatedLink link;
+  const char *text = std::getenv("DLC_COMM_EMULATE_LINK");
+  double alpha = 0.0, gbits = 0.0;
+  if (text && std::sscanf(text, "%lf:%lf", &alpha, &gbits) == 2 &&
+      alpha >= 0.0 && gbits > 0.0) {
+    link.alphaSeconds = alpha * 1e-6;
+    link.bitsPerSecond = gbits * 1e9;
+  }
+  return link;
+}
+
+/// A chunk's sum is in: scale it (the mean), one vectorised pass while the
+/// other chunks are still on the wire.
+void scale(const Sum &sum, Chunk &chunk) {
+  chunk.arrived = true;
+  if (sum.scale == 1.0f)
+    return;
+  float *x = chunk.data;
+  float factor = sum.scale;
+  for (int64_t i = 0; i < chunk.count; ++i)
+    x[i] *= factor;
+}
+
+void traceSum(const Sum &sum) {
+  trace::span("allreduce", "comm", sum.started, trace::now(),
+              trace::Communication, sum.sequence, sum.bytes, sum.priority);
+}
+} // namespace
+
+Clock::duration EmulatedLink::transfer(double alpha, int64_t count) const {
+  return std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(alpha + 32.0 * count / bitsPerSecond));
+}
+
+void Progress::start(MPI_Comm sums, MPI_Comm rounds, bool threaded,
+                     double bytesPerSecond) {
+  link = emulatedLink();
+  chunkFloats = pipelineChunk(bytesPerSecond);
+  // Four chunks: the link stays busy while rounds see chunks arrive.
+  windowBytes = 4 * chunkFloats * int64_t(sizeof(float));
+  sumComm = sums;
+  roundComm = rounds;
+  this->threaded = threaded;
+  roundIn.assign(kRoundWords, 0);
+  roundOut.assign(kRoundWords, 0);
+  if (threaded)
+    thread = std::thread([this] { run(); });
+}
+
+void Progress::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    stopping = true;
+  }
+  changed.notify_all();
+  if (thread.joinable())
+    thread.join();
+}
+
+Sum *Progress::startSum(float *data, int64_t count, float scale,
+                        int64_t priority) {
+  std::lock_guard<std::mutex> lock(mutex);
+  Sum &sum = sums.emplace_back();
+  sum.started = trace::now();
+  sum.sequence = nextSequence++;
+  sum.bytes = count * int64_t(sizeof(float));
+  sum.scale = scale;
+  sum.priority = priority;
+  int64_t at = 0;
+  do {
+    Chunk &chunk = sum.chunks.emplace_back();
+    chunk.data = data + at;
+    chunk.count = std::min(chunkFloats, count - at);
+    at += chunkFloats;
+  } while (at < count);
+  if (!threaded) {
+    // No thread to agree on an order: sent now, in the program's order.
+    while (sum.nextToSend < sum.chunks.size())
+      sendChunk(sum);
+    return &sum;
+  }
+  unsent.emplace(sum.sequence, &sum);
+  changed.notify_all();
+  return &sum;
+}
+
+void Progress::sendChunk(Sum &sum) {
+  Chunk &chunk = sum.chunks[sum.nextToSend++];
+  chunk.number = firstOnWire + static_cast<int64_t>(onWire.size());
+  MPI_Iallreduce(MPI_IN_PLACE, chunk.data, static_cast<int>(chunk.count),
+                 MPI_FLOAT, MPI_SUM, sumComm, &chunk.request);
+  if (threaded) {
+    int64_t bytes = chunk.count * int64_t(sizeof(float));
+    onWire.push_back({bytes});
+    bytesOnWire += bytes;
+  }
+  if (link.on()) {
+    double alpha = sum.nextToSend == 1 ? link.alphaSeconds : 0.0;
+    chunk.due = std::max(Clock::now(), linkFree) +
+                link.transfer(alpha, chunk.count);
+    linkFree = chunk.due;
+  }
+}
+
+void Progress::wait(Sum *sum) {
+  Clock::time_point begin = Clock::now();
+  double waitStarted = trace::now();
+  std::unique_lock<std::mutex> lock(mutex);
+  if (threaded) {
+    // Wakes the progress thread, which tests often while anyone waits.
+    ++waiting;
+    changed.notify_all();
+    changed.wait(lock, [&] { return sum->done; });
+    --waiting;
+  } else {
+    Clock::time_point due{};
+    for (Chunk &chunk : sum->chunks) {
+      MPI_Wait(&chunk.request, MPI_STATUS_IGNORE);
+      scale(*sum, chunk);
+      due = std::max(due, chunk.due);
+    }
+    lock.unlock();
+    std::this_thread::sleep_until(due);
+    lock.lock();
+    traceSum(*sum);
+  }
+  trace::span("wait", "wait", waitStarted, trace::now(), trace::Compute,
+              sum->sequence);
+  sums.remove_if([&](const Sum &s) { return &s == sum; });
+  blocked += Clock::now() - begin;
+}
+
+double Progress::blockedSeconds() const {
+  return std::chrono::duration<double>(blocked).count();
+}
+
+bool Progress::testChunks() {
+  bool arrived = false;
+  for (Sum &sum : sums) {
+    if (sum.done)
+      continue;
+    // One test drives MPI's progress for every request, and a sum's
+    // chunks arrive in the order they were sent: testing stops at the
+    // first one still on the wire.
+    bool all = sum.nextToSend == sum.chunks.size();
+    for (size_t i = 0; i < sum.nextToSend; ++i) {
+      Chunk &chunk = sum.chunks[i];
+      if (chunk.arrived)
+        continue;
+      int flag = 0;
+      MPI_Test(&chunk.request, &flag, MPI_STATUS_IGNORE);
+      if (!flag || Clock::now() < chunk.due) {
+        all = false;
+        break;
+      }
+      scale(sum, chunk);
+      onWire[chunk.number - firstOnWire].here = true;
+      arrived = true;
+    }
+    if (all) {
+      sum.done = true;
+      traceSum(sum);
+      changed.notify_all();
+    }
+  }
+  return arrived;
+}
+
+bool Progress::idleHere() const {
+  if (!unsent.empty())
+    return false;
+  return std::all_of(sums.begin(), sums.end(),
+                     [](const Sum &sum) { return sum.done; });
+}
+
+void Progress::startRound() {
+  std::fill(roundIn.begin(), roundIn.end(), 0);
+  for (const auto &[sequence, sum] : unsent) {
+    if (sequence - firstUnsent >= kSumBits)
+      break;
+    setBit(roundIn, sequence - firstUnsent);
+  }
+  for (int64_t i = 0; i < std::min<int64_t>(onWire.size(), kChunkBits); ++i)
+    if (onWire[i].here)
+      setBit(roundIn, kSumBits + i);
+  roundIn.back() = idleHere() ? kIdle : 0;
+  MPI_Iallreduce(roundIn.data(), roundOut.data(), kRoundWords, MPI_UINT64_T,
+                 MPI_BAND, roundComm, &round);
+}
+
+bool Progress::applyRound() {
+  // Every rank computes the same from the same bits: the chunks every rank
+  // has received leave the window...
+  bool changedAnything = false;
+  for (int64_t i = 0; i < std::min<int64_t>(onWire.size(), kChunkBits); ++i)
+    if (bit(roundOut, kSumBits + i) && !onWire[i].everywhere) {
+      onWire[i].everywhere = true;
+      bytesOnWire -= onWire[i].bytes;
+      changedAnything = true;
+    }
+  while (!onWire.empty() && onWire.front().everywhere) {
+    onWire.pop_front();
+    ++firstOnWire;
+  }
+  busyElsewhere = roundOut.back() != kIdle;
+  // ... and of the sums every rank has started, those needed first fill
+  // it (a sum's remaining chunks wait for a later round if it is full).
+  std::vector<Sum *> ready;
+  for (int64_t i = 0; i < kSumBits; ++i)
+    if (bit(roundOut, i))
+      ready.push_back(unsent.at(firstUnsent + i));
+  std::stable_sort(ready.begin(), ready.end(), [](Sum *a, Sum *b) {
+    return a->priority < b->priority;
+  });
+  for (Sum *sum : ready) {
+    while (sum->nextToSend < sum->chunks.size()) {
+      int64_t bytes = sum->chunks[sum->nextToSend].count * int64_t(sizeof(float));
+      if ((bytesOnWire > 0 && bytesOnWire + bytes > windowBytes) ||
+          static_cast<int64_t>(onWire.size()) >= kChunkBits)
+        return true;
+      sendChunk(*sum);
+      changedAnything = true;
+    }
+    unsent.erase(sum->sequence);
+    sentAhead.insert(sum->sequence);
+    while (sentAhead.erase(firstUnsent))
+      ++firstUnsent;
+  }
+  return changedAnything;
+}
+
+/// Tests what is on the wire and runs rounds while any rank has a sum to
+/// send or on the wire; sleeps 50 us after a round or a test that changed
+/// something, or while the step waits, twice as long after one that did
+/// not, up to 800 us (each test costs a round of MPI's progress engine on
+/// the compute's cores). Sleeps until a sum starts when every rank is idle.
+/// Every rank sees the same rounds, so all stop together.
+void Progress::run() {
+  std::unique_lock<std::mutex> lock(mutex);
+  auto pause = std::chrono::microseconds(50);
+  while (true) {
+    bool progressed = testChunks();
+    if (round != MPI_REQUEST_NULL) {
+      int flag = 0;
+      MPI_Test(&round, &flag, MPI_STATUS_IGNORE);
+      if (flag)
+        progressed = applyRound() || progressed;
+    }
+    bool busy = busyElsewhere || !idleHere();
+    if (round == MPI_REQUEST_NULL && busy)
+      startRound();
+    if (round == MPI_REQUEST_NULL) {
+      if (stopping)
+        return;
+      changed.wait(lock);
+      pause = std::chrono::microseconds(50);
+      continue;
+    }
+    pause = progressed || waiting
+                ? std::chrono::microseconds(50)
+                : std::min(2 * pause, std::chrono::microseconds(800));
+    changed.wait_for(lock, pause);
+  }
+}

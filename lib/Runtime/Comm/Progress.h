@@ -1,0 +1,143 @@
+//===- Progress.h - gradient sums in flight, sent by priority ---*- C++ -*-===//
+//
+// The asynchronous sums that gradient averaging is made of. With
+// MPI_THREAD_MULTIPLE a thread of this module's own runs them: it tests
+// the collectives in flight so that they progress while the compute runs,
+// scales each chunk of a large sum into the mean as soon as it arrives,
+// and decides which sum goes on the wire next: of those every rank has
+// started, the one the step needs first (the lowest priority number).
+//
+// Every rank must start the same collectives in the same order, but a
+// rank's own view of what is ready depends on its timing. So the ranks
+// agree first: each round, one small MPI_BAND allreduce of bit masks says
+// which sums every rank has started, which chunks every rank has received,
+// and whether every rank is idle; every rank then makes the same decision
+// from the same bits (a scheme like Horovod's negotiation, without a
+// coordinator). At most four chunks' bytes are on the wire at a time, a
+// few milliseconds of the link, so a sum that is needed first does not
+// queue behind megabytes started before it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DLC_RUNTIME_COMM_PROGRESS_H
+#define DLC_RUNTIME_COMM_PROGRESS_H
+
+#include <mpi.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <list>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+namespace dlc::rt::comm::detail {
+
+using Clock = std::chrono::steady_clock;
+
+/// One chunk of a sum: its own collective.
+struct Chunk {
+  MPI_Request request = MPI_REQUEST_NULL;
+  float *data;
+  int64_t count;
+  int64_t number = -1; ///< its place in the order chunks were sent
+  bool arrived = false;
+  /// When the emulated link delivers it (the epoch without one).
+  Clock::time_point due;
+};
+
+/// A started sum.
+struct Sum {
+  std::vector<Chunk> chunks;
+  size_t nextToSend = 0;
+  float scale = 1.0f;
+  int64_t priority = 0;
+  bool done = false;
+  /// Its place in the order of starts (the same on every rank; its trace
+  /// id), when it started (for --trace), its bytes.
+  int64_t sequence = 0;
+  double started = 0.0;
+  int64_t bytes = 0;
+};
+
+/// The link DLC_COMM_EMULATE_LINK="ALPHA_US:GBIT_PER_S" describes, a test
+/// aid: chunks cross it one after another in the order they are sent, each
+/// of n floats taking 32 n / beta once the link is free, and a sum's first
+/// alpha more. A chunk counts as arrived no earlier.
+struct EmulatedLink {
+  double alphaSeconds = 0.0, bitsPerSecond = 0.0;
+  bool on() const { return bitsPerSecond > 0.0; }
+  Clock::duration transfer(double alpha, int64_t count) const;
+};
+
+class Progress {
+public:
+  /// Sums go over `sums`; the rounds that decide what to send over `rounds`
+  /// (both duplicates of MPI_COMM_WORLD, so that neither mixes with the
+  /// other nor with the trainer's collectives). Without `threaded`, each sum
+  /// is sent whole at its start and progresses only inside wait(). Chunks
+  /// are sized for a link of `bytesPerSecond` (0: unknown).
+  void start(MPI_Comm sums, MPI_Comm rounds, bool threaded,
+             double bytesPerSecond);
+  /// Call on every rank once every sum has been waited for.
+  void stop();
+
+  Sum *startSum(float *data, int64_t count, float scale, int64_t priority);
+  void wait(Sum *sum);
+  double blockedSeconds() const;
+
+private:
+  void run();
+  /// Tests the chunks on the wire; whether any arrived.
+  bool testChunks();
+  void sendChunk(Sum &sum);
+  void startRound();
+  /// Acts on the round's result; whether it changed anything.
+  bool applyRound();
+  bool idleHere() const;
+
+  // Settings.
+  EmulatedLink link;
+  int64_t chunkFloats = 0, windowBytes = 0;
+  MPI_Comm sumComm = MPI_COMM_NULL, roundComm = MPI_COMM_NULL;
+  bool threaded = false;
+
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::list<Sum> sums;
+  /// Sums started here and not yet sent, by sequence.
+  std::map<int64_t, Sum *> unsent;
+  int64_t nextSequence = 0;
+  /// The lowest sequence not yet sent, and the sequences above it that
+  /// were: the same on every rank (decided from the rounds alone).
+  int64_t firstUnsent = 0;
+  std::set<int64_t> sentAhead;
+  /// Chunks sent and not yet known to have arrived everywhere, from
+  /// `firstOnWire` on: their bytes, whether every rank has them, whether
+  /// this rank has.
+  struct Sent {
+    int64_t bytes;
+    bool everywhere = false, here = false;
+  };
+  std::deque<Sent> onWire;
+  int64_t firstOnWire = 0, bytesOnWire = 0;
+  /// The round in flight, and whether the last one found a rank busy.
+  MPI_Request round = MPI_REQUEST_NULL;
+  std::vector<uint64_t> roundIn, roundOut;
+  bool busyElsewhere = false;
+  /// When the emulated link has carried every sum sent so far.
+  Clock::time_point linkFree{};
+  /// How many threads are in wait().
+  int waiting = 0;
+  bool stopping = false;
+  std::thread thread;
+  Clock::duration blocked{};
+};
+
+} // namespace dlc::rt::comm::detail
+
+#endif // DLC_RUNTIME_COMM_PROGRESS_H
