@@ -11,7 +11,9 @@ dlc with --overlap=none, backward, backward-late and next-forward (its
 buckets chosen for the link: --comm-beta set to --gbit), and
 PyTorch DistributedDataParallel (gloo, its default 25 MB buckets,
 overlapped with backward) on the same network, model, batch and threads.
-Median step time after the first, and dlc's seconds per step waiting for
+Next-forward runs a second time with DLC_COMM_ORDER=priority (the
+average needed first sent first, the ranks agreeing in rounds). Median
+step time after the first, and dlc's seconds per step waiting for
 averages. Runs alternate. Each dlc run is traced, and
 python/dlc_tools/simulate_scaling.py's prediction of its step (ring
 allreduce on 2 ranks over the link the trainer measured at start-up) is
@@ -46,6 +48,9 @@ NAMESPACES = ["dlc-bench-0", "dlc-bench-1"]
 BRIDGE = "dlc-bench-br"
 SUBNET = "198.18.0.%d"
 MODES = ["none", "backward", "backward-late", "next-forward"]
+# What each row runs: a trainer compiled with --overlap, and its environment.
+RUNS = {**{m: (m, ()) for m in MODES},
+        "next-forward, by priority": ("next-forward", ("DLC_COMM_ORDER=priority",))}
 
 
 def sh(*args, check=True):
@@ -87,7 +92,7 @@ class Network:
         sh("ip", "link", "del", BRIDGE, check=False)
 
 
-def dlc_run(exe, x, y, tmp, keep=None):
+def dlc_run(exe, x, y, tmp, keep=None, env=()):
     """(median step, wait per step, the step simulate_scaling predicts from
     the run's trace with the ring model on the link the trainer measured)."""
     agent = tmp / "nsagent"
@@ -104,7 +109,7 @@ def dlc_run(exe, x, y, tmp, keep=None):
          # Each namespace looks like a node of its own, where mpirun would
          # bind its rank to core 0: both ranks on one core. Unbound, as
          # the DDP workers are.
-         "--bind-to", "none",
+         "--bind-to", "none", *[a for kv in env for a in ("-x", kv)],
          "--mca", "oob_tcp_if_include", "198.18.0.0/24", "--mca", "btl", "tcp,self",
          "--mca", "btl_tcp_if_include", "198.18.0.0/24", "-x", "OMP_NUM_THREADS=1",
          str(exe), "--train-x", str(x), "--train-y", str(y), "--steps", str(STEPS),
@@ -181,12 +186,12 @@ def measure(name, batch, gbit, runs, tmp, traces=None):
     exes, x, y = overlap_trainers(tmp, name, SIZE, CLASSES, batch, 2 * batch * STEPS, MODES,
                                   "--lr", "0.01", "--comm-beta", str(gbit))
     results = {m: {"step": [], "wait": [], "predicted": [], "alpha": [], "gbit": []}
-               for m in MODES}
+               for m in RUNS}
     results["ddp"] = {"step": []}
     for run in range(runs):
-        for mode in MODES:
+        for mode, (compiled, env) in RUNS.items():
             keep = traces and pathlib.Path(traces) / ("%s-%s-%d.json" % (name, mode, run))
-            step, wait, predicted, (alpha, gbit) = dlc_run(exes[mode], x, y, tmp, keep)
+            step, wait, predicted, (alpha, gbit) = dlc_run(exes[compiled], x, y, tmp, keep, env)
             for key, value in [("step", step), ("wait", wait), ("predicted", predicted),
                                ("alpha", alpha), ("gbit", gbit)]:
                 results[mode][key].append(value)
@@ -233,7 +238,7 @@ def main():
         lines += ["| %s | step | waiting for averages per step | hidden | step / DDP's "
                   "| gain over none |" % name,
                   "|---|---:|---:|---:|---:|---:|"]
-        for mode in MODES:
+        for mode in RUNS:
             m = median[mode]
             lines.append("| dlc --overlap=%s | %.3f s | %.3f s | %.0f%% | %.2f | %.2fx |" % (
                 mode, m["step"], m["wait"], 100 * (1 - m["wait"] / none["wait"]),
@@ -242,11 +247,11 @@ def main():
         lines += ["%s, the step `simulate_scaling.py` predicts from each run's trace (ring "
                   "allreduce on 2 ranks, the link the trainer's start-up ping-pong measured: "
                   "median %.0f us, %.3g Gbit/s):" % (
-                      name, statistics.median(median[m]["alpha"] for m in MODES),
-                      statistics.median(median[m]["gbit"] for m in MODES)), "",
+                      name, statistics.median(median[m]["alpha"] for m in RUNS),
+                      statistics.median(median[m]["gbit"] for m in RUNS)), "",
                   "| --overlap | measured step | predicted | predicted / measured |",
                   "|---|---:|---:|---:|"]
-        for mode in MODES:
+        for mode in RUNS:
             m = median[mode]
             lines.append("| %s | %.3f s | %.3f s | %.3f |" % (
                 mode, m["step"], m["predicted"], m["predicted"] / m["step"]))

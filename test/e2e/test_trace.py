@@ -65,18 +65,19 @@ def test_one_rank_traces_to_the_file_given(workdir, mpi_trainers):
 
 
 def test_the_average_the_next_forward_needs_first_is_sent_first(workdir):
-    """The LeNet-style CNN pipelined across steps, one average per gradient
-    (--comm-alpha 0: no buckets), over an emulated link of 0.1 Gbit/s in
-    4 KiB chunks. Backward makes fc1's weight gradient (784 KiB) before
-    conv1's (1.6 KB), but the next forward needs conv1's first: it goes
-    ahead of fc1's chunks still waiting to be sent, and arrives long
-    before them, in every step."""
+    """DLC_COMM_ORDER=priority: the LeNet-style CNN pipelined across steps,
+    one average per gradient (--comm-alpha 0: no buckets), over an emulated
+    link of 0.1 Gbit/s in 4 KiB chunks. Backward makes fc1's weight
+    gradient (784 KiB) before conv1's (1.6 KB), but the next forward needs
+    conv1's first: it goes ahead of fc1's chunks still waiting to be sent,
+    and arrives long before them, in every step."""
     exe = compile_model(export_fashion_cnn(workdir / "cnn.onnx"), workdir / "cnn",
                         "--overlap=next-forward", "--comm-alpha", 0, "--batch", 16)
     trace = workdir / "cnn.json"
     result = train(exe, "--data", FASHION_MNIST, "--steps", 3, "--log-every", 0,
                    "--trace", trace, ranks=2,
-                   env={"DLC_COMM_EMULATE_LINK": "0:0.1", "DLC_COMM_CHUNK_BYTES": "4096"})
+                   env={"DLC_COMM_EMULATE_LINK": "0:0.1", "DLC_COMM_CHUNK_BYTES": "4096",
+                        "DLC_COMM_ORDER": "priority"})
     assert result.returncode == 0, result
     averages = sorted(spans(workdir / "cnn.rank0.json", "comm"), key=lambda a: a["args"]["id"])
     fc1 = [a for a in averages if a["args"]["bytes"] == 128 * 32 * 7 * 7 * 4]

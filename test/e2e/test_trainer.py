@@ -56,6 +56,22 @@ def test_ranks_match_one_rank_with_the_global_batch(mpi_trainers, overlap, ranks
     assert "%d rank(s) x batch %d" % (ranks, 64 // ranks) in several.stdout
 
 
+@pytest.mark.parametrize("ranks", [2, 4])
+@pytest.mark.parametrize("overlap", ["next-forward", "backward"])
+def test_averages_sent_by_priority_match_one_rank(mpi_trainers, overlap, ranks):
+    """DLC_COMM_ORDER=priority: the ranks agree in rounds on which average
+    to send next (the one needed first, in 4 KiB chunks, two on the wire
+    at a time), and still train as one rank does on the global batch."""
+    name = "b%d%s" % (64 // ranks, "" if overlap == "next-forward" else "-" + overlap)
+    args = ["--data", FASHION_MNIST, "--steps", 20, "--seed", 5, "--log-every", 0]
+    several = train(mpi_trainers[name], *args, ranks=ranks,
+                    env={"DLC_COMM_ORDER": "priority", "DLC_COMM_CHUNK_BYTES": "4096"})
+    one = train(mpi_trainers["b64"], *args)
+    assert several.returncode == 0, several
+    assert one.returncode == 0, one
+    assert several.json["last_loss"] == pytest.approx(one.json["last_loss"], rel=1e-4)
+
+
 def test_chunked_averages_match_one_rank(mpi_trainers):
     """Averages sent as a pipeline of small chunks (4 KiB: fc1's gradient
     in 392, the bucket of the others in 131), each scaled to the mean as it

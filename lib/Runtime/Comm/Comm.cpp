@@ -134,8 +134,7 @@ comm::World comm::initialize(int &argc, char **&argv,
                  "averages progress only while the step waits for them\n");
   MPI_Comm_dup(MPI_COMM_WORLD, &sumComm);
   MPI_Comm_dup(MPI_COMM_WORLD, &roundComm);
-  progress.start(sumComm, roundComm, threaded && world.size > 1,
-                 measuredLink.bytesPerSecond);
+  progress.start(sumComm, roundComm, threaded && world.size > 1);
   return world;
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
 using namespace dlc::rt;
 using namespace dlc::rt::comm::detail;
@@ -28,13 +29,12 @@ void setBit(std::vector<uint64_t> &words, int64_t at) {
 }
 
 /// Sums of more floats than this go as chunks of this many, each its own
-/// collective: a millisecond of the measured link, so that a round (tens
-/// of microseconds) is small beside it and a sum needed first waits for
-/// little; at least 128 KiB, at most 4 MiB (a third of a millisecond at
-/// 100 Gbit/s). DLC_COMM_CHUNK_BYTES sets another size.
-int64_t pipelineChunk(double bytesPerSecond) {
-  auto bytes = static_cast<int64_t>(
-      std::clamp(bytesPerSecond * 1e-3, 128.0 * 1024, 4.0 * 1024 * 1024));
+/// collective: by default 4 MiB, whose transfer dwarfs a collective's
+/// latency on any network (a third of a millisecond at 100 Gbit/s);
+/// DLC_COMM_CHUNK_BYTES sets another size. (Chunks of a millisecond of a
+/// 1 Gbit/s link, 128 KiB, cost ResNet-18 half the link's throughput.)
+int64_t pipelineChunk() {
+  int64_t bytes = int64_t(4) << 20;
   if (const char *text = std::getenv("DLC_COMM_CHUNK_BYTES"))
     bytes = std::max<int64_t>(std::atoll(text), 64);
   return bytes / int64_t(sizeof(float));
@@ -75,15 +75,16 @@ Clock::duration EmulatedLink::transfer(double alpha, int64_t count) const {
       std::chrono::duration<double>(alpha + 32.0 * count / bitsPerSecond));
 }
 
-void Progress::start(MPI_Comm sums, MPI_Comm rounds, bool threaded,
-                     double bytesPerSecond) {
+void Progress::start(MPI_Comm sums, MPI_Comm rounds, bool threaded) {
   link = emulatedLink();
-  chunkFloats = pipelineChunk(bytesPerSecond);
-  // Four chunks: the link stays busy while rounds see chunks arrive.
-  windowBytes = 4 * chunkFloats * int64_t(sizeof(float));
+  chunkFloats = pipelineChunk();
+  // Two chunks: one on the wire while a round sees the other arrive.
+  windowBytes = 2 * chunkFloats * int64_t(sizeof(float));
   sumComm = sums;
   roundComm = rounds;
   this->threaded = threaded;
+  const char *order = std::getenv("DLC_COMM_ORDER");
+  agreed = threaded && order && std::string(order) == "priority";
   roundIn.assign(kRoundWords, 0);
   roundOut.assign(kRoundWords, 0);
   if (threaded)
@@ -116,10 +117,11 @@ Sum *Progress::startSum(float *data, int64_t count, float scale,
     chunk.count = std::min(chunkFloats, count - at);
     at += chunkFloats;
   } while (at < count);
-  if (!threaded) {
-    // No thread to agree on an order: sent now, in the program's order.
+  if (!agreed) {
+    // Sent now, in the program's order.
     while (sum.nextToSend < sum.chunks.size())
       sendChunk(sum);
+    changed.notify_all();
     return &sum;
   }
   unsent.emplace(sum.sequence, &sum);
@@ -132,7 +134,7 @@ void Progress::sendChunk(Sum &sum) {
   chunk.number = firstOnWire + static_cast<int64_t>(onWire.size());
   MPI_Iallreduce(MPI_IN_PLACE, chunk.data, static_cast<int>(chunk.count),
                  MPI_FLOAT, MPI_SUM, sumComm, &chunk.request);
-  if (threaded) {
+  if (agreed) {
     int64_t bytes = chunk.count * int64_t(sizeof(float));
     onWire.push_back({bytes});
     bytesOnWire += bytes;
@@ -197,7 +199,8 @@ bool Progress::testChunks() {
         break;
       }
       scale(sum, chunk);
-      onWire[chunk.number - firstOnWire].here = true;
+      if (agreed)
+        onWire[chunk.number - firstOnWire].here = true;
       arrived = true;
     }
     if (all) {
@@ -282,7 +285,8 @@ void Progress::run() {
   std::unique_lock<std::mutex> lock(mutex);
   auto pause = std::chrono::microseconds(50);
   while (true) {
-    bool progressed = testChunks();
+    bool progressed = testChunks() || nextSequence != startsSeen;
+    startsSeen = nextSequence;
     if (round != MPI_REQUEST_NULL) {
       int flag = 0;
       MPI_Test(&round, &flag, MPI_STATUS_IGNORE);
@@ -290,16 +294,17 @@ void Progress::run() {
         progressed = applyRound() || progressed;
     }
     bool busy = busyElsewhere || !idleHere();
-    if (round == MPI_REQUEST_NULL && busy)
+    if (agreed && round == MPI_REQUEST_NULL && busy)
       startRound();
-    if (round == MPI_REQUEST_NULL) {
+    if (!busy && round == MPI_REQUEST_NULL) {
       if (stopping)
         return;
       changed.wait(lock);
       pause = std::chrono::microseconds(50);
       continue;
     }
-    pause = progressed || waiting
+    // Sums waiting for a round to send them are waited for soon.
+    pause = progressed || waiting || !unsent.empty()
                 ? std::chrono::microseconds(50)
                 : std::min(2 * pause, std::chrono::microseconds(800));
     changed.wait_for(lock, pause);

@@ -1,21 +1,25 @@
-//===- Progress.h - gradient sums in flight, sent by priority ---*- C++ -*-===//
+//===- Progress.h - gradient sums in flight ---------------------*- C++ -*-===//
 //
 // The asynchronous sums that gradient averaging is made of. With
 // MPI_THREAD_MULTIPLE a thread of this module's own runs them: it tests
 // the collectives in flight so that they progress while the compute runs,
-// scales each chunk of a large sum into the mean as soon as it arrives,
-// and decides which sum goes on the wire next: of those every rank has
-// started, the one the step needs first (the lowest priority number).
+// and scales each chunk of a large sum into the mean as soon as it
+// arrives. By default each sum goes on the wire whole when it starts, in
+// the program's order.
 //
-// Every rank must start the same collectives in the same order, but a
-// rank's own view of what is ready depends on its timing. So the ranks
-// agree first: each round, one small MPI_BAND allreduce of bit masks says
-// which sums every rank has started, which chunks every rank has received,
-// and whether every rank is idle; every rank then makes the same decision
-// from the same bits (a scheme like Horovod's negotiation, without a
-// coordinator). At most four chunks' bytes are on the wire at a time, a
-// few milliseconds of the link, so a sum that is needed first does not
-// queue behind megabytes started before it.
+// With DLC_COMM_ORDER=priority the thread decides which sum goes next: of
+// those every rank has started, the one the step needs first (the lowest
+// priority number). Every rank must start the same collectives in the
+// same order, but a rank's own view of what is ready depends on its
+// timing, so the ranks agree first: each round, one small MPI_BAND
+// allreduce of bit masks says which sums every rank has started, which
+// chunks every rank has received, and whether every rank is idle; every
+// rank then takes the same decision from the same bits (a scheme like
+// Horovod's negotiation, without a coordinator). At most two chunks'
+// bytes are on the wire at a time, so a sum that is needed first does not
+// queue behind megabytes started before it. The price: a sum waits for a
+// round before it is sent, and on a congested link the rounds' messages
+// queue behind the chunks (docs/benchmarks.md measures both orders).
 //
 //===----------------------------------------------------------------------===//
 
@@ -79,10 +83,8 @@ public:
   /// Sums go over `sums`; the rounds that decide what to send over `rounds`
   /// (both duplicates of MPI_COMM_WORLD, so that neither mixes with the
   /// other nor with the trainer's collectives). Without `threaded`, each sum
-  /// is sent whole at its start and progresses only inside wait(). Chunks
-  /// are sized for a link of `bytesPerSecond` (0: unknown).
-  void start(MPI_Comm sums, MPI_Comm rounds, bool threaded,
-             double bytesPerSecond);
+  /// is sent whole at its start and progresses only inside wait().
+  void start(MPI_Comm sums, MPI_Comm rounds, bool threaded);
   /// Call on every rank once every sum has been waited for.
   void stop();
 
@@ -105,6 +107,9 @@ private:
   int64_t chunkFloats = 0, windowBytes = 0;
   MPI_Comm sumComm = MPI_COMM_NULL, roundComm = MPI_COMM_NULL;
   bool threaded = false;
+  /// Whether the ranks agree in rounds on what to send (DLC_COMM_ORDER=
+  /// priority); otherwise each sum is sent whole at its start.
+  bool agreed = false;
 
   std::mutex mutex;
   std::condition_variable changed;
@@ -131,8 +136,9 @@ private:
   bool busyElsewhere = false;
   /// When the emulated link has carried every sum sent so far.
   Clock::time_point linkFree{};
-  /// How many threads are in wait().
+  /// How many threads are in wait(); sums started as the thread last saw.
   int waiting = 0;
+  int64_t startsSeen = 0;
   bool stopping = false;
   std::thread thread;
   Clock::duration blocked{};
