@@ -84,7 +84,13 @@ void Progress::start(MPI_Comm sums, MPI_Comm rounds, bool threaded) {
   roundComm = rounds;
   this->threaded = threaded;
   const char *order = std::getenv("DLC_COMM_ORDER");
-  agreed = threaded && order && std::string(order) == "priority";
+  std::string orderName = order ? order : "program";
+  if (orderName != "program" && orderName != "priority")
+    std::fprintf(stderr,
+                 "warning: DLC_COMM_ORDER='%s' is neither 'program' nor "
+                 "'priority'; sending averages in the program's order\n",
+                 order);
+  agreed = threaded && orderName == "priority";
   roundIn.assign(kRoundWords, 0);
   roundOut.assign(kRoundWords, 0);
   if (threaded)
@@ -161,6 +167,7 @@ void Progress::wait(Sum *sum) {
     Clock::time_point due{};
     for (Chunk &chunk : sum->chunks) {
       MPI_Wait(&chunk.request, MPI_STATUS_IGNORE);
+      chunk.received = true;
       scale(*sum, chunk);
       due = std::max(due, chunk.due);
     }
@@ -179,35 +186,57 @@ double Progress::blockedSeconds() const {
   return std::chrono::duration<double>(blocked).count();
 }
 
+bool Progress::settle(Sum &sum) {
+  bool arrived = false;
+  for (size_t i = 0; i < sum.nextToSend; ++i) {
+    Chunk &chunk = sum.chunks[i];
+    if (chunk.arrived)
+      continue;
+    if (!chunk.received || Clock::now() < chunk.due)
+      break;
+    scale(sum, chunk);
+    if (agreed)
+      onWire[chunk.number - firstOnWire].here = true;
+    arrived = true;
+  }
+  if (sum.nextToSend == sum.chunks.size() && sum.chunks.back().arrived) {
+    sum.done = true;
+    traceSum(sum);
+    changed.notify_all();
+  }
+  return arrived;
+}
+
 bool Progress::testChunks() {
+  // Each sum's first chunk still on the wire, tested by one MPI_Testsome:
+  // it drives MPI's progress once, where a test per sum would drive it
+  // once per sum.
+  std::vector<Sum *> front;
+  std::vector<Chunk *> chunks;
+  std::vector<MPI_Request> requests;
   bool arrived = false;
   for (Sum &sum : sums) {
     if (sum.done)
       continue;
-    // One test drives MPI's progress for every request, and a sum's
-    // chunks arrive in the order they were sent: testing stops at the
-    // first one still on the wire.
-    bool all = sum.nextToSend == sum.chunks.size();
-    for (size_t i = 0; i < sum.nextToSend; ++i) {
-      Chunk &chunk = sum.chunks[i];
-      if (chunk.arrived)
-        continue;
-      int flag = 0;
-      MPI_Test(&chunk.request, &flag, MPI_STATUS_IGNORE);
-      if (!flag || Clock::now() < chunk.due) {
-        all = false;
+    arrived = settle(sum) || arrived;
+    for (size_t i = 0; i < sum.nextToSend && !sum.done; ++i)
+      if (!sum.chunks[i].received) {
+        front.push_back(&sum);
+        chunks.push_back(&sum.chunks[i]);
+        requests.push_back(sum.chunks[i].request);
         break;
       }
-      scale(sum, chunk);
-      if (agreed)
-        onWire[chunk.number - firstOnWire].here = true;
-      arrived = true;
-    }
-    if (all) {
-      sum.done = true;
-      traceSum(sum);
-      changed.notify_all();
-    }
+  }
+  if (requests.empty())
+    return arrived;
+  int count = 0;
+  std::vector<int> indices(requests.size());
+  MPI_Testsome(static_cast<int>(requests.size()), requests.data(), &count,
+               indices.data(), MPI_STATUSES_IGNORE);
+  for (int k = 0; k < count; ++k) {
+    chunks[indices[k]]->received = true;
+    chunks[indices[k]]->request = MPI_REQUEST_NULL;
+    arrived = settle(*front[indices[k]]) || arrived;
   }
   return arrived;
 }

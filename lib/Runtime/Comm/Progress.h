@@ -49,7 +49,9 @@ struct Chunk {
   float *data;
   int64_t count;
   int64_t number = -1; ///< its place in the order chunks were sent
-  bool arrived = false;
+  /// Whether MPI has completed it, and whether it counts as arrived (its
+  /// sum scaled into the mean; no earlier than the emulated link allows).
+  bool received = false, arrived = false;
   /// When the emulated link delivers it (the epoch without one).
   Clock::time_point due;
 };
@@ -96,6 +98,9 @@ private:
   void run();
   /// Tests the chunks on the wire; whether any arrived.
   bool testChunks();
+  /// Takes in `sum`'s chunks that MPI has completed, in order (and marks it
+  /// done after its last); whether any arrived.
+  bool settle(Sum &sum);
   void sendChunk(Sum &sum);
   void startRound();
   /// Acts on the round's result; whether it changed anything.
