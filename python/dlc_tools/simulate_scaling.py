@@ -7,19 +7,20 @@ rank fixed).
 The replay keeps the compiled schedule and measured kernel times: kernels
 run one after another on the compute track; each average starts where the
 trace started it and needs the cost model's time of the link, which the
-averages in flight take in the order of their priorities (the trace
-records them: the trainer sends the average needed first first), or,
-from a trace without them, in the order they started under the link
-model and all at once otherwise (MPI progresses its collectives over TCP
-together); a wait holds the compute track until its average is done. A
+averages in flight share as the trainer sent them: with
+DLC_COMM_ORDER=priority the one needed first first (the trace records the
+priorities), otherwise in the order they started under the link model
+(DLC_COMM_EMULATE_LINK) and all at once under the others (MPI progresses
+its collectives over TCP together); --sharing asks what another order
+would give. A wait holds the compute track until its average is done. A
 step is replayed after the two before it, so that a pipelined step
 (--overlap=next-forward) waits for the averages its predecessor started,
 behind the link's backlog. The host's time between kernels and waits
 (gathering the batch, reading the loss) stays as measured, where it was.
---speedup divides kernel and host times (a faster device on the same
-network). Cost models of an average of B bytes over N
-ranks, with a link of latency alpha and bandwidth beta (--measured-link:
-those the trainer's start-up ping-pong measured, from the trace):
+--speedup divides kernel and host times (another device on the same
+network). Cost models of an average of B bytes over N ranks, with a link
+of latency alpha and bandwidth beta (--measured-link: those the trainer's
+start-up ping-pong measured, from the trace):
 
 - link:  alpha + B / beta (what DLC_COMM_EMULATE_LINK does, on any N)
 - ring:  2 (N - 1) alpha + 2 (N - 1) / N * B / beta
@@ -81,6 +82,13 @@ def _load_steps(path, mtime):
             timeline.append(("host", (hi - cursor) / 1e6))
         steps.append((timeline, (hi - lo) / 1e6, waited))
     return steps
+
+
+def sent_by_priority(path):
+    """Whether the trainer sent its averages by priority
+    (DLC_COMM_ORDER=priority), as the trace's metadata says."""
+    with open(path) as f:
+        return bool(json.load(f).get("otherData", {}).get("comm_priority_order"))
 
 
 def measured_link(path):
@@ -188,17 +196,17 @@ def predict(path, step, model, ranks, alpha, beta, speedup=1.0, warmup=2, sharin
     the trace on `ranks` ranks: the replay of `warmup` steps before it (so
     that the averages a pipelined step waits for, and the link's backlog,
     are there) and of the step, kernels and host `speedup` times faster.
-    The link serves by priority where the trace records priorities, and
-    otherwise "fifo" under the link model and "fair" under the others,
-    unless `sharing` says."""
+    The link serves as the trainer sent: by priority where it did
+    (DLC_COMM_ORDER=priority), and otherwise "fifo" under the link model
+    and "fair" under the others, unless `sharing` says."""
     steps = load_steps(path)
     if step >= len(steps):
         raise ValueError("%s has %d steps; no step %d" % (path, len(steps), step))
     alone = sum(e[1] for e in steps[step][0] if e[0] in ("kernel", "host")) / speedup
     window = [s[0] for s in steps[max(0, step - warmup):step + 1]]
     if not sharing:
-        prioritised = any(e[0] == "start" and e[3] is not None for e in steps[step][0])
-        sharing = "priority" if prioritised else "fifo" if model == "link" else "fair"
+        sharing = ("priority" if sent_by_priority(path) else
+                   "fifo" if model == "link" else "fair")
     seconds = replay(window, lambda b: cost(model, b, ranks, alpha, beta, **node), speedup,
                      sharing)
     return seconds[-1], alone
@@ -220,6 +228,9 @@ def main():
     parser.add_argument("--node-alpha-us", type=float, default=1.0)
     parser.add_argument("--measured-link", action="store_true",
                         help="alpha and beta as the trainer measured them at start-up")
+    parser.add_argument("--sharing", choices=["fifo", "fair", "priority"],
+                        help="how averages in flight share the link (default: as the "
+                             "trainer sent them)")
     parser.add_argument("--speedup", type=float, default=1.0,
                         help="kernels and host this many times faster than traced")
     args = parser.parse_args()
@@ -238,7 +249,7 @@ def main():
         print("|---:|---:|---:|---:|")
         for ranks in map(int, args.ranks.split(",")):
             results = [predict(args.trace, s, args.model, ranks, alpha, beta,
-                               args.speedup, **node) for s in steps]
+                               args.speedup, sharing=args.sharing, **node) for s in steps]
             seconds = statistics.median(r[0] for r in results)
             alone = statistics.median(r[1] for r in results)
             print("| %d | %.4f | %.4f | %.1f%% |" % (ranks, seconds, alone,

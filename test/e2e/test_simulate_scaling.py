@@ -76,7 +76,8 @@ def write_pipelined_trace(path):
              "args": {"id": start_id, "bytes": MB}},
             {"name": "k2", "cat": "kernel", "ph": "X", "ts": t0 + 11000, "dur": 10000}]
         return events
-    path.write_text(json.dumps({"otherData": {"link_alpha_us": 50.0, "link_gbit": 8.0},
+    path.write_text(json.dumps({"otherData": {"link_alpha_us": 50.0, "link_gbit": 8.0,
+                                              "comm_priority_order": 0},
                                 "traceEvents": step(0, 0) + step(30000, 1, 0)}))
 
 
