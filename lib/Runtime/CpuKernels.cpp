@@ -516,10 +516,9 @@ int64_t allReduceMeanStart(Context &ctx, float *x, int64_t n,
                            int64_t priority) {
   if (ctx.worldSize == 1)
     return -1;
-  return ctx.pending.add({comm::startSum(x, n,
-                                         1.0f / static_cast<float>(ctx.worldSize),
-                                         priority),
-                          x, n});
+  return ctx.pending.add(
+      {comm::startSum(x, n, 1.0f / static_cast<float>(ctx.worldSize), priority),
+       x, n});
 }
 
 void allReduceMeanWait(Context &ctx, int64_t handle) {

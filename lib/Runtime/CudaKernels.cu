@@ -584,9 +584,8 @@ int64_t allReduceMeanStart(Context &ctx, float *x, int64_t n,
   int64_t handle = ctx.pending.add({comm::Request(), &staging, x});
   Context::PendingMean &mean = ctx.pending[handle];
   copyToHost(ctx, staging.data(), x, n * sizeof(float));
-  mean.request = comm::startSum(staging.data(), n,
-                                1.0f / static_cast<float>(ctx.worldSize),
-                                priority);
+  mean.request = comm::startSum(
+      staging.data(), n, 1.0f / static_cast<float>(ctx.worldSize), priority);
   return handle;
 }
 

@@ -746,24 +746,23 @@ int Trainer::run() {
                        later.end());
       steadyStep = later[later.size() / 2];
     }
-    std::printf("{\"epochs\":%" PRId64 ",\"steps\":%" PRId64
-                ",\"last_loss\":%s,\"train_loss\":%s,\"test_accuracy\":%s,"
-                "\"images_per_second\":%s,\"arena_bytes\":%" PRId64
-                ",\"peak_rss_bytes\":%" PRId64 ",\"step_seconds\":%s"
-                ",\"library_workspace_bytes\":%" PRId64
-                ",\"peak_device_bytes\":%s,\"comm_wait_seconds\":%s"
-                ",\"link_alpha_us\":%s,\"link_gbit\":%s}\n",
-                epochsRun, position.stepsDone, number(lastLoss).c_str(),
-                number(epochLoss).c_str(), number(testAccuracy).c_str(),
-                number(stepsTimed * globalBatch / trainSeconds).c_str(),
-                dlc_model.arenaBytes, int64_t(usage.ru_maxrss) * 1024,
-                number(steadyStep).c_str(), libraryWorkspaceBytes(),
-                deviceBytes < 0 ? "null" : std::to_string(deviceBytes).c_str(),
-                number(comm::blockedSeconds()).c_str(),
-                link.measured() ? number(link.alphaSeconds * 1e6).c_str()
-                                : "null",
-                link.measured() ? number(link.bytesPerSecond * 8e-9).c_str()
-                                : "null");
+    std::printf(
+        "{\"epochs\":%" PRId64 ",\"steps\":%" PRId64
+        ",\"last_loss\":%s,\"train_loss\":%s,\"test_accuracy\":%s,"
+        "\"images_per_second\":%s,\"arena_bytes\":%" PRId64
+        ",\"peak_rss_bytes\":%" PRId64 ",\"step_seconds\":%s"
+        ",\"library_workspace_bytes\":%" PRId64
+        ",\"peak_device_bytes\":%s,\"comm_wait_seconds\":%s"
+        ",\"link_alpha_us\":%s,\"link_gbit\":%s}\n",
+        epochsRun, position.stepsDone, number(lastLoss).c_str(),
+        number(epochLoss).c_str(), number(testAccuracy).c_str(),
+        number(stepsTimed * globalBatch / trainSeconds).c_str(),
+        dlc_model.arenaBytes, int64_t(usage.ru_maxrss) * 1024,
+        number(steadyStep).c_str(), libraryWorkspaceBytes(),
+        deviceBytes < 0 ? "null" : std::to_string(deviceBytes).c_str(),
+        number(comm::blockedSeconds()).c_str(),
+        link.measured() ? number(link.alphaSeconds * 1e6).c_str() : "null",
+        link.measured() ? number(link.bytesPerSecond * 8e-9).c_str() : "null");
   }
   std::fflush(stdout);
   return 0;

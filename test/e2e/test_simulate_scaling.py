@@ -10,19 +10,20 @@ from dlc_tools import simulate_scaling as sim
 MB = 1 << 20
 
 
+def span(name, category, ts, dur, **args):
+    """A trace event as the trainer writes one (microseconds)."""
+    event = {"name": name, "cat": category, "ph": "X", "ts": ts, "dur": dur, "pid": 0,
+             "tid": 1 if category == "comm" else 0}
+    if args:
+        event["args"] = args
+    return event
+
+
 def write_trace(path):
-    events = [
-        {"name": "step", "cat": "step", "ph": "X", "ts": 0, "dur": 30000, "pid": 0, "tid": 0},
-        {"name": "k1", "cat": "kernel", "ph": "X", "ts": 1000, "dur": 10000, "pid": 0, "tid": 0},
-        {"name": "allreduce", "cat": "comm", "ph": "X", "ts": 11000, "dur": 15000, "pid": 0,
-         "tid": 1, "args": {"id": 0, "bytes": MB}},
-        {"name": "k2", "cat": "kernel", "ph": "X", "ts": 11500, "dur": 10000, "pid": 0,
-         "tid": 0},
-        {"name": "wait", "cat": "wait", "ph": "X", "ts": 21500, "dur": 4500, "pid": 0, "tid": 0,
-         "args": {"id": 0}},
-        {"name": "sgd", "cat": "kernel", "ph": "X", "ts": 26000, "dur": 1000, "pid": 0,
-         "tid": 0},
-    ]
+    events = [span("step", "step", 0, 30000), span("k1", "kernel", 1000, 10000),
+              span("allreduce", "comm", 11000, 15000, id=0, bytes=MB),
+              span("k2", "kernel", 11500, 10000), span("wait", "wait", 21500, 4500, id=0),
+              span("sgd", "kernel", 26000, 1000)]
     path.write_text(json.dumps({"traceEvents": events}))
 
 
@@ -66,16 +67,12 @@ def write_pipelined_trace(path):
     after its first kernel of 10 ms, and the second step waits, before its
     first kernel, for the one the first started."""
     def step(t0, start_id, wait_id=None):
-        events = [{"name": "step", "cat": "step", "ph": "X", "ts": t0, "dur": 22000}]
+        events = [span("step", "step", t0, 22000)]
         if wait_id is not None:
-            events.append({"name": "wait", "cat": "wait", "ph": "X", "ts": t0 + 100,
-                           "dur": 0, "args": {"id": wait_id}})
-        events += [
-            {"name": "k1", "cat": "kernel", "ph": "X", "ts": t0 + 500, "dur": 10000},
-            {"name": "allreduce", "cat": "comm", "ph": "X", "ts": t0 + 10600, "dur": 1,
-             "args": {"id": start_id, "bytes": MB}},
-            {"name": "k2", "cat": "kernel", "ph": "X", "ts": t0 + 11000, "dur": 10000}]
-        return events
+            events.append(span("wait", "wait", t0 + 100, 0, id=wait_id))
+        return events + [span("k1", "kernel", t0 + 500, 10000),
+                         span("allreduce", "comm", t0 + 10600, 1, id=start_id, bytes=MB),
+                         span("k2", "kernel", t0 + 11000, 10000)]
     path.write_text(json.dumps({"otherData": {"link_alpha_us": 50.0, "link_gbit": 8.0,
                                               "comm_priority_order": 0},
                                 "traceEvents": step(0, 0) + step(30000, 1, 0)}))

@@ -83,8 +83,7 @@ double medianRoundTrip(int rank, int peer, int bytes, int trips) {
     if (trip > 0)
       seconds.push_back(MPI_Wtime() - begin);
   }
-  std::nth_element(seconds.begin(), seconds.begin() + trips / 2,
-                   seconds.end());
+  std::nth_element(seconds.begin(), seconds.begin() + trips / 2, seconds.end());
   return seconds[trips / 2];
 }
 
@@ -205,7 +204,7 @@ void comm::receive(void *data, size_t bytes, int from) {
 }
 
 comm::Request comm::startSum(float *data, int64_t count, float scale,
-                              int64_t priority) {
+                             int64_t priority) {
   Request request;
   if (!active())
     return request;

@@ -149,8 +149,8 @@ void Progress::sendChunk(Sum &sum) {
   }
   if (link.on()) {
     double alpha = sum.nextToSend == 1 ? link.alphaSeconds : 0.0;
-    chunk.due = std::max(Clock::now(), linkFree) +
-                link.transfer(alpha, chunk.count);
+    chunk.due =
+        std::max(Clock::now(), linkFree) + link.transfer(alpha, chunk.count);
     linkFree = chunk.due;
   }
 }
@@ -286,12 +286,12 @@ bool Progress::applyRound() {
   for (int64_t i = 0; i < kSumBits; ++i)
     if (bit(roundOut, i))
       ready.push_back(unsent.at(firstUnsent + i));
-  std::stable_sort(ready.begin(), ready.end(), [](Sum *a, Sum *b) {
-    return a->priority < b->priority;
-  });
+  std::stable_sort(ready.begin(), ready.end(),
+                   [](Sum *a, Sum *b) { return a->priority < b->priority; });
   for (Sum *sum : ready) {
     while (sum->nextToSend < sum->chunks.size()) {
-      int64_t bytes = sum->chunks[sum->nextToSend].count * int64_t(sizeof(float));
+      int64_t bytes =
+          sum->chunks[sum->nextToSend].count * int64_t(sizeof(float));
       if ((bytesOnWire > 0 && bytesOnWire + bytes > windowBytes) ||
           static_cast<int64_t>(onWire.size()) >= kChunkBits)
         return true;
