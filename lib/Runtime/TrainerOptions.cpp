@@ -121,6 +121,17 @@ Output:
                     every step, kernel call, gradient average and wait;
                     under mpirun one per rank, FILE.rank<N>.json
   --help            this text
+Environment, under mpirun:
+  DLC_COMM_ORDER=program|priority
+                    send each gradient average whole when it starts (the
+                    default), or agree with the other ranks to send first
+                    the one the step needs first
+  DLC_COMM_CHUNK_BYTES=N
+                    averages over N bytes (default 4 MiB) go as a pipeline
+                    of chunks of N bytes
+  DLC_COMM_EMULATE_LINK=ALPHA_US:GBIT_S
+                    a test aid: averages cross an emulated link of that
+                    latency and bandwidth, one chunk after another
 )";
 }
 

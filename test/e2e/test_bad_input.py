@@ -109,6 +109,7 @@ def test_trainer_help(small_trainer):
     assert result.returncode == 0
     assert "--data DIR" in result.stdout and "--save FILE.onnx" in result.stdout
     assert "--no-cuda-graph" in result.stdout and "--cudnn-find" in result.stdout
+    assert "DLC_COMM_ORDER=program|priority" in result.stdout
 
 
 def test_compiler_help_lists_dlc_options_only():

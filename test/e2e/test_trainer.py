@@ -72,6 +72,13 @@ def test_averages_sent_by_priority_match_one_rank(mpi_trainers, overlap, ranks):
     assert several.json["last_loss"] == pytest.approx(one.json["last_loss"], rel=1e-4)
 
 
+def test_an_unknown_sending_order_is_reported(mpi_trainers):
+    result = train(mpi_trainers["b32"], "--data", FASHION_MNIST, "--steps", 2,
+                   "--log-every", 0, ranks=2, env={"DLC_COMM_ORDER": "fastest"})
+    assert result.returncode == 0, result
+    assert "DLC_COMM_ORDER='fastest' is neither 'program' nor 'priority'" in result.stderr
+
+
 def test_chunked_averages_match_one_rank(mpi_trainers):
     """Averages sent as a pipeline of small chunks (4 KiB: fc1's gradient
     in 392, the bucket of the others in 131), each scaled to the mean as it
