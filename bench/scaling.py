@@ -3,8 +3,8 @@ from steps measured here.
 
 1. The check against measurement on the emulated link: ResNet-18 (64 x 64,
    batch 8 per rank) on 2 ranks over DLC_COMM_EMULATE_LINK (100 us,
-   2 Gbit/s), each --overlap: the measured median step against the replay
-   of each run's own trace with the link model. (bench/comm/throttled.py
+   2 Gbit/s), each --overlap: the median of the traced steps against the
+   replay of the same steps of each run's own trace with the link model. (bench/comm/throttled.py
    checks it against the real throttled network.)
 2. ResNet-50 and AlexNet (224 x 224, 1000 classes, batch 8 per rank), each
    traced on 2 ranks of this machine (one thread each) with --overlap=none,
@@ -41,6 +41,9 @@ MODES = ["none", "backward", "next-forward"]
 SPEEDUPS = [0.5, 1, 2, 4, 10]
 # Steps a run; the first two only lead into the replayed ones.
 STEPS = 6
+# The check's runs: one epoch, whose last step also completes what is
+# carried; the steps between compared one by one.
+CHECK_STEPS = 10
 
 
 def run(exe, x, y, steps, trace, link=None):
@@ -79,20 +82,22 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
         # 1. Prediction against measurement on the emulated link.
-        exes, x, y = overlap_trainers(tmp, "resnet18", 64, 10, 8, 64, MODES)
+        exes, x, y = overlap_trainers(tmp, "resnet18", 64, 10, 8, 2 * 8 * CHECK_STEPS, MODES)
+        compared = range(2, CHECK_STEPS - 1)
         lines += ["Check against measurement: ResNet-18, 64x64, batch 8 per rank, 2 ranks, "
-                  "`DLC_COMM_EMULATE_LINK=100:2`, %d steps, the link model on each run's "
-                  "own trace:" % STEPS, "",
+                  "`DLC_COMM_EMULATE_LINK=100:2`, one epoch of %d steps, the link model on "
+                  "each run's own trace; medians of steps %d to %d as traced and as "
+                  "replayed:" % (CHECK_STEPS, compared[0], compared[-1]), "",
                   "| --overlap | measured step | predicted | predicted / measured |",
                   "|---|---:|---:|---:|"]
         for mode in MODES:
-            trace = tmp / ("r18-%s.json" % mode)
-            summary = run(exes[mode], x, y, STEPS, trace, link="100:2")
-            predicted, _ = replayed(tmp / ("r18-%s.rank0.json" % mode), "link", 2, 2.0,
-                                    alpha_us=100.0)
+            run(exes[mode], x, y, CHECK_STEPS, tmp / ("r18-%s.json" % mode), link="100:2")
+            trace = tmp / ("r18-%s.rank0.json" % mode)
+            measured = statistics.median(sim.load_steps(trace)[s][1] for s in compared)
+            predicted = statistics.median(
+                sim.predict(trace, s, "link", 2, 100e-6, 2e9 / 8)[0] for s in compared)
             lines.append("| %s | %.4f s | %.4f s | %.3f |" % (
-                mode, summary["step_seconds"], predicted,
-                predicted / summary["step_seconds"]))
+                mode, measured, predicted, predicted / measured))
             print(lines[-1], flush=True)
         # 2. ResNet-50 and AlexNet on 8 to 1024 ranks.
         node = {"node_size": 8, "node_alpha": 1e-6, "node_beta": 2400e9 / 8}
