@@ -2,9 +2,13 @@
 worked out by hand: two kernels of 10 ms, an average of 1 MB started after
 the first and waited for after the second, then an update of 1 ms."""
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
+from conftest import ROOT
 from dlc_tools import simulate_scaling as sim
 
 MB = 1 << 20
@@ -127,3 +131,36 @@ def test_the_link_serves_the_average_needed_first_first():
     link.start(1, 0.005, 0.010, priority=0)
     assert link.finished(1) == pytest.approx(0.015)
     assert link.finished(0) == pytest.approx(0.020)
+
+
+def simulate(*args):
+    return subprocess.run([sys.executable, "-m", "dlc_tools.simulate_scaling", *map(str, args)],
+                          capture_output=True, text=True, cwd=ROOT / "python",
+                          env=dict(os.environ, PYTHONPATH=str(ROOT / "python")))
+
+
+def test_the_command_line_replays_on_the_measured_link(tmp_path):
+    trace = tmp_path / "t.json"
+    write_pipelined_trace(trace)
+    # The trace's link: 50 us and 8 Gbit/s, so an average of 1 MiB takes
+    # 1.1 ms: long done when step 1 needs it; its 22 ms are all compute.
+    result = simulate(trace, "--measured-link", "--model", "link", "--ranks", "2",
+                      "--steps", "1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[2] == "| 2 | 0.0220 | 0.0220 | 100.0% |"
+    # Ten times slower compute: still all compute, ten times as long.
+    result = simulate(trace, "--measured-link", "--model", "link", "--ranks", "2",
+                      "--steps", "1", "--speedup", "0.1", "--sharing", "fair")
+    assert result.stdout.splitlines()[2] == "| 2 | 0.2200 | 0.2200 | 100.0% |"
+
+
+def test_the_command_line_refuses_what_it_cannot_replay(tmp_path):
+    trace = tmp_path / "t.json"
+    write_trace(trace)
+    result = simulate(trace, "--measured-link")
+    assert result.returncode == 1
+    assert "records no measured link" in result.stderr
+    result = simulate(trace, "--speedup", "0")
+    assert result.returncode == 1 and "--speedup must be positive" in result.stderr
+    result = simulate(tmp_path / "missing.json")
+    assert result.returncode == 1 and "simulate_scaling: error:" in result.stderr
