@@ -76,6 +76,8 @@ void span(const char *name, const char *category, double start, double end,
 
 void note(const char *key, double value) {
   Recorder &r = recorder();
+  if (!enabled())
+    return;
   std::lock_guard<std::mutex> lock(r.mutex);
   r.notes.emplace_back(key, value);
 }

@@ -38,8 +38,8 @@ void span(const char *name, const char *category, double start, double end,
           Track track, int64_t id = -1, int64_t bytes = -1,
           int64_t priority = -1);
 
-/// A figure for the trace's metadata ("otherData"): `key` must be a
-/// string literal.
+/// A figure for the trace's metadata ("otherData"), kept while recording:
+/// `key` must be a string literal.
 void note(const char *key, double value);
 
 /// What was recorded, as a Chrome trace (JSON).

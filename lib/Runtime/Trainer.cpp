@@ -510,6 +510,8 @@ int Trainer::run() {
     if (link.measured()) {
       trace::note("link_alpha_us", link.alphaSeconds * 1e6);
       trace::note("link_gbit", link.bytesPerSecond * 8e-9);
+      // For the replay (simulate_scaling.py): in which order sums went out.
+      trace::note("comm_priority_order", comm::sendsByPriority() ? 1.0 : 0.0);
     }
   }
   // The ranks' programs must agree, or their collectives mix tensors.

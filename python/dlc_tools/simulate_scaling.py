@@ -44,17 +44,23 @@ def load_steps(path):
     """The steps of the trace at `path`, in time order, each as its events
     in time order: ("kernel", duration), ("host", duration: the host's time
     between kernels and waits), ("start", id, bytes, priority or None),
-    ("wait", id); its
-    measured duration; and the time it waited. Times in seconds. Ids
-    count up over the run, so a pipelined step's waits name the averages
-    its predecessor started."""
-    return _load_steps(str(path), os.stat(path).st_mtime_ns)
+    ("wait", id); its measured duration; and the time it waited. Times in
+    seconds. Ids count up over the run, so a pipelined step's waits name
+    the averages its predecessor started."""
+    return _load(str(path), os.stat(path).st_mtime_ns)[0]
+
+
+def _metadata(path):
+    """What the trainer recorded about its run ("otherData")."""
+    return _load(str(path), os.stat(path).st_mtime_ns)[1]
 
 
 @functools.lru_cache(maxsize=8)
-def _load_steps(path, mtime):
+def _load(path, mtime):
+    """The trace at `path` read once: (its steps, its metadata)."""
     with open(path) as f:
-        events = [e for e in json.load(f)["traceEvents"] if e.get("ph") == "X"]
+        trace = json.load(f)
+    events = [e for e in trace["traceEvents"] if e.get("ph") == "X"]
     spans = sorted((e for e in events if e["cat"] == "step" and e["name"] == "step"),
                    key=lambda e: e["ts"])
     steps = []
@@ -81,21 +87,19 @@ def _load_steps(path, mtime):
         if hi > cursor:
             timeline.append(("host", (hi - cursor) / 1e6))
         steps.append((timeline, (hi - lo) / 1e6, waited))
-    return steps
+    return steps, trace.get("otherData", {})
 
 
 def sent_by_priority(path):
     """Whether the trainer sent its averages by priority
     (DLC_COMM_ORDER=priority), as the trace's metadata says."""
-    with open(path) as f:
-        return bool(json.load(f).get("otherData", {}).get("comm_priority_order"))
+    return bool(_metadata(path).get("comm_priority_order"))
 
 
 def measured_link(path):
     """(alpha seconds, bytes per second) of the link as the trainer's
     start-up ping-pong measured it, from the trace's metadata."""
-    with open(path) as f:
-        data = json.load(f).get("otherData", {})
+    data = _metadata(path)
     if "link_alpha_us" not in data:
         raise ValueError("%s records no measured link (a trace of one rank?)" % path)
     return data["link_alpha_us"] * 1e-6, data["link_gbit"] * 1e9 / 8
@@ -126,7 +130,7 @@ class Link:
     the order they started; "fair": all at once, each at 1/k of the link
     while k are in flight (concurrent MPI collectives over TCP);
     "priority": the one with the lowest priority number first, then the
-    earliest started (what the trainer's communication thread does)."""
+    earliest started (what the trainer does with DLC_COMM_ORDER=priority)."""
 
     def __init__(self, sharing):
         self.sharing, self.time, self.left, self.done = sharing, 0.0, {}, {}

@@ -28,6 +28,10 @@ def test_one_trace_per_rank_with_steps_kernels_averages_and_waits(mpi_trainers, 
     assert result.returncode == 0, result
     paths = [workdir / ("run.rank%d.json" % rank) for rank in range(2)]
     for path in paths:
+        # The link the start-up ping-pong measured, and the sending order.
+        metadata = json.loads(path.read_text())["otherData"]
+        assert metadata["link_alpha_us"] > 0 and metadata["link_gbit"] > 0
+        assert metadata["comm_priority_order"] == 0
         steps = spans(path, "step", "step")
         assert len(steps) == STEPS
         assert len(spans(path, "step", "evaluate")) == 1
@@ -79,6 +83,8 @@ def test_the_average_the_next_forward_needs_first_is_sent_first(workdir):
                    env={"DLC_COMM_EMULATE_LINK": "0:0.1", "DLC_COMM_CHUNK_BYTES": "4096",
                         "DLC_COMM_ORDER": "priority"})
     assert result.returncode == 0, result
+    assert json.loads((workdir / "cnn.rank0.json").read_text())["otherData"][
+        "comm_priority_order"] == 1
     averages = sorted(spans(workdir / "cnn.rank0.json", "comm"), key=lambda a: a["args"]["id"])
     fc1 = [a for a in averages if a["args"]["bytes"] == 128 * 32 * 7 * 7 * 4]
     conv1 = [a for a in averages if a["args"]["bytes"] == 16 * 5 * 5 * 4]

@@ -154,6 +154,8 @@ void comm::abortJob(int status) {
 
 comm::Link comm::link() { return measuredLink; }
 
+bool comm::sendsByPriority() { return progress.byPriority(); }
+
 double comm::sum(double value) {
   double total = value;
   if (active())

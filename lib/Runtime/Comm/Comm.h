@@ -38,6 +38,9 @@ struct Link {
   bool measured() const { return bytesPerSecond > 0.0; }
 };
 Link link();
+/// Whether gradient sums go out by priority (DLC_COMM_ORDER=priority) rather
+/// than in the order they start.
+bool sendsByPriority();
 
 /// Sums over ranks (identity on one rank).
 double sum(double value);

@@ -91,8 +91,6 @@ void Progress::start(MPI_Comm sums, MPI_Comm rounds, bool threaded) {
                  "'priority'; sending averages in the program's order\n",
                  order);
   agreed = threaded && orderName == "priority";
-  // For the replay (simulate_scaling.py): in which order sums went out.
-  trace::note("comm_priority_order", agreed ? 1.0 : 0.0);
   roundIn.assign(kRoundWords, 0);
   roundOut.assign(kRoundWords, 0);
   if (threaded)

@@ -91,6 +91,8 @@ public:
   void stop();
 
   Sum *startSum(float *data, int64_t count, float scale, int64_t priority);
+  /// Whether sums go out by priority (DLC_COMM_ORDER=priority).
+  bool byPriority() const { return agreed; }
   void wait(Sum *sum);
   double blockedSeconds() const;
 
