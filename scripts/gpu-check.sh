@@ -11,7 +11,9 @@
 #                                  Fashion-MNIST files and the MLP's weights
 #   scripts/gpu-check.sh run       there: train the MLP one epoch (test
 #                                  accuracy >= 0.82, throughput against
-#                                  PyTorch eager), then python/dlc_tools/
+#                                  PyTorch eager), 50 steps of it with
+#                                  --comm nccl (on one rank: the same losses
+#                                  as without), then python/dlc_tools/
 #                                  gpu_check.py: the CNNs' first-step
 #                                  gradients against PyTorch, the CNN's
 #                                  accuracy after 2 epochs, and ResNet-50 and
@@ -111,6 +113,26 @@ sys.exit(0 if acc >= 0.82 else 1)
 PY
 }
 
+# --comm nccl on one rank: NCCL refuses two ranks on one GPU and the GPU
+# machine has no mpirun, so this checks that the path loads NCCL, joins a
+# communicator and averages in place (over one rank: the same losses).
+run_nccl() {
+  nccl=$(python3 -c 'import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], "lib"))' 2>/dev/null || true)
+  out=${OUT:-$dir/results}
+  mkdir -p "$out"
+  args=(--data "$dir/data" --steps 50 --log-every 0 --seed 3)
+  "$dir/trainer" "${args[@]}" --loss-log "$out/losses-mpi.txt" > /dev/null
+  LD_LIBRARY_PATH="$LD_LIBRARY_PATH${nccl:+:$nccl}" \
+    "$dir/trainer" "${args[@]}" --comm nccl --loss-log "$out/losses-nccl.txt" > "$out/nccl.log" 2>&1 ||
+    { echo "gpu-check: --comm nccl failed:"; cat "$out/nccl.log"; return 1; }
+  if cmp -s "$out/losses-mpi.txt" "$out/losses-nccl.txt"; then
+    echo "gpu-check: --comm nccl (one rank): 50 losses identical to the default's"
+  else
+    echo "gpu-check: --comm nccl (one rank): losses differ"; diff "$out/losses-mpi.txt" "$out/losses-nccl.txt" | head
+    return 1
+  fi
+}
+
 run() {
   [ -x "$dir/trainer" ] || { echo "gpu-check: $dir/trainer missing; run 'scripts/gpu-check.sh prepare' where dlc is built" >&2; exit 1; }
   export LD_LIBRARY_PATH="$PWD/$dir/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
@@ -130,6 +152,7 @@ run() {
   echo "gpu-check: $gpu"
   mlp=0
   [ -n "${GPU_CHECK_ONLY:-}" ] || run_mlp "$gpu" || mlp=1
+  [ -n "${GPU_CHECK_ONLY:-}" ] || run_nccl || mlp=1
   # The CNNs: gradients, accuracy, step time and memory.
   out=${OUT:-$dir/results}
   mkdir -p "$out"

@@ -60,18 +60,21 @@ BufferLiveness::BufferLiveness(Block &block) {
     interval.last = std::max(interval.last, position);
   };
 
-  // Buffers carried in from the step before: their uses up to their
-  // exec.carried belong to the part of their range that wraps around.
+  // Buffers carried in from the step before: their uses up to their (last)
+  // exec.carried belong to the part of their range that wraps around. An
+  // allocation that holds several carried gradients has an exec.carried
+  // for each; those before the last use it as carried too.
   DenseMap<Value, int64_t> carriedAt;
   DenseSet<Value> usedBeforeCarried;
   for (auto [position, op] : llvm::enumerate(block))
     if (auto carried = dyn_cast<CarriedOp>(op))
       carriedAt[storageOf(carried.getBuffer())] = position;
-  auto touchCarriedPart = [&](Value buffer, int64_t position) {
+  auto touchCarriedPart = [&](Value buffer, int64_t position,
+                              Value carriedStorage) {
     auto it = carriedAt.find(storageOf(buffer));
     if (it == carriedAt.end() || position > it->second)
       return false;
-    if (position < it->second)
+    if (position < it->second && it->first != carriedStorage)
       usedBeforeCarried.insert(it->first);
     return true;
   };
@@ -83,10 +86,11 @@ BufferLiveness::BufferLiveness(Block &block) {
     int64_t here = position;
     if (auto carried = dyn_cast<CarriedOp>(op)) {
       // The updates inside read what they name at this position.
+      Value storage = storageOf(carried.getBuffer());
       carried.getBody().walk([&](Operation *inner) {
         for (Value operand : inner->getOperands())
           if (isa<BufferType>(operand.getType()) &&
-              !touchCarriedPart(operand, here))
+              !touchCarriedPart(operand, here, storage))
             touch(operand, here);
       });
       continue;
@@ -108,7 +112,7 @@ BufferLiveness::BufferLiveness(Block &block) {
     }
     for (Value operand : op.getOperands())
       if (isa<BufferType>(operand.getType()) &&
-          !touchCarriedPart(operand, here))
+          !touchCarriedPart(operand, here, Value()))
         touch(operand, here);
   }
   // A carried buffer holds its average in flight to the end of the step

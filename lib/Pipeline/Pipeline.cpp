@@ -62,6 +62,7 @@ void dlc::buildPipeline(OpPassManager &pm, const PipelineOptions &options,
     collectives.overlap = options.overlap;
     collectives.commAlphaUs = options.commAlphaUs;
     collectives.commGbit = options.commGbit;
+    collectives.runtimeBuckets = options.runtimeBuckets;
     collectives.nextForwardPeakLimit = options.nextForwardPeakLimit;
     // The rematerializer recomputes within one step only.
     if (options.memoryBudget > 0 && options.overlap == "next-forward")

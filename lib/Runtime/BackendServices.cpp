@@ -1,10 +1,12 @@
 //===- BackendServices.cpp - the services both backends share -------------===//
 
 #include "BackendServices.h"
+#include "Comm/Comm.h"
 #include "Trace.h"
 #include "dlc/Runtime/Kernels.h"
 #include "dlc/Runtime/Random.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace dlc::rt {
@@ -23,20 +25,55 @@ void traceBegin(Context &, const char *kernel) {
 
 void traceEnd(Context &) { trace::end(); }
 
+namespace {
+void startOpenBucket(Context &ctx) {
+  std::shared_ptr<ContextBase::Average> average = std::move(base(ctx).open);
+  average->handle =
+      allReduceMeanStart(ctx, average->data, average->count, average->priority);
+  average->started = true;
+}
+} // namespace
+
+// Buckets by the alpha-beta rule of dlc-schedule-collectives, with the link
+// measured at start-up: a bucket takes the next gradient while it stays
+// within comm::bucketBytes(); a larger gradient is averaged alone. The
+// bucket's priority is that of the gradient needed first.
 void allReduceMeanStartCarried(Context &ctx, float *x, int64_t n,
-                               int64_t priority, int64_t slot) {
-  std::vector<ContextBase::Carried> &carried = base(ctx).carried;
-  if (static_cast<int64_t>(carried.size()) <= slot)
-    carried.resize(slot + 1);
-  carried[slot] = {true, allReduceMeanStart(ctx, x, n, priority)};
+                               int64_t priority, int64_t slot, bool joinsNext) {
+  ContextBase &state = base(ctx);
+  if (static_cast<int64_t>(state.carried.size()) <= slot)
+    state.carried.resize(slot + 1);
+  if (state.open &&
+      (x + n - state.open->data) * int64_t(sizeof(float)) > comm::bucketBytes())
+    startOpenBucket(ctx);
+  if (!state.open) {
+    state.open = std::make_shared<ContextBase::Average>();
+    state.open->data = x;
+    state.open->priority = priority;
+  }
+  // The compiler placed x right after the bucket's last gradient.
+  state.open->count = x + n - state.open->data;
+  state.open->priority = std::min(state.open->priority, priority);
+  state.carried[slot] = state.open;
+  if (!joinsNext)
+    startOpenBucket(ctx);
 }
 
 bool allReduceMeanWaitCarried(Context &ctx, int64_t slot) {
-  std::vector<ContextBase::Carried> &carried = base(ctx).carried;
-  if (static_cast<int64_t>(carried.size()) <= slot || !carried[slot].pending)
+  ContextBase &state = base(ctx);
+  if (static_cast<int64_t>(state.carried.size()) <= slot ||
+      !state.carried[slot])
     return false;
-  carried[slot].pending = false;
-  allReduceMeanWait(ctx, carried[slot].handle);
+  std::shared_ptr<ContextBase::Average> average =
+      std::move(state.carried[slot]);
+  // A bucket whose last gradient never came (the compiler marks each
+  // bucket's last): start it rather than wait forever.
+  if (!average->started && average == state.open)
+    startOpenBucket(ctx);
+  if (!average->waited) {
+    allReduceMeanWait(ctx, average->handle);
+    average->waited = true;
+  }
   return true;
 }
 

@@ -13,6 +13,7 @@
 #include "dlc/Runtime/Hyperparameters.h"
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace dlc::rt {
@@ -23,12 +24,19 @@ struct ContextBase {
   /// The step's key of the counter-based random numbers (dropout masks).
   uint64_t randomKey = 0;
   Hyperparameters hyper;
-  /// The averages a step left in flight for the next, by slot.
-  struct Carried {
-    bool pending = false;
+  /// An average carried into the next step: of one gradient, or of a
+  /// bucket of adjacent ones (allReduceMeanStartCarried's joinsNext).
+  struct Average {
+    float *data = nullptr;
+    int64_t count = 0, priority = 0;
     int64_t handle = -1; ///< allReduceMeanStart's (-1 on one rank)
+    bool started = false, waited = false;
   };
-  std::vector<Carried> carried;
+  /// The averages a step left in flight for the next, by slot (null where
+  /// none is): a bucket's in the slot of each of its gradients.
+  std::vector<std::shared_ptr<Average>> carried;
+  /// The bucket that further gradients may join, not started yet.
+  std::shared_ptr<Average> open;
 
   /// What every optimizer update does first: show the trainer the
   /// parameter's averaged gradient (checks, --dump-gradients).

@@ -9,10 +9,11 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "BackendServices.h"
 #include "Comm/Pending.h"
 #include "CpuDnnl.h"
 #include "CpuParallel.h"
-#include "BackendServices.h"
+#include "Error.h"
 #include "dlc/Runtime/Backend.h"
 #include "dlc/Runtime/Kernels.h"
 #include "dlc/Runtime/Random.h"
@@ -119,6 +120,11 @@ int64_t peakDeviceBytes(Context &) { return -1; }
 
 // oneDNN picks its kernels by the CPU's features.
 void setMeasuredConvolutions(Context &, bool) {}
+
+void useNccl(Context &) {
+  throw Error("--comm=nccl: NCCL averages GPU memory, and this trainer was "
+              "built for the CPU (dlc --target=cpu); its averages go over MPI");
+}
 
 //===----------------------------------------------------------------------===//
 // Kernels

@@ -19,6 +19,7 @@
 #include <cudnn.h>
 
 #include <map>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -66,6 +67,12 @@ struct StepScalars {
 /// (CudaStep.cu).
 struct StepRunner;
 
+/// Gradient averages over NCCL, and through the host over MPI
+/// (CudaAverages.cu).
+class NcclAverages;
+class HostPipeline;
+struct HostAverage;
+
 struct Context : ContextBase {
   /// Every kernel, copy and library call of the step is queued here, in
   /// order.
@@ -78,15 +85,23 @@ struct Context : ContextBase {
   StepRunner *steps = nullptr;
   /// Device memory: this step's scalars.
   const StepScalars *scalars = nullptr;
-  /// Started gradient averages, by handle: the host copy being summed and
-  /// the device buffer it returns to.
+  /// Gradient averages (CudaAverages.cu): over NCCL (--comm=nccl), or
+  /// through the host over MPI, in a pipeline of chunks where a thread of
+  /// the communication module progresses MPI, else within each wait.
+  NcclAverages *nccl = nullptr;
+  HostPipeline *hostPipeline = nullptr;
+  /// A started average, by handle: NCCL's event, the pipeline's average,
+  /// or the host copy being summed and the device buffer it returns to.
   struct PendingMean {
+    cudaEvent_t done = nullptr;
+    std::shared_ptr<HostAverage> host;
     comm::Request request;
-    std::vector<float> *staging;
-    float *device;
+    std::vector<float> *staging = nullptr;
+    float *device = nullptr;
   };
   comm::Pending<PendingMean> pending;
-  /// The host copy of each gradient that is averaged, by its device buffer.
+  /// Without the pipeline: the host copy of each gradient that is averaged,
+  /// by its device buffer.
   std::unordered_map<const float *, std::vector<float>> staging;
   /// DLC_CUDA_PROFILE=1: device milliseconds and calls by kind of call.
   std::map<std::string, std::pair<double, int64_t>> *profile = nullptr;
@@ -143,6 +158,9 @@ void poolWindows(Context &ctx, const Pool2DGeometry &g, bool max,
                  const float *x, float *y);
 void poolWindowsGrad(Context &ctx, const Pool2DGeometry &g, bool max,
                      const float *dy, const float *x, float *dx);
+
+/// Frees the averages' streams, buffers and thread (after the last wait).
+void destroyAverages(Context &ctx);
 
 /// Creates the step runner (after the CUDA context exists, before anything
 /// is allocated: it takes the device memory baseline), and frees it.

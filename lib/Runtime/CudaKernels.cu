@@ -354,6 +354,7 @@ void destroyContext(Context *ctx) {
                    entry.first, static_cast<long long>(entry.second));
     delete ctx->profile;
   }
+  destroyAverages(*ctx);
   destroyStepRunner(*ctx);
   destroyDnn(*ctx);
   cublasDestroy(ctx->blas);
@@ -570,33 +571,6 @@ void runningUpdate(Context &ctx, float *v, const float *statistic, int64_t n,
   CallTimer timer(ctx, "runningUpdate");
   runningUpdateKernel<<<blocksFor(n), kThreads, 0, ctx.stream>>>(v, statistic, n, momentum,
                                                   correction);
-}
-
-// Host-staged: the gradient comes to the host, is summed there, and goes
-// back at the wait.
-int64_t allReduceMeanStart(Context &ctx, float *x, int64_t n,
-                           int64_t priority) {
-  if (ctx.worldSize == 1)
-    return -1;
-  // Each gradient's host copy is made once and reused every step.
-  std::vector<float> &staging = ctx.staging[x];
-  staging.resize(n);
-  int64_t handle = ctx.pending.add({comm::Request(), &staging, x});
-  Context::PendingMean &mean = ctx.pending[handle];
-  copyToHost(ctx, staging.data(), x, n * sizeof(float));
-  mean.request = comm::startSum(
-      staging.data(), n, 1.0f / static_cast<float>(ctx.worldSize), priority);
-  return handle;
-}
-
-void allReduceMeanWait(Context &ctx, int64_t handle) {
-  if (handle < 0)
-    return;
-  Context::PendingMean &mean = ctx.pending[handle];
-  comm::wait(mean.request);
-  copyToBackend(ctx, mean.device, mean.staging->data(),
-                mean.staging->size() * sizeof(float));
-  ctx.pending.forget(handle);
 }
 
 void sgdUpdate(Context &ctx, float *w, const float *g, float *v, int64_t n) {

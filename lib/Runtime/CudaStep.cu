@@ -160,11 +160,12 @@ void runTrainStep(Context &ctx, const std::function<void()> &step,
                   bool replayable) {
   StepRunner &runner = *ctx.steps;
   sendScalars(ctx);
-  // Host-staged gradient averaging and the profile's timers wait inside
-  // the step; such steps cannot be recorded. The first step runs call by
-  // call: it builds cuDNN's plans, which a capture must not.
+  // Gradient averages (host-staged, or NCCL's events) and the profile's
+  // timers wait inside the step; such steps cannot be recorded. The first
+  // step runs call by call: it builds cuDNN's plans, which a capture must
+  // not.
   bool record = replayable && !runner.captureFailed && ctx.worldSize == 1 &&
-                !ctx.profile && runner.stepsCallByCall > 0;
+                !ctx.nccl && !ctx.profile && runner.stepsCallByCall > 0;
   if (record && !runner.graph)
     capture(ctx, step);
   if (record && runner.graph) {

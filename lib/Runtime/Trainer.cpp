@@ -269,6 +269,8 @@ void Trainer::initialiseArena() {
                     "was compiled from, or one with the same initializers)");
   ctx = createContext(options.threads, world.size);
   setMeasuredConvolutions(*ctx, options.cudnnFind);
+  if (options.nccl)
+    useNccl(*ctx);
   arena = createArena(*ctx);
   loadInitialValues();
   labelsAt = batch * train.sampleSize * sizeof(float);
@@ -548,8 +550,10 @@ int Trainer::run() {
                         : "");
   if (world.leader() && link.measured())
     std::printf("link between ranks: %.0f us, %.3g Gbit/s (a ping-pong at "
-                "start-up)\n",
-                link.alphaSeconds * 1e6, link.bytesPerSecond * 8e-9);
+                "start-up); gradients placed together are averaged together "
+                "up to %.3g KiB\n",
+                link.alphaSeconds * 1e6, link.bytesPerSecond * 8e-9,
+                comm::bucketBytes() / 1024.0);
 
   resolveHyperparameters(options.steps ? std::min(options.steps,
                                                    options.epochs *
@@ -755,7 +759,8 @@ int Trainer::run() {
         ",\"peak_rss_bytes\":%" PRId64 ",\"step_seconds\":%s"
         ",\"library_workspace_bytes\":%" PRId64
         ",\"peak_device_bytes\":%s,\"comm_wait_seconds\":%s"
-        ",\"link_alpha_us\":%s,\"link_gbit\":%s}\n",
+        ",\"link_alpha_us\":%s,\"link_gbit\":%s"
+        ",\"allreduces_per_step\":%s}\n",
         epochsRun, position.stepsDone, number(lastLoss).c_str(),
         number(epochLoss).c_str(), number(testAccuracy).c_str(),
         number(stepsTimed * globalBatch / trainSeconds).c_str(),
@@ -764,7 +769,10 @@ int Trainer::run() {
         deviceBytes < 0 ? "null" : std::to_string(deviceBytes).c_str(),
         number(comm::blockedSeconds()).c_str(),
         link.measured() ? number(link.alphaSeconds * 1e6).c_str() : "null",
-        link.measured() ? number(link.bytesPerSecond * 8e-9).c_str() : "null");
+        link.measured() ? number(link.bytesPerSecond * 8e-9).c_str() : "null",
+        world.size > 1 && !stepSeconds.empty()
+            ? number(double(comm::sumsStarted()) / stepSeconds.size()).c_str()
+            : "null");
   }
   std::fflush(stdout);
   return 0;

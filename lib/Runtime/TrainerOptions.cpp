@@ -71,6 +71,10 @@ Training:
                     cuDNN's candidates when it first runs (cuDNN's find)
                     instead of taking its heuristics' first (the default);
                     no effect on the CPU
+  --comm mpi|nccl   how gradients are averaged: over MPI (the default;
+                    on the GPU through pinned host memory, a pipeline of
+                    chunks), or, on the GPU only, with NCCL from GPU memory
+                    (NCCL is loaded then; with one rank too, as a check)
   --log-every N     progress line every N steps (default 100, 0: off)
   --check-every N   check the loss, every gradient and every parameter for
                     NaN or infinity every N steps (default 0: at the end of
@@ -129,9 +133,16 @@ Environment, under mpirun:
   DLC_COMM_CHUNK_BYTES=N
                     averages over N bytes (default 4 MiB) go as a pipeline
                     of chunks of N bytes
+  DLC_COMM_BUCKET_BYTES=N
+                    average gradients the compiler placed together in one
+                    collective up to N bytes (default: 9 alpha beta of the
+                    link measured at start-up, rounded down to a power of
+                    two; 0: each alone). Fix it for bit-identical reruns
+                    with more than two ranks
   DLC_COMM_EMULATE_LINK=ALPHA_US:GBIT_S
                     a test aid: averages cross an emulated link of that
-                    latency and bandwidth, one chunk after another
+                    latency and bandwidth, one chunk after another (and
+                    are bucketed for it)
 )";
 }
 
@@ -182,7 +193,12 @@ TrainerOptions dlc::rt::parseTrainerOptions(int argc, char **argv) {
       options.cudaGraph = false;
     else if (flag == "--cudnn-find")
       options.cudnnFind = true;
-    else if (flag == "--threads") {
+    else if (flag == "--comm") {
+      std::string library = value();
+      if (library != "mpi" && library != "nccl")
+        throw Error("--comm " + library + ": expected mpi or nccl");
+      options.nccl = library == "nccl";
+    } else if (flag == "--threads") {
       int64_t threads = parseInteger(flag, value(), 1);
       // More threads than CPUs only slows down; far more exhausts memory.
       int64_t cpus = std::max(1u, std::thread::hardware_concurrency());
@@ -190,8 +206,7 @@ TrainerOptions dlc::rt::parseTrainerOptions(int argc, char **argv) {
         throw Error("--threads " + std::to_string(threads) +
                     ": this machine has " + std::to_string(cpus) + " CPU(s)");
       options.threads = static_cast<int>(threads);
-    }
-    else if (flag == "--log-every")
+    } else if (flag == "--log-every")
       options.logEvery = parseInteger(flag, value(), 0);
     else if (flag == "--check-every")
       options.checkEvery = parseInteger(flag, value(), 0);

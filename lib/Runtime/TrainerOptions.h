@@ -31,6 +31,9 @@ struct TrainerOptions {
   /// On the GPU, time cuDNN's convolution algorithms instead of taking its
   /// heuristics' first.
   bool cudnnFind = false;
+  /// On the GPU, average gradients with NCCL (--comm=nccl) instead of
+  /// through the host over MPI.
+  bool nccl = false;
   int64_t logEvery = 100;
   /// Check the loss, gradients and parameters for non-finite values every N
   /// steps; 0: at each epoch's end and before every save only.

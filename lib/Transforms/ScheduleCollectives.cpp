@@ -16,7 +16,8 @@
 // parameters they write, so that averages overlap the rest of the
 // backward pass and the next forward pass; gradients whose averages start
 // one after another share one collective first, where the latency that
-// saves is worth it.
+// saves is worth it (or, with runtime-buckets, are placed so that the
+// runtime can merge them by the link it measures).
 //
 //===----------------------------------------------------------------------===//
 
@@ -191,94 +192,128 @@ void carryIntoNextStep(Block &block) {
   }
 }
 
-/// With overlap=next-forward, after carrying: gradients whose collectives
-/// start one after another share one collective when that saves latency.
-/// A collective of n bytes costs alpha + n / beta: a bucket takes further
-/// gradients while alpha stays over a tenth of its cost (up to 9 alpha
-/// beta bytes); a larger gradient gains too little from sharing to wait
-/// for others, and is averaged alone. Each member becomes a view into the
-/// bucket's allocation (64-byte aligned: the kernels' vectors), so the bucket
-/// is averaged in place without a copy. Its start goes where its last member's
-/// was, and one exec.carried, where its members' first one was, updates them
-/// all.
-void bucketCollectives(Block &block, double alphaSeconds,
-                       double bytesPerSecond) {
-  auto closeAt = static_cast<int64_t>(9.0 * alphaSeconds * bytesPerSecond);
-  DenseMap<Value, exec::CarriedOp> carriedOf;
-  for (auto carried : block.getOps<exec::CarriedOp>())
-    carriedOf[carried.getBuffer()] = carried;
-  SmallVector<SmallVector<exec::AllReduceStartOp>> buckets(1);
+/// With overlap=next-forward, after carrying: the runs of gradients whose
+/// collectives start one after another (each carried into the next step,
+/// of one element type), closed before they would pass `closeAt` bytes; a
+/// larger gradient makes a run of its own.
+SmallVector<SmallVector<exec::AllReduceStartOp>>
+runsOfStarts(Block &block, int64_t closeAt,
+             const DenseMap<Value, exec::CarriedOp> &carriedOf) {
+  SmallVector<SmallVector<exec::AllReduceStartOp>> runs(1);
   int64_t bytes = 0;
+  auto elementOf = [](Value v) {
+    return cast<exec::BufferType>(v.getType()).getElementType();
+  };
   for (auto start : block.getOps<exec::AllReduceStartOp>()) {
     Value buffer = start.getBuffer();
-    auto elementOf = [](Value v) {
-      return cast<exec::BufferType>(v.getType()).getElementType();
-    };
     bool member =
         buffer.getDefiningOp<exec::AllocOp>() && start.getToken().use_empty() &&
         carriedOf.count(buffer) &&
-        (buckets.back().empty() ||
-         elementOf(buckets.back().front().getBuffer()) == elementOf(buffer));
+        (runs.back().empty() ||
+         elementOf(runs.back().front().getBuffer()) == elementOf(buffer));
     int64_t size = alignedBytes(buffer);
-    if (!member || (!buckets.back().empty() && bytes + size > closeAt)) {
-      buckets.emplace_back();
+    if (!member || (!runs.back().empty() && bytes + size > closeAt)) {
+      runs.emplace_back();
       bytes = 0;
     }
     if (!member)
       continue;
-    buckets.back().push_back(start);
+    runs.back().push_back(start);
     bytes += size;
   }
+  llvm::erase_if(runs, [](auto &run) { return run.size() < 2; });
+  return runs;
+}
+
+/// Gives `run`'s gradients one allocation, in the order their collectives
+/// start: each becomes a view into it at a 64-byte aligned offset (the
+/// kernels' vectors), so that any consecutive members are averaged in place
+/// without a copy. Returns the allocation.
+Value placeContiguously(Block &block, ArrayRef<exec::AllReduceStartOp> run) {
   MLIRContext *ctx = block.getParentOp()->getContext();
-  for (MutableArrayRef<exec::AllReduceStartOp> bucket : buckets) {
-    if (bucket.size() < 2)
-      continue;
-    Type element = cast<exec::BufferType>(bucket.front().getBuffer().getType())
-                       .getElementType();
-    int64_t total = 0;
-    for (exec::AllReduceStartOp start : bucket)
-      total += alignedBytes(start.getBuffer());
-    OpBuilder builder(ctx);
-    builder.setInsertionPointToStart(&block);
-    Location loc = bucket.front().getLoc();
-    int64_t elementBytes = element.getIntOrFloatBitWidth() / 8;
-    Value storage = exec::AllocOp::create(
-        builder, loc,
-        exec::BufferType::get(ctx, {total / elementBytes}, element),
-        /*alignment=*/kArenaAlignment, /*offset=*/nullptr);
+  exec::AllReduceStartOp first = run.front();
+  Type element =
+      cast<exec::BufferType>(first.getBuffer().getType()).getElementType();
+  int64_t total = 0;
+  for (exec::AllReduceStartOp start : run)
+    total += alignedBytes(start.getBuffer());
+  OpBuilder builder(ctx);
+  builder.setInsertionPointToStart(&block);
+  Location loc = first.getLoc();
+  int64_t elementBytes = element.getIntOrFloatBitWidth() / 8;
+  Value storage = exec::AllocOp::create(
+      builder, loc, exec::BufferType::get(ctx, {total / elementBytes}, element),
+      /*alignment=*/kArenaAlignment, /*offset=*/nullptr);
+  int64_t offset = 0;
+  for (exec::AllReduceStartOp start : run) {
+    Value member = start.getBuffer();
+    Value view = exec::ViewOp::create(builder, loc, member.getType(), storage,
+                                      builder.getI64IntegerAttr(offset));
+    offset += alignedBytes(member);
+    Operation *alloc = member.getDefiningOp();
+    member.replaceAllUsesWith(view);
+    alloc->erase();
+  }
+  return storage;
+}
+
+/// Makes `run` (placed contiguously in `storage`) one bucket: one collective
+/// where its last member's started, and one exec.carried, where the first
+/// of its members' `carried` was, that updates them all.
+void mergeCollectives(MutableArrayRef<exec::AllReduceStartOp> run,
+                      Value storage, SmallVector<exec::CarriedOp> carried) {
+  Location loc = run.front().getLoc();
+  OpBuilder builder(run.back());
+  exec::AllReduceStartOp::create(
+      builder, loc, exec::TokenType::get(builder.getContext()), storage);
+  for (exec::AllReduceStartOp start : run)
+    start.erase();
+  llvm::sort(carried, [](exec::CarriedOp a, exec::CarriedOp b) {
+    return a->isBeforeInBlock(b);
+  });
+  builder.setInsertionPoint(carried.front());
+  auto merged = exec::CarriedOp::create(builder, loc, storage);
+  Block *body = builder.createBlock(&merged.getBody());
+  for (exec::CarriedOp old : carried) {
+    for (Operation &update :
+         llvm::make_early_inc_range(old.getBody().front())) {
+      for (Value operand : update.getOperands())
+        exec::defineBefore(operand, merged);
+      update.moveBefore(body, body->end());
+    }
+    old.erase();
+  }
+}
+
+/// Buckets the gradients whose collectives start one after another. By
+/// the alpha-beta model, a collective of n bytes costs alpha + n / beta: a
+/// bucket takes further gradients while alpha stays over a tenth of its
+/// cost (up to 9 alpha beta bytes); a larger gradient gains too little from
+/// sharing to wait for others, and is averaged alone. Without a link
+/// (`bytesPerSecond` 0), the runs go up to `regionBytes` and the runtime
+/// buckets them by the same rule with the link it measures: each member
+/// keeps its start, marked joins_next but a run's last.
+void bucketCollectives(Block &block, double alphaSeconds, double bytesPerSecond,
+                       int64_t regionBytes) {
+  bool atRuntime = bytesPerSecond <= 0;
+  int64_t closeAt =
+      atRuntime ? regionBytes
+                : static_cast<int64_t>(9.0 * alphaSeconds * bytesPerSecond);
+  DenseMap<Value, exec::CarriedOp> carriedOf;
+  for (auto carried : block.getOps<exec::CarriedOp>())
+    carriedOf[carried.getBuffer()] = carried;
+  for (MutableArrayRef<exec::AllReduceStartOp> run :
+       runsOfStarts(block, closeAt, carriedOf)) {
     SmallVector<exec::CarriedOp> carried;
-    int64_t offset = 0;
-    for (exec::AllReduceStartOp start : bucket) {
-      Value member = start.getBuffer();
-      carried.push_back(carriedOf.lookup(member));
-      Value view = exec::ViewOp::create(builder, loc, member.getType(), storage,
-                                        builder.getI64IntegerAttr(offset));
-      offset += alignedBytes(member);
-      Operation *alloc = member.getDefiningOp();
-      member.replaceAllUsesWith(view);
-      alloc->erase();
+    for (exec::AllReduceStartOp start : run)
+      carried.push_back(carriedOf.lookup(start.getBuffer()));
+    Value storage = placeContiguously(block, run);
+    if (!atRuntime) {
+      mergeCollectives(run, storage, std::move(carried));
+      continue;
     }
-    builder.setInsertionPoint(bucket.back());
-    exec::AllReduceStartOp::create(builder, loc, exec::TokenType::get(ctx),
-                                   storage);
-    for (exec::AllReduceStartOp start : bucket)
-      start.erase();
-    // One exec.carried, where the first of the members' was, updates all.
-    llvm::sort(carried, [](exec::CarriedOp a, exec::CarriedOp b) {
-      return a->isBeforeInBlock(b);
-    });
-    builder.setInsertionPoint(carried.front());
-    auto merged = exec::CarriedOp::create(builder, loc, storage);
-    Block *body = builder.createBlock(&merged.getBody());
-    for (exec::CarriedOp old : carried) {
-      for (Operation &update :
-           llvm::make_early_inc_range(old.getBody().front())) {
-        for (Value operand : update.getOperands())
-          exec::defineBefore(operand, merged);
-        update.moveBefore(body, body->end());
-      }
-      old.erase();
-    }
+    for (exec::AllReduceStartOp start : run.drop_back())
+      start.setJoinsNext(true);
   }
 }
 
@@ -365,8 +400,10 @@ struct ScheduleCollectives
     dependences.reorder(block, order);
     if (overlap == "next-forward") {
       carryIntoNextStep(block);
-      if (commAlphaUs > 0 && commGbit > 0)
-        bucketCollectives(block, commAlphaUs * 1e-6, commGbit * 1e9 / 8);
+      if (runtimeBuckets)
+        bucketCollectives(block, 0.0, 0.0, regionBytes);
+      else if (commAlphaUs > 0 && commGbit > 0)
+        bucketCollectives(block, commAlphaUs * 1e-6, commGbit * 1e9 / 8, 0);
     } else if (overlap != "none" && defer)
       deferWaits(block, /*withinPeak=*/overlap == "backward");
   }

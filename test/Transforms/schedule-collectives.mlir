@@ -4,6 +4,8 @@
 // RUN: dlc-opt %s -dlc-schedule-collectives=overlap=backward-late | FileCheck %s --check-prefix=LATE
 // RUN: dlc-opt %s -dlc-schedule-collectives="overlap=next-forward comm-alpha-us=0" | FileCheck %s --check-prefix=NEXT
 // RUN: dlc-opt %s -dlc-schedule-collectives="overlap=next-forward comm-alpha-us=50 comm-gbit=10" | FileCheck %s --check-prefix=BUCKET
+// RUN: dlc-opt %s -dlc-schedule-collectives="overlap=next-forward runtime-buckets=true region-bytes=1048640" | FileCheck %s --check-prefix=RUNTIME
+// RUN: dlc-opt %s -dlc-schedule-collectives="overlap=next-forward runtime-buckets=true" | FileCheck %s --check-prefix=DEFAULTREGION
 // RUN: not dlc-opt %s -dlc-schedule-collectives=overlap=sideways 2>&1 | FileCheck %s --check-prefix=BAD
 
 exec.global @w1 : !exec.buffer<1024xf32>
@@ -155,6 +157,34 @@ func.func @defer(%x: !exec.buffer<16xf32>) -> !exec.buffer<16xf32> {
 // BUCKET: exec.kernel "gradC"
 // BUCKET-NEXT: exec.allreduce_start %[[BUCKET]] : !exec.buffer<32xf32>
 // BUCKET-NEXT: return
+// Buckets left to the runtime (runtime-buckets): the same runs of
+// gradients, up to region-bytes each, are placed in one allocation in the
+// order their averages start; each gradient keeps its exec.carried and its
+// start, and each start but a run's last may join the next one's
+// collective. At region-bytes=1048640, %da and %db (1 MiB + 64 bytes) fill
+// a run and %dc stays alone; at the default 1 MiB, %da is alone and %db
+// and %dc share a run.
+// RUNTIME-LABEL: func.func @bucket
+// RUNTIME: %[[R:.+]] = exec.alloc : !exec.buffer<262160xf32>
+// RUNTIME-NEXT: %[[DA:.+]] = exec.view %[[R]] {byte_offset = 0 : i64} : !exec.buffer<262160xf32> -> !exec.buffer<262144xf32>
+// RUNTIME-NEXT: %[[DB:.+]] = exec.view %[[R]] {byte_offset = 1048576 : i64} : !exec.buffer<262160xf32> -> !exec.buffer<16xf32>
+// RUNTIME: exec.carried %[[DA]] : !exec.buffer<262144xf32> {
+// RUNTIME: exec.carried %[[DB]] : !exec.buffer<16xf32> {
+// RUNTIME: %[[DC:.+]] = exec.alloc : !exec.buffer<16xf32>
+// RUNTIME: exec.carried %[[DC]] : !exec.buffer<16xf32> {
+// RUNTIME: exec.kernel "forward"
+// RUNTIME: exec.allreduce_start %[[DA]] {joins_next} : !exec.buffer<262144xf32>
+// RUNTIME: exec.allreduce_start %[[DB]] : !exec.buffer<16xf32>
+// RUNTIME: exec.allreduce_start %[[DC]] : !exec.buffer<16xf32>
+// RUNTIME-NEXT: return
+// DEFAULTREGION-LABEL: func.func @bucket
+// DEFAULTREGION: %[[R:.+]] = exec.alloc : !exec.buffer<32xf32>
+// DEFAULTREGION-NEXT: %[[DB:.+]] = exec.view %[[R]] {byte_offset = 0 : i64}
+// DEFAULTREGION-NEXT: %[[DC:.+]] = exec.view %[[R]] {byte_offset = 64 : i64}
+// DEFAULTREGION: exec.allreduce_start %{{.+}} : !exec.buffer<262144xf32>
+// DEFAULTREGION: exec.allreduce_start %[[DB]] {joins_next} : !exec.buffer<16xf32>
+// DEFAULTREGION: exec.allreduce_start %[[DC]] : !exec.buffer<16xf32>
+// DEFAULTREGION-NEXT: return
 func.func @bucket(%x: !exec.buffer<16xf32>) -> !exec.buffer<16xf32> {
   %wa = exec.global_ref @wa : !exec.buffer<262144xf32>
   %wb = exec.global_ref @wb : !exec.buffer<16xf32>

@@ -1,10 +1,12 @@
 // Each --emit stage of the driver on the bundled MLP.
 // RUN: dlc %S/../../models/mlp.onnx --emit=mlir --batch 4 | FileCheck %s --check-prefix=MLIR
 // RUN: dlc %S/../../models/mlp.onnx --emit=training --batch 4 --lr 0.05 --momentum 0.9 | FileCheck %s --check-prefix=TRAIN
-// RUN: dlc %S/../../models/mlp.onnx --emit=exec --batch 4 --overlap=next-forward | FileCheck %s --check-prefix=EXEC
+// RUN: dlc %S/../../models/mlp.onnx --emit=exec --batch 4 --overlap=next-forward --comm-alpha=50 --comm-beta=10 | FileCheck %s --check-prefix=EXEC
+// RUN: dlc %S/../../models/mlp.onnx --emit=exec --batch 4 --overlap=next-forward | FileCheck %s --check-prefix=REGION
+// RUN: dlc %S/../../models/mlp.onnx --emit=source --batch 4 --overlap=next-forward | FileCheck %s --check-prefix=JOINS
 // RUN: dlc %S/../../models/mlp.onnx --emit=exec --batch 4 | FileCheck %s --check-prefix=AUTO
 // RUN: dlc %S/../../models/mlp.onnx --emit=lowered --batch 4 | FileCheck %s --check-prefix=LOWERED
-// RUN: dlc %S/../../models/mlp.onnx --emit=source --batch 4 --lr 0.05 --overlap=next-forward | FileCheck %s --check-prefix=SOURCE
+// RUN: dlc %S/../../models/mlp.onnx --emit=source --batch 4 --lr 0.05 --overlap=next-forward --comm-alpha=50 | FileCheck %s --check-prefix=SOURCE
 // RUN: dlc %S/../../models/mlp.onnx --emit=source --batch 4 --overlap=backward | FileCheck %s --check-prefix=BACKWARD
 
 // The symbolic batch dimension becomes --batch; Flatten becomes a reshape.
@@ -38,6 +40,25 @@
 // EXEC-COUNT-2: exec.allreduce_start
 // EXEC-NOT: exec.allreduce_start
 
+// Without --comm-alpha and --comm-beta the trainer buckets by the link it
+// measures: the five smaller gradients (538 KB, under the 1 MiB a region
+// may hold) are placed in one allocation in the order their averages
+// start, each a view that keeps its own start; each but the last may join
+// the next. fc1's weight gradient (1.6 MB) is alone.
+// REGION-LABEL: func.func @train_step
+// REGION: [[R:%[0-9]+]] = exec.alloc {{.*}} : !exec.buffer<134416xf32>
+// REGION-COUNT-5: exec.view [[R]]
+// REGION-COUNT-4: exec.allreduce_start %{{[0-9]+}} {joins_next}
+// REGION-NEXT: exec.kernel
+// REGION-NEXT: exec.allreduce_start %{{[0-9]+}} :
+// REGION: exec.allreduce_start %{{[0-9]+}} : !exec.buffer<512x784xf32>
+// REGION-NOT: exec.allreduce_start
+// JOINS-COUNT-4: allReduceMeanStartCarried({{.*}}, true);
+// JOINS-NOT: allReduceMeanStartCarried(
+// JOINS: allReduceMeanStartCarried({{.*}}, 131072, {{.*}}, false);
+// JOINS: allReduceMeanStartCarried({{.*}}, 401408, {{.*}}, false);
+// JOINS-NOT: allReduceMeanStartCarried(
+
 // LOWERED-NOT: graph.
 // LOWERED-NOT: exec.
 // LOWERED: emitc.func @trainStep
@@ -62,8 +83,8 @@
 // Each gradient's average starts as soon as it is final and is left in
 // flight for the next step. Its priority (the order in which the next step
 // needs them: the order of the exec.carried ops) comes before its slot.
-// SOURCE: dlc::rt::allReduceMeanStartCarried([[CTX]], {{v[0-9]+}}, 134416, 0, 0);
-// SOURCE: dlc::rt::allReduceMeanStartCarried([[CTX]], {{v[0-9]+}}, 401408, 1, 1);
+// SOURCE: dlc::rt::allReduceMeanStartCarried([[CTX]], {{v[0-9]+}}, 134416, 0, 0, false);
+// SOURCE: dlc::rt::allReduceMeanStartCarried([[CTX]], {{v[0-9]+}}, 401408, 1, 1, false);
 // SOURCE-NOT: allReduceMeanWait(
 // SOURCE: static void flushCarried(dlc::rt::Context & [[FCTX:v[0-9]+]], char*
 // SOURCE: bool {{v[0-9]+}} = dlc::rt::allReduceMeanWaitCarried([[FCTX]], 0);

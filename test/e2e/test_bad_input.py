@@ -102,6 +102,9 @@ def test_trainer_unknown_flag_and_bad_values(small_trainer, workdir):
     assert_clean_failure(train(small_trainer, *data, "--seed"), "missing value for --seed")
     assert_clean_failure(train(small_trainer), "no training data")
     assert_clean_failure(train(small_trainer, "--train-x", x), "--train-x and --train-y go together")
+    assert_clean_failure(train(small_trainer, *data, "--comm", "gloo"), "--comm gloo: expected mpi or nccl")
+    assert_clean_failure(train(small_trainer, *data, "--comm", "nccl"),
+                         "--comm=nccl: NCCL averages GPU memory, and this trainer was built for the CPU")
 
 
 def test_trainer_help(small_trainer):
@@ -110,6 +113,7 @@ def test_trainer_help(small_trainer):
     assert "--data DIR" in result.stdout and "--save FILE.onnx" in result.stdout
     assert "--no-cuda-graph" in result.stdout and "--cudnn-find" in result.stdout
     assert "DLC_COMM_ORDER=program|priority" in result.stdout
+    assert "DLC_COMM_BUCKET_BYTES=N" in result.stdout and "--comm mpi|nccl" in result.stdout
 
 
 def test_compiler_help_lists_dlc_options_only():

@@ -92,6 +92,37 @@ def test_chunked_averages_match_one_rank(mpi_trainers):
     assert chunked.json["last_loss"] == pytest.approx(one.json["last_loss"], rel=1e-4)
 
 
+@pytest.mark.parametrize("env, sums", [
+    ({"DLC_COMM_BUCKET_BYTES": "0"}, 6),
+    # 9 x 2 ms x 10 Gbit/s = 22.5 MB, 16 MiB as a power of two: the five
+    # smaller gradients that the compiler placed together (538 KB) share
+    # one collective; fc1's weight gradient (1.6 MB) is alone.
+    ({"DLC_COMM_EMULATE_LINK": "2000:10"}, 2),
+    ({"DLC_COMM_BUCKET_BYTES": "4096"}, 5),
+], ids=["alone", "emulated-link", "4KiB"])
+def test_runtime_buckets_follow_the_link(mpi_trainers, env, sums):
+    """Built without --comm-alpha/--comm-beta, the trainer buckets by the
+    link: allreduces per step follow the bucket size (at 4 KiB only fc3's
+    and fc2's biases, the first two to start, share one), and
+    every bucketing trains as one rank does on the global batch."""
+    args = ["--data", FASHION_MNIST, "--steps", 20, "--seed", 9, "--log-every", 0]
+    several = train(mpi_trainers["b32"], *args, ranks=2, env=env)
+    one = train(mpi_trainers["b64"], *args)
+    assert several.returncode == 0, several
+    assert one.returncode == 0, one
+    assert several.json["allreduces_per_step"] == sums
+    assert several.json["last_loss"] == pytest.approx(one.json["last_loss"], rel=1e-4)
+    assert one.json["allreduces_per_step"] is None
+
+
+def test_an_unreadable_bucket_size_is_reported(mpi_trainers):
+    result = train(mpi_trainers["b32"], "--data", FASHION_MNIST, "--steps", 2,
+                   "--log-every", 0, ranks=2, env={"DLC_COMM_BUCKET_BYTES": "lots"})
+    assert result.returncode == 0, result
+    assert "DLC_COMM_BUCKET_BYTES='lots' is not a number of bytes" in result.stderr
+    assert "averaged together up to" in result.stdout
+
+
 def test_runs_under_mpirun_are_deterministic(mpi_trainers, workdir):
     """Two runs of two ranks, with averages overlapping the backward pass,
     log the same losses to the last digit."""

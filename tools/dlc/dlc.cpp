@@ -149,13 +149,16 @@ cl::opt<double> commAlpha(
     "comm-alpha", cl::init(50.0), cl::value_desc("microseconds"),
     cl::cat(dlcCategory),
     cl::desc("The latency of one gradient allreduce on the cluster's "
-             "network (default 50). With --overlap=next-forward, gradients "
-             "whose allreduces start one after another share one while "
-             "this latency is over a tenth of its time; 0: one allreduce "
-             "per gradient"));
-cl::opt<double> commBeta(
-    "comm-beta", cl::init(10.0), cl::value_desc("Gbit/s"), cl::cat(dlcCategory),
-    cl::desc("The network's bandwidth for the same choice (default 10)"));
+             "network. With --overlap=next-forward, gradients whose "
+             "allreduces start one after another share one while this "
+             "latency is over a tenth of its time; 0: one allreduce per "
+             "gradient. Without --comm-alpha and --comm-beta the trainer "
+             "decides the same way from the link it measures at start-up; "
+             "with one of them, the other defaults to 50 us or 10 Gbit/s"));
+cl::opt<double>
+    commBeta("comm-beta", cl::init(10.0), cl::value_desc("Gbit/s"),
+             cl::cat(dlcCategory),
+             cl::desc("The network's bandwidth for the same choice"));
 cl::opt<bool> externalWeights(
     "external-weights", cl::cat(dlcCategory),
     cl::desc("Leave the parameters' initial values out of the executable "
@@ -376,6 +379,8 @@ int main(int argc, char **argv) {
   options.externalWeights = externalWeights;
   options.commAlphaUs = commAlpha;
   options.commGbit = commBeta;
+  options.runtimeBuckets =
+      commAlpha.getNumOccurrences() == 0 && commBeta.getNumOccurrences() == 0;
   if (overlap == Overlap::Auto)
     options.nextForwardPeakLimit = 1.05;
   options.overlap = overlap == Overlap::Auto || overlap == Overlap::NextForward

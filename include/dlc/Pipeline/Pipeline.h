@@ -49,8 +49,10 @@ struct PipelineOptions {
   std::string overlap = "next-forward";
   /// The network the bucketing of next-forward's collectives assumes: the
   /// latency of one collective (microseconds; 0: no buckets) and the
-  /// bandwidth (Gbit/s).
+  /// bandwidth (Gbit/s); with `runtimeBuckets`, neither: the trainer
+  /// buckets by the link it measures at start-up.
   double commAlphaUs = 50.0, commGbit = 10.0;
+  bool runtimeBuckets = false;
   /// With "next-forward": the most the step's peak of live bytes may grow
   /// over "backward"'s before the step waits within itself (0: no limit).
   double nextForwardPeakLimit = 0.0;

@@ -80,6 +80,11 @@ int64_t peakDeviceBytes(Context &ctx);
 /// library's heuristics (the default); no effect on the CPU.
 void setMeasuredConvolutions(Context &ctx, bool measured);
 
+/// Averages gradients with NCCL, GPU memory to GPU memory, instead of
+/// through the host over MPI (--comm=nccl; on one rank too, as a check).
+/// Throws where the backend has no NCCL (the CPU).
+void useNccl(Context &ctx);
+
 /// The key of this step's random numbers (dropout masks).
 void setRandomKey(Context &ctx, uint64_t seed, int rank, uint64_t step);
 

@@ -263,9 +263,12 @@ void allReduceMeanWait(Context &ctx, int64_t handle);
 /// of x is left in flight in `slot` for the next step, whose
 /// allReduceMeanWaitCarried(slot) waits for it and says whether there was
 /// one (false on a step that follows none: the first, or one after the
-/// trainer completed what was carried).
+/// trainer completed what was carried). With `joinsNext`, the next call's
+/// x follows this one's n floats (but for alignment) and the runtime may
+/// average both in one collective, where the link makes that worth it
+/// (comm::bucketBytes).
 void allReduceMeanStartCarried(Context &ctx, float *x, int64_t n,
-                               int64_t priority, int64_t slot);
+                               int64_t priority, int64_t slot, bool joinsNext);
 bool allReduceMeanWaitCarried(Context &ctx, int64_t slot);
 
 /// PyTorch's SGD with the context's hyperparameters: g' = g + wd * w;

@@ -146,10 +146,10 @@ LogicalResult ProgramBuilder::lowerKernel(exec::KernelOp kernel) {
 }
 
 LogicalResult ProgramBuilder::lowerCarried(exec::CarriedOp carried) {
-  Value pending = call("allReduceMeanWaitCarried", {},
-                       {builder.getI64IntegerAttr(carriedSlots.lookup(
-                           exec::storageOf(carried.getBuffer())))},
-                       builder.getI1Type());
+  Value pending = call(
+      "allReduceMeanWaitCarried", {},
+      {builder.getI64IntegerAttr(carriedSlots.lookup(carried.getBuffer()))},
+      builder.getI1Type());
   auto ifOp = emitc::IfOp::create(builder, loc(), pending,
                                   /*addThenBlock=*/true,
                                   /*addElseBlock=*/false);
@@ -173,7 +173,7 @@ LogicalResult ProgramBuilder::lowerOp(Operation &op) {
             func::ReturnOp>([](Operation *) { return success(); })
       .Case([&](exec::KernelOp kernel) { return lowerKernel(kernel); })
       .Case([&](exec::CarriedOp carried) { return lowerCarried(carried); })
-      .Case([&](exec::AllReduceStartOp start) {
+      .Case([&](exec::AllReduceStartOp start) -> LogicalResult {
         auto type = cast<exec::BufferType>(start.getBuffer().getType());
         Value data =
             pointer(offsetOf(start.getBuffer()), type.getElementType());
@@ -182,12 +182,16 @@ LogicalResult ProgramBuilder::lowerOp(Operation &op) {
           // Left in flight for the next step's exec.carried.
           // Needed in the next step, after this step's waits, in the
           // order of the exec.carried ops.
-          int64_t slot =
-              carriedSlots.lookup(exec::storageOf(start.getBuffer()));
+          auto slot = carriedSlots.find(start.getBuffer());
+          if (slot == carriedSlots.end())
+            return start.emitOpError(
+                "is carried into the next step, but no exec.carried names "
+                "its buffer");
           call("allReduceMeanStartCarried", {data},
                {builder.getIndexAttr(1), count,
-                builder.getI64IntegerAttr(waitOrder.size() + slot),
-                builder.getI64IntegerAttr(slot)});
+                builder.getI64IntegerAttr(waitOrder.size() + slot->second),
+                builder.getI64IntegerAttr(slot->second),
+                builder.getBoolAttr(start.getJoinsNext())});
           return success();
         }
         handles[start.getToken()] = call(
@@ -224,8 +228,7 @@ LogicalResult ProgramBuilder::beginFunction(func::FuncOp func, StringRef name) {
   handles.clear();
   carriedSlots.clear();
   for (auto carried : func.front().getOps<exec::CarriedOp>())
-    carriedSlots.try_emplace(exec::storageOf(carried.getBuffer()),
-                             carriedSlots.size());
+    carriedSlots.try_emplace(carried.getBuffer(), carriedSlots.size());
   waitOrder.clear();
   for (auto wait : func.front().getOps<exec::WaitOp>())
     waitOrder.try_emplace(wait.getToken(), waitOrder.size());

@@ -63,6 +63,7 @@ comm::detail::Progress progress;
 /// order them, which the progress thread issues in an order of its own.
 MPI_Comm sumComm = MPI_COMM_NULL, roundComm = MPI_COMM_NULL;
 comm::Link measuredLink;
+int64_t bucketLimit = 0;
 
 /// The median seconds of `trips` round trips of `bytes` between ranks 0 and
 /// `peer`, after one to warm the connection; 0 on the other ranks.
@@ -102,6 +103,33 @@ comm::Link measureLink(const comm::World &world) {
   MPI_Bcast(figures, 2, MPI_DOUBLE, 0, MPI_COMM_WORLD);
   return {figures[0], figures[1]};
 }
+/// 9 alpha beta of the link the sums see, rounded down to a power of two
+/// so that the jitter of the measurement seldom moves a bucket's bounds
+/// between runs; DLC_COMM_BUCKET_BYTES fixes it instead (with more than two
+/// ranks, MPI's reduction order depends on the buckets, so bit-identical
+/// reruns need it fixed).
+int64_t chooseBucketBytes(const comm::detail::EmulatedLink &emulated) {
+  if (const char *text = std::getenv("DLC_COMM_BUCKET_BYTES")) {
+    char *end = nullptr;
+    long long bytes = std::strtoll(text, &end, 10);
+    if (end != text && *end == '\0' && bytes >= 0)
+      return bytes;
+    if (worldRank == 0)
+      std::fprintf(stderr,
+                   "warning: DLC_COMM_BUCKET_BYTES='%s' is not a number of "
+                   "bytes; bucketing by the measured link\n",
+                   text);
+  }
+  comm::Link seen = emulated.on() ? comm::Link{emulated.alphaSeconds,
+                                               emulated.bitsPerSecond / 8}
+                                  : measuredLink;
+  auto bytes =
+      static_cast<int64_t>(9.0 * seen.alphaSeconds * seen.bytesPerSecond);
+  int64_t power = 1;
+  while (power <= bytes / 2)
+    power *= 2;
+  return bytes > 0 ? power : 0;
+}
 } // namespace
 
 comm::World comm::initialize(int &argc, char **&argv,
@@ -134,6 +162,8 @@ comm::World comm::initialize(int &argc, char **&argv,
   MPI_Comm_dup(MPI_COMM_WORLD, &sumComm);
   MPI_Comm_dup(MPI_COMM_WORLD, &roundComm);
   progress.start(sumComm, roundComm, threaded && world.size > 1);
+  if (world.size > 1)
+    bucketLimit = chooseBucketBytes(progress.emulated());
   return world;
 }
 
@@ -152,9 +182,15 @@ void comm::abortJob(int status) {
   std::exit(status);
 }
 
+int comm::rank() { return worldRank; }
+
 comm::Link comm::link() { return measuredLink; }
 
 bool comm::sendsByPriority() { return progress.byPriority(); }
+
+int64_t comm::bucketBytes() { return bucketLimit; }
+
+int64_t comm::sumsStarted() { return progress.sumsStarted(); }
 
 double comm::sum(double value) {
   double total = value;
@@ -219,6 +255,32 @@ void comm::wait(Request &request) {
     return;
   progress.wait(static_cast<comm::detail::Sum *>(request.handle));
   request.handle = nullptr;
+}
+
+bool comm::test(Request &request) {
+  if (!request.handle)
+    return true;
+  if (!progress.test(static_cast<comm::detail::Sum *>(request.handle)))
+    return false;
+  request.handle = nullptr;
+  return true;
+}
+
+bool comm::progressesAlone() { return active() && progress.threadedProgress(); }
+
+int64_t comm::chunkFloats() { return progress.chunkSize(); }
+
+void comm::countBlocked(double startedAt, double seconds) {
+  progress.countBlocked(startedAt, seconds);
+}
+
+void comm::broadcast(void *data, size_t bytes, int root) {
+  if (!active())
+    return;
+  char *at = static_cast<char *>(data);
+  for (size_t done = 0; done < bytes; done += kChunk)
+    MPI_Bcast(at + done, int(std::min(kChunk, bytes - done)), MPI_BYTE, root,
+              MPI_COMM_WORLD);
 }
 
 double comm::blockedSeconds() { return progress.blockedSeconds(); }

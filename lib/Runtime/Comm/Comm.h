@@ -27,6 +27,8 @@ struct World {
 /// installs an error handler that names this rank and `*currentStep`.
 World initialize(int &argc, char **&argv, const int64_t *currentStep);
 void finalize(const World &world);
+/// This process's rank (0 without MPI).
+int rank();
 /// Ends every rank of the job (after an error on this one).
 [[noreturn]] void abortJob(int status);
 
@@ -38,6 +40,12 @@ struct Link {
   bool measured() const { return bytesPerSecond > 0.0; }
 };
 Link link();
+/// The most bytes worth averaging in one collective on the link the sums
+/// see (the emulated one, DLC_COMM_EMULATE_LINK, if set; else the measured
+/// one): 9 alpha beta, as long as alpha is over a tenth of the collective's
+/// cost, rounded down to a power of two; DLC_COMM_BUCKET_BYTES sets it
+/// instead. 0 on one rank.
+int64_t bucketBytes();
 /// Whether gradient sums go out by priority (DLC_COMM_ORDER=priority) rather
 /// than in the order they start.
 bool sendsByPriority();
@@ -66,9 +74,25 @@ struct Request {
 Request startSum(float *data, int64_t count, float scale = 1.0f,
                  int64_t priority = 0);
 void wait(Request &request);
+/// Whether the sum is complete; if so, the request is finished as by wait(),
+/// without counting as blocked. Only where sums progress on their own.
+bool test(Request &request);
+/// Whether a thread of this module progresses the sums (MPI gave
+/// MPI_THREAD_MULTIPLE), so that other threads may start and test them.
+bool progressesAlone();
+/// The floats of a chunk: sums larger than this are sent as a pipeline of
+/// chunks (DLC_COMM_CHUNK_BYTES; 4 MiB by default).
+int64_t chunkFloats();
+/// Counts `seconds` that the compute spent waiting for averages outside
+/// wait() (the CUDA backend's pipeline), and traces the wait.
+void countBlocked(double startedAt, double seconds);
+/// Rank `root`'s `bytes` at `data` on every rank.
+void broadcast(void *data, size_t bytes, int root);
 /// The seconds this rank has spent in wait() so far: the communication the
 /// compute did not hide.
 double blockedSeconds();
+/// The sums this rank has started so far.
+int64_t sumsStarted();
 
 } // namespace dlc::rt::comm
 

@@ -182,6 +182,25 @@ void Progress::wait(Sum *sum) {
   blocked += Clock::now() - begin;
 }
 
+bool Progress::test(Sum *sum) {
+  std::lock_guard<std::mutex> lock(mutex);
+  if (!sum->done) {
+    // Someone is waiting: the thread tests often.
+    changed.notify_all();
+    return false;
+  }
+  sums.remove_if([&](const Sum &s) { return &s == sum; });
+  return true;
+}
+
+void Progress::countBlocked(double startedAt, double seconds) {
+  trace::span("wait", "wait", startedAt, startedAt + seconds, trace::Compute,
+              -1);
+  std::lock_guard<std::mutex> lock(mutex);
+  blocked += std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(seconds));
+}
+
 double Progress::blockedSeconds() const {
   return std::chrono::duration<double>(blocked).count();
 }

@@ -93,7 +93,14 @@ public:
   Sum *startSum(float *data, int64_t count, float scale, int64_t priority);
   /// Whether sums go out by priority (DLC_COMM_ORDER=priority).
   bool byPriority() const { return agreed; }
+  const EmulatedLink &emulated() const { return link; }
+  int64_t sumsStarted() const { return nextSequence; }
   void wait(Sum *sum);
+  /// Whether `sum` is done (then forgotten, as after wait); threaded only.
+  bool test(Sum *sum);
+  bool threadedProgress() const { return threaded; }
+  int64_t chunkSize() const { return chunkFloats; }
+  void countBlocked(double startedAt, double seconds);
   double blockedSeconds() const;
 
 private:

@@ -161,3 +161,48 @@ func.func @reusable_out_of_range(%x: !exec.buffer<4xf32>, %y: !exec.buffer<4xf32
   exec.kernel "relu" ins(%x : !exec.buffer<4xf32>) outs(%y : !exec.buffer<4xf32>) {reusable = array<i64: 0, 1>}
   return
 }
+
+// -----
+
+func.func @joins_waited(%g: !exec.buffer<4xf32>) {
+  // expected-error @+1 {{joins_next needs a start carried into the next step (a token nothing waits for)}}
+  %t = exec.allreduce_start %g {joins_next} : !exec.buffer<4xf32>
+  exec.wait %t
+  return
+}
+
+// -----
+
+func.func @joins_other_allocation(%w: !exec.buffer<4xf32>) {
+  %r = exec.alloc : !exec.buffer<32xf32>
+  %a = exec.view %r {byte_offset = 0 : i64} : !exec.buffer<32xf32> -> !exec.buffer<4xf32>
+  %b = exec.alloc : !exec.buffer<4xf32>
+  exec.carried %a : !exec.buffer<4xf32> {
+    exec.kernel "sgd" ins(%w, %a : !exec.buffer<4xf32>, !exec.buffer<4xf32>) outs(%w : !exec.buffer<4xf32>) {in_place = array<i64: 0>}
+  }
+  exec.carried %b : !exec.buffer<4xf32> {
+    exec.kernel "sgd" ins(%w, %b : !exec.buffer<4xf32>, !exec.buffer<4xf32>) outs(%w : !exec.buffer<4xf32>) {in_place = array<i64: 0>}
+  }
+  // expected-error @+1 {{joins_next, but the next exec.allreduce_start is not carried on the same allocation}}
+  %ta = exec.allreduce_start %a {joins_next} : !exec.buffer<4xf32>
+  %tb = exec.allreduce_start %b : !exec.buffer<4xf32>
+  return
+}
+
+// -----
+
+func.func @joins_with_a_gap(%w: !exec.buffer<4xf32>) {
+  %r = exec.alloc : !exec.buffer<64xf32>
+  %a = exec.view %r {byte_offset = 0 : i64} : !exec.buffer<64xf32> -> !exec.buffer<4xf32>
+  %b = exec.view %r {byte_offset = 128 : i64} : !exec.buffer<64xf32> -> !exec.buffer<4xf32>
+  exec.carried %a : !exec.buffer<4xf32> {
+    exec.kernel "sgd" ins(%w, %a : !exec.buffer<4xf32>, !exec.buffer<4xf32>) outs(%w : !exec.buffer<4xf32>) {in_place = array<i64: 0>}
+  }
+  exec.carried %b : !exec.buffer<4xf32> {
+    exec.kernel "sgd" ins(%w, %b : !exec.buffer<4xf32>, !exec.buffer<4xf32>) outs(%w : !exec.buffer<4xf32>) {in_place = array<i64: 0>}
+  }
+  // expected-error @+1 {{joins_next, but the next exec.allreduce_start's buffer does not follow this one's bytes}}
+  %ta = exec.allreduce_start %a {joins_next} : !exec.buffer<4xf32>
+  %tb = exec.allreduce_start %b : !exec.buffer<4xf32>
+  return
+}

@@ -183,8 +183,14 @@ def Exec_AllReduceStartOp : Exec_Op<"allreduce_start", [
     %t = exec.allreduce_start %grad : !exec.buffer<512x784xf32>
     exec.wait %t
     ```
+
+    With `joins_next` (a start carried into the next step), the runtime may
+    hold the average back and average it together with the next
+    `exec.allreduce_start`'s buffer, which the compiler placed in the next
+    bytes of the same allocation: one collective over both, where the link
+    it measures at start-up makes the latency saved worth the wait.
   }];
-  let arguments = (ins Exec_BufferType:$buffer);
+  let arguments = (ins Exec_BufferType:$buffer, UnitAttr:$joins_next);
   let results = (outs Exec_TokenType:$token);
   let assemblyFormat = "$buffer attr-dict `:` qualified(type($buffer))";
   let hasVerifier = 1;

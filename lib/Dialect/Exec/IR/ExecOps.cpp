@@ -229,7 +229,36 @@ CarriedOp carriedBefore(Operation *op, Value buffer) {
 }
 } // namespace
 
+/// A start marked joins_next may be averaged together with the next start
+/// of its block: that one's buffer must be the bytes that follow its own in
+/// the same allocation (but for alignment), or the merged collective would
+/// average bytes that belong to neither.
+static LogicalResult verifyJoinsNext(AllReduceStartOp start) {
+  if (!start.getToken().use_empty())
+    return start.emitOpError("joins_next needs a start carried into the next "
+                             "step (a token nothing waits for)");
+  AllReduceStartOp next;
+  for (Operation *op = start->getNextNode(); op && !next;
+       op = op->getNextNode())
+    next = dyn_cast<AllReduceStartOp>(op);
+  Value buffer = start.getBuffer();
+  if (!next || !next.getToken().use_empty() ||
+      storageOf(next.getBuffer()) != storageOf(buffer))
+    return start.emitOpError("joins_next, but the next exec.allreduce_start "
+                             "is not carried on the same allocation");
+  int64_t end = byteOffsetInStorage(buffer) +
+                cast<BufferType>(buffer.getType()).getSizeInBytes();
+  int64_t nextOffset = byteOffsetInStorage(next.getBuffer());
+  // Less than the widest alignment a buffer gets (64 bytes) in between.
+  if (nextOffset < end || nextOffset >= end + 64)
+    return start.emitOpError("joins_next, but the next exec.allreduce_start's "
+                             "buffer does not follow this one's bytes");
+  return success();
+}
+
 LogicalResult AllReduceStartOp::verify() {
+  if (getJoinsNext() && failed(verifyJoinsNext(*this)))
+    return failure();
   Value token = getToken();
   if (token.use_empty()) {
     // Carried into the next step: its exec.carried finishes it there, and
