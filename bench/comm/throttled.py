@@ -8,7 +8,8 @@ them (mpirun's launch agent runs each daemon in its namespace).
 ResNet-18 and ResNet-50 (torchvision structures, 64 x 64 input, 10
 classes, --batch per rank, SGD with momentum 0.9, one thread per rank):
 dlc with --overlap=none, backward, backward-late and next-forward (its
-buckets chosen for the link: --comm-beta set to --gbit), and
+buckets chosen by the trainer from the link it measures at start-up; once
+more with buckets the compiler chose for --comm-beta set to --gbit), and
 PyTorch DistributedDataParallel (gloo, its default 25 MB buckets,
 overlapped with backward) on the same network, model, batch and threads.
 Next-forward runs a second time with DLC_COMM_ORDER=priority (the
@@ -50,6 +51,7 @@ SUBNET = "198.18.0.%d"
 MODES = ["none", "backward", "backward-late", "next-forward"]
 # What each row runs: a trainer compiled with --overlap, and its environment.
 RUNS = {**{m: (m, ()) for m in MODES},
+        "next-forward, buckets for --comm-beta": ("next-forward-told", ()),
         "next-forward, by priority": ("next-forward", ("DLC_COMM_ORDER=priority",))}
 
 
@@ -135,7 +137,8 @@ def dlc_run(exe, x, y, tmp, keep=None, env=()):
     predicted = statistics.median(sim.predict(trace, s, "ring", 2, alpha, beta)[0]
                                   for s in range(2, STEPS))
     return (summary["step_seconds"], summary["comm_wait_seconds"] / summary["steps"],
-            predicted, (summary["link_alpha_us"], summary["link_gbit"]))
+            predicted, (summary["link_alpha_us"], summary["link_gbit"]),
+            summary["allreduces_per_step"])
 
 
 DDP_WORKER = r'''
@@ -184,16 +187,22 @@ def ddp_run(name, batch, x, y, tmp):
 def measure(name, batch, gbit, runs, tmp, traces=None):
     """Per mode (and "ddp"): the median step and wait over `runs`."""
     exes, x, y = overlap_trainers(tmp, name, SIZE, CLASSES, batch, 2 * batch * STEPS, MODES,
-                                  "--lr", "0.01", "--comm-beta", str(gbit))
-    results = {m: {"step": [], "wait": [], "predicted": [], "alpha": [], "gbit": []}
-               for m in RUNS}
+                                  "--lr", "0.01")
+    exes["next-forward-told"] = tmp / (name + "-next-forward-told")
+    subprocess.run([ROOT / "build" / "bin" / "dlc", tmp / (name + ".onnx"), "-o",
+                    exes["next-forward-told"], "--batch", str(batch), "--momentum", "0.9",
+                    "--lr", "0.01", "--overlap=next-forward", "--comm-beta", str(gbit)],
+                   check=True)
+    results = {m: {"step": [], "wait": [], "predicted": [], "alpha": [], "gbit": [],
+                   "allreduces": []} for m in RUNS}
     results["ddp"] = {"step": []}
     for run in range(runs):
         for mode, (compiled, env) in RUNS.items():
             keep = traces and pathlib.Path(traces) / ("%s-%s-%d.json" % (name, mode, run))
-            step, wait, predicted, (alpha, gbit) = dlc_run(exes[compiled], x, y, tmp, keep, env)
+            step, wait, predicted, (alpha, gbit), allreduces = dlc_run(
+                exes[compiled], x, y, tmp, keep, env)
             for key, value in [("step", step), ("wait", wait), ("predicted", predicted),
-                               ("alpha", alpha), ("gbit", gbit)]:
+                               ("alpha", alpha), ("gbit", gbit), ("allreduces", allreduces)]:
                 results[mode][key].append(value)
             print(name, run, mode, step, wait, predicted, alpha, gbit, flush=True)
         results["ddp"]["step"].append(ddp_run(name, batch, x, y, tmp))
@@ -236,14 +245,14 @@ def main():
         ddp = median["ddp"]["step"]
         none = median["none"]
         lines += ["| %s | step | waiting for averages per step | hidden | step / DDP's "
-                  "| gain over none |" % name,
-                  "|---|---:|---:|---:|---:|---:|"]
+                  "| gain over none | allreduces per step |" % name,
+                  "|---|---:|---:|---:|---:|---:|---:|"]
         for mode in RUNS:
             m = median[mode]
-            lines.append("| dlc --overlap=%s | %.3f s | %.3f s | %.0f%% | %.2f | %.2fx |" % (
-                mode, m["step"], m["wait"], 100 * (1 - m["wait"] / none["wait"]),
-                m["step"] / ddp, none["step"] / m["step"]))
-        lines += ["| PyTorch DDP | %.3f s | | | 1.00 | |" % ddp, ""]
+            lines.append("| dlc --overlap=%s | %.3f s | %.3f s | %.0f%% | %.2f | %.2fx | %.0f |"
+                         % (mode, m["step"], m["wait"], 100 * (1 - m["wait"] / none["wait"]),
+                            m["step"] / ddp, none["step"] / m["step"], m["allreduces"]))
+        lines += ["| PyTorch DDP | %.3f s | | | 1.00 | | |" % ddp, ""]
         lines += ["%s, the step `simulate_scaling.py` predicts from each run's trace (ring "
                   "allreduce on 2 ranks, the link the trainer's start-up ping-pong measured: "
                   "median %.0f us, %.3g Gbit/s):" % (

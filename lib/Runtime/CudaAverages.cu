@@ -85,7 +85,7 @@ public:
     }
     changed.notify_all();
     thread.join();
-    for (auto &[device, buffer] : pinned)
+    for (auto &[gradient, buffer] : pinned)
       cudaFreeHost(buffer.first);
     cudaStreamDestroy(copyOut);
     cudaStreamDestroy(copyIn);

@@ -63,6 +63,7 @@ comm::detail::Progress progress;
 /// order them, which the progress thread issues in an order of its own.
 MPI_Comm sumComm = MPI_COMM_NULL, roundComm = MPI_COMM_NULL;
 comm::Link measuredLink;
+double sumLatency = 0.0;
 int64_t bucketLimit = 0;
 
 /// The median seconds of `trips` round trips of `bytes` between ranks 0 and
@@ -103,7 +104,28 @@ comm::Link measureLink(const comm::World &world) {
   MPI_Bcast(figures, 2, MPI_DOUBLE, 0, MPI_COMM_WORLD);
   return {figures[0], figures[1]};
 }
-/// 9 alpha beta of the link the sums see, rounded down to a power of two
+/// The latency of one sum as the runtime runs it (MPI's nonblocking
+/// allreduce, its rounds progressed by this module's thread): the median of
+/// 16 sums of 2 floats, rank 0's on every rank. Start-up sums do not count
+/// as the training's.
+double measureSumLatency() {
+  float data[2] = {};
+  std::vector<double> seconds;
+  for (int trip = 0; trip <= 16; ++trip) {
+    double begin = MPI_Wtime();
+    comm::Request request = comm::startSum(data, 2);
+    comm::wait(request);
+    if (trip > 0)
+      seconds.push_back(MPI_Wtime() - begin);
+  }
+  std::nth_element(seconds.begin(), seconds.begin() + 8, seconds.end());
+  double latency = seconds[8];
+  MPI_Bcast(&latency, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+  progress.forgetStartup();
+  return latency;
+}
+
+/// 9 alpha beta of the collective the sums see, rounded down to a power of two
 /// so that the jitter of the measurement seldom moves a bucket's bounds
 /// between runs; DLC_COMM_BUCKET_BYTES fixes it instead (with more than two
 /// ranks, MPI's reduction order depends on the buckets, so bit-identical
@@ -120,9 +142,14 @@ int64_t chooseBucketBytes(const comm::detail::EmulatedLink &emulated) {
                    "bytes; bucketing by the measured link\n",
                    text);
   }
-  comm::Link seen = emulated.on() ? comm::Link{emulated.alphaSeconds,
-                                               emulated.bitsPerSecond / 8}
-                                  : measuredLink;
+  // A ring allreduce on n ranks sends 2 (n - 1) / n of the bytes each way.
+  int ranks = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &ranks);
+  comm::Link seen =
+      emulated.on()
+          ? comm::Link{emulated.alphaSeconds, emulated.bitsPerSecond / 8}
+          : comm::Link{sumLatency, measuredLink.bytesPerSecond * ranks /
+                                       (2.0 * (ranks - 1))};
   auto bytes =
       static_cast<int64_t>(9.0 * seen.alphaSeconds * seen.bytesPerSecond);
   int64_t power = 1;
@@ -162,8 +189,11 @@ comm::World comm::initialize(int &argc, char **&argv,
   MPI_Comm_dup(MPI_COMM_WORLD, &sumComm);
   MPI_Comm_dup(MPI_COMM_WORLD, &roundComm);
   progress.start(sumComm, roundComm, threaded && world.size > 1);
-  if (world.size > 1)
+  if (world.size > 1) {
+    if (!progress.emulated().on())
+      sumLatency = measureSumLatency();
     bucketLimit = chooseBucketBytes(progress.emulated());
+  }
   return world;
 }
 
@@ -190,6 +220,8 @@ bool comm::sendsByPriority() { return progress.byPriority(); }
 
 int64_t comm::bucketBytes() { return bucketLimit; }
 
+double comm::sumLatencySeconds() { return sumLatency; }
+
 int64_t comm::sumsStarted() { return progress.sumsStarted(); }
 
 double comm::sum(double value) {
@@ -206,11 +238,22 @@ int64_t comm::sum(int64_t value) {
   return total;
 }
 
-int comm::max(int value) {
-  int largest = value;
-  if (active())
-    MPI_Allreduce(&value, &largest, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-  return largest;
+void comm::startScalarSum(ScalarSum &sum) {
+  if (!active())
+    return;
+  auto *request = new MPI_Request;
+  MPI_Iallreduce(MPI_IN_PLACE, sum.values, 2, MPI_DOUBLE, MPI_SUM,
+                 MPI_COMM_WORLD, request);
+  sum.request = request;
+}
+
+void comm::finishScalarSum(ScalarSum &sum) {
+  if (!sum.request)
+    return;
+  auto *request = static_cast<MPI_Request *>(sum.request);
+  MPI_Wait(request, MPI_STATUS_IGNORE);
+  delete request;
+  sum.request = nullptr;
 }
 
 bool comm::sameOnEveryRank(uint64_t value) {

@@ -40,11 +40,14 @@ struct Link {
   bool measured() const { return bytesPerSecond > 0.0; }
 };
 Link link();
-/// The most bytes worth averaging in one collective on the link the sums
-/// see (the emulated one, DLC_COMM_EMULATE_LINK, if set; else the measured
-/// one): 9 alpha beta, as long as alpha is over a tenth of the collective's
-/// cost, rounded down to a power of two; DLC_COMM_BUCKET_BYTES sets it
-/// instead. 0 on one rank.
+/// The latency of one gradient sum as this module runs it, measured at
+/// start-up with sums of 2 floats (0 on one rank, or on an emulated link).
+double sumLatencySeconds();
+/// The most bytes worth averaging in one collective: 9 alpha beta, as long
+/// as alpha is over a tenth of the collective's cost, with alpha the sum's
+/// latency and beta the link's bandwidth over the ring's 2 (n - 1) / n
+/// (or the emulated link's, DLC_COMM_EMULATE_LINK), rounded down to a power
+/// of two; DLC_COMM_BUCKET_BYTES sets it instead. 0 on one rank.
 int64_t bucketBytes();
 /// Whether gradient sums go out by priority (DLC_COMM_ORDER=priority) rather
 /// than in the order they start.
@@ -53,8 +56,15 @@ bool sendsByPriority();
 /// Sums over ranks (identity on one rank).
 double sum(double value);
 int64_t sum(int64_t value);
-/// The largest value over ranks.
-int max(int value);
+/// Two doubles summed over ranks without blocking: startScalarSum starts
+/// summing `values` in place (the struct must stay put), finishScalarSum
+/// completes it (both at once on one rank).
+struct ScalarSum {
+  double values[2] = {0.0, 0.0};
+  void *request = nullptr;
+};
+void startScalarSum(ScalarSum &sum);
+void finishScalarSum(ScalarSum &sum);
 /// Whether every rank passed the same value (true on one rank).
 bool sameOnEveryRank(uint64_t value);
 void barrier();

@@ -94,7 +94,13 @@ public:
   /// Whether sums go out by priority (DLC_COMM_ORDER=priority).
   bool byPriority() const { return agreed; }
   const EmulatedLink &emulated() const { return link; }
-  int64_t sumsStarted() const { return nextSequence; }
+  int64_t sumsStarted() const { return nextSequence - startupSums; }
+  /// Leaves the sums so far (start-up's measurements) out of the counts.
+  void forgetStartup() {
+    std::lock_guard<std::mutex> lock(mutex);
+    startupSums = nextSequence;
+    blocked = {};
+  }
   void wait(Sum *sum);
   /// Whether `sum` is done (then forgotten, as after wait); threaded only.
   bool test(Sum *sum);
@@ -130,7 +136,7 @@ private:
   std::list<Sum> sums;
   /// Sums started here and not yet sent, by sequence.
   std::map<int64_t, Sum *> unsent;
-  int64_t nextSequence = 0;
+  int64_t nextSequence = 0, startupSums = 0;
   /// The lowest sequence not yet sent, and the sequences above it that
   /// were: the same on every rank (decided from the rounds alone).
   int64_t firstUnsent = 0;
