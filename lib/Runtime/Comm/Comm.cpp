@@ -224,13 +224,6 @@ double comm::sumLatencySeconds() { return sumLatency; }
 
 int64_t comm::sumsStarted() { return progress.sumsStarted(); }
 
-double comm::sum(double value) {
-  double total = value;
-  if (active())
-    MPI_Allreduce(&value, &total, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-  return total;
-}
-
 int64_t comm::sum(int64_t value) {
   int64_t total = value;
   if (active())

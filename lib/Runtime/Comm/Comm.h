@@ -53,8 +53,7 @@ int64_t bucketBytes();
 /// than in the order they start.
 bool sendsByPriority();
 
-/// Sums over ranks (identity on one rank).
-double sum(double value);
+/// The sum over ranks (identity on one rank).
 int64_t sum(int64_t value);
 /// Two doubles summed over ranks without blocking: startScalarSum starts
 /// summing `values` in place (the struct must stay put), finishScalarSum
