@@ -6,6 +6,8 @@
 // RUN: dlc-opt %s -dlc-schedule-collectives="overlap=next-forward comm-alpha-us=50 comm-gbit=10" | FileCheck %s --check-prefix=BUCKET
 // RUN: dlc-opt %s -dlc-schedule-collectives="overlap=next-forward runtime-buckets=true region-bytes=1048640" | FileCheck %s --check-prefix=RUNTIME
 // RUN: dlc-opt %s -dlc-schedule-collectives="overlap=next-forward runtime-buckets=true" | FileCheck %s --check-prefix=DEFAULTREGION
+// RUN: dlc-opt %s -dlc-schedule-collectives="overlap=next-forward comm-alpha-us=0" | FileCheck %s --check-prefix=HOIST
+// RUN: dlc-opt %s -dlc-schedule-collectives="overlap=next-forward comm-alpha-us=0 hoist=false" | FileCheck %s --check-prefix=NOHOIST
 // RUN: not dlc-opt %s -dlc-schedule-collectives=overlap=sideways 2>&1 | FileCheck %s --check-prefix=BAD
 
 exec.global @w1 : !exec.buffer<1024xf32>
@@ -206,5 +208,46 @@ func.func @bucket(%x: !exec.buffer<16xf32>) -> !exec.buffer<16xf32> {
   exec.kernel "sgd" ins(%wa, %da : !exec.buffer<262144xf32>, !exec.buffer<262144xf32>) outs(%wa : !exec.buffer<262144xf32>) {in_place = array<i64: 0>}
   exec.kernel "sgd" ins(%wb, %db : !exec.buffer<16xf32>, !exec.buffer<16xf32>) outs(%wb : !exec.buffer<16xf32>) {in_place = array<i64: 0>}
   exec.kernel "sgd" ins(%wc, %dc : !exec.buffer<16xf32>, !exec.buffer<16xf32>) outs(%wc : !exec.buffer<16xf32>) {in_place = array<i64: 0>}
+  return %y : !exec.buffer<16xf32>
+}
+
+// Hoisting (overlap=next-forward): the peak of live bytes is the forward's
+// 16 KiB activation (with the weights' averages carried in from the step
+// before); the backward pass runs below it. %da, produced last (as the
+// memory schedule leaves a gradient that takes more than it frees), moves
+// up with its start to right after what it depends on ("shrink"), where
+// the peak is no higher; %db, which needs "dy", stays.
+// HOIST-LABEL: func.func @hoist
+// HOIST: exec.kernel "shrink"
+// HOIST-NOT: exec.kernel "dy"
+// HOIST: exec.kernel "gradA"
+// HOIST-NEXT: exec.allreduce_start %{{.+}} : !exec.buffer<1024xf32>
+// HOIST: exec.kernel "dy"
+// HOIST: exec.kernel "gradB"
+// HOIST-NEXT: exec.allreduce_start %{{.+}} : !exec.buffer<16xf32>
+// HOIST-NEXT: return
+// NOHOIST-LABEL: func.func @hoist
+// NOHOIST: exec.kernel "gradB"
+// NOHOIST-NEXT: exec.allreduce_start %{{.+}} : !exec.buffer<16xf32>
+// NOHOIST-NEXT: exec.kernel "gradA"
+func.func @hoist(%x: !exec.buffer<16xf32>) -> !exec.buffer<16xf32> {
+  %wa = exec.global_ref @w1 : !exec.buffer<1024xf32>
+  %wb = exec.global_ref @wb : !exec.buffer<16xf32>
+  %big = exec.alloc : !exec.buffer<4096xf32>
+  exec.kernel "forward" ins(%x, %wa, %wb : !exec.buffer<16xf32>, !exec.buffer<1024xf32>, !exec.buffer<16xf32>) outs(%big : !exec.buffer<4096xf32>)
+  %y = exec.alloc : !exec.buffer<16xf32>
+  exec.kernel "shrink" ins(%big : !exec.buffer<4096xf32>) outs(%y : !exec.buffer<16xf32>)
+  %z = exec.alloc : !exec.buffer<16xf32>
+  exec.kernel "dy" ins(%y : !exec.buffer<16xf32>) outs(%z : !exec.buffer<16xf32>)
+  %db = exec.alloc : !exec.buffer<16xf32>
+  exec.kernel "gradB" ins(%z : !exec.buffer<16xf32>) outs(%db : !exec.buffer<16xf32>)
+  %tb = exec.allreduce_start %db : !exec.buffer<16xf32>
+  exec.wait %tb
+  %da = exec.alloc : !exec.buffer<1024xf32>
+  exec.kernel "gradA" ins(%y : !exec.buffer<16xf32>) outs(%da : !exec.buffer<1024xf32>)
+  %ta = exec.allreduce_start %da : !exec.buffer<1024xf32>
+  exec.wait %ta
+  exec.kernel "sgd" ins(%wa, %da : !exec.buffer<1024xf32>, !exec.buffer<1024xf32>) outs(%wa : !exec.buffer<1024xf32>) {in_place = array<i64: 0>}
+  exec.kernel "sgd" ins(%wb, %db : !exec.buffer<16xf32>, !exec.buffer<16xf32>) outs(%wb : !exec.buffer<16xf32>) {in_place = array<i64: 0>}
   return %y : !exec.buffer<16xf32>
 }

@@ -49,13 +49,14 @@
 // REGION: [[R:%[0-9]+]] = exec.alloc {{.*}} : !exec.buffer<134416xf32>
 // REGION-COUNT-5: exec.view [[R]]
 // REGION-COUNT-4: exec.allreduce_start %{{[0-9]+}} {joins_next}
-// REGION-NEXT: exec.kernel
-// REGION-NEXT: exec.allreduce_start %{{[0-9]+}} :
+// REGION-NOT: exec.allreduce_start
+// REGION: exec.allreduce_start %{{[0-9]+}} : !exec.buffer<512xf32>
+// REGION-NOT: exec.allreduce_start
 // REGION: exec.allreduce_start %{{[0-9]+}} : !exec.buffer<512x784xf32>
 // REGION-NOT: exec.allreduce_start
 // JOINS-COUNT-4: allReduceMeanStartCarried({{.*}}, true);
 // JOINS-NOT: allReduceMeanStartCarried(
-// JOINS: allReduceMeanStartCarried({{.*}}, 131072, {{.*}}, false);
+// JOINS: allReduceMeanStartCarried({{.*}}, 512, {{.*}}, false);
 // JOINS: allReduceMeanStartCarried({{.*}}, 401408, {{.*}}, false);
 // JOINS-NOT: allReduceMeanStartCarried(
 

@@ -122,8 +122,17 @@ def ScheduleCollectives : Pass<"dlc-schedule-collectives", "mlir::ModuleOp"> {
     gradient's buffer is live from its production to the end of the step
     and from the start of the next to its `exec.carried`.
 
-    Before that, with `overlap=next-forward`, gradients whose averages
-    start one after another are bucketed: one collective on one
+    Then, with `overlap=next-forward` (`hoist`), each gradient's last
+    producer and its start move up the step to just after what the
+    producer depends on, where the step's peak of live bytes (in the
+    forward pass, where the averages carried from the step before are
+    held) stays the same: the memory schedule leaves large weight
+    gradients, which take more than they free, to the backward pass's end,
+    where their averages would have least time on the link. Gradients
+    that move to the same place keep their order.
+
+    Last, with `overlap=next-forward`, gradients whose averages start one
+    after another are bucketed: one collective on one
     allocation, each gradient a view into it at a 64-byte aligned offset,
     so that the bucket is averaged in place. By the alpha-beta model (a
     collective of n bytes costs alpha + n / beta, `comm-alpha-us` and
@@ -150,6 +159,9 @@ def ScheduleCollectives : Pass<"dlc-schedule-collectives", "mlir::ModuleOp"> {
     Option<"commGbit", "comm-gbit", "double", /*default=*/"10.0",
            "overlap=next-forward: the network's bandwidth, in Gbit/s, for "
            "bucketing">,
+    Option<"hoist", "hoist", "bool", /*default=*/"true",
+           "overlap=next-forward: move each gradient's producer and start up "
+           "the backward pass where the step's peak of live bytes allows">,
     Option<"runtimeBuckets", "runtime-buckets", "bool", /*default=*/"false",
            "overlap=next-forward: place runs of gradients contiguously and "
            "let the runtime bucket them with the link it measures, instead "
