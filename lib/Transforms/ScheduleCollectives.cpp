@@ -209,6 +209,11 @@ void hoistGradients(Block &block) {
     while (ExecDependences::namesOnly(op));
     return op;
   };
+  auto writes = [](exec::KernelOp kernel, Value storage) {
+    return llvm::any_of(kernel.getOutputs(), [&](Value output) {
+      return exec::storageOf(output) == storage;
+    });
+  };
   SmallVector<exec::AllReduceStartOp> starts(
       block.getOps<exec::AllReduceStartOp>());
   DenseSet<Operation *> hoisted;
@@ -216,11 +221,6 @@ void hoistGradients(Block &block) {
     if (hoisted.contains(start))
       continue;
     Value gradient = exec::storageOf(start.getBuffer());
-    auto writes = [](exec::KernelOp kernel, Value storage) {
-      return llvm::any_of(kernel.getOutputs(), [&](Value output) {
-        return exec::storageOf(output) == storage;
-      });
-    };
     exec::KernelOp producer;
     for (Operation *op = start->getPrevNode(); op && !producer;
          op = op->getPrevNode())

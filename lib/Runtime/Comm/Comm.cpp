@@ -130,7 +130,8 @@ double measureSumLatency() {
 /// between runs; DLC_COMM_BUCKET_BYTES fixes it instead (with more than two
 /// ranks, MPI's reduction order depends on the buckets, so bit-identical
 /// reruns need it fixed).
-int64_t chooseBucketBytes(const comm::detail::EmulatedLink &emulated) {
+int64_t chooseBucketBytes(const comm::detail::EmulatedLink &emulated,
+                          int ranks) {
   if (const char *text = std::getenv("DLC_COMM_BUCKET_BYTES")) {
     char *end = nullptr;
     long long bytes = std::strtoll(text, &end, 10);
@@ -143,8 +144,6 @@ int64_t chooseBucketBytes(const comm::detail::EmulatedLink &emulated) {
                    text);
   }
   // A ring allreduce on n ranks sends 2 (n - 1) / n of the bytes each way.
-  int ranks = 1;
-  MPI_Comm_size(MPI_COMM_WORLD, &ranks);
   comm::Link seen =
       emulated.on()
           ? comm::Link{emulated.alphaSeconds, emulated.bitsPerSecond / 8}
@@ -192,7 +191,7 @@ comm::World comm::initialize(int &argc, char **&argv,
   if (world.size > 1) {
     if (!progress.emulated().on())
       sumLatency = measureSumLatency();
-    bucketLimit = chooseBucketBytes(progress.emulated());
+    bucketLimit = chooseBucketBytes(progress.emulated(), world.size);
   }
   return world;
 }
