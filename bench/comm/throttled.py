@@ -24,7 +24,7 @@ Needs root (ip netns, tc). The kernel here has no netem, so the link adds
 no latency of its own beyond the veth's.
 
     /usr/bin/python3 bench/comm/throttled.py [--models resnet18,resnet50] [--batch 32]
-        [--gbit 1] [--runs 3] [--write docs/benchmarks.md]
+        [--gbit 1] [--runs 3] [--rows none,next-forward] [--write docs/benchmarks.md]
 """
 import argparse
 import datetime
@@ -184,20 +184,23 @@ def ddp_run(name, batch, x, y, tmp):
     return float(outputs[0][0].strip().splitlines()[-1])
 
 
-def measure(name, batch, gbit, runs, tmp, traces=None):
-    """Per mode (and "ddp"): the median step and wait over `runs`."""
-    exes, x, y = overlap_trainers(tmp, name, SIZE, CLASSES, batch, 2 * batch * STEPS, MODES,
-                                  "--lr", "0.01")
-    exes["next-forward-told"] = tmp / (name + "-next-forward-told")
-    subprocess.run([ROOT / "build" / "bin" / "dlc", tmp / (name + ".onnx"), "-o",
-                    exes["next-forward-told"], "--batch", str(batch), "--momentum", "0.9",
-                    "--lr", "0.01", "--overlap=next-forward", "--comm-beta", str(gbit)],
-                   check=True)
+def measure(name, batch, gbit, runs, tmp, rows, traces=None):
+    """Per row of `rows` (and "ddp"): the median step and wait over `runs`."""
+    compiled_modes = sorted({RUNS[r][0] for r in rows} & set(MODES) | {"none"})
+    exes, x, y = overlap_trainers(tmp, name, SIZE, CLASSES, batch, 2 * batch * STEPS,
+                                  compiled_modes, "--lr", "0.01")
+    if any(RUNS[r][0] == "next-forward-told" for r in rows):
+        exes["next-forward-told"] = tmp / (name + "-next-forward-told")
+        subprocess.run([ROOT / "build" / "bin" / "dlc", tmp / (name + ".onnx"), "-o",
+                        exes["next-forward-told"], "--batch", str(batch), "--momentum", "0.9",
+                        "--lr", "0.01", "--overlap=next-forward", "--comm-beta", str(gbit)],
+                       check=True)
     results = {m: {"step": [], "wait": [], "predicted": [], "alpha": [], "gbit": [],
-                   "allreduces": []} for m in RUNS}
+                   "allreduces": []} for m in rows}
     results["ddp"] = {"step": []}
     for run in range(runs):
-        for mode, (compiled, env) in RUNS.items():
+        for mode in rows:
+            compiled, env = RUNS[mode]
             keep = traces and pathlib.Path(traces) / ("%s-%s-%d.json" % (name, mode, run))
             step, wait, predicted, (alpha, gbit), allreduces = dlc_run(
                 exes[compiled], x, y, tmp, keep, env)
@@ -218,13 +221,21 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--write")
     parser.add_argument("--traces", help="keep rank 0's trace of each dlc run in this folder")
+    parser.add_argument("--rows", default=",".join(RUNS),
+                        help="the dlc rows to run, comma-separated (none is always run: "
+                        "the hidden share is taken against it); default: all of %(default)s")
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("throttled.py: error: needs root (ip netns, tc)")
     names = args.models.split(",")
+    rows = ["none"] + [r for r in args.rows.split(",") if r != "none"]
+    unknown = [r for r in rows if r not in RUNS]
+    if unknown:
+        sys.exit("throttled.py: error: unknown --rows %s (known: %s)"
+                 % (",".join(unknown), ",".join(RUNS)))
     with tempfile.TemporaryDirectory() as tmp, Network(args.gbit):
         medians = {name: measure(name, args.batch, args.gbit, args.runs, pathlib.Path(tmp),
-                                 args.traces)
+                                 rows, args.traces)
                    for name in names}
     lines = ["## Data parallelism over a throttled network (2 ranks, network namespaces)", "",
              "- Command: `bench/comm/throttled.py --models %s --batch %d --gbit %g --runs %d`"
@@ -247,7 +258,7 @@ def main():
         lines += ["| %s | step | waiting for averages per step | hidden | step / DDP's "
                   "| gain over none | allreduces per step |" % name,
                   "|---|---:|---:|---:|---:|---:|---:|"]
-        for mode in RUNS:
+        for mode in rows:
             m = median[mode]
             lines.append("| dlc --overlap=%s | %.3f s | %.3f s | %.0f%% | %.2f | %.2fx | %.0f |"
                          % (mode, m["step"], m["wait"], 100 * (1 - m["wait"] / none["wait"]),
@@ -256,11 +267,11 @@ def main():
         lines += ["%s, the step `simulate_scaling.py` predicts from each run's trace (ring "
                   "allreduce on 2 ranks, the link the trainer's start-up ping-pong measured: "
                   "median %.0f us, %.3g Gbit/s):" % (
-                      name, statistics.median(median[m]["alpha"] for m in RUNS),
-                      statistics.median(median[m]["gbit"] for m in RUNS)), "",
+                      name, statistics.median(median[m]["alpha"] for m in rows),
+                      statistics.median(median[m]["gbit"] for m in rows)), "",
                   "| --overlap | measured step | predicted | predicted / measured |",
                   "|---|---:|---:|---:|"]
-        for mode in RUNS:
+        for mode in rows:
             m = median[mode]
             lines.append("| %s | %.3f s | %.3f s | %.3f |" % (
                 mode, m["step"], m["predicted"], m["predicted"] / m["step"]))

@@ -46,9 +46,15 @@ void dlc::buildPipeline(OpPassManager &pm, const PipelineOptions &options,
     ConvertGraphToExecOptions toExec;
     toExec.target = target.name.str();
     pm.addPass(createConvertGraphToExec(toExec));
-    // oneDNN says how much workspace each of its calls needs here.
-    if (options.target == Target::Cpu)
+    // Layouts first: oneDNN's workspaces depend on them (fewer reorders,
+    // fewer layout copies).
+    if (options.target == Target::Cpu) {
+      AssignCpuLayoutsOptions layouts;
+      layouts.block = options.cpuLayoutBlock;
+      pm.addPass(createAssignCpuLayouts(layouts));
+      // oneDNN says how much workspace each of its calls needs here.
       pm.addPass(createSizeCpuWorkspaces());
+    }
   }
   if (from < Stage::Planned && to >= Stage::Planned) {
     // Under a budget, convolutions' layout copies shrink to their share.

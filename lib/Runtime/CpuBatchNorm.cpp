@@ -3,7 +3,9 @@
 // oneDNN's batch normalization, forward in training mode (it computes the
 // batch statistics), backward (data, scale and shift gradients in one
 // pass), and forward in inference mode (given statistics). Tensors are N x C x
-// spatial, presented to oneDNN as N x C x S x 1 in the arena's plain layout.
+// spatial, presented to oneDNN as N x C x S x 1 in the arena's layout: plain
+// NCHW takes oneDNN's generic loops, the blocked nChw8c / nChw16c that
+// dlc-assign-cpu-layouts picks between convolutions its vectorised kernels.
 // Primitives are cached per geometry.
 //
 //===----------------------------------------------------------------------===//
@@ -30,8 +32,8 @@ struct NormPrimitives {
 NormPrimitives build(const BatchNormGeometry &g, float epsilon) {
   using namespace dnnl;
   auto f32 = memory::data_type::f32;
-  memory::desc data({g.batch, g.channels, g.spatial, 1}, f32,
-                    memory::format_tag::nchw);
+  memory::desc data =
+      activationDesc({g.batch, g.channels, g.spatial, 1}, g.block);
   memory::desc vector({g.channels}, f32, memory::format_tag::x);
   auto flags = normalization_flags::use_scale | normalization_flags::use_shift;
 
@@ -82,10 +84,10 @@ NormPrimitives build(const BatchNormGeometry &g, float epsilon) {
 }
 
 NormPrimitives &primitives(const BatchNormGeometry &g, float epsilon) {
-  using Key = std::tuple<int64_t, int64_t, int64_t, float>;
+  using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, float>;
   static std::map<Key, NormPrimitives> cache;
   static std::mutex mutex;
-  Key key{g.batch, g.channels, g.spatial, epsilon};
+  Key key{g.batch, g.channels, g.spatial, g.block, epsilon};
   std::lock_guard<std::mutex> lock(mutex);
   auto it = cache.find(key);
   if (it == cache.end())

@@ -1,15 +1,17 @@
 //===- CpuConvolution.cpp - CPU backend: convolutions on oneDNN -----------===//
 //
 // Forward, backward-data and backward-weights convolution primitives of
-// oneDNN over the arena's plain NCHW / OIHW buffers. Each primitive lets
-// oneDNN choose its layouts (blocked ones select the direct AVX-512 kernels,
-// several times faster here than the im2col + GEMM fallback that plain
-// layouts get) and reorders around it; see CpuDnnl.h. Primitives are built
-// once per geometry and cached: a training step runs the same few shapes
-// every time. A call covers `imagesPerCall` images of the batch at a time
-// (NCHW slices are contiguous), so its layout copies shrink with it; the
-// weight gradients of the later calls go to the scratch after the
-// library's part and are added to the first.
+// oneDNN over the arena's buffers: OIHW weights, activations in NCHW or in
+// the blocked layout the compiler chose for them. Each primitive lets
+// oneDNN choose its layouts (blocked ones select the direct AVX-512
+// kernels, several times faster here than the im2col + GEMM fallback that
+// plain layouts get) and reorders where the arena's differ; see CpuDnnl.h.
+// Primitives are built once per geometry and cached: a training step runs
+// the same few shapes every time. A call covers `imagesPerCall` images of
+// the batch at a time (images are contiguous in NCHW and in the blocked
+// layouts alike), so its layout copies shrink with it; the weight gradients
+// of the later calls go to the scratch after the library's part and are
+// added to the first.
 //
 //===----------------------------------------------------------------------===//
 
@@ -47,7 +49,8 @@ ConvPrimitives build(const Conv2DGeometry &g) {
                     : memory::dims{g.groups, g.outChannels / g.groups,
                                    g.inChannels / g.groups, g.kernelHeight,
                                    g.kernelWidth};
-  memory::desc src(srcDims, f32, Tag::nchw), dst(dstDims, f32, Tag::nchw);
+  memory::desc src = activationDesc(srcDims, g.inputBlock);
+  memory::desc dst = activationDesc(dstDims, g.outputBlock);
   memory::desc weights(weightDims, f32, g.groups == 1 ? Tag::oihw : Tag::goihw);
   memory::desc bias({g.outChannels}, f32, Tag::x);
   memory::desc anySrc(srcDims, f32, Tag::any), anyDst(dstDims, f32, Tag::any);
@@ -108,9 +111,9 @@ ConvPrimitives build(const Conv2DGeometry &g) {
 }
 
 ConvPrimitives &primitives(const Conv2DGeometry &g) {
-  static std::map<std::array<int64_t, 19>, ConvPrimitives> cache;
+  static std::map<std::array<int64_t, 21>, ConvPrimitives> cache;
   static std::mutex mutex;
-  std::array<int64_t, 19> key;
+  std::array<int64_t, 21> key;
   static_assert(sizeof(key) == sizeof(Conv2DGeometry));
   std::memcpy(key.data(), &g, sizeof(key));
   std::lock_guard<std::mutex> lock(mutex);
@@ -231,6 +234,27 @@ void conv2dBackwardFilter(Context &, const Conv2DGeometry &g, const float *dy,
       for (int64_t i = 0; i < n; ++i)
         dw[i] += partial[i];
   });
+}
+
+int64_t preferredChannelBlock() {
+  // What oneDNN picks for the activations of a typical 3x3 convolution.
+  try {
+    memory::dims dims = {2, 64, 14, 14};
+    dnnl::convolution_forward::primitive_desc descriptor(
+        dnnl::convolution_forward::desc(
+            dnnl::prop_kind::forward_training,
+            dnnl::algorithm::convolution_direct,
+            memory::desc(dims, memory::data_type::f32, Tag::any),
+            memory::desc({64, 64, 3, 3}, memory::data_type::f32, Tag::any),
+            memory::desc(dims, memory::data_type::f32, Tag::any), {1, 1},
+            {0, 0}, {1, 1}, {1, 1}),
+        attributes(), engine());
+    for (int64_t block : {16, 8})
+      if (descriptor.src_desc() == activationDesc(dims, block))
+        return block;
+  } catch (const dnnl::error &) {
+  }
+  return 0;
 }
 
 int64_t conv2dWorkspaceBytes(const Conv2DGeometry &g, ConvKernel kernel) {

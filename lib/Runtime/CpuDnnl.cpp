@@ -29,6 +29,13 @@ dnnl::stream &stream() {
   return cpuStream;
 }
 
+dnnl::memory::desc activationDesc(const dnnl::memory::dims &dims,
+                                  int64_t block) {
+  using Tag = dnnl::memory::format_tag;
+  Tag tag = block == 16 ? Tag::nChw16c : block == 8 ? Tag::nChw8c : Tag::nchw;
+  return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, tag);
+}
+
 const dnnl::primitive_attr &attributes() {
   static const dnnl::primitive_attr attr = [] {
     dnnl::primitive_attr a;
@@ -54,10 +61,10 @@ char *workspace(size_t bytes) {
   return buffer.get();
 }
 
-Operand::Operand(int argument, bool isOutput, const dnnl::memory::desc &plain,
+Operand::Operand(int argument, bool isOutput, const dnnl::memory::desc &inArena,
                  const dnnl::memory::desc &chosen)
-    : argument(argument), isOutput(isOutput), plain(plain) {
-  if (chosen == plain)
+    : argument(argument), isOutput(isOutput), inArena(inArena) {
+  if (chosen == inArena)
     return;
   this->chosen = dnnl::memory(chosen, engine(), DNNL_MEMORY_NONE);
 }
@@ -79,9 +86,9 @@ size_t Execution::reserve(size_t &area, size_t size) {
 }
 
 void Execution::addOperand(int argument, bool isOutput,
-                           const dnnl::memory::desc &plain,
+                           const dnnl::memory::desc &inArena,
                            const dnnl::memory::desc &chosen) {
-  Operand &operand = operands.emplace_back(argument, isOutput, plain, chosen);
+  Operand &operand = operands.emplace_back(argument, isOutput, inArena, chosen);
   if (operand.needsReorder())
     operand.offset = reserve(copyBytes, chosen.get_size());
 }
@@ -102,12 +109,11 @@ void Execution::create() {
     if (!operand.needsReorder())
       continue;
     const dnnl::memory::desc &chosen = operand.chosen.get_desc();
-    operand.reorder =
-        operand.isOutput
-            ? dnnl::reorder(dnnl::reorder::primitive_desc(
-                  engine(), chosen, engine(), operand.plain))
-            : dnnl::reorder(dnnl::reorder::primitive_desc(
-                  engine(), operand.plain, engine(), chosen));
+    operand.reorder = operand.isOutput
+                          ? dnnl::reorder(dnnl::reorder::primitive_desc(
+                                engine(), chosen, engine(), operand.inArena))
+                          : dnnl::reorder(dnnl::reorder::primitive_desc(
+                                engine(), operand.inArena, engine(), chosen));
   }
 }
 
@@ -134,7 +140,7 @@ void Execution::run(const std::vector<const void *> &pointers, char *scratch,
   std::vector<std::pair<Operand *, dnnl::memory>> results;
   for (size_t i = 0; i < operands.size(); ++i) {
     Operand &operand = operands[i];
-    dnnl::memory arena(operand.plain, engine(),
+    dnnl::memory arena(operand.inArena, engine(),
                        const_cast<void *>(pointers[i]));
     if (!operand.needsReorder()) {
       arguments.emplace(operand.argument, arena);

@@ -1,11 +1,12 @@
 //===- CpuDnnl.h - CPU backend: running oneDNN primitives -------*- C++ -*-===//
 //
-// The arena holds every tensor in the plain layout the compiler planned
-// (NCHW, OIHW). oneDNN's fastest convolution kernels want blocked layouts
-// (nChw16c and the like), so a primitive is created with layout `any` and
-// each operand whose chosen layout differs from the plain one goes through a
-// reorder into (or out of) a copy in that layout. Reorders are memory-bound
-// and cheap next to the convolution they enable.
+// The arena holds every tensor in the layout the compiler planned: plain
+// (NCHW, OIHW), or, for activations between oneDNN's own kernels, the
+// blocked nChw8c / nChw16c its fastest kernels want (dlc-assign-cpu-layouts
+// chooses; the geometry structs carry the choice). A convolution is created
+// with layout `any`, and each operand whose chosen layout differs from the
+// arena's goes through a reorder into (or out of) a copy in that layout:
+// always correct, and free where the compiler guessed what oneDNN picks.
 //
 // Everything else a call needs besides its operands -- the layout copies,
 // oneDNN's scratchpad (primitives are created with scratchpad_mode::user)
@@ -37,6 +38,11 @@ namespace dlc::rt::dnnl_support {
 dnnl::engine &engine();
 dnnl::stream &stream();
 
+/// The arena's layout of an N x C x H x W activation whose channels lie in
+/// blocks of `block` (0: plain NCHW; 8, 16: nChw8c, nChw16c).
+dnnl::memory::desc activationDesc(const dnnl::memory::dims &dims,
+                                  int64_t block);
+
 /// Attributes every primitive is created with: its scratchpad is ours.
 const dnnl::primitive_attr &attributes();
 
@@ -49,21 +55,21 @@ char *workspace(size_t bytes);
 /// Its size so far.
 size_t workspaceCapacity();
 
-/// One operand of a primitive: where it lives in the arena (plain layout)
-/// and the layout the primitive asked for.
+/// One operand of a primitive: where it lives in the arena (in the arena's
+/// layout) and the layout the primitive asked for.
 struct Operand {
   int argument; // DNNL_ARG_*
   bool isOutput;
-  dnnl::memory::desc plain;
+  dnnl::memory::desc inArena;
   /// The copy in the chosen layout, if it differs: `offset` bytes into
   /// the run's layout copies.
   dnnl::memory chosen;
   size_t offset = 0;
-  /// The reorder between the two layouts (plain to chosen for an input),
+  /// The reorder between the two layouts (arena to chosen for an input),
   /// created on the first run.
   dnnl::reorder reorder;
 
-  Operand(int argument, bool isOutput, const dnnl::memory::desc &plain,
+  Operand(int argument, bool isOutput, const dnnl::memory::desc &inArena,
           const dnnl::memory::desc &chosen);
   bool needsReorder() const { return static_cast<bool>(chosen); }
 };
@@ -75,20 +81,20 @@ public:
   Execution() = default;
   explicit Execution(const dnnl::primitive_desc &descriptor);
 
-  void addInput(int argument, const dnnl::memory::desc &plain,
+  void addInput(int argument, const dnnl::memory::desc &inArena,
                 const dnnl::memory::desc &chosen) {
-    addOperand(argument, false, plain, chosen);
+    addOperand(argument, false, inArena, chosen);
   }
-  void addOutput(int argument, const dnnl::memory::desc &plain,
+  void addOutput(int argument, const dnnl::memory::desc &inArena,
                  const dnnl::memory::desc &chosen) {
-    addOperand(argument, true, plain, chosen);
+    addOperand(argument, true, inArena, chosen);
   }
   /// Operands the primitive takes in the arena's own layout.
-  void addInput(int argument, const dnnl::memory::desc &plain) {
-    addInput(argument, plain, plain);
+  void addInput(int argument, const dnnl::memory::desc &inArena) {
+    addInput(argument, inArena, inArena);
   }
-  void addOutput(int argument, const dnnl::memory::desc &plain) {
-    addOutput(argument, plain, plain);
+  void addOutput(int argument, const dnnl::memory::desc &inArena) {
+    addOutput(argument, inArena, inArena);
   }
   /// A result nobody reads: it lives in the workspace.
   void addDiscarded(int argument, const dnnl::memory::desc &desc);

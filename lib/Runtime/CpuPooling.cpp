@@ -8,11 +8,16 @@
 // Geometries oneDNN refuses, and dilated windows, fall back to plain loops,
 // one (image, channel) plane per OpenMP task, so the gradient scatter of
 // overlapping windows never races; there max pooling's gradient finds each
-// window's maximum again from the input.
+// window's maximum again from the input. The loops read NCHW only, so the
+// compiler keeps those tensors plain (pool2dOnLibrary).
+//
+// oneDNN pools with y in x's layout; where the arena keeps y (and dy) in
+// another, the Execution reorders.
 //
 //===----------------------------------------------------------------------===//
 
 #include "CpuDnnl.h"
+#include "Error.h"
 #include "dlc/Runtime/CpuWorkspaces.h"
 #include "dlc/Runtime/Kernels.h"
 
@@ -45,9 +50,11 @@ std::unique_ptr<PoolPrimitives> build(const Pool2DGeometry &g, bool max) {
     return nullptr;
   using Tag = memory::format_tag;
   auto f32 = memory::data_type::f32;
-  memory::desc src({g.batch, g.channels, g.inHeight, g.inWidth}, f32, Tag::nchw);
-  memory::desc dst({g.batch, g.channels, g.outHeight, g.outWidth}, f32,
-                   Tag::nchw);
+  memory::dims dstDims = {g.batch, g.channels, g.outHeight, g.outWidth};
+  memory::desc src = activationDesc(
+      {g.batch, g.channels, g.inHeight, g.inWidth}, g.inputBlock);
+  memory::desc arenaDst = activationDesc(dstDims, g.outputBlock);
+  memory::desc dst = activationDesc(dstDims, g.inputBlock);
   memory::dims strides = {g.strideH, g.strideW},
                kernel = {g.kernelHeight, g.kernelWidth},
                padBegin = {g.padTop, g.padLeft},
@@ -70,9 +77,9 @@ std::unique_ptr<PoolPrimitives> build(const Pool2DGeometry &g, bool max) {
         engine(), training);
     p->forward = Execution(inference);
     p->forward.addInput(DNNL_ARG_SRC, src);
-    p->forward.addOutput(DNNL_ARG_DST, dst);
+    p->forward.addOutput(DNNL_ARG_DST, arenaDst, dst);
     p->backward = Execution(backward);
-    p->backward.addInput(DNNL_ARG_DIFF_DST, dst);
+    p->backward.addInput(DNNL_ARG_DIFF_DST, arenaDst, dst);
     p->backward.addOutput(DNNL_ARG_DIFF_SRC, src);
     if (max) {
       p->maxima = memory(training.workspace_desc(), engine(), DNNL_MEMORY_NONE);
@@ -89,17 +96,22 @@ std::unique_ptr<PoolPrimitives> build(const Pool2DGeometry &g, bool max) {
 }
 
 PoolPrimitives *primitives(const Pool2DGeometry &g, bool max) {
-  using Key = std::array<int64_t, 18>;
+  using Key = std::array<int64_t, 20>;
   static std::map<Key, std::unique_ptr<PoolPrimitives>> cache;
   static std::mutex mutex;
-  Key key = {g.batch, g.channels, g.inHeight, g.inWidth, g.outHeight,
-             g.outWidth, g.kernelHeight, g.kernelWidth, g.strideH, g.strideW,
-             g.padTop, g.padLeft, g.padBottom, g.padRight,
-             g.countIncludePad, max, g.dilationH, g.dilationW};
+  Key key = {g.batch,     g.channels,  g.inHeight,        g.inWidth,
+             g.outHeight, g.outWidth,  g.kernelHeight,    g.kernelWidth,
+             g.strideH,   g.strideW,   g.padTop,          g.padLeft,
+             g.padBottom, g.padRight,  g.countIncludePad, max,
+             g.dilationH, g.dilationW, g.inputBlock,      g.outputBlock};
   std::lock_guard<std::mutex> lock(mutex);
   auto it = cache.find(key);
   if (it == cache.end())
     it = cache.emplace(key, build(g, max)).first;
+  if (!it->second && (g.inputBlock || g.outputBlock))
+    throw Error("pooling: oneDNN refuses this geometry, and the plain loops "
+                "behind it read NCHW only, not the blocked layout this "
+                "program was compiled with");
   return it->second.get();
 }
 
@@ -255,6 +267,10 @@ void avgPool2dGrad(Context &, const Pool2DGeometry &g, const float *dy,
     return p->backward.run({dy, dx}, reinterpret_cast<char *>(scratch),
                            scratchBytes);
   avgPool2dGradLoops(g, dy, dx);
+}
+
+bool pool2dOnLibrary(const Pool2DGeometry &g, bool max) {
+  return build(g, max) != nullptr;
 }
 
 int64_t pool2dWorkspaceBytes(const Pool2DGeometry &g, PoolKernel kernel) {

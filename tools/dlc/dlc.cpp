@@ -73,6 +73,24 @@ cl::opt<dlc::Target>
                                  "C++ on oneDNN and OpenMP (default)"),
                       clEnumValN(dlc::Target::Cuda, "cuda",
                                  "CUDA C++ on cuBLAS and cuDNN (needs nvcc)")));
+enum class CpuLayout { Auto, Plain, Block8, Block16 };
+cl::opt<CpuLayout> cpuLayout(
+    "cpu-layout", cl::init(CpuLayout::Auto), cl::cat(dlcCategory),
+    cl::desc("--target=cpu: the layout of activations between oneDNN's "
+             "convolutions, batch norm and pooling in the arena"),
+    cl::values(clEnumValN(CpuLayout::Auto, "auto",
+                          "the blocked layout oneDNN picks for convolutions "
+                          "on this machine: nChw16c with AVX-512, nChw8c "
+                          "with AVX2 (default)"),
+               clEnumValN(CpuLayout::Plain, "plain",
+                          "NCHW everywhere: oneDNN reorders around each "
+                          "convolution"),
+               clEnumValN(CpuLayout::Block8, "nChw8c",
+                          "channels in blocks of 8"),
+               clEnumValN(CpuLayout::Block16, "nChw16c",
+                          "channels in blocks of 16 (a trainer run on a CPU "
+                          "whose oneDNN picks another layout still trains "
+                          "correctly: it reorders)")));
 cl::opt<int64_t> batchSize("batch", cl::init(128), cl::cat(dlcCategory),
                            cl::desc("Batch size per rank (default 128)"));
 cl::opt<dlc::Loss> lossName("loss", cl::init(dlc::Loss::CrossEntropy),
@@ -376,6 +394,10 @@ int main(int argc, char **argv) {
   options.trainingConfig = trainingConfig();
   options.poisonFreed = debugPoisonFreed;
   options.memoryBudget = *budgetBytes;
+  options.cpuLayoutBlock = cpuLayout == CpuLayout::Auto     ? -1
+                           : cpuLayout == CpuLayout::Plain  ? 0
+                           : cpuLayout == CpuLayout::Block8 ? 8
+                                                            : 16;
   options.externalWeights = externalWeights;
   options.commAlphaUs = commAlpha;
   options.commGbit = commBeta;

@@ -38,6 +38,10 @@ struct PipelineOptions {
   /// Debugging: NaNs over each buffer after its last use
   /// (dlc-poison-freed).
   bool poisonFreed = false;
+  /// The CPU target's channel block for activations between oneDNN's
+  /// kernels (dlc-assign-cpu-layouts): 16, 8, 0 (NCHW) or -1 (what oneDNN
+  /// picks on this machine).
+  int64_t cpuLayoutBlock = -1;
   /// Bytes the arena may take, recomputing values to fit (0: no budget).
   int64_t memoryBudget = 0;
   /// The executable leaves out the parameters' initial values; the trainer

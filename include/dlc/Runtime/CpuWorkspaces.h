@@ -30,6 +30,13 @@ enum class PoolKernel { MaxForward, MaxBackward, AvgForward, AvgBackward };
 int64_t conv2dWorkspaceBytes(const Conv2DGeometry &g, ConvKernel kernel);
 /// 0 where the geometry takes the plain loops, which need none.
 int64_t pool2dWorkspaceBytes(const Pool2DGeometry &g, PoolKernel kernel);
+/// Whether oneDNN pools this geometry (max or average); elsewhere plain
+/// loops do, which read NCHW only.
+bool pool2dOnLibrary(const Pool2DGeometry &g, bool max);
+/// The channel block of the layout oneDNN picks for convolutions' inputs
+/// and outputs on this CPU: 16 (nChw16c, AVX-512), 8 (nChw8c, AVX2), or 0
+/// (plain NCHW).
+int64_t preferredChannelBlock();
 /// batchNormInference, batchNormTraining, batchNormTrainingGrad.
 enum class NormKernel { Inference, Training, TrainingBackward };
 int64_t batchNormWorkspaceBytes(const BatchNormGeometry &g, float epsilon,

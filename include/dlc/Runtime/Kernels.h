@@ -111,11 +111,18 @@ void mseLossGrad(Context &ctx, const float *x, const int32_t *labels,
 /// batch goes to the library `imagesPerCall` images at a time (the
 /// compiler lowers it under a memory budget: a call's layout copies scale
 /// with it); the weight gradient is summed over the calls.
+///
+/// `inputBlock` and `outputBlock` are how x (and dx) and y (and dy) lie in
+/// the arena: 0 for plain NCHW, 8 or 16 for oneDNN's blocked nChw8c and
+/// nChw16c (channels in groups of that many, innermost), which the
+/// compiler picks on the CPU where every kernel that touches the tensor
+/// takes it (dlc-assign-cpu-layouts). The CUDA target keeps them 0.
 struct Conv2DGeometry {
   int64_t batch, inChannels, inHeight, inWidth;
   int64_t outChannels, kernelHeight, kernelWidth, outHeight, outWidth;
   int64_t strideH, strideW, padTop, padLeft, padBottom, padRight;
   int64_t dilationH, dilationW, groups, imagesPerCall;
+  int64_t inputBlock = 0, outputBlock = 0;
 };
 
 /// Whether both sides of each spatial dimension take the same padding.
@@ -162,6 +169,8 @@ struct Pool2DGeometry {
   bool countIncludePad;
   /// Max pooling: the distance between the window's taps.
   int64_t dilationH = 1, dilationW = 1;
+  /// x and dx, y and dy in the arena, as for Conv2DGeometry (0: NCHW).
+  int64_t inputBlock = 0, outputBlock = 0;
 };
 
 /// Pooling and its gradients, with scratch as for conv2d. dx of max
@@ -196,9 +205,11 @@ void lrnGrad(Context &ctx, const float *dy, const float *x, const float *y,
              float *dx, int64_t n, int64_t c, int64_t spatial, int64_t size,
              float alpha, float beta, float bias);
 
-/// An N x C x spatial tensor normalized per channel (dim 1).
+/// An N x C x spatial tensor normalized per channel (dim 1). x, y, dy and
+/// dx lie in the arena as `block` says (as for Conv2DGeometry; 0: NCHW).
 struct BatchNormGeometry {
   int64_t batch, channels, spatial;
+  int64_t block = 0;
 };
 
 /// Training-mode batch normalization: mean and biased variance of each

@@ -5,6 +5,44 @@
 
 include "mlir/Pass/PassBase.td"
 
+def AssignCpuLayouts : Pass<"dlc-assign-cpu-layouts", "mlir::ModuleOp"> {
+  let summary = "Keeps activations between oneDNN's kernels in its blocked layout";
+  let description = [{
+    oneDNN's fastest convolutions read and write activations in a blocked
+    layout (nChw16c with AVX-512, nChw8c with AVX2: channels in groups of
+    16 or 8, innermost), and its batch norm and pooling have vectorised
+    kernels for those layouts but only generic loops for plain NCHW. With
+    every tensor in NCHW each convolution reorders its input and output,
+    and batch norm runs slowly.
+
+    This pass chooses the layout of each 4-D activation buffer: blocked
+    wherever every kernel that touches the buffer takes it. Buffers that
+    elementwise kernels (activations and their gradients, scaling,
+    clipping, same-shape binary arithmetic) read and write together must
+    share a layout, and so must batch norm's input, output and gradients;
+    a convolution's or pooling's input and output are free to differ
+    (oneDNN reorders where they differ from what it picks). A buffer any
+    other kernel or operation touches (views, reshapes, losses, matrix
+    products, collectives, the step's arguments, broadcasts, pooling that
+    oneDNN cannot do) stays NCHW, with everything tied to it. So does one
+    whose channels are not a multiple of the block. The choice is written
+    into the layout fields of the calls' geometry structs
+    (`Conv2DGeometry`, `Pool2DGeometry`, `BatchNormGeometry`); no buffer
+    changes size.
+
+    `block` is the channel block: 16, 8, 0 (every buffer stays NCHW), or -1
+    (the default): the block oneDNN picks for a convolution on the
+    compiling machine. A trainer run on a CPU that picks otherwise is still
+    correct: oneDNN reorders into its own layouts, as with NCHW.
+  }];
+  let options = [
+    Option<"block", "block", "int64_t", /*default=*/"-1",
+           "Channels per block: 16, 8, 0 (plain NCHW) or -1 (what oneDNN "
+           "picks for convolutions on this machine)">,
+  ];
+  let dependentDialects = ["dlc::exec::ExecDialect"];
+}
+
 def SizeCpuWorkspaces : Pass<"dlc-size-cpu-workspaces", "mlir::ModuleOp"> {
   let summary = "Plans each oneDNN call's workspace at the size oneDNN asks for";
   let description = [{

@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CpuGeometry.h"
 #include "dlc/Analysis/BufferLiveness.h"
 #include "dlc/Dialect/Exec/ExecOps.h"
 #include "dlc/Runtime/CpuWorkspaces.h"
@@ -17,7 +18,6 @@
 
 #include "mlir/IR/Builders.h"
 
-#include <cstring>
 #include <optional>
 
 namespace dlc {
@@ -30,32 +30,10 @@ using namespace dlc;
 
 namespace {
 
-/// The fields of the `#exec.struct` argument `index` if it is a `type`.
-std::optional<ArrayRef<int64_t>> structFields(ArrayRef<Attribute> args,
-                                              unsigned index,
-                                              StringRef type) {
-  auto geometry = index < args.size()
-                      ? dyn_cast<exec::StructAttr>(args[index])
-                      : exec::StructAttr();
-  if (!geometry || geometry.getType() != type)
-    return std::nullopt;
-  return geometry.getFields();
-}
-
 /// Under a budget, no convolution's scratch may take more than this share
 /// of what the budget leaves beside the globals (parameters, optimizer
 /// state): 1/8.
 constexpr int64_t kScratchShareOfBudget = 8;
-
-std::optional<rt::Conv2DGeometry> convGeometry(ArrayRef<Attribute> args) {
-  auto fields = structFields(args, 0, "Conv2DGeometry");
-  rt::Conv2DGeometry g;
-  static_assert(sizeof(g) == 19 * sizeof(int64_t), "all int64 fields");
-  if (!fields || fields->size() != 19)
-    return std::nullopt;
-  std::memcpy(&g, fields->data(), sizeof(g));
-  return g;
-}
 
 /// Which of the four convolution calls `callee` is, if it is one.
 std::optional<rt::ConvKernel> convKernel(StringRef callee,
@@ -73,25 +51,20 @@ std::optional<rt::ConvKernel> convKernel(StringRef callee,
 
 std::optional<int64_t> poolBytes(ArrayRef<Attribute> args,
                                  rt::PoolKernel kernel) {
-  auto fields = structFields(args, 0, "Pool2DGeometry");
-  if (!fields || fields->size() != 17)
+  std::optional<rt::Pool2DGeometry> g = cpu::readPoolGeometry(args);
+  if (!g)
     return std::nullopt;
-  ArrayRef<int64_t> f = *fields;
-  rt::Pool2DGeometry g{f[0], f[1],  f[2],  f[3],  f[4],  f[5],
-                       f[6], f[7],  f[8],  f[9],  f[10], f[11],
-                       f[12], f[13], f[14] != 0, f[15], f[16]};
-  return rt::pool2dWorkspaceBytes(g, kernel);
+  return rt::pool2dWorkspaceBytes(*g, kernel);
 }
 
 std::optional<int64_t> batchNormBytes(ArrayRef<Attribute> args,
                                       rt::NormKernel kernel) {
-  auto fields = structFields(args, 0, "BatchNormGeometry");
+  std::optional<rt::BatchNormGeometry> g = cpu::readBatchNormGeometry(args);
   auto epsilon = args.size() > 1 ? dyn_cast<FloatAttr>(args[1]) : FloatAttr();
-  if (!fields || fields->size() != 3 || !epsilon)
+  if (!g || !epsilon)
     return std::nullopt;
-  rt::BatchNormGeometry g{(*fields)[0], (*fields)[1], (*fields)[2]};
   return rt::batchNormWorkspaceBytes(
-      g, static_cast<float>(epsilon.getValueAsDouble()), kernel);
+      *g, static_cast<float>(epsilon.getValueAsDouble()), kernel);
 }
 
 /// The bytes oneDNN needs for `kernel`, if it is a call oneDNN backs and
@@ -103,7 +76,7 @@ std::optional<int64_t> workspaceBytes(exec::KernelOp kernel) {
   StringRef callee = kernel.getCallee();
   std::optional<int64_t> bytes;
   if (std::optional<ConvKernel> conv = convKernel(callee, args)) {
-    if (std::optional<rt::Conv2DGeometry> g = convGeometry(args))
+    if (std::optional<rt::Conv2DGeometry> g = cpu::readConvGeometry(args))
       bytes = rt::conv2dWorkspaceBytes(*g, *conv);
   } else if (callee == "maxPool2d")
     bytes = poolBytes(args, PoolKernel::MaxForward);
@@ -174,7 +147,7 @@ std::optional<std::pair<exec::StructAttr, int64_t>>
 fewerImagesPerCall(exec::KernelOp kernel, int64_t bytes, int64_t cap) {
   SmallVector<Attribute> args = kernel.getCallArguments();
   std::optional<rt::ConvKernel> conv = convKernel(kernel.getCallee(), args);
-  std::optional<rt::Conv2DGeometry> g = convGeometry(args);
+  std::optional<rt::Conv2DGeometry> g = cpu::readConvGeometry(args);
   if (!conv || !g || bytes <= cap)
     return std::nullopt;
   // Halving pays while the images' copies make most of the scratch: each
@@ -192,10 +165,7 @@ fewerImagesPerCall(exec::KernelOp kernel, int64_t bytes, int64_t cap) {
   }
   if (fewer.imagesPerCall == g->imagesPerCall)
     return std::nullopt;
-  ArrayRef<int64_t> fields(reinterpret_cast<const int64_t *>(&fewer), 19);
-  auto geometry =
-      exec::StructAttr::get(kernel.getContext(), "Conv2DGeometry", fields);
-  return std::make_pair(geometry, bytes);
+  return std::make_pair(cpu::geometryAttr(kernel.getContext(), fewer), bytes);
 }
 
 struct SizeCpuWorkspaces

@@ -2,13 +2,14 @@
 // RUN: dlc-opt %s -dlc-convert-graph-to-exec -dlc-size-cpu-workspaces=budget=1073741824 | FileCheck %s --check-prefix=ROOMY
 
 // Under a budget, a convolution whose scratch would take more than 1/8 of
-// it goes to oneDNN in calls of fewer images: the last field of its
+// it goes to oneDNN in calls of fewer images: the images-per-call field of its
 // geometry halves (8, 4, 2, 1) until the scratch fits or each call is one
-// image. Sizes differ between CPUs; the images per call do not.
+// image (the layout fields after it stay 0, NCHW). Sizes differ between
+// CPUs; the images per call do not.
 // TIGHT-LABEL: func.func @conv
-// TIGHT: exec.kernel "conv2d" {{.*}} {args = [#exec.struct<"Conv2DGeometry", [8, 16, 32, 32, 16, 3, 3, 32, 32, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]>
-// TIGHT: exec.kernel "conv2dBackwardData" {{.*}} {args = [#exec.struct<"Conv2DGeometry", [8, {{.*}}, 1]>
-// TIGHT: exec.kernel "conv2dBackwardFilter" {{.*}} {args = [#exec.struct<"Conv2DGeometry", [8, {{.*}}, 1]>
+// TIGHT: exec.kernel "conv2d" {{.*}} {args = [#exec.struct<"Conv2DGeometry", [8, 16, 32, 32, 16, 3, 3, 32, 32, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0]>
+// TIGHT: exec.kernel "conv2dBackwardData" {{.*}} {args = [#exec.struct<"Conv2DGeometry", [8, {{.*}}, 1, 0, 0]>
+// TIGHT: exec.kernel "conv2dBackwardFilter" {{.*}} {args = [#exec.struct<"Conv2DGeometry", [8, {{.*}}, 1, 0, 0]>
 
 // With room to spare, each call takes the whole batch.
 // ROOMY-LABEL: func.func @conv
