@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""CPU training throughput of dlc executables against PyTorch eager and
+"""CPU training throughput of dlc executables against PyTorch eager (Debian's
+1.13 on OpenBLAS, and PyPI's 2.x with MKL and oneDNN 3 from .venv) and
 onnxruntime-training, on convolutional networks:
 
   fashion-cnn  the LeNet-style CNN (python/dlc_tools/export_cnn.py) on
@@ -7,7 +8,7 @@ onnxruntime-training, on convolutional networks:
   resnet18     torchvision's ResNet-18 at 32 x 32 input, batch 32, on fixed
                random images (BatchNorm trained with batch statistics)
 
-All three start from the same ONNX model and weights, train with plain SGD
+All start from the same ONNX model and weights, train with plain SGD
 (lr 0.05; onnxruntime-training's SGD has no momentum) on cross-entropy, at
 the same batch and thread budget. Each reference runs in every thread
 configuration that fits the budget, and the fastest is the reference. Runs
@@ -18,8 +19,8 @@ including the first (where oneDNN builds its kernels); PyTorch and
 onnxruntime-training are timed after --warmup untimed steps. The comparison
 is thus, if anything, tilted against dlc.
 
-onnxruntime-training comes from PyPI: run bench/setup-venv.sh first (it makes
-.venv with the pinned bench/requirements.txt).
+onnxruntime-training and PyTorch 2.x come from PyPI: run bench/setup-venv.sh
+first (it makes .venv with the pinned bench/requirements.txt).
 
 Usage: bench/conv_vs_references.py [--models fashion-cnn,resnet18]
           [--threads 1,2] [--repeats 5] [--write docs/benchmarks.md]
@@ -52,10 +53,14 @@ MODELS = {
     "resnet18": (32, 30, "ResNet-18, 32x32 random images, batch 32"),
 }
 RANDOM_SAMPLES = 2048
+# The references: kind -> how the tables name it.
+KINDS = {"torch": "PyTorch (Debian)", "torch2": "PyTorch (PyPI)", "ort": "ORT"}
 
 
 NOTES = """Where the difference comes from: Debian's PyTorch 1.13 is built with
 oneDNN (USE_MKLDNN) for its convolutions too. What dlc does differently:
+activations stay in oneDNN's blocked layout between convolutions, batch
+norm and pooling (dlc-assign-cpu-layouts: no reorders around each call),
 batch norm is one fused oneDNN primitive each way, elementwise kernels are
 vectorised loops with no per-op dispatch, pooling is oneDNN's, and fully
 connected layers run on oneDNN's sgemm where PyTorch calls Debian's
@@ -223,13 +228,13 @@ def configurations(kind, threads):
     intra-op threads over OpenBLAS's (both at the budget, or one intra-op
     thread over a threaded BLAS, as OpenMP and OpenBLAS's pools contend).
     onnxruntime: intra-op threads from 1 to the budget."""
-    if kind == "torch":
+    if kind in ("torch", "torch2"):
         return sorted({(threads, threads), (1, threads)})
     return [(t, 1) for t in range(1, threads + 1)]
 
 
 def describe(kind, config):
-    if kind == "torch":
+    if kind in ("torch", "torch2"):
         return "torch %d/BLAS %d" % config
     return "intra-op %d" % config[0]
 
@@ -243,7 +248,7 @@ def benchmark(name, threads_list, repeats, warmup, workdir):
     rows = []
     for threads in threads_list:
         rates = {("dlc", None): []}
-        for kind in ("torch", "ort"):
+        for kind in KINDS:
             for config in configurations(kind, threads):
                 rates[(kind, config)] = []
         for _ in range(repeats):
@@ -252,33 +257,33 @@ def benchmark(name, threads_list, repeats, warmup, workdir):
                     values.append(run_dlc(exe, paths[1], paths[2], threads, steps))
                 else:
                     python = sys.executable if kind == "torch" else VENV_PYTHON
-                    values.append(run_worker(python, kind, config, name, paths, steps,
+                    worker = "ort" if kind == "ort" else "torch"
+                    values.append(run_worker(python, worker, config, name, paths, steps,
                                              warmup))
         medians = {key: statistics.median(v) for key, v in rates.items()}
         row = {"model": name, "threads": threads, "dlc": medians[("dlc", None)]}
-        for kind in ("torch", "ort"):
+        for kind in KINDS:
             best = max((key for key in medians if key[0] == kind), key=medians.get)
             row[kind] = medians[best]
             row[kind + "_config"] = describe(kind, best[1])
-        row["all"] = ", ".join("%s %s: %.0f" % ("PyTorch" if k == "torch" else "ORT",
-                                                  describe(k, c), m)
+        row["all"] = ", ".join("%s %s: %.0f" % (KINDS[k], describe(k, c), m)
                                for (k, c), m in medians.items() if k != "dlc")
-        row["ratio"] = row["dlc"] / max(row["torch"], row["ort"])
-        print("%s, %d threads: dlc %.0f, PyTorch %.0f (%s), ORT %.0f (%s): %.2fx the faster"
-              % (name, threads, row["dlc"], row["torch"], row["torch_config"], row["ort"],
-                 row["ort_config"], row["ratio"]), flush=True)
+        row["ratio"] = row["dlc"] / max(row[k] for k in KINDS)
+        print("%s, %d threads: dlc %.0f, %s: %.2fx the fastest"
+              % (name, threads, row["dlc"], ", ".join(
+                  "%s %.0f (%s)" % (KINDS[k], row[k], row[k + "_config"]) for k in KINDS),
+                 row["ratio"]), flush=True)
         rows.append(row)
     return rows
 
 
 def versions():
-    torch_version = subprocess.run(
-        [sys.executable, "-c", "import torch; print(torch.__version__)"],
-        capture_output=True, text=True).stdout.strip()
-    ort_version = subprocess.run(
-        [str(VENV_PYTHON), "-c", "import onnxruntime; print(onnxruntime.__version__)"],
-        capture_output=True, text=True).stdout.strip()
-    return torch_version, ort_version
+    def version(python, module):
+        return subprocess.run(
+            [str(python), "-c", "import %s; print(%s.__version__)" % (module, module)],
+            capture_output=True, text=True).stdout.strip()
+    return (version(sys.executable, "torch"), version(VENV_PYTHON, "torch"),
+            version(VENV_PYTHON, "onnxruntime"))
 
 
 def main():
@@ -313,14 +318,15 @@ def main():
             rows += benchmark(name, threads_list, args.repeats, args.warmup,
                               pathlib.Path(tmp))
 
-    torch_version, ort_version = versions()
-    table = ["| model | threads | dlc (images/s) | PyTorch eager, best (images/s) | "
-             "onnxruntime-training, best (images/s) | dlc / faster reference |",
-             "|---|---:|---:|---:|---:|---:|"]
+    torch_version, torch2_version, ort_version = versions()
+    table = ["| model | threads | dlc (images/s) | PyTorch %s eager, best (images/s) | "
+             "PyTorch %s eager, best (images/s) | onnxruntime-training, best (images/s) "
+             "| dlc / fastest reference |" % (torch_version, torch2_version),
+             "|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        table.append("| %s | %d | %.0f | %.0f (%s) | %.0f (%s) | **%.2fx** |" % (
-            MODELS[r["model"]][2], r["threads"], r["dlc"], r["torch"], r["torch_config"],
-            r["ort"], r["ort_config"], r["ratio"]))
+        table.append("| %s | %d | %.0f | %s | **%.2fx** |" % (
+            MODELS[r["model"]][2], r["threads"], r["dlc"],
+            " | ".join("%.0f (%s)" % (r[k], r[k + "_config"]) for k in KINDS), r["ratio"]))
     command = "bench/conv_vs_references.py --models %s --threads %s --repeats %d" % (
         args.models, args.threads, args.repeats)
     report = "\n".join([
@@ -333,11 +339,12 @@ def main():
         "(lr %g), cross-entropy, BatchNorm on batch statistics. Timed steps: %s. "
         "Median of %d alternating runs. dlc's figure includes its first step; the "
         "references are timed after %d warm-up steps. PyTorch %s (Debian), "
+        "PyTorch %s (PyPI, in .venv), "
         "onnxruntime-training %s (PyPI, artifacts generated from the ONNX model). "
         "Each reference is run in every thread configuration within the budget; "
         "its fastest is shown." % (
             LR, ", ".join("%s %d" % (n, MODELS[n][1]) for n in names), args.repeats,
-            args.warmup, torch_version, ort_version),
+            args.warmup, torch_version, torch2_version, ort_version),
         "", *table, "",
         "All medians (images/s): " + "; ".join(
             "%s at %d threads: %s" % (r["model"], r["threads"], r["all"]) for r in rows),

@@ -24,7 +24,7 @@ Needs root (ip netns, tc). The kernel here has no netem, so the link adds
 no latency of its own beyond the veth's.
 
     /usr/bin/python3 bench/comm/throttled.py [--models resnet18,resnet50] [--batch 32]
-        [--gbit 1] [--runs 3] [--rows none,next-forward] [--write docs/benchmarks.md]
+        [--gbit 1] [--runs 3] [--rows none,next-forward,...] [--write docs/benchmarks.md]
 """
 import argparse
 import datetime
@@ -53,6 +53,9 @@ MODES = ["none", "backward", "backward-late", "next-forward"]
 RUNS = {**{m: (m, ()) for m in MODES},
         "next-forward, buckets for --comm-beta": ("next-forward-told", ()),
         "next-forward, by priority": ("next-forward", ("DLC_COMM_ORDER=priority",))}
+# --rows names them so (the rows' own names hold commas).
+ROW_FLAGS = {**{m: m for m in MODES}, "next-forward-told": "next-forward, buckets for --comm-beta",
+             "next-forward-priority": "next-forward, by priority"}
 
 
 def sh(*args, check=True):
@@ -221,25 +224,29 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--write")
     parser.add_argument("--traces", help="keep rank 0's trace of each dlc run in this folder")
-    parser.add_argument("--rows", default=",".join(RUNS),
+    parser.add_argument("--rows", default=",".join(ROW_FLAGS),
                         help="the dlc rows to run, comma-separated (none is always run: "
                         "the hidden share is taken against it); default: all of %(default)s")
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("throttled.py: error: needs root (ip netns, tc)")
     names = args.models.split(",")
-    rows = ["none"] + [r for r in args.rows.split(",") if r != "none"]
-    unknown = [r for r in rows if r not in RUNS]
+    unknown = [r for r in args.rows.split(",") if r not in ROW_FLAGS]
     if unknown:
         sys.exit("throttled.py: error: unknown --rows %s (known: %s)"
-                 % (",".join(unknown), ",".join(RUNS)))
+                 % (",".join(unknown), ",".join(ROW_FLAGS)))
+    rows = ["none"] + [ROW_FLAGS[r] for r in args.rows.split(",") if r != "none"]
     with tempfile.TemporaryDirectory() as tmp, Network(args.gbit):
         medians = {name: measure(name, args.batch, args.gbit, args.runs, pathlib.Path(tmp),
                                  rows, args.traces)
                    for name in names}
-    lines = ["## Data parallelism over a throttled network (2 ranks, network namespaces)", "",
-             "- Command: `bench/comm/throttled.py --models %s --batch %d --gbit %g --runs %d`"
-             % (args.models, args.batch, args.gbit, args.runs),
+    # One section per batch (32, the default, keeps the heading it had).
+    heading = "## Data parallelism over a throttled network (2 ranks, network namespaces%s)" % (
+        "" if args.batch == 32 else ", batch %d" % args.batch)
+    rows_flag = "" if args.rows == ",".join(ROW_FLAGS) else " --rows " + args.rows
+    lines = [heading, "",
+             "- Command: `bench/comm/throttled.py --models %s --batch %d --gbit %g --runs %d%s`"
+             % (args.models, args.batch, args.gbit, args.runs, rows_flag),
              "- Machine: %s; 2 ranks of one thread each, each in a network namespace of its "
              "own, egress limited to %g Gbit/s by tc (tbf; this kernel has no netem, so no "
              "added latency), MPI over TCP" % (machine(), args.gbit),
@@ -264,6 +271,12 @@ def main():
                          % (mode, m["step"], m["wait"], 100 * (1 - m["wait"] / none["wait"]),
                             m["step"] / ddp, none["step"] / m["step"], m["allreduces"]))
         lines += ["| PyTorch DDP | %.3f s | | | 1.00 | | |" % ddp, ""]
+        # No schedule hides more of the averaging than the compute lasts.
+        cover = (none["step"] - none["wait"]) / none["wait"]
+        lines += ["%s: the step without its wait (--overlap=none's step less its wait) "
+                  "lasts %.0f%% of the averaging's time (none's wait), so at most %.0f%% of "
+                  "the averaging can be hidden behind it." % (name, 100 * cover,
+                                                              100 * min(cover, 1.0)), ""]
         lines += ["%s, the step `simulate_scaling.py` predicts from each run's trace (ring "
                   "allreduce on 2 ranks, the link the trainer's start-up ping-pong measured: "
                   "median %.0f us, %.3g Gbit/s):" % (

@@ -30,17 +30,25 @@ struct Shape {
   size_t size() const { return n * c * h * w; }
 };
 
+/// Calls f(i, j) for every element: i its index in NCHW, j in
+/// nChw{block}c.
+template <typename F> void forEachElement(Shape s, int64_t block, F f) {
+  for (int64_t n = 0; n < s.n; ++n)
+    for (int64_t c = 0; c < s.c; ++c)
+      for (int64_t p = 0; p < s.h * s.w; ++p)
+        f((n * s.c + c) * s.h * s.w + p,
+          ((n * (s.c / block) + c / block) * s.h * s.w + p) * block +
+              c % block);
+}
+
 /// NCHW -> nChw{block}c (block 0: a copy).
 std::vector<float> toLayout(const std::vector<float> &plain, Shape s,
                             int64_t block) {
   if (block == 0)
     return plain;
   std::vector<float> blocked(plain.size());
-  for (int64_t n = 0; n < s.n; ++n)
-    for (int64_t c = 0; c < s.c; ++c)
-      for (int64_t p = 0; p < s.h * s.w; ++p)
-        blocked[((n * (s.c / block) + c / block) * s.h * s.w + p) * block +
-                c % block] = plain[(n * s.c + c) * s.h * s.w + p];
+  forEachElement(s, block,
+                 [&](int64_t i, int64_t j) { blocked[j] = plain[i]; });
   return blocked;
 }
 
@@ -50,12 +58,8 @@ std::vector<float> fromLayout(const std::vector<float> &blocked, Shape s,
   if (block == 0)
     return blocked;
   std::vector<float> plain(blocked.size());
-  for (int64_t n = 0; n < s.n; ++n)
-    for (int64_t c = 0; c < s.c; ++c)
-      for (int64_t p = 0; p < s.h * s.w; ++p)
-        plain[(n * s.c + c) * s.h * s.w + p] =
-            blocked[((n * (s.c / block) + c / block) * s.h * s.w + p) * block +
-                    c % block];
+  forEachElement(s, block,
+                 [&](int64_t i, int64_t j) { plain[i] = blocked[j]; });
   return plain;
 }
 
