@@ -335,7 +335,7 @@ def main():
         "- Command: `bench/setup-venv.sh && %s`" % command,
         "- Machine: %s" % machine(),
         "- Date: %s" % datetime.date.today().isoformat(),
-        "- Setup: the same ONNX model and initial weights in all three; plain SGD "
+        "- Setup: the same ONNX model and initial weights in every system; plain SGD "
         "(lr %g), cross-entropy, BatchNorm on batch statistics. Timed steps: %s. "
         "Median of %d alternating runs. dlc's figure includes its first step; the "
         "references are timed after %d warm-up steps. PyTorch %s (Debian), "

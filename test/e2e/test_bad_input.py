@@ -60,6 +60,8 @@ def test_unsupported_op_names_type_node_and_opset(workdir):
     (["--emit=everything"], "Cannot find option named 'everything'"),
     (["--target=tpu"], "Cannot find option named 'tpu'"),
     (["--overlap=sideways"], "Cannot find option named 'sideways'"),
+    (["--cpu-layout=nChw4c"], "Cannot find option named 'nChw4c'"),
+    (["--target=cuda", "--cpu-layout=nChw16c"], "--cpu-layout is for --target=cpu"),
     (["--comm-alpha=-1"], "the latency must not be negative"),
     (["--comm-beta=0"], "the bandwidth must be positive"),
     (["--overlap=next-forward", "--memory-budget=10M"],

@@ -327,6 +327,9 @@ int main(int argc, char **argv) {
     return fail(formatv("--comm-alpha={0} --comm-beta={1}: the latency must "
                         "not be negative and the bandwidth must be positive",
                         commAlpha.getValue(), commBeta.getValue()));
+  if (target == dlc::Target::Cuda && cpuLayout.getNumOccurrences() > 0)
+    return fail("--cpu-layout is for --target=cpu; the CUDA target keeps "
+                "cuDNN's NCHW");
   if (*budgetBytes > 0 && overlap == Overlap::NextForward)
     return fail("--overlap=next-forward cannot be combined with "
                 "--memory-budget yet (recomputation stays within one step); "
