@@ -215,7 +215,11 @@ struct AssignCpuLayouts : dlc::impl::AssignCpuLayoutsBase<AssignCpuLayouts> {
           sets.tie(slot.buffers.front(), buffer);
         }
       }
-      slots[op] = std::move(*kernelSlots);
+      // Elementwise kernels have no geometry to write into.
+      if (llvm::any_of(*kernelSlots, [](const Slot &slot) {
+            return slot.field != Field::None;
+          }))
+        slots[op] = std::move(*kernelSlots);
     });
 
     for (auto &[op, kernelSlots] : slots)
@@ -226,15 +230,17 @@ struct AssignCpuLayouts : dlc::impl::AssignCpuLayoutsBase<AssignCpuLayouts> {
   void writeLayouts(exec::KernelOp kernel, ArrayRef<Slot> kernelSlots,
                     LayoutSets &sets) {
     int64_t input = 0, output = 0, norm = 0;
-    bool any = false;
     for (const Slot &slot : kernelSlots) {
       int64_t b = sets.blockOf(slot.buffers.front());
-      any |= b != 0 && slot.field != Field::None;
-      (slot.field == Field::Input    ? input
-       : slot.field == Field::Output ? output
-                                     : norm) = b;
+      if (slot.field == Field::Input)
+        input = b;
+      else if (slot.field == Field::Output)
+        output = b;
+      else if (slot.field == Field::Norm)
+        norm = b;
     }
-    if (!any)
+    // Nothing blocked: the lowering's geometry (NCHW) stays as written.
+    if (input == 0 && output == 0 && norm == 0)
       return;
     SmallVector<Attribute> args = kernel.getCallArguments();
     MLIRContext *ctx = kernel.getContext();
