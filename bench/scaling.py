@@ -4,7 +4,7 @@ from steps measured here.
 1. The check against measurement on the emulated link: ResNet-18 (64 x 64,
    batch 8 per rank) on 2 ranks over DLC_COMM_EMULATE_LINK (100 us,
    2 Gbit/s), each --overlap: the median of the traced steps against the
-   replay of the same steps of each run's own trace with the link model. (bench/comm/throttled.py
+   replay of the same steps of each run's own traces with the link model. (bench/comm/throttled.py
    checks it against the real throttled network.)
 2. ResNet-50 and AlexNet (224 x 224, 1000 classes, batch 8 per rank), each
    traced on 2 ranks of this machine (one thread each) with --overlap=none,
@@ -75,9 +75,10 @@ def main():
              "- Machine: %s; traces of 2 ranks of one thread each" % machine(),
              "- Date: %s" % datetime.date.today().isoformat(),
              "- How: `python/dlc_tools/simulate_scaling.py` replays each measured step "
-             "(`--trace`) after the two before it, with its compiled schedule, kernel "
-             "times and host time, each average taking the cost model's time of a link "
-             "shared by the averages in flight (one after another in the order they "
+             "(`--trace`, both ranks' traces together: an average goes on the link once "
+             "both have started it) after the two before it, with its compiled schedule, "
+             "kernel times and host time, each average taking the cost model's time of a "
+             "link shared by the averages in flight (one after another in the order they "
              "started under the emulated link).", ""]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
@@ -92,8 +93,8 @@ def main():
                   "|---|---:|---:|---:|"]
         for mode in MODES:
             run(exes[mode], x, y, CHECK_STEPS, tmp / ("r18-%s.json" % mode), link="100:2")
-            trace = tmp / ("r18-%s.rank0.json" % mode)
-            measured = statistics.median(sim.load_steps(trace)[s][1] for s in compared)
+            trace = [tmp / ("r18-%s.rank%d.json" % (mode, r)) for r in range(2)]
+            measured = statistics.median(sim.load_steps(trace[0])[s][1] for s in compared)
             predicted = statistics.median(
                 sim.predict(trace, s, "link", 2, 100e-6, 2e9 / 8)[0] for s in compared)
             lines.append("| %s | %.4f s | %.4f s | %.3f |" % (
@@ -106,7 +107,7 @@ def main():
             traces = {}
             for mode in MODES:
                 run(exes[mode], x, y, STEPS, tmp / ("%s-%s.json" % (name, mode)))
-                traces[mode] = tmp / ("%s-%s.rank0.json" % (name, mode))
+                traces[mode] = [tmp / ("%s-%s.rank%d.json" % (name, mode, r)) for r in range(2)]
             header = ["--overlap", "ranks"] + ["%d Gbit/s" % g for g in GBITS] + \
                      ["hierarchical, 100 Gbit/s"]
             _, alone = replayed(traces["backward"], "ring", 1, 100)

@@ -16,9 +16,9 @@ Next-forward runs a second time with DLC_COMM_ORDER=priority (the
 average needed first sent first, the ranks agreeing in rounds). Median
 step time after the first, and dlc's seconds per step waiting for
 averages. Runs alternate. Each dlc run is traced, and
-python/dlc_tools/simulate_scaling.py's prediction of its step (ring
-allreduce on 2 ranks over the link the trainer measured at start-up) is
-set beside the measured one.
+python/dlc_tools/simulate_scaling.py's prediction of its step (both
+ranks' traces replayed together, ring allreduce on 2 ranks over the link
+the trainer measured at start-up) is set beside the measured one.
 
 Needs root (ip netns, tc). The kernel here has no netem, so the link adds
 no latency of its own beyond the veth's.
@@ -99,7 +99,9 @@ class Network:
 
 def dlc_run(exe, x, y, tmp, keep=None, env=()):
     """(median step, wait per step, the step simulate_scaling predicts from
-    the run's trace with the ring model on the link the trainer measured)."""
+    the run's traces with the ring model on the link the trainer measured,
+    the link, allreduces per step). `keep`: a path to copy the traces to,
+    ".rank<N>" before its suffix."""
     agent = tmp / "nsagent"
     agent.write_text('#!/bin/sh\nhost=$1; shift\nexec ip netns exec "$host" /bin/sh -c "$*"\n')
     agent.chmod(0o755)
@@ -133,11 +135,13 @@ def dlc_run(exe, x, y, tmp, keep=None, env=()):
             if attempt == 2:
                 raise
     summary = trainer_summary(result.stdout)
-    trace = tmp / "trace.rank0.json"
+    traces = [tmp / ("trace.rank%d.json" % rank) for rank in range(len(NAMESPACES))]
     if keep:
-        shutil.copy(trace, keep)
-    alpha, beta = sim.measured_link(trace)
-    predicted = statistics.median(sim.predict(trace, s, "ring", 2, alpha, beta)[0]
+        for trace in traces:
+            shutil.copy(trace, str(keep).replace(".json", trace.suffixes[0] + ".json"))
+    # Both ranks replayed together: one that falls behind holds the other up.
+    alpha, beta = sim.measured_link(traces[0])
+    predicted = statistics.median(sim.predict(traces, s, "ring", 2, alpha, beta)[0]
                                   for s in range(2, STEPS))
     return (summary["step_seconds"], summary["comm_wait_seconds"] / summary["steps"],
             predicted, (summary["link_alpha_us"], summary["link_gbit"]),
@@ -223,7 +227,7 @@ def main():
     parser.add_argument("--gbit", type=float, default=1.0)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--write")
-    parser.add_argument("--traces", help="keep rank 0's trace of each dlc run in this folder")
+    parser.add_argument("--traces", help="keep the ranks' traces of each dlc run in this folder")
     parser.add_argument("--rows", default=",".join(ROW_FLAGS),
                         help="the dlc rows to run, comma-separated (none is always run: "
                         "the hidden share is taken against it); default: all of %(default)s")
@@ -271,13 +275,15 @@ def main():
                          % (mode, m["step"], m["wait"], 100 * (1 - m["wait"] / none["wait"]),
                             m["step"] / ddp, none["step"] / m["step"], m["allreduces"]))
         lines += ["| PyTorch DDP | %.3f s | | | 1.00 | | |" % ddp, ""]
-        # No schedule hides more of the averaging than the compute lasts.
+        # Where the compute is shorter than the averaging, the link bounds
+        # what any schedule hides (roughly: fewer buckets shorten it).
         cover = (none["step"] - none["wait"]) / none["wait"]
         lines += ["%s: the step without its wait (--overlap=none's step less its wait) "
-                  "lasts %.0f%% of the averaging's time (none's wait), so at most %.0f%% of "
-                  "the averaging can be hidden behind it." % (name, 100 * cover,
-                                                              100 * min(cover, 1.0)), ""]
-        lines += ["%s, the step `simulate_scaling.py` predicts from each run's trace (ring "
+                  "lasts %.0f%% of none's wait for averages; below 100%%, the link rather "
+                  "than the schedule bounds the share hidden (fewer, larger buckets shorten "
+                  "the averaging a little)." % (name, 100 * cover), ""]
+        lines += ["%s, the step `simulate_scaling.py` predicts from each run's traces (both "
+                  "ranks replayed together, ring "
                   "allreduce on 2 ranks, the link the trainer's start-up ping-pong measured: "
                   "median %.0f us, %.3g Gbit/s):" % (
                       name, statistics.median(median[m]["alpha"] for m in rows),

@@ -29,7 +29,11 @@ start-up ping-pong measured, from the trace):
   node's link (--node-gbit, --node-alpha-us), then a ring over the nodes
   on B / node-size bytes, then the node ring again
 
-    /usr/bin/python3 -m dlc_tools.simulate_scaling TRACE.json --model ring --gbit 100 --alpha-us 5 --ranks 8,64,1024
+Given the traces of every rank of one run, it replays them together: an
+average goes on the link once the last rank has started it.
+
+    /usr/bin/python3 -m dlc_tools.simulate_scaling TRACE.json [TRACE.rank1.json ...] \
+        --model ring --gbit 100 --alpha-us 5 --ranks 8,64,1024
 """
 import argparse
 import functools
@@ -148,6 +152,14 @@ class Link:
             self.run(until=math.inf, once=True)
         return self.done[id_]
 
+    def peek_finished(self, id_):
+        """When average `id_` would be done if nothing else started."""
+        if id_ in self.done:
+            return self.done[id_]
+        ahead = Link(self.sharing)
+        ahead.time, ahead.left, ahead.priority = self.time, dict(self.left), self.priority
+        return ahead.finished(id_)
+
     def run(self, until, once=False):
         """Moves the link on to time `until`, or to its next completion."""
         while self.left:
@@ -180,45 +192,105 @@ def replay(steps, average_seconds, speedup=1.0, sharing="fair"):
     average_seconds(bytes) of a link shared as `sharing` says, and kernels
     and host `speedup` times faster than measured. A wait for an average
     started before the first step replayed does not wait."""
-    t, link, seconds = 0.0, Link(sharing), []
-    for events in steps:
-        begin = t
-        for event in events:
-            if event[0] in ("kernel", "host"):
-                t += event[1] / speedup
-            elif event[0] == "start":
-                link.start(event[1], t, average_seconds(event[2]), event[3])
-            elif event[1] in link.done or event[1] in link.left:
-                t = max(t, link.finished(event[1]))
-        seconds.append(t - begin)
-    return seconds
+    return replay_ranks([steps], average_seconds, speedup, sharing)[0]
+
+
+class _Rank:
+    """One rank's compute track in a replay: its events, the next one, its
+    time, and when each of its steps began."""
+
+    def __init__(self, steps):
+        self.events = [e for events in steps for e in events + [("end",)]]
+        self.next, self.time, self.begins = 0, 0.0, [0.0]
+
+    def done(self):
+        return self.next == len(self.events)
+
+
+def replay_ranks(ranks_steps, average_seconds, speedup=1.0, sharing="fair"):
+    """replay() of several ranks at once, one compute track each (their
+    traces of one run): an average goes on the link once the last rank has
+    started it, so a rank that falls behind holds the others up at their
+    waits, as the collective does. The ranks' traces must name the same
+    averages. The seconds of each rank's steps, per rank."""
+    link, ranks = Link(sharing), [_Rank(s) for s in ranks_steps]
+    # Averages by id: the times the ranks started them so far.
+    started = {}
+    waiting = {}  # rank index -> the average its wait is for
+
+    def on_link(id_):
+        return id_ in link.done or id_ in link.left
+
+    while not all(r.done() for r in ranks):
+        runnable = [i for i, r in enumerate(ranks) if not r.done() and i not in waiting]
+        soonest = min((ranks[i].time for i in runnable), default=math.inf)
+        # A waiting rank whose average the link finishes before any other
+        # rank's next event (nothing new starts meanwhile) wakes first.
+        woken = None
+        for i, id_ in waiting.items():
+            if on_link(id_):
+                at = link.peek_finished(id_)
+                if at <= soonest and (woken is None or at < woken[1]):
+                    woken = (i, at)
+        if woken:
+            i, at = woken
+            link.run(until=at)
+            ranks[i].time = max(ranks[i].time, at)
+            del waiting[i]
+            continue
+        if not runnable:
+            raise ValueError("the traces' ranks wait for averages not all of them start")
+        i = min(runnable, key=lambda i: ranks[i].time)
+        rank = ranks[i]
+        event = rank.events[rank.next]
+        rank.next += 1
+        if event[0] in ("kernel", "host"):
+            rank.time += event[1] / speedup
+        elif event[0] == "end":
+            rank.begins.append(rank.time)
+        elif event[0] == "start":
+            started.setdefault(event[1], []).append(rank.time)
+            if len(started[event[1]]) == len(ranks):
+                link.start(event[1], rank.time, average_seconds(event[2]), event[3])
+        elif event[1] in started:
+            if event[1] in link.done:
+                rank.time = max(rank.time, link.done[event[1]])
+            else:
+                waiting[i] = event[1]
+    return [[b - a for a, b in zip(r.begins, r.begins[1:])] for r in ranks]
 
 
 def predict(path, step, model, ranks, alpha, beta, speedup=1.0, warmup=2, sharing=None,
             **node):
     """(predicted step seconds, one rank's step seconds) for step `step` of
-    the trace on `ranks` ranks: the replay of `warmup` steps before it (so
-    that the averages a pipelined step waits for, and the link's backlog,
-    are there) and of the step, kernels and host `speedup` times faster.
-    The link serves as the trainer sent: by priority where it did
-    (DLC_COMM_ORDER=priority), and otherwise "fifo" under the link model
-    and "fair" under the others, unless `sharing` says."""
-    steps = load_steps(path)
-    if step >= len(steps):
-        raise ValueError("%s has %d steps; no step %d" % (path, len(steps), step))
-    alone = sum(e[1] for e in steps[step][0] if e[0] in ("kernel", "host")) / speedup
-    window = [s[0] for s in steps[max(0, step - warmup):step + 1]]
+    the trace at `path` on `ranks` ranks: the replay of `warmup` steps
+    before it (so that the averages a pipelined step waits for, and the
+    link's backlog, are there) and of the step, kernels and host `speedup`
+    times faster. `path` may be a list: the traces of every rank of one
+    run, replayed together (replay_ranks), the prediction and one rank's
+    step the first's. The link serves as the trainer sent: by priority
+    where it did (DLC_COMM_ORDER=priority), and otherwise "fifo" under the
+    link model and "fair" under the others, unless `sharing` says."""
+    paths = list(path) if isinstance(path, (list, tuple)) else [path]
+    traces = [load_steps(p) for p in paths]
+    if any(step >= len(steps) for steps in traces):
+        shortest = min(range(len(paths)), key=lambda i: len(traces[i]))
+        raise ValueError("%s has %d steps; no step %d" % (paths[shortest],
+                                                         len(traces[shortest]), step))
+    alone = sum(e[1] for e in traces[0][step][0] if e[0] in ("kernel", "host")) / speedup
+    windows = [[s[0] for s in steps[max(0, step - warmup):step + 1]] for steps in traces]
     if not sharing:
-        sharing = ("priority" if sent_by_priority(path) else
+        sharing = ("priority" if sent_by_priority(paths[0]) else
                    "fifo" if model == "link" else "fair")
-    seconds = replay(window, lambda b: cost(model, b, ranks, alpha, beta, **node), speedup,
-                     sharing)
-    return seconds[-1], alone
+    seconds = replay_ranks(windows, lambda b: cost(model, b, ranks, alpha, beta, **node),
+                           speedup, sharing)
+    return seconds[0][-1], alone
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("trace")
+    parser.add_argument("trace", nargs="+",
+                        help="a rank's trace, or every rank's of one run (replayed together)")
     parser.add_argument("--model", default="ring",
                         choices=["link", "ring", "tree", "hierarchical"])
     parser.add_argument("--gbit", type=float, default=100.0, help="link bandwidth, Gbit/s")
@@ -239,12 +311,12 @@ def main():
                         help="kernels and host this many times faster than traced")
     args = parser.parse_args()
     try:
-        count = len(load_steps(args.trace))
+        count = min(len(load_steps(t)) for t in args.trace)
         steps = ([int(s) for s in args.steps.split(",")] if args.steps
                  else list(range(1, count)) or [0])
         alpha, beta = args.alpha_us * 1e-6, args.gbit * 1e9 / 8
         if args.measured_link:
-            alpha, beta = measured_link(args.trace)
+            alpha, beta = measured_link(args.trace[0])
         if args.speedup <= 0:
             raise ValueError("--speedup must be positive")
         node = {"node_size": args.node_size, "node_alpha": args.node_alpha_us * 1e-6,

@@ -8,6 +8,7 @@
 // RUN: dlc-opt %s -dlc-schedule-collectives="overlap=next-forward runtime-buckets=true" | FileCheck %s --check-prefix=DEFAULTREGION
 // RUN: dlc-opt %s -dlc-schedule-collectives="overlap=next-forward comm-alpha-us=0" | FileCheck %s --check-prefix=HOIST
 // RUN: dlc-opt %s -dlc-schedule-collectives="overlap=next-forward comm-alpha-us=0 hoist=false" | FileCheck %s --check-prefix=NOHOIST
+// RUN: dlc-opt %s -dlc-schedule-collectives="overlap=next-forward comm-alpha-us=0 hoist-peak-growth=0" | FileCheck %s --check-prefix=NOGROWTH
 // RUN: not dlc-opt %s -dlc-schedule-collectives=overlap=sideways 2>&1 | FileCheck %s --check-prefix=BAD
 
 exec.global @w1 : !exec.buffer<1024xf32>
@@ -241,6 +242,42 @@ func.func @hoist(%x: !exec.buffer<16xf32>) -> !exec.buffer<16xf32> {
   exec.kernel "dy" ins(%y : !exec.buffer<16xf32>) outs(%z : !exec.buffer<16xf32>)
   %db = exec.alloc : !exec.buffer<16xf32>
   exec.kernel "gradB" ins(%z : !exec.buffer<16xf32>) outs(%db : !exec.buffer<16xf32>)
+  %tb = exec.allreduce_start %db : !exec.buffer<16xf32>
+  exec.wait %tb
+  %da = exec.alloc : !exec.buffer<1024xf32>
+  exec.kernel "gradA" ins(%y : !exec.buffer<16xf32>) outs(%da : !exec.buffer<1024xf32>)
+  %ta = exec.allreduce_start %da : !exec.buffer<1024xf32>
+  exec.wait %ta
+  exec.kernel "sgd" ins(%wa, %da : !exec.buffer<1024xf32>, !exec.buffer<1024xf32>) outs(%wa : !exec.buffer<1024xf32>) {in_place = array<i64: 0>}
+  exec.kernel "sgd" ins(%wb, %db : !exec.buffer<16xf32>, !exec.buffer<16xf32>) outs(%wb : !exec.buffer<16xf32>) {in_place = array<i64: 0>}
+  return %y : !exec.buffer<16xf32>
+}
+
+// Hoisting that raises the peak: "dy"'s scratch (16448 bytes) outgrows the
+// forward's activation (16384), so %da hoisted above it, live across it,
+// raises the step's peak by 64 bytes: within the default 1% of the step's
+// memory (with this module's 1 MiB of globals), not within 0.
+// HOIST-LABEL: func.func @hoistRaisingThePeak
+// HOIST: exec.kernel "shrink"
+// HOIST-NOT: exec.kernel "dy"
+// HOIST: exec.kernel "gradA"
+// HOIST-NEXT: exec.allreduce_start %{{.+}} : !exec.buffer<1024xf32>
+// HOIST: exec.kernel "dy"
+// NOGROWTH-LABEL: func.func @hoistRaisingThePeak
+// NOGROWTH: exec.kernel "dy"
+// NOGROWTH: exec.kernel "gradA"
+// NOGROWTH-NEXT: exec.allreduce_start %{{.+}} : !exec.buffer<1024xf32>
+func.func @hoistRaisingThePeak(%x: !exec.buffer<16xf32>) -> !exec.buffer<16xf32> {
+  %wa = exec.global_ref @w1 : !exec.buffer<1024xf32>
+  %wb = exec.global_ref @wb : !exec.buffer<16xf32>
+  %big = exec.alloc : !exec.buffer<4096xf32>
+  exec.kernel "forward" ins(%x, %wa, %wb : !exec.buffer<16xf32>, !exec.buffer<1024xf32>, !exec.buffer<16xf32>) outs(%big : !exec.buffer<4096xf32>)
+  %y = exec.alloc : !exec.buffer<16xf32>
+  exec.kernel "shrink" ins(%big : !exec.buffer<4096xf32>) outs(%y : !exec.buffer<16xf32>)
+  %s = exec.alloc : !exec.buffer<4112xf32>
+  exec.kernel "dy" ins(%y : !exec.buffer<16xf32>) outs(%s : !exec.buffer<4112xf32>)
+  %db = exec.alloc : !exec.buffer<16xf32>
+  exec.kernel "gradB" ins(%s : !exec.buffer<4112xf32>) outs(%db : !exec.buffer<16xf32>)
   %tb = exec.allreduce_start %db : !exec.buffer<16xf32>
   exec.wait %tb
   %da = exec.alloc : !exec.buffer<1024xf32>

@@ -164,3 +164,48 @@ def test_the_command_line_refuses_what_it_cannot_replay(tmp_path):
     assert result.returncode == 1 and "--speedup must be positive" in result.stderr
     result = simulate(tmp_path / "missing.json")
     assert result.returncode == 1 and "simulate_scaling: error:" in result.stderr
+
+
+def write_rank_trace(path, kernel_us):
+    """One step of one rank: a kernel of `kernel_us`, an average of 1 MB
+    started after it, waited for at once, then an update of 1 ms."""
+    k = kernel_us
+    path.write_text(json.dumps({"traceEvents": [
+        span("step", "step", 0, k + 1000), span("k1", "kernel", 0, k),
+        span("allreduce", "comm", k, 1, id=0, bytes=MB), span("wait", "wait", k, 0, id=0),
+        span("sgd", "kernel", k, 1000)]}))
+
+
+def test_ranks_replayed_together_wait_for_the_last_to_start(tmp_path):
+    fast, slow = tmp_path / "r0.json", tmp_path / "r1.json"
+    write_rank_trace(fast, 10000)
+    write_rank_trace(slow, 15000)
+    # Alone, rank 0's average of 5 ms starts at 10 ms: 10 + 5 + 1 ms.
+    step, alone = sim.predict(fast, 0, "link", 2, 0.0, MB / 0.005)
+    assert step == pytest.approx(0.016) and alone == pytest.approx(0.011)
+    # With rank 1, it starts when rank 1 starts it, at 15 ms: 15 + 5 + 1.
+    step, alone = sim.predict([fast, slow], 0, "link", 2, 0.0, MB / 0.005)
+    assert step == pytest.approx(0.021) and alone == pytest.approx(0.011)
+    # Both ranks' steps: the fast one waits as long as the slow one.
+    steps = [[sim.load_steps(p)[0][0]] for p in (fast, slow)]
+    seconds = sim.replay_ranks(steps, lambda b: b / (MB / 0.005))
+    assert seconds == [[pytest.approx(0.021)], [pytest.approx(0.021)]]
+
+
+def test_ranks_that_name_different_averages_are_refused(tmp_path):
+    first, second = tmp_path / "r0.json", tmp_path / "r1.json"
+    write_rank_trace(first, 10000)
+    second.write_text(first.read_text().replace('"id": 0', '"id": 7'))
+    with pytest.raises(ValueError, match="not all of them start"):
+        sim.predict([first, second], 0, "link", 2, 0.0, 1e9)
+
+
+def test_the_command_line_replays_every_ranks_trace_together(tmp_path):
+    fast, slow = tmp_path / "r0.json", tmp_path / "r1.json"
+    write_rank_trace(fast, 10000)
+    write_rank_trace(slow, 15000)
+    # 1 MB over 1.6777 Gbit/s (MB / 0.005 s): rank 0's step 21 ms, 11 alone.
+    result = simulate(fast, slow, "--model", "link", "--gbit", MB * 8 / 0.005 / 1e9,
+                      "--alpha-us", "0", "--ranks", "2", "--steps", "0")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[2] == "| 2 | 0.0210 | 0.0110 | 52.4% |"
