@@ -267,8 +267,8 @@ def predict(path, step, model, ranks, alpha, beta, speedup=1.0, warmup=2, sharin
     before it (so that the averages a pipelined step waits for, and the
     link's backlog, are there) and of the step, kernels and host `speedup`
     times faster. `path` may be a list: the traces of every rank of one
-    run, replayed together (replay_ranks), the prediction and one rank's
-    step the first's. The link serves as the trainer sent: by priority
+    run, replayed together (replay_ranks): the prediction is the first's
+    step, one rank's step the slowest rank's kernels and host time. The link serves as the trainer sent: by priority
     where it did (DLC_COMM_ORDER=priority), and otherwise "fifo" under the
     link model and "fair" under the others, unless `sharing` says."""
     paths = list(path) if isinstance(path, (list, tuple)) else [path]
@@ -277,7 +277,10 @@ def predict(path, step, model, ranks, alpha, beta, speedup=1.0, warmup=2, sharin
         shortest = min(range(len(paths)), key=lambda i: len(traces[i]))
         raise ValueError("%s has %d steps; no step %d" % (paths[shortest],
                                                          len(traces[shortest]), step))
-    alone = sum(e[1] for e in traces[0][step][0] if e[0] in ("kernel", "host")) / speedup
+    # One rank's step: the slowest rank's kernels and host time, so that
+    # what the ranks' difference costs is not counted as communication.
+    alone = max(sum(e[1] for e in steps[step][0] if e[0] in ("kernel", "host"))
+                for steps in traces) / speedup
     windows = [[s[0] for s in steps[max(0, step - warmup):step + 1]] for steps in traces]
     if not sharing:
         sharing = ("priority" if sent_by_priority(paths[0]) else
