@@ -16,8 +16,15 @@ echo "== GoogleTest"
 ctest --test-dir build --output-on-failure
 
 echo "== end-to-end"
-# Debian's interpreter: it has python3-torch, python3-onnx and pytest.
-/usr/bin/python3 -m pytest -q -p no:cacheprovider test/e2e
+# Debian's interpreter (python3-torch, python3-onnx, pytest), in a venv that
+# sees its packages and adds what Debian lacks (test/requirements.txt).
+venv=build/test-venv
+if [ ! -x "$venv/bin/python" ]; then
+  /usr/bin/python3 -m venv --system-site-packages "$venv"
+fi
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+  -r test/requirements.txt
+"$venv/bin/python" -m pytest -q -p no:cacheprovider test/e2e
 
 echo "== fuzzing (libFuzzer on the importer, fixed time)"
 bash scripts/fuzz.sh --time "${DLC_FUZZ_SECONDS:-60}"

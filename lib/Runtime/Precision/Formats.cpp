@@ -1,0 +1,271 @@
+//===- Formats.cpp - fp32 to and from the narrower formats ----------------===//
+//
+// One rounding routine serves every minifloat: a finite fp32 value is an
+// integer significand times a power of two, the target's grid at that
+// magnitude is a coarser power of two, and the code of the rounded value is
+// (the target exponent above its smallest) * 2^mantissa bits + the rounded
+// significand, continuous across the subnormal-normal boundary and into
+// overflow. What differs between formats is their widths and how they spell
+// NaN and infinity.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dlc/Runtime/Precision/Formats.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+using namespace dlc::rt::precision;
+
+namespace {
+struct Minifloat {
+  int exponentBits, mantissaBits;
+  /// IEEE-like (an exponent of all ones is infinity or NaN), or "fn" as
+  /// float8_e4m3fn: no infinities, NaN only at all ones.
+  bool infinities;
+
+  int bias() const { return (1 << (exponentBits - 1)) - 1; }
+  int minExponent() const { return 1 - bias(); }
+  uint32_t signBit() const { return 1u << (exponentBits + mantissaBits); }
+  uint32_t allOnesExponent() const {
+    return ((1u << exponentBits) - 1) << mantissaBits;
+  }
+  uint32_t largestFinite() const {
+    uint32_t mantissa = (1u << mantissaBits) - 1;
+    return infinities ? (allOnesExponent() - (1u << mantissaBits)) | mantissa
+                      : allOnesExponent() | (mantissa - 1);
+  }
+  uint32_t overflowCode() const {
+    return infinities ? allOnesExponent() : allOnesExponent() | ((1u << mantissaBits) - 1);
+  }
+};
+
+constexpr Minifloat kBF16{8, 7, true}, kF16{5, 10, true}, kE4M3{4, 3, false},
+    kE5M2{5, 2, true};
+
+const Minifloat &minifloat(Format format) {
+  switch (format) {
+  case Format::BF16:
+    return kBF16;
+  case Format::F16:
+    return kF16;
+  case Format::F8E4M3:
+    return kE4M3;
+  default:
+    return kE5M2;
+  }
+}
+
+uint32_t bitsOf(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  return bits;
+}
+float floatOf(uint32_t bits) {
+  float x;
+  std::memcpy(&x, &bits, sizeof x);
+  return x;
+}
+
+/// NaN as each reference spells it: numpy's float16 keeps the payload's top
+/// bits (and stays a NaN); ml_dtypes returns the quiet NaN with the sign.
+uint32_t nanCode(const Minifloat &f, uint32_t absBits, uint32_t sign) {
+  if (&f == &kF16) {
+    uint32_t code = 0x7c00u + ((absBits & 0x7fffffu) >> 13);
+    return sign | (code == 0x7c00u ? code + 1 : code);
+  }
+  if (!f.infinities)
+    return sign | f.overflowCode();
+  return sign | f.allOnesExponent() | (1u << (f.mantissaBits - 1));
+}
+
+/// Rounds finite fp32 bits (sign cleared) to the code of `f`. `random`:
+/// null for round-to-nearest-even, else 32 uniform bits.
+uint32_t roundMagnitude(const Minifloat &f, uint32_t absBits,
+                        const uint32_t *random) {
+  int biased = static_cast<int>(absBits >> 23);
+  uint32_t fraction = absBits & 0x7fffffu;
+  if (biased == 0 && fraction == 0)
+    return 0;
+  uint64_t significand = biased ? (fraction | 0x800000u) : fraction;
+  int significandExponent = (biased ? biased : 1) - 150;
+  int leading = biased ? biased - 127
+                       : (31 - __builtin_clz(fraction)) - 149;
+  int exponent = std::max(leading, f.minExponent());
+  int shift = exponent - f.mantissaBits - significandExponent;
+  uint64_t kept = shift >= 64 ? 0 : significand >> shift;
+  uint64_t rest = shift >= 64 ? significand
+                              : significand & ((uint64_t(1) << shift) - 1);
+  bool up;
+  if (random) {
+    // Up with probability rest / 2^shift.
+    uint64_t threshold = shift > 56 ? 0 : (rest << 32) >> shift;
+    up = *random < threshold;
+  } else {
+    uint64_t half = shift > 64 ? ~uint64_t(0) : uint64_t(1) << (shift - 1);
+    up = rest > half || (rest == half && (kept & 1));
+  }
+  uint64_t code = (uint64_t(exponent - f.minExponent()) << f.mantissaBits) +
+                  kept + (up ? 1 : 0);
+  return code > f.largestFinite() ? f.overflowCode()
+                                  : static_cast<uint32_t>(code);
+}
+
+uint32_t encodeMinifloat(const Minifloat &f, float x, const uint32_t *random) {
+  uint32_t bits = bitsOf(x);
+  uint32_t sign = (bits >> 31) ? f.signBit() : 0;
+  uint32_t absBits = bits & 0x7fffffffu;
+  if (absBits > 0x7f800000u)
+    return nanCode(f, absBits, sign);
+  if (absBits == 0x7f800000u)
+    return sign | f.overflowCode();
+  return sign | roundMagnitude(f, absBits, random);
+}
+
+float decodeMinifloat(const Minifloat &f, uint32_t code) {
+  uint32_t sign = (code & f.signBit()) ? 0x80000000u : 0;
+  uint32_t exponent = (code >> f.mantissaBits) & ((1u << f.exponentBits) - 1);
+  uint32_t mantissa = code & ((1u << f.mantissaBits) - 1);
+  bool special = f.infinities ? exponent == (1u << f.exponentBits) - 1
+                              : (code & ~f.signBit()) == f.overflowCode();
+  if (special) {
+    // Infinity, or NaN: with its payload from the 16-bit formats (as
+    // ml_dtypes' bfloat16 and numpy's float16 decode), fp32's quiet NaN from
+    // the 8-bit ones (as ml_dtypes' float8 types do).
+    uint32_t payload = f.exponentBits + f.mantissaBits == 15
+                           ? mantissa << (23 - f.mantissaBits)
+                           : (mantissa ? 0x400000u : 0);
+    return floatOf(sign | 0x7f800000u | payload);
+  }
+  float magnitude =
+      exponent == 0
+          ? std::ldexp(float(mantissa), f.minExponent() - f.mantissaBits)
+          : std::ldexp(float((1u << f.mantissaBits) | mantissa),
+                       int(exponent) - f.bias() - f.mantissaBits);
+  return sign ? -magnitude : magnitude;
+}
+
+/// Dynamic fixed point: round(x / 2^exponent) saturated to the integer's
+/// two's complement range; NaN to 0 (the statistics count it apart).
+int32_t encodeFixed(int bits, float x, int exponent, const uint32_t *random) {
+  if (std::isnan(x))
+    return 0;
+  double lowest = -std::ldexp(1.0, bits - 1), highest = -lowest - 1;
+  double scaled = std::clamp(std::ldexp(double(x), -exponent), lowest, highest);
+  if (!random)
+    return static_cast<int32_t>(std::nearbyint(scaled));
+  double below = std::floor(scaled);
+  double threshold = std::ldexp(scaled - below, 32);
+  return static_cast<int32_t>(below + (double(*random) < threshold ? 1 : 0));
+}
+
+uint32_t encodeAny(Format format, float x, int exponent,
+                   const uint32_t *random) {
+  switch (format) {
+  case Format::F32:
+    return bitsOf(x);
+  case Format::I8:
+    return static_cast<uint8_t>(encodeFixed(8, x, exponent, random));
+  case Format::I16:
+    return static_cast<uint16_t>(encodeFixed(16, x, exponent, random));
+  default:
+    return encodeMinifloat(minifloat(format),
+                           exponent ? std::ldexp(x, -exponent) : x, random);
+  }
+}
+
+template <typename Storage>
+void quantizeAs(Format format, int exponent, const float *in, void *out,
+                int64_t count) {
+  auto *storage = static_cast<Storage *>(out);
+  for (int64_t i = 0; i < count; ++i)
+    storage[i] = static_cast<Storage>(encode(format, in[i], exponent));
+}
+
+template <typename Storage>
+void dequantizeAs(Format format, int exponent, const void *in, float *out,
+                  int64_t count) {
+  auto *storage = static_cast<const Storage *>(in);
+  for (int64_t i = 0; i < count; ++i)
+    out[i] = decode(format, storage[i], exponent);
+}
+} // namespace
+
+const FormatInfo &dlc::rt::precision::info(Format format) {
+  // lowest: the smallest subnormal's leading bit; highest: the largest
+  // finite value's.
+  static const FormatInfo table[] = {
+      {Format::F32, "fp32", 32, 23, -149, 127, 3.4028234663852886e38, false},
+      {Format::BF16, "bf16", 16, 7, -133, 127, 3.3895313892515355e38, false},
+      {Format::F16, "fp16", 16, 10, -24, 15, 65504.0, false},
+      {Format::F8E4M3, "fp8e4m3", 8, 3, -9, 8, 448.0, false},
+      {Format::F8E5M2, "fp8e5m2", 8, 2, -16, 15, 57344.0, false},
+      {Format::I8, "int8", 8, 7, 0, 6, 127.0, true},
+      {Format::I16, "int16", 16, 15, 0, 14, 32767.0, true},
+  };
+  return table[static_cast<int>(format)];
+}
+
+std::optional<Format> dlc::rt::precision::parseFormat(std::string_view name) {
+  for (int i = 0; i <= static_cast<int>(Format::I16); ++i)
+    if (name == info(static_cast<Format>(i)).name)
+      return static_cast<Format>(i);
+  return std::nullopt;
+}
+
+uint32_t dlc::rt::precision::encode(Format format, float x, int exponent) {
+  return encodeAny(format, x, exponent, nullptr);
+}
+
+uint32_t dlc::rt::precision::encodeStochastic(Format format, float x,
+                                              uint32_t random, int exponent) {
+  return encodeAny(format, x, exponent, &random);
+}
+
+float dlc::rt::precision::decode(Format format, uint32_t bits, int exponent) {
+  switch (format) {
+  case Format::F32:
+    return floatOf(bits);
+  case Format::I8:
+    return std::ldexp(float(static_cast<int8_t>(bits)), exponent);
+  case Format::I16:
+    return std::ldexp(float(static_cast<int16_t>(bits)), exponent);
+  default: {
+    float x = decodeMinifloat(minifloat(format), bits);
+    return exponent ? std::ldexp(x, exponent) : x;
+  }
+  }
+}
+
+void dlc::rt::precision::quantize(Format format, int exponent, const float *in,
+                                  void *out, int64_t count) {
+  switch (info(format).bits) {
+  case 8:
+    return quantizeAs<uint8_t>(format, exponent, in, out, count);
+  case 16:
+    return quantizeAs<uint16_t>(format, exponent, in, out, count);
+  default:
+    std::memcpy(out, in, count * sizeof(float));
+  }
+}
+
+void dlc::rt::precision::dequantize(Format format, int exponent, const void *in,
+                                    float *out, int64_t count) {
+  switch (info(format).bits) {
+  case 8:
+    return dequantizeAs<uint8_t>(format, exponent, in, out, count);
+  case 16:
+    return dequantizeAs<uint16_t>(format, exponent, in, out, count);
+  default:
+    std::memcpy(out, in, count * sizeof(float));
+  }
+}
+
+void dlc::rt::precision::roundTrip(Format format, int exponent, float *values,
+                                   int64_t count) {
+  if (format == Format::F32)
+    return;
+  for (int64_t i = 0; i < count; ++i)
+    values[i] = decode(format, encode(format, values[i], exponent), exponent);
+}

@@ -1,0 +1,153 @@
+//===- PrecisionChoiceTest.cpp - the format choice on known histograms ----===//
+//
+// Histograms made by hand, where the right format, exponent and shares can
+// be worked out from the ranges in Formats.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dlc/Runtime/Precision/Choice.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace dlc::rt::precision;
+
+namespace {
+/// `perPosition` values at each leading-bit position from `low` to `high`,
+/// the largest magnitude just under 2^(high + 1) times `topFraction`.
+Statistics spread(int low, int high, int64_t perPosition = 1000,
+                  double topFraction = 0.9) {
+  Statistics s;
+  for (int p = low; p <= high; ++p)
+    s.counts[p - Statistics::kLowest] = perPosition;
+  s.values = (high - low + 1) * perPosition;
+  s.absMax = static_cast<float>(std::ldexp(2.0 * topFraction, high));
+  return s;
+}
+
+TEST(PrecisionChoice, SixOctavesFitInt8WithTheTopAtItsTop) {
+  // Positions -3..2: int8's range [e, e + 6] with e = 2 - 6.
+  Choice choice = choose(spread(-3, 2), Tolerances());
+  EXPECT_EQ(choice.format, Format::I8);
+  EXPECT_EQ(choice.exponent, -4);
+  EXPECT_EQ(choice.overflowShare, 0.0);
+  EXPECT_EQ(choice.underflowShare, 0.0);
+  EXPECT_EQ(choice.top, 2);
+}
+
+TEST(PrecisionChoice, ALargestPastTheFormatsLargestRaisesTheExponent) {
+  // 7.99 > 127 * 2^-4 = 7.9375: one more.
+  Choice choice = choose(spread(-3, 2, 1000, 7.99 / 8.0), Tolerances());
+  EXPECT_EQ(choice.format, Format::I8);
+  EXPECT_EQ(choice.exponent, -3);
+  // 500 > 448: E4M3 with exponent 0 would overflow its 2^8.
+  Statistics wide = spread(-8, 8, 1000, 500.0 / 512.0);
+  choice = choose(wide, Tolerances());
+  EXPECT_EQ(choice.format, Format::F8E4M3);
+  EXPECT_EQ(choice.exponent, 1);
+}
+
+TEST(PrecisionChoice, TwelveOctavesTakeE4M3Unscaled) {
+  // Int8 with e = -3 loses positions -8..-4, 5 of 12: too much underflow.
+  Choice choice = choose(spread(-8, 3), Tolerances());
+  EXPECT_EQ(choice.format, Format::F8E4M3);
+  EXPECT_EQ(choice.exponent, 0);
+  EXPECT_EQ(place(Format::I8, spread(-8, 3), Tolerances()).underflowShare,
+            5.0 / 12.0);
+}
+
+TEST(PrecisionChoice, WiderSpreadsTakeWiderFormats) {
+  // 25 octaves: past E4M3's 18, within E5M2's 32 (scaled: -30..-6 sits
+  // below its unscaled range).
+  Choice e5m2 = choose(spread(-30, -6, 1000, 0.8), Tolerances());
+  EXPECT_EQ(e5m2.format, Format::F8E5M2);
+  EXPECT_EQ(e5m2.exponent, -6 - 15);
+  // 35 octaves: past int16's 15, within fp16's 40.
+  EXPECT_EQ(choose(spread(-20, 14), Tolerances()).format, Format::F16);
+  // 60: only bf16, unscaled.
+  Choice bf16 = choose(spread(-40, 19), Tolerances());
+  EXPECT_EQ(bf16.format, Format::BF16);
+  EXPECT_EQ(bf16.exponent, 0);
+  // fp32's whole range: nothing narrower, and it says why.
+  Choice f32 = choose(spread(-149, 127), Tolerances());
+  EXPECT_EQ(f32.format, Format::F32);
+  EXPECT_EQ(f32.reason, "bf16 and narrower underflow");
+}
+
+TEST(PrecisionChoice, RareOutliersSaturateWithinTheOverflowTolerance) {
+  Statistics s = spread(0, 5, 100000);
+  s.counts[20 - Statistics::kLowest] = 10;
+  s.values += 10;
+  s.absMax = 1.5e6f;
+  // 10 of 600010 above: under 1e-4, so the range's top stays at 5.
+  Choice choice = choose(s, Tolerances());
+  EXPECT_EQ(choice.format, Format::I8);
+  EXPECT_EQ(choice.top, 5);
+  EXPECT_EQ(choice.exponent, -1);
+  EXPECT_DOUBLE_EQ(choice.overflowShare, 10.0 / 600010.0);
+  // Allowed none: the range must reach them, 21 octaves: past int8's 7
+  // and E4M3's 18, within E5M2's 32, scaled up to reach 2^20.
+  Tolerances strict;
+  strict.overflow = 0.0;
+  Choice wide = choose(s, strict);
+  EXPECT_EQ(wide.format, Format::F8E5M2);
+  EXPECT_EQ(wide.exponent, 20 - 15);
+}
+
+TEST(PrecisionChoice, UnderflowExactlyAtTheToleranceFits) {
+  // int8 with e = 6 - 6: position -1 (7 of 7000 values) below.
+  Statistics s = spread(0, 6, 999);
+  s.counts[-1 - Statistics::kLowest] = 7;
+  s.values += 7;
+  Tolerances tolerances;
+  tolerances.underflow = 7.0 / double(s.placed());
+  EXPECT_EQ(choose(s, tolerances).format, Format::I8);
+  tolerances.underflow = 6.0 / double(s.placed());
+  EXPECT_NE(choose(s, tolerances).format, Format::I8);
+}
+
+TEST(PrecisionChoice, NonFiniteValuesKeepFp32) {
+  Statistics s = spread(-3, 2);
+  s.nonFinite = 1;
+  s.values += 1;
+  Choice choice = choose(s, Tolerances());
+  EXPECT_EQ(choice.format, Format::F32);
+  EXPECT_EQ(choice.reason, "non-finite values");
+}
+
+TEST(PrecisionChoice, OnlyAllowedFormatsAreChosen) {
+  Choice choice = choose(spread(-3, 2), Tolerances(), {Format::BF16});
+  EXPECT_EQ(choice.format, Format::BF16);
+  EXPECT_EQ(choice.exponent, 0);
+  EXPECT_EQ(choose(spread(-3, 2), Tolerances(), {}).reason,
+            "no narrower format allowed");
+}
+
+TEST(PrecisionChoice, ZerosFitTheNarrowest) {
+  Statistics s;
+  s.values = s.zeros = 100;
+  Choice choice = choose(s, Tolerances());
+  EXPECT_EQ(choice.format, Format::I8);
+  EXPECT_EQ(choice.exponent, 0);
+}
+
+TEST(PrecisionStatistics, MergingAddsCountsAndKeepsTheLargest) {
+  Statistics a, b;
+  float x[] = {1.0f, -3.0f, 0.0f};
+  float y[] = {0.25f, INFINITY, -5.0f};
+  a.add(x, 3);
+  b.add(y, 3);
+  a.merge(b);
+  EXPECT_EQ(a.values, 6);
+  EXPECT_EQ(a.zeros, 1);
+  EXPECT_EQ(a.nonFinite, 1);
+  EXPECT_EQ(a.absMax, 5.0f);
+  EXPECT_EQ(a.count(0), 1);
+  EXPECT_EQ(a.count(1), 1);
+  EXPECT_EQ(a.count(2), 1);
+  EXPECT_EQ(a.count(-2), 1);
+  EXPECT_EQ(a.highestPosition(), 2);
+  EXPECT_EQ(a.lowestPosition(), -2);
+}
+} // namespace
