@@ -37,6 +37,7 @@ average goes on the link once the last rank has started it.
 """
 import argparse
 import functools
+import itertools
 import json
 import math
 import os
@@ -267,8 +268,10 @@ def predict(path, step, model, ranks, alpha, beta, speedup=1.0, warmup=2, sharin
     before it (so that the averages a pipelined step waits for, and the
     link's backlog, are there) and of the step, kernels and host `speedup`
     times faster. `path` may be a list: the traces of every rank of one
-    run, replayed together (replay_ranks): the prediction is the first's
-    step, one rank's step the slowest rank's kernels and host time. The link serves as the trainer sent: by priority
+    run, replayed together (replay_ranks): the predicted step runs from
+    when the last rank ended the step before to when the last rank ends
+    this one, and one rank's step is the slowest rank's kernels and host
+    time. The link serves as the trainer sent: by priority
     where it did (DLC_COMM_ORDER=priority), and otherwise "fifo" under the
     link model and "fair" under the others, unless `sharing` says."""
     paths = list(path) if isinstance(path, (list, tuple)) else [path]
@@ -287,7 +290,12 @@ def predict(path, step, model, ranks, alpha, beta, speedup=1.0, warmup=2, sharin
                    "fifo" if model == "link" else "fair")
     seconds = replay_ranks(windows, lambda b: cost(model, b, ranks, alpha, beta, **node),
                            speedup, sharing)
-    return seconds[0][-1], alone
+    # The step: from when the last rank ended the step before to when the
+    # last rank ends this one (a rank ahead of the others waits there, not
+    # in its own step's count).
+    ends = [list(itertools.accumulate(s)) for s in seconds]
+    before = max(e[-2] for e in ends) if len(ends[0]) > 1 else 0.0
+    return max(e[-1] for e in ends) - before, alone
 
 
 def main():

@@ -211,3 +211,33 @@ def test_the_command_line_replays_every_ranks_trace_together(tmp_path):
                       "--alpha-us", "0", "--ranks", "2", "--steps", "0")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[2] == "| 2 | 0.0210 | 0.0160 | 76.2% |"
+
+
+def write_pipelined_rank(path, kernel_us, steps=3):
+    """`steps` pipelined steps of one rank: each waits at its start for the
+    average its predecessor started, runs a kernel of `kernel_us`, and
+    starts an average of 1 MB."""
+    events, t = [], 0
+    for s in range(steps):
+        events.append(span("step", "step", t, kernel_us + 100))
+        if s:
+            events.append(span("wait", "wait", t, 0, id=s - 1))
+        events += [span("k", "kernel", t + 50, kernel_us),
+                   span("allreduce", "comm", t + 50 + kernel_us, 1, id=s, bytes=MB)]
+        t += kernel_us + 200
+    path.write_text(json.dumps({"traceEvents": events}))
+
+
+def test_pipelined_ranks_step_at_the_slower_ones_pace(tmp_path):
+    fast, slow = tmp_path / "r0.json", tmp_path / "r1.json"
+    write_pipelined_rank(fast, 10000)
+    write_pipelined_rank(slow, 15000)
+    # A free link: each step lasts as long as the slower rank's, 15.1 ms
+    # (its kernel and host time), though the fast one computes 10.1.
+    step, alone = sim.predict([fast, slow], 2, "link", 2, 0.0, 1e15)
+    assert step == pytest.approx(0.0151) and alone == pytest.approx(0.0151)
+    # An average of 20 ms, started at the slower rank's kernel's end and
+    # waited for at the next step's start: 20 ms of waiting, then its
+    # kernel and the host's 50 us after the wait: 35.05 ms.
+    step, _ = sim.predict([fast, slow], 2, "link", 2, 0.0, MB / 0.020)
+    assert step == pytest.approx(0.03505)

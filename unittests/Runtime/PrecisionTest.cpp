@@ -1,4 +1,4 @@
-//===- PrecisionChoiceTest.cpp - the format choice on known histograms ----===//
+//===- PrecisionTest.cpp - format choice and tracking on known histograms -===//
 //
 // Histograms made by hand, where the right format, exponent and shares can
 // be worked out from the ranges in Formats.h.
@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dlc/Runtime/Precision/Choice.h"
+#include "dlc/Runtime/Precision/Tracking.h"
 
 #include <gtest/gtest.h>
 
@@ -149,5 +150,56 @@ TEST(PrecisionStatistics, MergingAddsCountsAndKeepsTheLargest) {
   EXPECT_EQ(a.count(-2), 1);
   EXPECT_EQ(a.highestPosition(), 2);
   EXPECT_EQ(a.lowestPosition(), -2);
+}
+} // namespace
+
+namespace {
+using Change = FormatTracker::Change;
+
+TEST(PrecisionTracking, TheExponentFollowsTheRecentHistograms) {
+  Tolerances tolerances;
+  FormatTracker tracker(choose(spread(-3, 2), tolerances), tolerances, 2);
+  ASSERT_EQ(tracker.current().format, Format::I8);
+  ASSERT_EQ(tracker.current().exponent, -4);
+  // The values grow by two octaves: with a window of one interval, the
+  // exponent follows.
+  FormatTracker single(choose(spread(-3, 2), tolerances), tolerances, 1);
+  EXPECT_EQ(single.update(spread(-1, 4)), Change::Exponent);
+  EXPECT_EQ(single.current().exponent, -2);
+  EXPECT_EQ(single.update(spread(-1, 4)), Change::None);
+  // With a history of two, the old interval still counts: -3..4 is 8
+  // octaves, past int8's 7; E4M3, next in the order, holds 18.
+  EXPECT_EQ(tracker.update(spread(-3, 2)), Change::None);
+  EXPECT_EQ(tracker.update(spread(-1, 4)), Change::Widened);
+  EXPECT_EQ(tracker.current().format, Format::F8E4M3);
+}
+
+TEST(PrecisionTracking, ATensorThatOutgrowsItsFormatWidens) {
+  Tolerances tolerances;
+  FormatTracker tracker(choose(spread(-8, 3), tolerances), tolerances, 4);
+  ASSERT_EQ(tracker.current().format, Format::F8E4M3);
+  // 30 octaves: past E4M3's 18, within E5M2's 32, scaled so that the top
+  // (14.4 > 57344 * 2^-12) fits.
+  EXPECT_EQ(tracker.update(spread(-26, 3)), Change::Widened);
+  EXPECT_EQ(tracker.current().format, Format::F8E5M2);
+  EXPECT_EQ(tracker.current().exponent, -11);
+}
+
+TEST(PrecisionTracking, AnOverflowRaisesTheExponentAtOnce) {
+  Tolerances tolerances;
+  FormatTracker tracker(choose(spread(-3, 2), tolerances), tolerances);
+  tracker.overflowed();
+  EXPECT_EQ(tracker.current().exponent, -3);
+  EXPECT_EQ(tracker.overflows(), 1);
+}
+
+TEST(PrecisionTracking, NonFiniteStatisticsMoveToFp32) {
+  Tolerances tolerances;
+  FormatTracker tracker(choose(spread(-3, 2), tolerances), tolerances);
+  Statistics bad = spread(-3, 2);
+  bad.nonFinite = 1;
+  bad.values += 1;
+  EXPECT_EQ(tracker.update(bad), Change::Widened);
+  EXPECT_EQ(tracker.current().format, Format::F32);
 }
 } // namespace
