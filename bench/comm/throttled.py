@@ -92,8 +92,10 @@ class Network:
 
     @staticmethod
     def remove():
-        for ns in NAMESPACES:
+        """What an earlier run left (one stopped before its exit) too."""
+        for i, ns in enumerate(NAMESPACES):
             sh("ip", "netns", "del", ns, check=False)
+            sh("ip", "link", "del", "dlc-bench-v%d" % i, check=False)
         sh("ip", "link", "del", BRIDGE, check=False)
 
 

@@ -18,6 +18,20 @@ const void *dlc::storageKey(Value buffer) {
   return root.getAsOpaquePointer();
 }
 
+llvm::DenseSet<Value> dlc::storageComputedFrom(Block &body, Value source) {
+  llvm::DenseSet<Value> tainted;
+  Value root = exec::storageOf(source);
+  for (auto kernel : body.getOps<exec::KernelOp>()) {
+    if (llvm::any_of(kernel.getInputs(), [&](Value input) {
+          Value storage = exec::storageOf(input);
+          return storage == root || tainted.contains(storage);
+        }))
+      for (Value output : kernel.getOutputs())
+        tainted.insert(exec::storageOf(output));
+  }
+  return tainted;
+}
+
 void dlc::bufferAccesses(Operation *op, SmallVectorImpl<Value> &reads,
                          SmallVectorImpl<Value> &writes) {
   if (auto kernel = dyn_cast<KernelOp>(op)) {

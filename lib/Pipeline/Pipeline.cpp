@@ -76,6 +76,10 @@ void dlc::buildPipeline(OpPassManager &pm, const PipelineOptions &options,
     // Under a budget the rematerializer needs the bytes deferring takes.
     collectives.defer = options.memoryBudget == 0;
     pm.addPass(createScheduleCollectives(collectives));
+    // Before in-place reuse: what writes over a tensor comes after its
+    // statistics are read.
+    if (options.statistics)
+      pm.addPass(createInstrumentStatistics());
     if (options.memoryBudget > 0) {
       // The rematerializer measures peaks as the planner will see them:
       // with in-place reuse done (and done again for its copies).

@@ -77,6 +77,10 @@ bool allReduceMeanWaitCarried(Context &ctx, int64_t slot) {
   return true;
 }
 
+void setStatistics(Context &ctx, std::vector<precision::Statistics> *table) {
+  base(ctx).statistics = table;
+}
+
 void setGradientObserver(Context &ctx, GradientObserver observer) {
   base(ctx).gradientObserver = std::move(observer);
 }

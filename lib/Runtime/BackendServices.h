@@ -21,6 +21,8 @@ namespace dlc::rt {
 struct ContextBase {
   int worldSize = 1;
   GradientObserver gradientObserver;
+  /// Where recordStatistics adds values (setStatistics); null: not now.
+  std::vector<precision::Statistics> *statistics = nullptr;
   /// The step's key of the counter-based random numbers (dropout masks).
   uint64_t randomKey = 0;
   Hyperparameters hyper;

@@ -16,6 +16,7 @@
 #include "Error.h"
 #include "dlc/Runtime/Backend.h"
 #include "dlc/Runtime/Kernels.h"
+#include "dlc/Runtime/Precision/Statistics.h"
 #include "dlc/Runtime/Random.h"
 
 #include <omp.h>
@@ -326,6 +327,11 @@ void fill(Context &, float *y, float value, int64_t n) {
 }
 
 void poison(Context &, void *p, int64_t bytes) { std::memset(p, 0xFF, bytes); }
+
+void recordStatistics(Context &ctx, const float *x, int64_t n, int64_t slot) {
+  if (std::vector<precision::Statistics> *table = base(ctx).statistics)
+    (*table)[slot].add(x, n);
+}
 
 void activation(Context &, Activation f, float alpha, const float *x,
                 float *y, int64_t n) {

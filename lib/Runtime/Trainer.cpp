@@ -21,6 +21,7 @@
 #include "TrainerOptions.h"
 #include "dlc/Runtime/Backend.h"
 #include "dlc/Runtime/Model.h"
+#include "dlc/Runtime/Precision/Statistics.h"
 
 
 #include <sys/resource.h>
@@ -196,6 +197,11 @@ private:
   /// Whether the last step left updates for the next (completeCarried),
   /// and the hyperparameters they take.
   bool carriedPending = false;
+  /// --stats-every: a record per dlc_model.statistics slot, and the steps
+  /// gathered into them.
+  std::vector<precision::Statistics> statistics;
+  int64_t statisticsSteps = 0;
+  std::string statisticsJson() const;
   Hyperparameters carriedHyper;
 };
 
@@ -494,7 +500,48 @@ TrainingPosition Trainer::resume() {
   return std::move(position);
 }
 
+namespace {
+/// `text` inside a JSON string: quotes, backslashes and control bytes
+/// escaped.
+std::string jsonEscaped(const char *text) {
+  std::string out;
+  for (const char *c = text; *c; ++c) {
+    if (*c == '"' || *c == '\\') {
+      out += '\\';
+      out += *c;
+    } else if (static_cast<unsigned char>(*c) < 0x20) {
+      char code[8];
+      std::snprintf(code, sizeof code, "\\u%04x", *c);
+      out += code;
+    } else {
+      out += *c;
+    }
+  }
+  return out;
+}
+} // namespace
+
+/// --stats-out: each tensor's name, kind and elements with its record.
+std::string Trainer::statisticsJson() const {
+  std::string json = "{\"steps\": " + std::to_string(statisticsSteps) +
+                     ", \"tensors\": [";
+  for (int i = 0; i < dlc_model.numStatistics; ++i) {
+    const StatisticsTensor &tensor = dlc_model.statistics[i];
+    json += std::string(i ? ",\n  " : "\n  ") + "{\"name\": \"" +
+            jsonEscaped(tensor.name) + "\", \"kind\": \"" + tensor.kind +
+            "\", \"elements\": " + std::to_string(tensor.numElements) + ", " +
+            precision::jsonMembers(statistics[i]) + "}";
+  }
+  return json + "]}\n";
+}
+
 int Trainer::run() {
+  if (options.statsEvery) {
+    if (dlc_model.numStatistics == 0)
+      throw Error("--stats-every: this trainer was compiled without "
+                  "statistics (dlc ... --tensor-stats)");
+    statistics.assign(dlc_model.numStatistics, precision::Statistics());
+  }
   comm::Link link = comm::link();
   if (!options.tracePath.empty()) {
     trace::enable(world.rank);
@@ -658,6 +705,10 @@ int Trainer::run() {
       bool dump = position.stepsDone == 0 && !options.dumpGradientsDir.empty();
       observeGradients(dump, check);
       currentStep = position.stepsDone + 1;
+      bool gather = options.statsEvery &&
+                    position.stepsDone % options.statsEvery == 0;
+      setStatistics(*ctx, gather ? &statistics : nullptr);
+      statisticsSteps += gather;
       double stepStart = now();
       trace::begin("step", "step");
       // A recorded step replays the branch its record took: with a
@@ -738,6 +789,9 @@ int Trainer::run() {
   }
 
   lossLog.reset();
+  setStatistics(*ctx, nullptr);
+  if (!options.statsOut.empty() && world.leader())
+    writeFileAtomically(options.statsOut, statisticsJson());
   if (!options.tracePath.empty())
     writeFileAtomically(tracePathOfRank(options.tracePath, world),
                         trace::json());

@@ -124,6 +124,13 @@ Output:
   --trace FILE.json write a Chrome trace (Perfetto, chrome://tracing) of
                     every step, kernel call, gradient average and wait;
                     under mpirun one per rank, FILE.rank<N>.json
+  --stats-every N --stats-out FILE.json
+                    (a program compiled with dlc --tensor-stats) in the first step
+                    and every N-th after it, gather per tensor (parameters,
+                    activations kept for the backward pass, gradients) the
+                    largest magnitude, the zeros and non-finite values, and
+                    a histogram of leading-bit positions; rank 0 writes
+                    them to FILE.json at the end
   --help            this text
 Environment, under mpirun:
   DLC_COMM_ORDER=program|priority
@@ -189,6 +196,10 @@ TrainerOptions dlc::rt::parseTrainerOptions(int argc, char **argv) {
       options.shuffle = false;
     else if (flag == "--trace")
       options.tracePath = value();
+    else if (flag == "--stats-every")
+      options.statsEvery = parseInteger(flag, value(), 1);
+    else if (flag == "--stats-out")
+      options.statsOut = value();
     else if (flag == "--no-cuda-graph")
       options.cudaGraph = false;
     else if (flag == "--cudnn-find")
@@ -258,6 +269,10 @@ TrainerOptions dlc::rt::parseTrainerOptions(int argc, char **argv) {
   }
   if (options.help)
     return options;
+  if ((options.statsEvery > 0) != !options.statsOut.empty())
+    throw Error(options.statsOut.empty()
+                    ? "--stats-every needs --stats-out FILE.json"
+                    : "--stats-out needs --stats-every N");
   bool npy = !options.trainX.empty() || !options.trainY.empty();
   if (!options.dataDir.empty() && npy)
     throw Error("give either --data or --train-x/--train-y, not both");

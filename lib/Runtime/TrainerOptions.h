@@ -25,6 +25,10 @@ struct TrainerOptions {
   /// --trace: where each rank's Chrome trace goes (with ".rank<N>" before
   /// ".json" under mpirun).
   std::string tracePath;
+  /// --stats-every N: gather statistics in every N-th step (the first, the
+  /// N+1-th, ...); 0: never. --stats-out: where they go.
+  int64_t statsEvery = 0;
+  std::string statsOut;
   int threads = 0; ///< 0: the library default
   /// On the GPU, capture the step as a CUDA graph and replay it.
   bool cudaGraph = true;

@@ -2,6 +2,7 @@
 
 #include "dlc/Transforms/MemoryReport.h"
 #include "dlc/Analysis/BufferLiveness.h"
+#include "dlc/Analysis/ExecDependences.h"
 #include "dlc/Dialect/Exec/ExecOps.h"
 #include "dlc/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -12,22 +13,6 @@ using namespace mlir;
 using namespace dlc;
 
 namespace {
-
-/// The storage of every buffer written from `source`'s contents, directly
-/// or through other buffers (not `source` itself).
-llvm::DenseSet<Value> dependentsOf(Block &body, Value source) {
-  llvm::DenseSet<Value> tainted;
-  Value root = exec::storageOf(source);
-  for (auto kernel : body.getOps<exec::KernelOp>()) {
-    if (llvm::any_of(kernel.getInputs(), [&](Value input) {
-          Value storage = exec::storageOf(input);
-          return storage == root || tainted.contains(storage);
-        }))
-      for (Value output : kernel.getOutputs())
-        tainted.insert(exec::storageOf(output));
-  }
-  return tainted;
-}
 
 /// The op's name in the timeline: a kernel's callee, else the op's name.
 std::string describe(Operation &op) {
@@ -50,7 +35,7 @@ void addTimeline(func::FuncOp step, MemoryReport &report) {
   // with the activations.
   llvm::DenseSet<Value> gradients;
   if (body.getNumArguments() >= 2)
-    gradients = dependentsOf(body, body.getArgument(1));
+    gradients = storageComputedFrom(body, body.getArgument(1));
   llvm::DenseSet<Value> scratch;
   for (auto kernel : body.getOps<exec::KernelOp>())
     for (Value buffer : kernel.getScratch())

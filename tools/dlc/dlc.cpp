@@ -186,6 +186,13 @@ cl::opt<bool> debugPoisonFreed(
     "debug-poison-freed", cl::cat(dlcCategory),
     cl::desc("Debugging: overwrite each buffer with NaNs after its last use "
              "(a correct plan trains the same)"));
+cl::opt<bool> statistics(
+    "tensor-stats", cl::cat(dlcCategory),
+    cl::desc("--target=cpu: record where the values of the parameters, the "
+             "activations kept for the backward pass and the gradients fall "
+             "(the largest magnitude, a histogram of leading-bit positions); "
+             "the trainer gathers them every --stats-every N steps into "
+             "--stats-out FILE.json"));
 cl::opt<bool> printSupportedOps(
     "print-supported-ops", cl::cat(dlcCategory),
     cl::desc("Print the ONNX op types dlc imports, one a line, and exit"));
@@ -330,6 +337,9 @@ int main(int argc, char **argv) {
   if (target == dlc::Target::Cuda && cpuLayout.getNumOccurrences() > 0)
     return fail("--cpu-layout is for --target=cpu; the CUDA target keeps "
                 "cuDNN's NCHW");
+  if (target == dlc::Target::Cuda && statistics)
+    return fail("--tensor-stats is for --target=cpu; the CUDA target cannot "
+                "gather statistics yet");
   if (*budgetBytes > 0 && overlap == Overlap::NextForward)
     return fail("--overlap=next-forward cannot be combined with "
                 "--memory-budget yet (recomputation stays within one step); "
@@ -396,6 +406,7 @@ int main(int argc, char **argv) {
   options.training = trainingOptions();
   options.trainingConfig = trainingConfig();
   options.poisonFreed = debugPoisonFreed;
+  options.statistics = statistics;
   options.memoryBudget = *budgetBytes;
   options.cpuLayoutBlock = cpuLayout == CpuLayout::Auto     ? -1
                            : cpuLayout == CpuLayout::Plain  ? 0

@@ -19,6 +19,7 @@
 #include "mlir/IR/Block.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SmallVector.h"
 
 namespace dlc {
@@ -33,6 +34,12 @@ const void *storageKey(mlir::Value buffer);
 void bufferAccesses(mlir::Operation *op,
                     llvm::SmallVectorImpl<mlir::Value> &reads,
                     llvm::SmallVectorImpl<mlir::Value> &writes);
+
+/// The storage of every buffer the kernels of `body` write from `source`'s
+/// contents, directly or through other buffers (not `source` itself): from
+/// the labels, the loss and every gradient.
+llvm::DenseSet<mlir::Value> storageComputedFrom(mlir::Block &body,
+                                                mlir::Value source);
 
 class ExecDependences {
 public:

@@ -38,6 +38,10 @@ struct PipelineOptions {
   /// Debugging: NaNs over each buffer after its last use
   /// (dlc-poison-freed).
   bool poisonFreed = false;
+  /// Kernels that record where the values of the tensors a precision
+  /// choice needs fall (dlc-instrument-statistics; the trainer's
+  /// --stats-every gathers them).
+  bool statistics = false;
   /// The CPU target's channel block for activations between oneDNN's
   /// kernels (dlc-assign-cpu-layouts): 16, 8, 0 (NCHW) or -1 (what oneDNN
   /// picks on this machine).

@@ -13,8 +13,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 namespace dlc::rt {
+
+namespace precision {
+struct Statistics;
+} // namespace precision
 
 struct Context;
 
@@ -93,6 +98,10 @@ void setHyperparameters(Context &ctx, const Hyperparameters &hyper);
 
 /// Installs (or, with an empty function, removes) the gradient observer.
 void setGradientObserver(Context &ctx, GradientObserver observer);
+
+/// Where recordStatistics adds the values of the steps to come, a record
+/// per slot of dlc_model.statistics; null: nowhere (not gathering).
+void setStatistics(Context &ctx, std::vector<precision::Statistics> *table);
 
 } // namespace dlc::rt
 

@@ -81,6 +81,10 @@ void fill(Context &ctx, float *y, float value, int64_t n);
 void traceBegin(Context &ctx, const char *kernel);
 void traceEnd(Context &ctx);
 
+/// `dlc --tensor-stats`: adds `x`'s values to slot `slot` of the statistics the
+/// trainer gathers this step (setStatistics), if it gathers any. CPU only.
+void recordStatistics(Context &ctx, const float *x, int64_t n, int64_t slot);
+
 /// `dlc --debug-poison-freed`, each buffer after its last use, so that a
 /// kernel reading bytes the plan had given up shows in the loss.
 void poison(Context &ctx, void *p, int64_t bytes);

@@ -57,6 +57,16 @@ struct TensorSlot {
   int rank;
 };
 
+/// A tensor `dlc --tensor-stats` records statistics of (recordStatistics' slot is
+/// its index).
+struct StatisticsTensor {
+  /// The ONNX initializer, or the node that made it; ":grad" for a gradient.
+  const char *name;
+  /// "weight", "activation", "activation_gradient" or "weight_gradient".
+  const char *kind;
+  int64_t numElements;
+};
+
 struct ModelInfo {
   const char *sourceFile;
   const char *trainingConfig; ///< e.g. "loss=cross-entropy sgd lr=0.05 ..."
@@ -93,6 +103,9 @@ struct ModelInfo {
   /// A hash of the compiled step (its planned execution IR, weights left
   /// out): ranks of one job must run the same program.
   uint64_t programHash;
+  /// Compiled with --tensor-stats: the tensors recordStatistics records.
+  const StatisticsTensor *statistics;
+  int numStatistics;
 };
 
 } // namespace dlc::rt

@@ -239,6 +239,28 @@ def ReuseInPlace : Pass<"dlc-reuse-in-place", "mlir::ModuleOp"> {
   let dependentDialects = ["dlc::exec::ExecDialect"];
 }
 
+def InstrumentStatistics : Pass<"dlc-instrument-statistics", "mlir::ModuleOp"> {
+  let summary = "Records where the values of the tensors that matter fall";
+  let description = [{
+    In `@train_step`, a `recordStatistics` kernel reads each tensor that a
+    format choice needs statistics of (`--tensor-stats`; the trainer gathers them
+    every `--stats-every` steps): the parameters (at the step's start), the
+    activations kept for the backward pass (the data input, and what the
+    forward pass writes and a kernel computed from the labels reads), the
+    activation gradients (what is computed from the labels, but for the
+    loss and the weight gradients) and the weight gradients (what the
+    optimizer updates read), each after the kernel that writes its final
+    value. Runs after the schedule, before in-place reuse, so that a kernel
+    that later writes over a tensor runs after its statistics are read.
+    Each kernel names a slot; the module's `dlc.statistics` lists the
+    slots in order: the tensor's name (the ONNX initializer, or the ONNX
+    node that made it, with `:grad` for a gradient), its kind
+    (`weight`, `activation`, `activation_gradient`, `weight_gradient`)
+    and its elements.
+  }];
+  let dependentDialects = ["dlc::exec::ExecDialect"];
+}
+
 def PoisonFreed : Pass<"dlc-poison-freed", "mlir::ModuleOp"> {
   let summary = "Debugging: overwrites each buffer with NaNs after its last use";
   let description = [{

@@ -159,6 +159,25 @@ LogicalResult dlc::buildModelTable(ModuleOp module, ProgramBuilder &program,
   trainFields += train && !train.front().getOps<exec::CarriedOp>().empty()
                      ? ", .flushCarried = flushCarried"
                      : ", .flushCarried = nullptr";
+  // dlc --tensor-stats: the tensors recordStatistics names by slot.
+  int numStatistics = 0;
+  if (auto slots = module->getAttrOfType<ArrayAttr>("dlc.statistics")) {
+    std::string table;
+    llvm::raw_string_ostream text(table);
+    for (auto slot : slots.getAsRange<DictionaryAttr>())
+      text << (numStatistics++ ? ", " : "") << "{.name = "
+           << cString(slot.getAs<StringAttr>("name").getValue())
+           << ", .kind = " << cString(slot.getAs<StringAttr>("kind").getValue())
+           << ", .numElements = "
+           << slot.getAs<IntegerAttr>("elements").getInt() << "}";
+    if (numStatistics)
+      emitc::GlobalOp::create(
+          tables, loc, "dlc_statistics",
+          emitc::ArrayType::get(
+              {numStatistics},
+              emitc::OpaqueType::get(ctx, "dlc::rt::StatisticsTensor")),
+          emitc::OpaqueAttr::get(ctx, "{" + table + "}"), false, true, true);
+  }
   std::string model = llvm::formatv(
       "{{.sourceFile = {0}, .trainingConfig = {1}, .arenaBytes = {2}, "
       ".inputShape = {3}, .inputRank = {4}, .numClasses = {5}, {6}, "
@@ -166,7 +185,8 @@ LogicalResult dlc::buildModelTable(ModuleOp module, ProgramBuilder &program,
       ".forwardOutputOffset = {8}, .variables = {9}, .numVariables = {10}, "
       ".forwardInputs = dlc_forward_inputs, .numForwardInputs = {11}, "
       ".forwardOutputs = dlc_forward_outputs, .numForwardOutputs = {12}, "
-      ".defaults = {13}, .hasVelocity = {14}, .programHash = {15}ULL}",
+      ".defaults = {13}, .hasVelocity = {14}, .programHash = {15}ULL, "
+      ".statistics = {16}, .numStatistics = {17}}",
       cString(source ? source.getValue() : ""), cString(trainingConfig),
       module->getAttrOfType<IntegerAttr>(kArenaSizeAttr).getInt(),
       hasInput ? shapeOf(forward.getArgument(0)) : "nullptr",
@@ -176,7 +196,8 @@ LogicalResult dlc::buildModelTable(ModuleOp module, ProgramBuilder &program,
       program.offsetOf(outputs.front()),
       numVariables ? "dlc_variables" : "nullptr", numVariables,
       forward.getNumArguments(), outputs.size(), hyperparameterDefaults(module),
-      hasVelocity ? "true" : "false", programHash);
+      hasVelocity ? "true" : "false", programHash,
+      numStatistics ? "dlc_statistics" : "nullptr", numStatistics);
   emitc::GlobalOp::create(tables, loc, "dlc_model",
                           emitc::OpaqueType::get(ctx, "dlc::rt::ModelInfo"),
                           emitc::OpaqueAttr::get(ctx, model),

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstring>
 #include <cmath>
+#include <cstdio>
 
 using namespace dlc::rt::precision;
 
@@ -58,6 +59,24 @@ void Statistics::merge(const Statistics &other) {
   absMax = std::max(absMax, other.absMax);
   for (int i = 0; i < kPositions; ++i)
     counts[i] += other.counts[i];
+}
+
+std::string dlc::rt::precision::jsonMembers(const Statistics &s) {
+  char number[64];
+  std::snprintf(number, sizeof number, "%.9g", double(s.absMax));
+  std::string json = "\"values\": " + std::to_string(s.values) +
+                     ", \"zeros\": " + std::to_string(s.zeros) +
+                     ", \"non_finite\": " + std::to_string(s.nonFinite) +
+                     ", \"abs_max\": " + number + ", \"histogram\": {";
+  bool first = true;
+  for (int i = 0; i < Statistics::kPositions; ++i) {
+    if (!s.counts[i])
+      continue;
+    json += (first ? "\"" : ", \"") + std::to_string(i + Statistics::kLowest) +
+            "\": " + std::to_string(s.counts[i]);
+    first = false;
+  }
+  return json + "}";
 }
 
 int Statistics::highestPosition() const {

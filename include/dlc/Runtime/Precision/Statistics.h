@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 
 namespace dlc::rt::precision {
 
@@ -39,6 +40,11 @@ struct Statistics {
   void add(const float *data, int64_t count);
   void merge(const Statistics &other);
 };
+
+/// The record as JSON object members (no braces): "values", "zeros",
+/// "non_finite", "abs_max" and "histogram" (leading-bit position to count,
+/// the positions with a count only).
+std::string jsonMembers(const Statistics &statistics);
 
 /// The leading-bit position of a finite nonzero value.
 int leadingBit(float x);
