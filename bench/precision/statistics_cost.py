@@ -10,6 +10,7 @@ trainer's in the same run (runs alternate).
 """
 import argparse
 import datetime
+import json
 import pathlib
 import statistics
 import subprocess
@@ -60,7 +61,6 @@ def main():
             for name, exe, flags in rows:
                 ratios[name].append(seconds_per_step(exe, x, y, args.steps, *flags) / reference)
             print(run, reference, {k: v[-1] for k, v in ratios.items()}, flush=True)
-        import json
         tensors = len(json.loads(out.read_text())["tensors"])
     lines = ["## Cost of gathering statistics (CPU)", "",
              "- Command: `bench/precision/statistics_cost.py --runs %d --steps %d`"

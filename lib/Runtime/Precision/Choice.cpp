@@ -55,24 +55,26 @@ Choice dlc::rt::precision::place(Format format, const Statistics &s,
     return choice;
   const FormatInfo &f = info(format);
   choice.top = lowestTop(s, tolerances.overflow);
-  int exponent = choice.top - f.highest;
   // A histogram's top position may hold values past the format's largest
-  // (E4M3's 2^8 holds 256 to 448, not to 512): check the largest itself.
-  if (choice.top == s.highestPosition() &&
-      double(s.absMax) > std::ldexp(f.largest, exponent))
-    ++exponent;
-  auto within = [&](int e) {
-    return shareAbove(s, f.highest + e) <= tolerances.overflow &&
-           (choice.top != s.highestPosition() ||
-            double(s.absMax) <= std::ldexp(f.largest, e)) &&
-           shareBelow(s, f.lowest + e) <= tolerances.underflow;
+  // (E4M3's 2^8 holds 256 to 448, not to 512): where the range must hold
+  // the top, check the largest itself.
+  auto holdsTop = [&](int e) {
+    return choice.top != s.highestPosition() ||
+           double(s.absMax) <= std::ldexp(f.largest, e);
   };
-  if (!f.fixedPoint && exponent <= 0 && within(0))
+  auto at = [&](int e) {
+    Choice placed = choice;
+    placed.exponent = e;
+    placed.overflowShare = shareAbove(s, f.highest + e);
+    placed.underflowShare = shareBelow(s, f.lowest + e);
+    return placed;
+  };
+  int exponent = choice.top - f.highest;
+  if (!holdsTop(exponent))
+    ++exponent;
+  if (!f.fixedPoint && exponent <= 0 && holdsTop(0) && fits(at(0), tolerances))
     exponent = 0;
-  choice.exponent = exponent;
-  choice.overflowShare = shareAbove(s, f.highest + exponent);
-  choice.underflowShare = shareBelow(s, f.lowest + exponent);
-  return choice;
+  return at(exponent);
 }
 
 bool dlc::rt::precision::fits(const Choice &choice,
