@@ -76,8 +76,16 @@ void dlc::buildPipeline(OpPassManager &pm, const PipelineOptions &options,
     // Under a budget the rematerializer needs the bytes deferring takes.
     collectives.defer = options.memoryBudget == 0;
     pm.addPass(createScheduleCollectives(collectives));
-    // Before in-place reuse: what writes over a tensor comes after its
-    // statistics are read.
+    // Before in-place reuse: what writes over a tensor comes after it is
+    // rounded and its statistics are read; rounding first, so that the
+    // statistics are of the values the step keeps.
+    if (options.precision != "fp32" || !options.precisionPlan.empty()) {
+      AssignPrecisionOptions assign;
+      assign.format = options.precision;
+      assign.plan = options.precisionPlan;
+      pm.addPass(createAssignPrecision(assign));
+      pm.addPass(createLowerPrecision());
+    }
     if (options.statistics)
       pm.addPass(createInstrumentStatistics());
     if (options.memoryBudget > 0) {

@@ -81,6 +81,11 @@ void setStatistics(Context &ctx, std::vector<precision::Statistics> *table) {
   base(ctx).statistics = table;
 }
 
+void setTensorFormats(Context &ctx,
+                      const std::vector<precision::TensorFormat> &formats) {
+  base(ctx).formats = formats;
+}
+
 void setGradientObserver(Context &ctx, GradientObserver observer) {
   base(ctx).gradientObserver = std::move(observer);
 }

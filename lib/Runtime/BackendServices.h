@@ -11,6 +11,7 @@
 
 #include "dlc/Runtime/Backend.h"
 #include "dlc/Runtime/Hyperparameters.h"
+#include "dlc/Runtime/Precision/Formats.h"
 
 #include <cstdint>
 #include <memory>
@@ -23,6 +24,8 @@ struct ContextBase {
   GradientObserver gradientObserver;
   /// Where recordStatistics adds values (setStatistics); null: not now.
   std::vector<precision::Statistics> *statistics = nullptr;
+  /// What roundToFormat rounds each slot to (setTensorFormats).
+  std::vector<precision::TensorFormat> formats;
   /// The step's key of the counter-based random numbers (dropout masks).
   uint64_t randomKey = 0;
   Hyperparameters hyper;

@@ -16,6 +16,7 @@
 #include "Error.h"
 #include "dlc/Runtime/Backend.h"
 #include "dlc/Runtime/Kernels.h"
+#include "dlc/Runtime/Precision/Formats.h"
 #include "dlc/Runtime/Precision/Statistics.h"
 #include "dlc/Runtime/Random.h"
 
@@ -331,6 +332,20 @@ void poison(Context &, void *p, int64_t bytes) { std::memset(p, 0xFF, bytes); }
 void recordStatistics(Context &ctx, const float *x, int64_t n, int64_t slot) {
   if (std::vector<precision::Statistics> *table = base(ctx).statistics)
     (*table)[slot].add(x, n);
+}
+
+void roundToFormat(Context &ctx, const float *x, float *y, int64_t n,
+                   int64_t slot) {
+  const std::vector<precision::TensorFormat> &formats = base(ctx).formats;
+  precision::TensorFormat format =
+      slot < static_cast<int64_t>(formats.size()) ? formats[slot]
+                                                  : precision::TensorFormat();
+  parallelChunks(n, [=](int64_t begin, int64_t end) {
+    if (x != y)
+      std::copy(x + begin, x + end, y + begin);
+    precision::roundTrip(format.format, format.exponent, y + begin,
+                         end - begin);
+  });
 }
 
 void activation(Context &, Activation f, float alpha, const float *x,

@@ -11,6 +11,8 @@
 
 #include "Arena.h"
 #include "AtomicFile.h"
+#include "JsonText.h"
+#include "PrecisionPlan.h"
 #include "Checkpoint.h"
 #include "Comm/Comm.h"
 #include "Dataset.h"
@@ -194,6 +196,8 @@ private:
   }
   Hyperparameters hyper;
   LrSchedule schedule;
+  /// What roundToFormat rounds each dlc_model.precision slot to.
+  std::vector<precision::TensorFormat> formats;
   /// Whether the last step left updates for the next (completeCarried),
   /// and the hyperparameters they take.
   bool carriedPending = false;
@@ -273,6 +277,8 @@ void Trainer::initialiseArena() {
   if (options.nccl)
     useNccl(*ctx);
   arena = createArena(*ctx);
+  formats = compiledFormats(dlc_model);
+  setTensorFormats(*ctx, formats);
   loadInitialValues();
   labelsAt = batch * train.sampleSize * sizeof(float);
   batchStage = createBatchStage(*ctx, labelsAt + batch * sizeof(int32_t));
@@ -500,26 +506,6 @@ TrainingPosition Trainer::resume() {
   return std::move(position);
 }
 
-namespace {
-/// `text` inside a JSON string: quotes, backslashes and control bytes
-/// escaped.
-std::string jsonEscaped(const char *text) {
-  std::string out;
-  for (const char *c = text; *c; ++c) {
-    if (*c == '"' || *c == '\\') {
-      out += '\\';
-      out += *c;
-    } else if (static_cast<unsigned char>(*c) < 0x20) {
-      char code[8];
-      std::snprintf(code, sizeof code, "\\u%04x", *c);
-      out += code;
-    } else {
-      out += *c;
-    }
-  }
-  return out;
-}
-} // namespace
 
 /// --stats-out: each tensor's name, kind and elements with its record.
 std::string Trainer::statisticsJson() const {
@@ -536,6 +522,10 @@ std::string Trainer::statisticsJson() const {
 }
 
 int Trainer::run() {
+  if (!options.precisionPlanOut.empty() && dlc_model.numPrecision == 0)
+    throw Error("--precision-plan-out: this trainer was compiled without "
+                "number formats (dlc ... --precision=bf16, or "
+                "--precision-plan FILE)");
   if (options.statsEvery) {
     if (dlc_model.numStatistics == 0)
       throw Error("--stats-every: this trainer was compiled without "
@@ -792,6 +782,11 @@ int Trainer::run() {
   setStatistics(*ctx, nullptr);
   if (!options.statsOut.empty() && world.leader())
     writeFileAtomically(options.statsOut, statisticsJson());
+  if (!options.precisionPlanOut.empty() && world.leader())
+    writeFileAtomically(options.precisionPlanOut,
+                        precisionPlanJson(dlc_model, formats,
+                                          std::vector<std::string>(
+                                              formats.size(), "\"compiled\"")));
   if (!options.tracePath.empty())
     writeFileAtomically(tracePathOfRank(options.tracePath, world),
                         trace::json());

@@ -131,6 +131,10 @@ Output:
                     largest magnitude, the zeros and non-finite values, and
                     a histogram of leading-bit positions; rank 0 writes
                     them to FILE.json at the end
+  --precision-plan-out FILE.json
+                    (a program compiled with dlc --precision or
+                    --precision-plan) write each tensor's number format, as
+                    it was at the end, as a plan dlc --precision-plan reads
   --help            this text
 Environment, under mpirun:
   DLC_COMM_ORDER=program|priority
@@ -200,6 +204,8 @@ TrainerOptions dlc::rt::parseTrainerOptions(int argc, char **argv) {
       options.statsEvery = parseInteger(flag, value(), 1);
     else if (flag == "--stats-out")
       options.statsOut = value();
+    else if (flag == "--precision-plan-out")
+      options.precisionPlanOut = value();
     else if (flag == "--no-cuda-graph")
       options.cudaGraph = false;
     else if (flag == "--cudnn-find")

@@ -29,6 +29,9 @@ struct TrainerOptions {
   /// N+1-th, ...); 0: never. --stats-out: where they go.
   int64_t statsEvery = 0;
   std::string statsOut;
+  /// --precision-plan-out: where the formats the step rounded its tensors
+  /// to go, as a plan `dlc --precision-plan` reads.
+  std::string precisionPlanOut;
   int threads = 0; ///< 0: the library default
   /// On the GPU, capture the step as a CUDA graph and replay it.
   bool cudaGraph = true;

@@ -14,11 +14,40 @@ def _attrs(node):
     return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
 
 
-class OnnxModule(torch.nn.Module):
-    """A torch module that evaluates a (single-input, single-output) ONNX graph."""
+class _RoundGradient(torch.autograd.Function):
+    """The identity forward; backward, the gradient rounded by `fn`."""
 
-    def __init__(self, model: onnx.ModelProto, batchnorm_training=True):
+    @staticmethod
+    def forward(ctx, x, fn):
+        ctx.fn = fn
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.fn(grad), None
+
+
+def _rounded_value(x, fn):
+    """`fn(x)` forward, the identity backward: a tensor stored rounded."""
+    return x + (fn(x) - x).detach()
+
+
+class OnnxModule(torch.nn.Module):
+    """A torch module that evaluates a (single-input, single-output) ONNX graph.
+
+    To mirror a program that keeps tensors in narrower formats,
+    ``round_values`` maps the names of values (initializers, "input", or a
+    node, for its first output) to a function that rounds them where they
+    are made (the gradient passes through), and ``round_gradients`` maps a
+    node to a function that rounds the gradient of the node's first input
+    as the node's backward computes it.
+    """
+
+    def __init__(self, model: onnx.ModelProto, batchnorm_training=True,
+                 round_values=None, round_gradients=None):
         super().__init__()
+        self.round_values = dict(round_values or {})
+        self.round_gradients = dict(round_gradients or {})
         self.graph = model.graph
         self.opset = next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
         self.batchnorm_training = batchnorm_training
@@ -58,15 +87,22 @@ class OnnxModule(torch.nn.Module):
         """The graph's output; with ``logits``, a final Softmax's input."""
         values = dict(self.constants)
         values.update(self.buffers_by_name)
-        values.update({name: self.params[key] for name, key in self.names.items()})
-        values[self.input_name] = x
+        values.update({name: self._rounded(name, self.params[key])
+                       for name, key in self.names.items()})
+        values[self.input_name] = self._rounded("input", x)
         output = self.graph.output[0].name
         for node in self.graph.node:
             ins = [values[name] if name else None for name in node.input]
             if logits and node.op_type == "Softmax" and node.output[0] == output:
                 return ins[0]
-            values[node.output[0]] = self._run(node, ins, _attrs(node))
+            if node.name in self.round_gradients:
+                ins[0] = _RoundGradient.apply(ins[0], self.round_gradients[node.name])
+            values[node.output[0]] = self._rounded(node.name, self._run(node, ins, _attrs(node)))
         return values[output]
+
+    def _rounded(self, name, value):
+        fn = self.round_values.get(name)
+        return value if fn is None else _rounded_value(value, fn)
 
     def _run(self, node, ins, attrs):
         op = node.op_type

@@ -10,7 +10,7 @@
 // CHECK-SAME: {elements = 8 : i64, kind = "weight", name = "fc.weight"},
 // CHECK-SAME: {elements = 4 : i64, kind = "activation", name = "input"},
 // CHECK-SAME: {elements = 8 : i64, kind = "activation", name = "/Relu"},
-// CHECK-SAME: {elements = 8 : i64, kind = "activation_gradient", name = "softmaxCrossEntropy:grad"},
+// CHECK-SAME: {elements = 8 : i64, kind = "activation_gradient", name = "loss:grad"},
 // CHECK-SAME: {elements = 8 : i64, kind = "activation_gradient", name = "/Relu:grad"},
 // CHECK-SAME: {elements = 8 : i64, kind = "weight_gradient", name = "fc.weight:grad"}]}
 

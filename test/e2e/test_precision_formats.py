@@ -19,6 +19,8 @@ LIB.dlc_precision_format.argtypes = [ctypes.c_char_p]
 for name in ("dlc_precision_quantize", "dlc_precision_dequantize"):
     getattr(LIB, name).argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_void_p,
                                    ctypes.c_void_p, ctypes.c_int64]
+LIB.dlc_precision_round_trip.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_void_p,
+                                         ctypes.c_int64]
 LIB.dlc_precision_quantize_stochastic.argtypes = [
     ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
     ctypes.c_int64]
@@ -104,6 +106,20 @@ def test_encoding_rounds_as_the_reference_does(name):
     wrong = np.flatnonzero(ours != theirs)
     assert wrong.size == 0, "%d of %d differ, first: x bits %#x, ours %#x, theirs %#x" % (
         wrong.size, x.size, bits(x)[wrong[0]], ours[wrong[0]], theirs[wrong[0]])
+
+
+@pytest.mark.parametrize("name", sorted(MINIFLOATS))
+def test_rounding_in_place_is_the_references_round_trip(name):
+    """What the step's roundToFormat computes (bfloat16 has a fast path of
+    its own): the reference's conversion to the format and back."""
+    x = inputs_around_every_value(name)
+    ours = x.copy()
+    LIB.dlc_precision_round_trip(fmt(name), 0, ours.ctypes.data, ours.size)
+    with np.errstate(over="ignore", invalid="ignore"):
+        expected = x.astype(MINIFLOATS[name][0]).astype(np.float32)
+    wrong = np.flatnonzero(bits(ours) != bits(expected))
+    assert wrong.size == 0, "%d of %d differ, first: x bits %#x, ours %#x, theirs %#x" % (
+        wrong.size, x.size, bits(x)[wrong[0]], bits(ours)[wrong[0]], bits(expected)[wrong[0]])
 
 
 @pytest.mark.parametrize("name", ["fp8e4m3", "fp8e5m2", "fp16"])

@@ -193,6 +193,17 @@ cl::opt<bool> statistics(
              "(the largest magnitude, a histogram of leading-bit positions); "
              "the trainer gathers them every --stats-every N steps into "
              "--stats-out FILE.json"));
+cl::opt<std::string> precision(
+    "precision", cl::cat(dlcCategory), cl::init("fp32"),
+    cl::value_desc("fp32|bf16|fp16"),
+    cl::desc("--target=cpu: keep the weights (a rounded copy; the master "
+             "weights and optimizer state stay fp32), the activations kept "
+             "for the backward pass and the gradients in this format, "
+             "rounding each to nearest even where it is written"));
+cl::opt<std::string> precisionPlan(
+    "precision-plan", cl::cat(dlcCategory), cl::value_desc("FILE.json"),
+    cl::desc("--target=cpu: each tensor's format from a precision plan (as "
+             "a trainer's --precision-plan-out writes it)"));
 cl::opt<bool> printSupportedOps(
     "print-supported-ops", cl::cat(dlcCategory),
     cl::desc("Print the ONNX op types dlc imports, one a line, and exit"));
@@ -280,6 +291,10 @@ std::string trainingConfig() {
     os << format(" beta1=%g beta2=%g eps=%g", beta1.getValue(),
                  beta2.getValue(), adamEps.getValue());
   os << format(" weight-decay=%g", weightDecay.getValue());
+  if (!precisionPlan.empty())
+    os << " precision-plan=" << sys::path::filename(precisionPlan);
+  else if (precision != "fp32")
+    os << " precision=" << precision;
   return text;
 }
 
@@ -340,6 +355,21 @@ int main(int argc, char **argv) {
   if (target == dlc::Target::Cuda && statistics)
     return fail("--tensor-stats is for --target=cpu; the CUDA target cannot "
                 "gather statistics yet");
+  if (precision != "fp32" && precision != "bf16" && precision != "fp16")
+    return fail("--precision=" + precision +
+                ": expected fp32, bf16 or fp16 (other formats, tensor by "
+                "tensor, through --precision-plan)");
+  bool lowPrecision = precision != "fp32" || !precisionPlan.empty();
+  if (precision != "fp32" && !precisionPlan.empty())
+    return fail("--precision and --precision-plan both give the formats; "
+                "pass one");
+  if (target == dlc::Target::Cuda && lowPrecision)
+    return fail("--precision and --precision-plan are for --target=cpu; the "
+                "CUDA target computes in fp32 only yet");
+  if (*budgetBytes > 0 && lowPrecision)
+    return fail("--precision and --precision-plan cannot be combined with "
+                "--memory-budget yet (a recomputed value would not be "
+                "rounded again)");
   if (*budgetBytes > 0 && overlap == Overlap::NextForward)
     return fail("--overlap=next-forward cannot be combined with "
                 "--memory-budget yet (recomputation stays within one step); "
@@ -407,6 +437,8 @@ int main(int argc, char **argv) {
   options.trainingConfig = trainingConfig();
   options.poisonFreed = debugPoisonFreed;
   options.statistics = statistics;
+  options.precision = precision;
+  options.precisionPlan = precisionPlan;
   options.memoryBudget = *budgetBytes;
   options.cpuLayoutBlock = cpuLayout == CpuLayout::Auto     ? -1
                            : cpuLayout == CpuLayout::Plain  ? 0

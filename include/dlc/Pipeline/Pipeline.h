@@ -42,6 +42,11 @@ struct PipelineOptions {
   /// choice needs fall (dlc-instrument-statistics; the trainer's
   /// --stats-every gathers them).
   bool statistics = false;
+  /// The number format of every tensor that matters ("fp32": no rounding),
+  /// or, where `precisionPlan` names a file, each one's from that plan
+  /// (dlc-assign-precision, dlc-lower-precision).
+  std::string precision = "fp32";
+  std::string precisionPlan;
   /// The CPU target's channel block for activations between oneDNN's
   /// kernels (dlc-assign-cpu-layouts): 16, 8, 0 (NCHW) or -1 (what oneDNN
   /// picks on this machine).

@@ -19,6 +19,7 @@ namespace dlc::rt {
 
 namespace precision {
 struct Statistics;
+struct TensorFormat;
 } // namespace precision
 
 struct Context;
@@ -102,6 +103,11 @@ void setGradientObserver(Context &ctx, GradientObserver observer);
 /// Where recordStatistics adds the values of the steps to come, a record
 /// per slot of dlc_model.statistics; null: nowhere (not gathering).
 void setStatistics(Context &ctx, std::vector<precision::Statistics> *table);
+
+/// What roundToFormat rounds each slot of dlc_model.precision to in the
+/// steps to come (the trainer starts from the compiled plan).
+void setTensorFormats(Context &ctx,
+                      const std::vector<precision::TensorFormat> &formats);
 
 } // namespace dlc::rt
 

@@ -85,6 +85,12 @@ void traceEnd(Context &ctx);
 /// trainer gathers this step (setStatistics), if it gathers any. CPU only.
 void recordStatistics(Context &ctx, const float *x, int64_t n, int64_t slot);
 
+/// `dlc --precision`: `y` is `x` rounded to the format the trainer holds
+/// for slot `slot` (setTensorFormats), to nearest with ties to even; `y`
+/// may be `x`. CPU only.
+void roundToFormat(Context &ctx, const float *x, float *y, int64_t n,
+                   int64_t slot);
+
 /// `dlc --debug-poison-freed`, each buffer after its last use, so that a
 /// kernel reading bytes the plan had given up shows in the loss.
 void poison(Context &ctx, void *p, int64_t bytes);

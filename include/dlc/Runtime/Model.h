@@ -67,6 +67,18 @@ struct StatisticsTensor {
   int64_t numElements;
 };
 
+/// A tensor `dlc --precision` or `--precision-plan` gave a format
+/// (roundToFormat's slot is its index): its compiled format, from which the
+/// trainer starts.
+struct PrecisionSlot {
+  const char *name;
+  const char *kind;
+  int64_t numElements;
+  /// The format's name (Precision/Formats.h) and its power-of-two scale.
+  const char *format;
+  int exponent;
+};
+
 struct ModelInfo {
   const char *sourceFile;
   const char *trainingConfig; ///< e.g. "loss=cross-entropy sgd lr=0.05 ..."
@@ -106,6 +118,10 @@ struct ModelInfo {
   /// Compiled with --tensor-stats: the tensors recordStatistics records.
   const StatisticsTensor *statistics;
   int numStatistics;
+  /// Compiled with a number format plan: every tensor a format was chosen
+  /// for, fp32 ones included.
+  const PrecisionSlot *precision;
+  int numPrecision;
 };
 
 } // namespace dlc::rt

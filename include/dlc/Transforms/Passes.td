@@ -261,6 +261,60 @@ def InstrumentStatistics : Pass<"dlc-instrument-statistics", "mlir::ModuleOp"> {
   let dependentDialects = ["dlc::exec::ExecDialect"];
 }
 
+def AssignPrecision : Pass<"dlc-assign-precision", "mlir::ModuleOp"> {
+  let summary = "Chooses the number format of each tensor that matters";
+  let description = [{
+    Gives each tensor of `@train_step` that a format is chosen for (the
+    weights, the activations kept for the backward pass, the activation
+    gradients and the weight gradients, as `dlc-instrument-statistics`
+    finds them) a format: `format` for all of them (`dlc --precision=bf16`),
+    or each its own from a precision plan, the JSON file a trainer writes
+    with `--precision-plan-out` (`dlc --precision-plan FILE`):
+
+    ```json
+    {"tensors": [{"name": "fc1.weight", "kind": "weight",
+                  "format": "bf16", "exponent": 0}, ...],
+     "default": "fp32"}
+    ```
+
+    A plan must name each tensor of the model, or give a `default` for
+    those it leaves out, and only the model's tensors. The formats are
+    `fp32`, `bf16`, `fp16`, `fp8e4m3`, `fp8e5m2`, `int8` and `int16`; the
+    exponent scales the encoding by a power of two (the fixed-point
+    formats' position of the binary point). The module's `dlc.precision`
+    lists the tensors in order with their formats: each one's index is its
+    slot in the runtime's table of formats. `dlc-lower-precision` makes the
+    step round to them. Master weights and optimizer state stay fp32.
+  }];
+  let options = [
+    Option<"format", "format", "std::string", /*default=*/"\"fp32\"",
+           "the format of every tensor (without a plan)">,
+    Option<"plan", "plan", "std::string", /*default=*/"\"\"",
+           "a precision plan (JSON) that gives each tensor its format">,
+  ];
+  let dependentDialects = ["dlc::exec::ExecDialect"];
+}
+
+def LowerPrecision : Pass<"dlc-lower-precision", "mlir::ModuleOp"> {
+  let summary = "Makes the training step keep each tensor in its format";
+  let description = [{
+    For each tensor that `dlc.precision` gives a format other than fp32, a
+    `roundToFormat` kernel (arguments: source, destination, elements, the
+    tensor's slot) rounds it to that format, to nearest with ties to even,
+    as the hardware converts; the kernels that read it then read values
+    the format holds exactly, whatever arithmetic they run in. A weight is
+    rounded into a copy before the first kernel that reads it, and every
+    kernel but the optimizer's update reads the copy (the master weight
+    stays fp32); the data input is rounded in place before the first
+    kernel; every other tensor is rounded in place right after the kernel
+    that writes its final value. The format and exponent come from the
+    runtime's table (slot), which the trainer fills from the module's plan
+    and may change while it trains. Runs right after
+    `dlc-assign-precision`, on the same step.
+  }];
+  let dependentDialects = ["dlc::exec::ExecDialect"];
+}
+
 def PoisonFreed : Pass<"dlc-poison-freed", "mlir::ModuleOp"> {
   let summary = "Debugging: overwrites each buffer with NaNs after its last use";
   let description = [{

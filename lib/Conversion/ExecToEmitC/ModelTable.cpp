@@ -57,6 +57,32 @@ std::string hyperparameterDefaults(ModuleOp module) {
              number("beta1"), number("beta2"), number("eps"))
       .str();
 }
+
+/// A table of the tensors a module attribute lists (dlc.statistics,
+/// dlc.precision: name, kind, elements, and what `extra` adds), as the
+/// C array `global` of `type`; how many it has (0: no table).
+int tensorTable(ModuleOp module, OpBuilder &tables, StringRef attribute,
+                StringRef global, StringRef type,
+                llvm::function_ref<std::string(DictionaryAttr)> extra) {
+  auto slots = module->getAttrOfType<ArrayAttr>(attribute);
+  if (!slots || slots.empty())
+    return 0;
+  std::string table;
+  llvm::raw_string_ostream text(table);
+  int count = 0;
+  for (auto slot : slots.getAsRange<DictionaryAttr>())
+    text << (count++ ? ", " : "") << "{.name = "
+         << cString(slot.getAs<StringAttr>("name").getValue())
+         << ", .kind = " << cString(slot.getAs<StringAttr>("kind").getValue())
+         << ", .numElements = " << slot.getAs<IntegerAttr>("elements").getInt()
+         << extra(slot) << "}";
+  MLIRContext *ctx = module.getContext();
+  emitc::GlobalOp::create(
+      tables, module.getLoc(), global,
+      emitc::ArrayType::get({count}, emitc::OpaqueType::get(ctx, type)),
+      emitc::OpaqueAttr::get(ctx, "{" + table + "}"), false, true, true);
+  return count;
+}
 } // namespace
 
 LogicalResult dlc::buildModelTable(ModuleOp module, ProgramBuilder &program,
@@ -160,24 +186,19 @@ LogicalResult dlc::buildModelTable(ModuleOp module, ProgramBuilder &program,
                      ? ", .flushCarried = flushCarried"
                      : ", .flushCarried = nullptr";
   // dlc --tensor-stats: the tensors recordStatistics names by slot.
-  int numStatistics = 0;
-  if (auto slots = module->getAttrOfType<ArrayAttr>("dlc.statistics")) {
-    std::string table;
-    llvm::raw_string_ostream text(table);
-    for (auto slot : slots.getAsRange<DictionaryAttr>())
-      text << (numStatistics++ ? ", " : "") << "{.name = "
-           << cString(slot.getAs<StringAttr>("name").getValue())
-           << ", .kind = " << cString(slot.getAs<StringAttr>("kind").getValue())
-           << ", .numElements = "
-           << slot.getAs<IntegerAttr>("elements").getInt() << "}";
-    if (numStatistics)
-      emitc::GlobalOp::create(
-          tables, loc, "dlc_statistics",
-          emitc::ArrayType::get(
-              {numStatistics},
-              emitc::OpaqueType::get(ctx, "dlc::rt::StatisticsTensor")),
-          emitc::OpaqueAttr::get(ctx, "{" + table + "}"), false, true, true);
-  }
+  int numStatistics = tensorTable(
+      module, tables, "dlc.statistics", "dlc_statistics",
+      "dlc::rt::StatisticsTensor", [](DictionaryAttr) { return ""; });
+  // dlc --precision: the tensors roundToFormat names by slot.
+  int numPrecision = tensorTable(
+      module, tables, "dlc.precision", "dlc_precision",
+      "dlc::rt::PrecisionSlot", [](DictionaryAttr slot) {
+        return llvm::formatv(
+                   ", .format = {0}, .exponent = {1}",
+                   cString(slot.getAs<StringAttr>("format").getValue()),
+                   slot.getAs<IntegerAttr>("exponent").getInt())
+            .str();
+      });
   std::string model = llvm::formatv(
       "{{.sourceFile = {0}, .trainingConfig = {1}, .arenaBytes = {2}, "
       ".inputShape = {3}, .inputRank = {4}, .numClasses = {5}, {6}, "
@@ -186,7 +207,8 @@ LogicalResult dlc::buildModelTable(ModuleOp module, ProgramBuilder &program,
       ".forwardInputs = dlc_forward_inputs, .numForwardInputs = {11}, "
       ".forwardOutputs = dlc_forward_outputs, .numForwardOutputs = {12}, "
       ".defaults = {13}, .hasVelocity = {14}, .programHash = {15}ULL, "
-      ".statistics = {16}, .numStatistics = {17}}",
+      ".statistics = {16}, .numStatistics = {17}, .precision = {18}, "
+      ".numPrecision = {19}}",
       cString(source ? source.getValue() : ""), cString(trainingConfig),
       module->getAttrOfType<IntegerAttr>(kArenaSizeAttr).getInt(),
       hasInput ? shapeOf(forward.getArgument(0)) : "nullptr",
@@ -197,7 +219,8 @@ LogicalResult dlc::buildModelTable(ModuleOp module, ProgramBuilder &program,
       numVariables ? "dlc_variables" : "nullptr", numVariables,
       forward.getNumArguments(), outputs.size(), hyperparameterDefaults(module),
       hasVelocity ? "true" : "false", programHash,
-      numStatistics ? "dlc_statistics" : "nullptr", numStatistics);
+      numStatistics ? "dlc_statistics" : "nullptr", numStatistics,
+      numPrecision ? "dlc_precision" : "nullptr", numPrecision);
   emitc::GlobalOp::create(tables, loc, "dlc_model",
                           emitc::OpaqueType::get(ctx, "dlc::rt::ModelInfo"),
                           emitc::OpaqueAttr::get(ctx, model),

@@ -31,6 +31,11 @@ void dlc_precision_dequantize(int format, int exponent, const void *in,
   dequantize(static_cast<Format>(format), exponent, in, out, count);
 }
 
+void dlc_precision_round_trip(int format, int exponent, float *values,
+                              int64_t count) {
+  roundTrip(static_cast<Format>(format), exponent, values, count);
+}
+
 /// quantize() rounding stochastically, random[i] for in[i].
 void dlc_precision_quantize_stochastic(int format, int exponent,
                                        const float *in, const uint32_t *random,

@@ -266,6 +266,19 @@ void dlc::rt::precision::roundTrip(Format format, int exponent, float *values,
                                    int64_t count) {
   if (format == Format::F32)
     return;
+  if (format == Format::BF16 && exponent == 0) {
+    // bfloat16 is fp32's top half: round the low half away to nearest even
+    // (which carries into infinity past the largest value); NaN becomes the
+    // quiet NaN with its sign, as encode() spells it. Branch-free, so that
+    // the loop vectorises.
+    for (int64_t i = 0; i < count; ++i) {
+      uint32_t x = bitsOf(values[i]);
+      uint32_t rounded = (x + 0x7fffu + ((x >> 16) & 1u)) & 0xffff0000u;
+      uint32_t nan = (x & 0x80000000u) | 0x7fc00000u;
+      values[i] = floatOf((x & 0x7fffffffu) > 0x7f800000u ? nan : rounded);
+    }
+    return;
+  }
   for (int64_t i = 0; i < count; ++i)
     values[i] = decode(format, encode(format, values[i], exponent), exponent);
 }

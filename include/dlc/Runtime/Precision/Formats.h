@@ -40,6 +40,12 @@ struct FormatInfo {
 };
 
 const FormatInfo &info(Format format);
+
+/// A tensor's format while a step trains: what `roundToFormat` rounds it to.
+struct TensorFormat {
+  Format format = Format::F32;
+  int exponent = 0;
+};
 std::optional<Format> parseFormat(std::string_view name);
 
 /// One value converted to `format` (its bits in the low bits of the result)
