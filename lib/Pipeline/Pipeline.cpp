@@ -79,14 +79,18 @@ void dlc::buildPipeline(OpPassManager &pm, const PipelineOptions &options,
     // Before in-place reuse: what writes over a tensor comes after it is
     // rounded and its statistics are read; rounding first, so that the
     // statistics are of the values the step keeps.
+    bool adjustable = options.precision == "auto";
     if (options.precision != "fp32" || !options.precisionPlan.empty()) {
       AssignPrecisionOptions assign;
-      assign.format = options.precision;
+      assign.format = adjustable ? "fp32" : options.precision;
       assign.plan = options.precisionPlan;
       pm.addPass(createAssignPrecision(assign));
-      pm.addPass(createLowerPrecision());
+      LowerPrecisionOptions lower;
+      lower.adjustable = adjustable;
+      pm.addPass(createLowerPrecision(lower));
     }
-    if (options.statistics)
+    // The trainer of an adjustable program calibrates on statistics.
+    if (options.statistics || adjustable)
       pm.addPass(createInstrumentStatistics());
     if (options.memoryBudget > 0) {
       // The rematerializer measures peaks as the planner will see them:

@@ -84,6 +84,14 @@ void setStatistics(Context &ctx, std::vector<precision::Statistics> *table) {
 void setTensorFormats(Context &ctx,
                       const std::vector<precision::TensorFormat> &formats) {
   base(ctx).formats = formats;
+  base(ctx).overflows.resize(formats.size(), 0);
+}
+
+std::vector<int64_t> takeOverflows(Context &ctx) {
+  std::vector<int64_t> &counts = base(ctx).overflows;
+  std::vector<int64_t> taken(counts.size(), 0);
+  taken.swap(counts);
+  return taken;
 }
 
 void setGradientObserver(Context &ctx, GradientObserver observer) {

@@ -26,6 +26,9 @@ struct ContextBase {
   std::vector<precision::Statistics> *statistics = nullptr;
   /// What roundToFormat rounds each slot to (setTensorFormats).
   std::vector<precision::TensorFormat> formats;
+  /// Per slot, the values roundToFormat saturated since the trainer last
+  /// took the counts (takeOverflows).
+  std::vector<int64_t> overflows;
   /// The step's key of the counter-based random numbers (dropout masks).
   uint64_t randomKey = 0;
   Hyperparameters hyper;

@@ -336,15 +336,21 @@ void recordStatistics(Context &ctx, const float *x, int64_t n, int64_t slot) {
 
 void roundToFormat(Context &ctx, const float *x, float *y, int64_t n,
                    int64_t slot) {
-  const std::vector<precision::TensorFormat> &formats = base(ctx).formats;
+  ContextBase &state = base(ctx);
   precision::TensorFormat format =
-      slot < static_cast<int64_t>(formats.size()) ? formats[slot]
-                                                  : precision::TensorFormat();
+      slot < static_cast<int64_t>(state.formats.size())
+          ? state.formats[slot]
+          : precision::TensorFormat();
+  int64_t *overflows = slot < static_cast<int64_t>(state.overflows.size())
+                           ? &state.overflows[slot]
+                           : nullptr;
   parallelChunks(n, [=](int64_t begin, int64_t end) {
     if (x != y)
       std::copy(x + begin, x + end, y + begin);
-    precision::roundTrip(format.format, format.exponent, y + begin,
-                         end - begin);
+    int64_t clipped = precision::roundTripSaturating(
+        format.format, format.exponent, y + begin, end - begin);
+    if (clipped && overflows)
+      __atomic_fetch_add(overflows, clipped, __ATOMIC_RELAXED);
   });
 }
 

@@ -196,8 +196,11 @@ private:
   }
   Hyperparameters hyper;
   LrSchedule schedule;
-  /// What roundToFormat rounds each dlc_model.precision slot to.
-  std::vector<precision::TensorFormat> formats;
+  /// What roundToFormat rounds each dlc_model.precision slot to, and how
+  /// it changes (dlc --precision=auto).
+  std::unique_ptr<PrecisionControl> formats;
+  /// After a step: the formats follow its statistics and overflows.
+  void adjustFormats(int64_t stepsDone, bool gathered);
   /// Whether the last step left updates for the next (completeCarried),
   /// and the hyperparameters they take.
   bool carriedPending = false;
@@ -277,8 +280,11 @@ void Trainer::initialiseArena() {
   if (options.nccl)
     useNccl(*ctx);
   arena = createArena(*ctx);
-  formats = compiledFormats(dlc_model);
-  setTensorFormats(*ctx, formats);
+  PrecisionSettings settings = options.precision;
+  if (options.statsEvery)
+    settings.every = options.statsEvery;
+  formats = std::make_unique<PrecisionControl>(dlc_model, settings);
+  setTensorFormats(*ctx, formats->formats());
   loadInitialValues();
   labelsAt = batch * train.sampleSize * sizeof(float);
   batchStage = createBatchStage(*ctx, labelsAt + batch * sizeof(int32_t));
@@ -521,12 +527,56 @@ std::string Trainer::statisticsJson() const {
   return json + "]}\n";
 }
 
+void Trainer::adjustFormats(int64_t stepsDone, bool gathered) {
+  if (gathered && !options.statsOut.empty())
+    for (int i = 0; i < dlc_model.numStatistics; ++i)
+      statistics[i].merge(formats->interval()[i]);
+  std::vector<int64_t> overflows = takeOverflows(*ctx);
+  int64_t saturated = 0;
+  for (int64_t count : overflows)
+    saturated += count;
+  if (world.size > 1 && comm::sum(saturated) > 0) {
+    // Every rank raises the same exponents: counts summed over ranks.
+    std::vector<float> counts(overflows.begin(), overflows.end());
+    comm::Request sum = comm::startSum(counts.data(), counts.size());
+    comm::wait(sum);
+    for (size_t i = 0; i < counts.size(); ++i)
+      overflows[i] = static_cast<int64_t>(counts[i]);
+    saturated = 1;
+  }
+  std::vector<std::string> log;
+  bool changed = formats->afterStep(stepsDone, gathered, overflows, log);
+  if (world.size > 1 && (gathered || saturated)) {
+    // Rank 0's decisions, on its statistics, for all.
+    std::vector<precision::TensorFormat> shared = formats->formats();
+    comm::broadcast(shared.data(),
+                    shared.size() * sizeof(precision::TensorFormat), 0);
+    formats->adopt(shared);
+    changed = true;
+  }
+  if (changed)
+    setTensorFormats(*ctx, formats->formats());
+  if (world.leader())
+    for (const std::string &line : log)
+      std::printf("%s\n", line.c_str());
+}
+
 int Trainer::run() {
+  // An adjustable program gathers statistics at its formats' interval,
+  // which --stats-out records.
+  if (!dlc_model.adjustableFormats &&
+      (options.statsEvery > 0) != !options.statsOut.empty())
+    throw Error(options.statsOut.empty()
+                    ? "--stats-every needs --stats-out FILE.json"
+                    : "--stats-out needs --stats-every N");
+  if (!dlc_model.adjustableFormats && options.precisionFlagsGiven)
+    throw Error("--calibration-steps, --amax-history and the tolerances are "
+                "for a program compiled with dlc --precision=auto");
   if (!options.precisionPlanOut.empty() && dlc_model.numPrecision == 0)
     throw Error("--precision-plan-out: this trainer was compiled without "
                 "number formats (dlc ... --precision=bf16, or "
                 "--precision-plan FILE)");
-  if (options.statsEvery) {
+  if (options.statsEvery || !options.statsOut.empty()) {
     if (dlc_model.numStatistics == 0)
       throw Error("--stats-every: this trainer was compiled without "
                   "statistics (dlc ... --tensor-stats)");
@@ -695,9 +745,15 @@ int Trainer::run() {
       bool dump = position.stepsDone == 0 && !options.dumpGradientsDir.empty();
       observeGradients(dump, check);
       currentStep = position.stepsDone + 1;
-      bool gather = options.statsEvery &&
-                    position.stepsDone % options.statsEvery == 0;
-      setStatistics(*ctx, gather ? &statistics : nullptr);
+      // An adjustable program's statistics are the formats' (which
+      // --stats-out records too); another's, --stats-out's alone.
+      bool adjustable = dlc_model.adjustableFormats;
+      bool gather = adjustable ? formats->gathers()
+                               : options.statsEvery &&
+                                     position.stepsDone % options.statsEvery == 0;
+      setStatistics(*ctx, !gather        ? nullptr
+                          : adjustable ? &formats->interval()
+                                       : &statistics);
       statisticsSteps += gather;
       double stepStart = now();
       trace::begin("step", "step");
@@ -719,6 +775,8 @@ int Trainer::run() {
         completeCarried();
       ++position.stepInEpoch;
       ++position.stepsDone;
+      if (adjustable)
+        adjustFormats(position.stepsDone, gather);
       settleOutcome();
       outcome.values[0] = loss;
       outcome.values[1] = stopRequested ? 1.0 : 0.0;
@@ -783,10 +841,7 @@ int Trainer::run() {
   if (!options.statsOut.empty() && world.leader())
     writeFileAtomically(options.statsOut, statisticsJson());
   if (!options.precisionPlanOut.empty() && world.leader())
-    writeFileAtomically(options.precisionPlanOut,
-                        precisionPlanJson(dlc_model, formats,
-                                          std::vector<std::string>(
-                                              formats.size(), "\"compiled\"")));
+    writeFileAtomically(options.precisionPlanOut, formats->planJson());
   if (!options.tracePath.empty())
     writeFileAtomically(tracePathOfRank(options.tracePath, world),
                         trace::json());

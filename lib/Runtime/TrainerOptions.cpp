@@ -135,6 +135,19 @@ Output:
                     (a program compiled with dlc --precision or
                     --precision-plan) write each tensor's number format, as
                     it was at the end, as a plan dlc --precision-plan reads
+  --calibration-steps K
+                    (dlc --precision=auto) train the first K steps in fp32,
+                    gathering statistics, then give each tensor the
+                    narrowest format they fit (default 10); after that,
+                    --stats-every N (default 10) steps apart, move each
+                    tensor's exponent, or widen its format, to fit the
+                    statistics of its last --amax-history H such steps
+                    (default 16)
+  --overflow-tolerance E --underflow-tolerance D
+                    (dlc --precision=auto) the share of a tensor's nonzero
+                    values a format may leave above its range (default
+                    1e-4; a step that saturates more raises the exponent at
+                    once) and below it (default 1e-3)
   --help            this text
 Environment, under mpirun:
   DLC_COMM_ORDER=program|priority
@@ -156,6 +169,21 @@ Environment, under mpirun:
                     are bucketed for it)
 )";
 }
+
+namespace {
+/// One of dlc --precision=auto's settings.
+void parsePrecisionSetting(const std::string &flag, const char *text,
+                           PrecisionSettings &settings) {
+  if (flag == "--calibration-steps")
+    settings.calibrationSteps = parseInteger(flag, text, 1);
+  else if (flag == "--amax-history")
+    settings.history = static_cast<int>(parseInteger(flag, text, 1));
+  else if (flag == "--overflow-tolerance")
+    settings.tolerances.overflow = parseNumber(flag, text, 0.0, 1.0);
+  else
+    settings.tolerances.underflow = parseNumber(flag, text, 0.0, 1.0);
+}
+} // namespace
 
 TrainerOptions dlc::rt::parseTrainerOptions(int argc, char **argv) {
   TrainerOptions options;
@@ -206,6 +234,12 @@ TrainerOptions dlc::rt::parseTrainerOptions(int argc, char **argv) {
       options.statsOut = value();
     else if (flag == "--precision-plan-out")
       options.precisionPlanOut = value();
+    else if (flag == "--calibration-steps" || flag == "--amax-history" ||
+             flag == "--overflow-tolerance" ||
+             flag == "--underflow-tolerance") {
+      parsePrecisionSetting(flag, value(), options.precision);
+      options.precisionFlagsGiven = true;
+    }
     else if (flag == "--no-cuda-graph")
       options.cudaGraph = false;
     else if (flag == "--cudnn-find")
@@ -275,10 +309,6 @@ TrainerOptions dlc::rt::parseTrainerOptions(int argc, char **argv) {
   }
   if (options.help)
     return options;
-  if ((options.statsEvery > 0) != !options.statsOut.empty())
-    throw Error(options.statsOut.empty()
-                    ? "--stats-every needs --stats-out FILE.json"
-                    : "--stats-out needs --stats-every N");
   bool npy = !options.trainX.empty() || !options.trainY.empty();
   if (!options.dataDir.empty() && npy)
     throw Error("give either --data or --train-x/--train-y, not both");

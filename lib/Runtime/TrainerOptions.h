@@ -4,6 +4,7 @@
 #define DLC_RUNTIME_TRAINEROPTIONS_H
 
 #include "LrSchedule.h"
+#include "PrecisionControl.h"
 
 #include <cstdint>
 #include <optional>
@@ -32,6 +33,10 @@ struct TrainerOptions {
   /// --precision-plan-out: where the formats the step rounded its tensors
   /// to go, as a plan `dlc --precision-plan` reads.
   std::string precisionPlanOut;
+  /// dlc --precision=auto: calibration, tolerances, history (the interval
+  /// is statsEvery's).
+  PrecisionSettings precision;
+  bool precisionFlagsGiven = false;
   int threads = 0; ///< 0: the library default
   /// On the GPU, capture the step as a CUDA graph and replay it.
   bool cudaGraph = true;

@@ -50,6 +50,8 @@ Value rebase(Value buffer, Value storage, Operation *point) {
 }
 
 struct LowerPrecision : dlc::impl::LowerPrecisionBase<LowerPrecision> {
+  using LowerPrecisionBase::LowerPrecisionBase;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     auto slots = module->getAttrOfType<ArrayAttr>("dlc.precision");
@@ -78,13 +80,15 @@ struct LowerPrecision : dlc::impl::LowerPrecisionBase<LowerPrecision> {
     for (auto [slot, tensor] : llvm::enumerate(tensors)) {
       auto entry = cast<DictionaryAttr>(slots[slot]);
       auto format = entry.getAs<StringAttr>("format");
-      if (!format || format.getValue() == "fp32")
+      if (!adjustable && (!format || format.getValue() == "fp32"))
         continue;
       if (tensor.kind == "weight")
         roundWeight(step.front(), tensor.buffer, slot);
       else
         roundInPlace(step.front(), tensor, slot);
     }
+    if (adjustable)
+      module->setAttr("dlc.precision_adjustable", UnitAttr::get(&getContext()));
   }
 
   exec::KernelOp createRound(OpBuilder &builder, Location loc, Value source,

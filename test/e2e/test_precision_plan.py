@@ -187,7 +187,7 @@ def test_a_wrong_plan_is_refused_naming_the_file_and_the_tensor(workdir, content
 
 
 @pytest.mark.parametrize("flags,message", [
-    (["--precision=fp8e4m3"], "--precision=fp8e4m3: expected fp32, bf16 or fp16"),
+    (["--precision=fp8e4m3"], "--precision=fp8e4m3: expected fp32, bf16, fp16 or auto"),
     (["--precision=bf16", "--precision-plan", "p.json"], "pass one"),
     (["--precision=bf16", "--target=cuda"], "are for --target=cpu"),
     (["--precision=bf16", "--memory-budget=1G", "--overlap=backward"],

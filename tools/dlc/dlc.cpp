@@ -195,11 +195,14 @@ cl::opt<bool> statistics(
              "--stats-out FILE.json"));
 cl::opt<std::string> precision(
     "precision", cl::cat(dlcCategory), cl::init("fp32"),
-    cl::value_desc("fp32|bf16|fp16"),
+    cl::value_desc("fp32|bf16|fp16|auto"),
     cl::desc("--target=cpu: keep the weights (a rounded copy; the master "
              "weights and optimizer state stay fp32), the activations kept "
              "for the backward pass and the gradients in this format, "
-             "rounding each to nearest even where it is written"));
+             "rounding each to nearest even where it is written; auto: the "
+             "trainer calibrates in fp32 (its --calibration-steps), then "
+             "gives each tensor the narrowest format its statistics fit and "
+             "keeps it right while it trains"));
 cl::opt<std::string> precisionPlan(
     "precision-plan", cl::cat(dlcCategory), cl::value_desc("FILE.json"),
     cl::desc("--target=cpu: each tensor's format from a precision plan (as "
@@ -355,10 +358,11 @@ int main(int argc, char **argv) {
   if (target == dlc::Target::Cuda && statistics)
     return fail("--tensor-stats is for --target=cpu; the CUDA target cannot "
                 "gather statistics yet");
-  if (precision != "fp32" && precision != "bf16" && precision != "fp16")
+  if (precision != "fp32" && precision != "bf16" && precision != "fp16" &&
+      precision != "auto")
     return fail("--precision=" + precision +
-                ": expected fp32, bf16 or fp16 (other formats, tensor by "
-                "tensor, through --precision-plan)");
+                ": expected fp32, bf16, fp16 or auto (other formats, tensor "
+                "by tensor, through --precision-plan)");
   bool lowPrecision = precision != "fp32" || !precisionPlan.empty();
   if (precision != "fp32" && !precisionPlan.empty())
     return fail("--precision and --precision-plan both give the formats; "

@@ -42,8 +42,9 @@ struct PipelineOptions {
   /// choice needs fall (dlc-instrument-statistics; the trainer's
   /// --stats-every gathers them).
   bool statistics = false;
-  /// The number format of every tensor that matters ("fp32": no rounding),
-  /// or, where `precisionPlan` names a file, each one's from that plan
+  /// The number format of every tensor that matters ("fp32": no rounding;
+  /// "auto": the trainer chooses from calibration statistics), or, where
+  /// `precisionPlan` names a file, each one's from that plan
   /// (dlc-assign-precision, dlc-lower-precision).
   std::string precision = "fp32";
   std::string precisionPlan;

@@ -108,6 +108,10 @@ void setStatistics(Context &ctx, std::vector<precision::Statistics> *table);
 /// steps to come (the trainer starts from the compiled plan).
 void setTensorFormats(Context &ctx,
                       const std::vector<precision::TensorFormat> &formats);
+/// Per slot, how many values roundToFormat saturated (past the format's
+/// largest) since the last call; the counts start again from zero. Call
+/// between steps.
+std::vector<int64_t> takeOverflows(Context &ctx);
 
 } // namespace dlc::rt
 

@@ -86,8 +86,9 @@ void traceEnd(Context &ctx);
 void recordStatistics(Context &ctx, const float *x, int64_t n, int64_t slot);
 
 /// `dlc --precision`: `y` is `x` rounded to the format the trainer holds
-/// for slot `slot` (setTensorFormats), to nearest with ties to even; `y`
-/// may be `x`. CPU only.
+/// for slot `slot` (setTensorFormats), to nearest with ties to even,
+/// saturating (and counting, takeOverflows) what lies past the format's
+/// largest value; `y` may be `x`. CPU only.
 void roundToFormat(Context &ctx, const float *x, float *y, int64_t n,
                    int64_t slot);
 

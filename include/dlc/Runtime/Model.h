@@ -122,6 +122,10 @@ struct ModelInfo {
   /// for, fp32 ones included.
   const PrecisionSlot *precision;
   int numPrecision;
+  /// dlc --precision=auto: every slot is rounded (fp32 ones too), and the
+  /// trainer chooses the formats from calibration statistics (slot i of
+  /// `statistics` is slot i of `precision`).
+  bool adjustableFormats;
 };
 
 } // namespace dlc::rt

@@ -309,9 +309,18 @@ def LowerPrecision : Pass<"dlc-lower-precision", "mlir::ModuleOp"> {
     kernel; every other tensor is rounded in place right after the kernel
     that writes its final value. The format and exponent come from the
     runtime's table (slot), which the trainer fills from the module's plan
-    and may change while it trains. Runs right after
-    `dlc-assign-precision`, on the same step.
+    and may change while it trains; a value past the format's largest
+    saturates to it, counted (the trainer moves the tensor's exponent).
+    With `adjustable` (`dlc --precision=auto`), every tensor gets its
+    kernel, fp32 ones included, so that the trainer can choose each one's
+    format once it has calibration statistics, and the module is marked
+    `dlc.precision_adjustable`. Runs right after `dlc-assign-precision`, on
+    the same step.
   }];
+  let options = [
+    Option<"adjustable", "adjustable", "bool", /*default=*/"false",
+           "round every tensor, fp32 ones too (the trainer chooses)">,
+  ];
   let dependentDialects = ["dlc::exec::ExecDialect"];
 }
 

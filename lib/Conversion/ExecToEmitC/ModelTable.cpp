@@ -208,7 +208,7 @@ LogicalResult dlc::buildModelTable(ModuleOp module, ProgramBuilder &program,
       ".forwardOutputs = dlc_forward_outputs, .numForwardOutputs = {12}, "
       ".defaults = {13}, .hasVelocity = {14}, .programHash = {15}ULL, "
       ".statistics = {16}, .numStatistics = {17}, .precision = {18}, "
-      ".numPrecision = {19}}",
+      ".numPrecision = {19}, .adjustableFormats = {20}}",
       cString(source ? source.getValue() : ""), cString(trainingConfig),
       module->getAttrOfType<IntegerAttr>(kArenaSizeAttr).getInt(),
       hasInput ? shapeOf(forward.getArgument(0)) : "nullptr",
@@ -220,7 +220,8 @@ LogicalResult dlc::buildModelTable(ModuleOp module, ProgramBuilder &program,
       forward.getNumArguments(), outputs.size(), hyperparameterDefaults(module),
       hasVelocity ? "true" : "false", programHash,
       numStatistics ? "dlc_statistics" : "nullptr", numStatistics,
-      numPrecision ? "dlc_precision" : "nullptr", numPrecision);
+      numPrecision ? "dlc_precision" : "nullptr", numPrecision,
+      module->hasAttr("dlc.precision_adjustable") ? "true" : "false");
   emitc::GlobalOp::create(tables, loc, "dlc_model",
                           emitc::OpaqueType::get(ctx, "dlc::rt::ModelInfo"),
                           emitc::OpaqueAttr::get(ctx, model),

@@ -192,6 +192,37 @@ void dequantizeAs(Format format, int exponent, const void *in, float *out,
 }
 } // namespace
 
+int64_t dlc::rt::precision::roundTripSaturating(Format format, int exponent,
+                                                float *values, int64_t count) {
+  if (format == Format::F32)
+    return 0;
+  const FormatInfo &f = info(format);
+  // Fixed point saturates as it encodes: what lay past the top half step.
+  // A minifloat's overflow is the one way a finite value turns infinite or
+  // NaN.
+  float largest = std::ldexp(static_cast<float>(f.largest), exponent);
+  float saturatesFrom = std::ldexp(static_cast<float>(f.largest + 0.5), exponent);
+  int64_t clipped = 0;
+  constexpr int64_t kBlock = 256;
+  float original[kBlock];
+  for (int64_t begin = 0; begin < count; begin += kBlock) {
+    int64_t n = std::min(kBlock, count - begin);
+    float *block = values + begin;
+    std::copy_n(block, n, original);
+    roundTrip(format, exponent, block, n);
+    for (int64_t i = 0; i < n; ++i) {
+      bool over = f.fixedPoint
+                      ? std::fabs(original[i]) >= saturatesFrom
+                      : std::isfinite(original[i]) && !std::isfinite(block[i]);
+      if (over) {
+        block[i] = std::copysign(largest, original[i]);
+        ++clipped;
+      }
+    }
+  }
+  return clipped;
+}
+
 const FormatInfo &dlc::rt::precision::info(Format format) {
   // lowest: the smallest subnormal's leading bit; highest: the largest
   // finite value's.

@@ -68,6 +68,12 @@ void dequantize(Format format, int exponent, const void *in, float *out,
 /// Quantize and dequantize in place: how a kernel that keeps fp32 in
 /// registers sees a tensor stored in `format` (exact emulation).
 void roundTrip(Format format, int exponent, float *values, int64_t count);
+/// roundTrip, but a finite value past the format's largest becomes the
+/// largest (with its sign), as the DLU's fixed point and FP8 training's
+/// casts saturate, rather than infinity or NaN: a step that overflows goes
+/// on with its values clipped. Returns how many did.
+int64_t roundTripSaturating(Format format, int exponent, float *values,
+                            int64_t count);
 
 } // namespace dlc::rt::precision
 
