@@ -27,6 +27,8 @@ bool isUpdate(exec::KernelOp kernel) {
 /// Kernels the precision passes insert.
 bool isInstrumentation(exec::KernelOp kernel) {
   return kernel.getCallee() == kRoundKernel ||
+         kernel.getCallee() == kPackKernel ||
+         kernel.getCallee() == kUnpackKernel ||
          kernel.getCallee() == "recordStatistics";
 }
 
@@ -67,11 +69,14 @@ bool isReadLater(exec::KernelOp writer, Value buffer) {
 }
 
 /// Whether a model kernel computed from the labels reads `buffer`: the
-/// backward pass keeps it.
+/// backward pass keeps it (packed into its format, if so).
 bool readByBackward(Block &body, Value buffer,
                     const DenseSet<Value> &gradients) {
   for (auto kernel : body.getOps<exec::KernelOp>())
-    if (!isInstrumentation(kernel) &&
+    if (kernel.getCallee() == kPackKernel &&
+        llvm::is_contained(kernel.getInputs(), buffer))
+      return true;
+    else if (!isInstrumentation(kernel) &&
         llvm::is_contained(kernel.getInputs(), buffer) &&
         llvm::any_of(kernel.getOutputs(), [&](Value output) {
           return gradients.contains(exec::storageOf(output));

@@ -354,6 +354,37 @@ void roundToFormat(Context &ctx, const float *x, float *y, int64_t n,
   });
 }
 
+namespace {
+precision::TensorFormat formatOf(Context &ctx, int64_t slot) {
+  const std::vector<precision::TensorFormat> &formats = base(ctx).formats;
+  return slot < static_cast<int64_t>(formats.size())
+             ? formats[slot]
+             : precision::TensorFormat();
+}
+} // namespace
+
+void packToFormat(Context &ctx, const float *x, void *codes, int64_t n,
+                  int64_t slot) {
+  precision::TensorFormat format = formatOf(ctx, slot);
+  int64_t bytes = precision::info(format.format).bits / 8;
+  parallelChunks(n, [=](int64_t begin, int64_t end) {
+    precision::quantize(format.format, format.exponent, x + begin,
+                        static_cast<char *>(codes) + begin * bytes,
+                        end - begin);
+  });
+}
+
+void unpackFromFormat(Context &ctx, const void *codes, float *y, int64_t n,
+                      int64_t slot) {
+  precision::TensorFormat format = formatOf(ctx, slot);
+  int64_t bytes = precision::info(format.format).bits / 8;
+  parallelChunks(n, [=](int64_t begin, int64_t end) {
+    precision::dequantize(format.format, format.exponent,
+                          static_cast<const char *>(codes) + begin * bytes,
+                          y + begin, end - begin);
+  });
+}
+
 void activation(Context &, Activation f, float alpha, const float *x,
                 float *y, int64_t n) {
   switch (f) {

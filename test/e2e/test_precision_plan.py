@@ -211,3 +211,31 @@ def test_the_plan_out_flag_needs_a_program_with_formats(workdir):
                    "--precision-plan-out", workdir / "plan.json")
     assert result.returncode != 0 and "compiled without number formats" in result.stderr
     assert not (workdir / "plan.json").exists()
+
+
+def live_at_loss(workdir, model, *flags):
+    """The memory report's activation bytes live when the loss is computed
+    (the activations the backward pass keeps, and the input)."""
+    report = workdir / "memory.json"
+    compile_model(model, workdir / "trainer", "--batch", 64, "--report-memory", report, *flags)
+    timeline = json.loads(report.read_text())["timeline"]
+    return next(p["activations"] for p in timeline if p["op"] == "softmaxCrossEntropy")
+
+
+@pytest.mark.parametrize("fmt,saved_per_value", [("bf16", 2), ("fp8e4m3", 3), ("int8", 3)])
+def test_activations_kept_for_the_backward_pass_take_their_formats_bytes(
+        workdir, fmt, saved_per_value):
+    """The activations a plan keeps in 16 or 8 bits are 2 or 1 bytes a value
+    in the arena while the backward pass waits for them (the data input,
+    the trainer's, stays fp32)."""
+    model = models.torch_fashion_cnn(workdir / "model.onnx")
+    plan = workdir / "plan.json"
+    plan.write_text(json.dumps({"default": fmt, "tensors": []}))
+    narrow = live_at_loss(workdir, model, "--precision-plan", plan)
+    x, y = make_data((1, 28, 28), 10, BATCH, seed=25)
+    _, written = dlc_first_step(workdir, model, x, y, "--precision-plan", plan)
+    kept = sum(t["elements"] for t in written["tensors"]
+               if t["kind"] == "activation" and t["name"] != "input")
+    wide = live_at_loss(workdir, model)
+    # The same tensors at batch 64 (the plan's elements are at batch 8).
+    assert wide - narrow >= 0.99 * saved_per_value * kept * 64 // BATCH, (wide, narrow, kept)

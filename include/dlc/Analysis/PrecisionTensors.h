@@ -37,6 +37,10 @@ struct PrecisionTensor {
 
 /// The kernel that rounds a tensor to its format (dlc-lower-precision).
 inline constexpr llvm::StringLiteral kRoundKernel = "roundToFormat";
+/// The kernels that keep an activation in its format's codes for the
+/// backward pass, and give it back in fp32.
+inline constexpr llvm::StringLiteral kPackKernel = "packToFormat";
+inline constexpr llvm::StringLiteral kUnpackKernel = "unpackFromFormat";
 
 /// The tensors of `step` (`@train_step`), weights first, then the data
 /// input, then the others in the order their final values are written.

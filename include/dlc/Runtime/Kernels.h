@@ -29,6 +29,9 @@ inline int32_t *i32At(char *arena, int64_t offset) {
 inline int8_t *i8At(char *arena, int64_t offset) {
   return reinterpret_cast<int8_t *>(arena + offset);
 }
+inline int16_t *i16At(char *arena, int64_t offset) {
+  return reinterpret_cast<int16_t *>(arena + offset);
+}
 
 /// c = alpha * op(a) * op(b) + beta * c, with c m x n. a is m x k (k x m when
 /// transposed), b is k x n (n x k when transposed). `workspace` is
@@ -91,6 +94,12 @@ void recordStatistics(Context &ctx, const float *x, int64_t n, int64_t slot);
 /// largest value; `y` may be `x`. CPU only.
 void roundToFormat(Context &ctx, const float *x, float *y, int64_t n,
                    int64_t slot);
+/// An activation kept for the backward pass in its format: `codes` holds
+/// the format's codes of `x` (1 or 2 bytes each), and back.
+void packToFormat(Context &ctx, const float *x, void *codes, int64_t n,
+                  int64_t slot);
+void unpackFromFormat(Context &ctx, const void *codes, float *y, int64_t n,
+                      int64_t slot);
 
 /// `dlc --debug-poison-freed`, each buffer after its last use, so that a
 /// kernel reading bytes the plan had given up shows in the loss.

@@ -302,18 +302,24 @@ def LowerPrecision : Pass<"dlc-lower-precision", "mlir::ModuleOp"> {
     `roundToFormat` kernel (arguments: source, destination, elements, the
     tensor's slot) rounds it to that format, to nearest with ties to even,
     as the hardware converts; the kernels that read it then read values
-    the format holds exactly, whatever arithmetic they run in. A weight is
-    rounded into a copy before the first kernel that reads it, and every
-    kernel but the optimizer's update reads the copy (the master weight
-    stays fp32); the data input is rounded in place before the first
-    kernel; every other tensor is rounded in place right after the kernel
-    that writes its final value. The format and exponent come from the
+    the format holds exactly, whatever arithmetic they run in. Each kernel
+    but the optimizer's update reads a weight through a copy rounded from
+    the master weight (which stays fp32) just before it, one copy per
+    reader so that none outlives its reader; the data input is rounded in
+    place before the first kernel; every other tensor is rounded in place
+    right after the kernel that writes its final value. An activation that
+    the backward pass reads is kept for it in its format's codes (a
+    `!exec.buffer` of `bf16`, `f16`, `f8E4M3FN`, `f8E5M2`, `i8` or `i16`):
+    `packToFormat` once the forward pass has read it, `unpackFromFormat`
+    into an fp32 buffer just before the first backward kernel that reads
+    it, which all read that one. The format and exponent come from the
     runtime's table (slot), which the trainer fills from the module's plan
     and may change while it trains; a value past the format's largest
     saturates to it, counted (the trainer moves the tensor's exponent).
     With `adjustable` (`dlc --precision=auto`), every tensor gets its
     kernel, fp32 ones included, so that the trainer can choose each one's
-    format once it has calibration statistics, and the module is marked
+    format once it has calibration statistics (activations stay in fp32
+    buffers, whose width does not depend on it), and the module is marked
     `dlc.precision_adjustable`. Runs right after `dlc-assign-precision`, on
     the same step.
   }];

@@ -41,12 +41,17 @@ int64_t ProgramBuilder::offsetOfStorage(Value buffer) {
 }
 
 Value ProgramBuilder::pointer(int64_t offset, Type elementType) {
+  // The narrow formats' codes (bf16, fp16, fp8, fixed point) reach the
+  // runtime as the integers of their width.
+  if (!elementType.isF32() && !elementType.isInteger(32))
+    elementType = builder.getIntegerType(elementType.getIntOrFloatBitWidth());
   Value &slot = pointers[{offset, elementType}];
   if (!slot) {
     auto type = emitc::PointerType::get(elementType);
     StringRef helper = elementType.isF32()           ? "dlc::rt::f32At"
-                       : elementType.isInteger(8) ? "dlc::rt::i8At"
-                                                  : "dlc::rt::i32At";
+                       : elementType.isInteger(8)  ? "dlc::rt::i8At"
+                       : elementType.isInteger(16) ? "dlc::rt::i16At"
+                                                   : "dlc::rt::i32At";
     slot = emitc::CallOpaqueOp::create(
                builder, loc(), TypeRange{type}, helper, ValueRange{arena},
                builder.getArrayAttr(

@@ -271,6 +271,18 @@ float dlc::rt::precision::decode(Format format, uint32_t bits, int exponent) {
 
 void dlc::rt::precision::quantize(Format format, int exponent, const float *in,
                                   void *out, int64_t count) {
+  if (format == Format::BF16 && exponent == 0) {
+    // As roundTrip's fast path, keeping the top half.
+    auto *codes = static_cast<uint16_t *>(out);
+    for (int64_t i = 0; i < count; ++i) {
+      uint32_t x = bitsOf(in[i]);
+      uint32_t rounded = (x + 0x7fffu + ((x >> 16) & 1u)) >> 16;
+      uint32_t nan = ((x & 0x80000000u) | 0x7fc00000u) >> 16;
+      codes[i] = static_cast<uint16_t>((x & 0x7fffffffu) > 0x7f800000u ? nan
+                                                                       : rounded);
+    }
+    return;
+  }
   switch (info(format).bits) {
   case 8:
     return quantizeAs<uint8_t>(format, exponent, in, out, count);
@@ -283,6 +295,13 @@ void dlc::rt::precision::quantize(Format format, int exponent, const float *in,
 
 void dlc::rt::precision::dequantize(Format format, int exponent, const void *in,
                                     float *out, int64_t count) {
+  if (format == Format::BF16 && exponent == 0) {
+    // A bfloat16 code is fp32's top half (NaN payloads too).
+    const auto *codes = static_cast<const uint16_t *>(in);
+    for (int64_t i = 0; i < count; ++i)
+      out[i] = floatOf(uint32_t(codes[i]) << 16);
+    return;
+  }
   switch (info(format).bits) {
   case 8:
     return dequantizeAs<uint8_t>(format, exponent, in, out, count);
