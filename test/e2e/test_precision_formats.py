@@ -21,6 +21,8 @@ for name in ("dlc_precision_quantize", "dlc_precision_dequantize"):
                                    ctypes.c_void_p, ctypes.c_int64]
 LIB.dlc_precision_round_trip.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_void_p,
                                          ctypes.c_int64]
+LIB.dlc_precision_round_trip_saturating.argtypes = LIB.dlc_precision_round_trip.argtypes
+LIB.dlc_precision_round_trip_saturating.restype = ctypes.c_int64
 LIB.dlc_precision_quantize_stochastic.argtypes = [
     ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
     ctypes.c_int64]
@@ -120,6 +122,54 @@ def test_rounding_in_place_is_the_references_round_trip(name):
     wrong = np.flatnonzero(bits(ours) != bits(expected))
     assert wrong.size == 0, "%d of %d differ, first: x bits %#x, ours %#x, theirs %#x" % (
         wrong.size, x.size, bits(x)[wrong[0]], bits(ours)[wrong[0]], bits(expected)[wrong[0]])
+
+
+LARGEST = {"bf16": 3.3895313892515355e38, "fp16": 65504.0, "fp8e4m3": 448.0,
+           "fp8e5m2": 57344.0}
+
+
+@pytest.mark.parametrize("name", sorted(MINIFLOATS))
+@pytest.mark.parametrize("exponent", [0, -7, 4])
+def test_the_training_round_trip_is_the_references_but_saturates(name, exponent):
+    """What a step's roundToFormat computes (its own fast arithmetic): the
+    reference's round trip of the scaled value, except that what the
+    reference turns from finite to infinite or NaN is the largest value,
+    with its sign, and counted."""
+    x = inputs_around_every_value(name)
+    x = x[np.abs(x) < 1e37]  # what scaling by 2^4 keeps finite
+    x = np.ldexp(x, exponent).astype(np.float32)
+    ours = x.copy()
+    clipped = LIB.dlc_precision_round_trip_saturating(fmt(name), exponent, ours.ctypes.data,
+                                                      ours.size)
+    with np.errstate(over="ignore", invalid="ignore"):
+        expected = np.ldexp(np.ldexp(x, -exponent).astype(MINIFLOATS[name][0])
+                            .astype(np.float32), exponent).astype(np.float32)
+    over = np.isfinite(x) & ~np.isfinite(expected)
+    with np.errstate(over="ignore"):  # bf16 scaled up past fp32: infinity
+        expected[over] = np.copysign(np.float32(np.ldexp(LARGEST[name], exponent)), x[over])
+    assert clipped == over.sum()
+    nan = np.isnan(expected)
+    assert np.array_equal(np.isnan(ours), nan)
+    wrong = np.flatnonzero(bits(ours[~nan]) != bits(expected[~nan]))
+    assert wrong.size == 0, "%d differ, first: x %r ours %r theirs %r" % (
+        wrong.size, x[~nan][wrong[0]], ours[~nan][wrong[0]], expected[~nan][wrong[0]])
+
+
+@pytest.mark.parametrize("name,bits_,exponent", [("int8", 8, -5), ("int16", 16, -12),
+                                                 ("int8", 8, 3)])
+def test_the_training_round_trip_of_fixed_point_saturates_and_counts(name, bits_, exponent):
+    rng = np.random.default_rng(bits_ + exponent)
+    x = (rng.standard_normal(1 << 16) * 2.0 ** (exponent + bits_ - 3)).astype(np.float32)
+    x[:3] = [np.nan, 0.5 * 2.0 ** exponent, 1.5 * 2.0 ** exponent]  # NaN and ties
+    ours = x.copy()
+    clipped = LIB.dlc_precision_round_trip_saturating(fmt(name), exponent, ours.ctypes.data,
+                                                      ours.size)
+    top = 2 ** (bits_ - 1)
+    scaled = np.rint(np.nan_to_num(np.ldexp(x.astype(np.float64), -exponent), nan=0.0))
+    assert clipped == int(((scaled > top - 1) | (scaled < -top)).sum())
+    # An integer has no negative zero: + 0.0 makes numpy's -0.0 one.
+    expected = np.ldexp(np.clip(scaled, -top, top - 1), exponent).astype(np.float32) + 0.0
+    assert np.array_equal(bits(ours), bits(expected.astype(np.float32)))
 
 
 @pytest.mark.parametrize("name", ["fp8e4m3", "fp8e5m2", "fp16"])

@@ -36,6 +36,13 @@ void dlc_precision_round_trip(int format, int exponent, float *values,
   roundTrip(static_cast<Format>(format), exponent, values, count);
 }
 
+/// How many values saturated.
+int64_t dlc_precision_round_trip_saturating(int format, int exponent,
+                                            float *values, int64_t count) {
+  return roundTripSaturating(static_cast<Format>(format), exponent, values,
+                             count);
+}
+
 /// quantize() rounding stochastically, random[i] for in[i].
 void dlc_precision_quantize_stochastic(int format, int exponent,
                                        const float *in, const uint32_t *random,

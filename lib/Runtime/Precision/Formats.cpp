@@ -192,33 +192,98 @@ void dequantizeAs(Format format, int exponent, const void *in, float *out,
 }
 } // namespace
 
+namespace {
+/// Adding and taking away 1.5 * 2^23 rounds a float of magnitude below
+/// 2^22 to an integer, to nearest even, in the default rounding mode (the
+/// sum lies where fp32's spacing is 1): an rint that vectorises without
+/// SSE4.1.
+constexpr float kRoundingShift = 12582912.0f;
+
+/// A minifloat's grid in fp32 arithmetic, branch-free so that the loop
+/// vectorises: above the smallest normal, rounding drops fp32's low
+/// mantissa bits (to nearest even; a carry moves the exponent); below it
+/// the grid is evenly spaced (the subnormals). Past the largest value it
+/// saturates, counted. Values that are not finite are left to encode() and
+/// decode().
+int64_t roundBlockToMinifloat(const Minifloat &m, float largest,
+                              float scaleDown, float scaleUp, float *values,
+                              int64_t count) {
+  int dropped = 23 - m.mantissaBits;
+  uint32_t half = (1u << (dropped - 1)) - 1, mask = ~((1u << dropped) - 1);
+  float minNormal = std::ldexp(1.0f, m.minExponent());
+  // To the subnormal grid's units and back, in steps fp32 can hold.
+  float toUnits = std::ldexp(1.0f, -m.minExponent());
+  float unitsUp = std::ldexp(1.0f, m.mantissaBits);
+  float fromUnits = std::ldexp(1.0f, m.minExponent() - m.mantissaBits);
+  int64_t clipped = 0;
+  bool special = false;
+  for (int64_t i = 0; i < count; ++i) {
+    uint32_t x = bitsOf(values[i] * scaleDown);
+    uint32_t sign = x & 0x80000000u, magnitudeBits = x & 0x7fffffffu;
+    bool finite = magnitudeBits < 0x7f800000u;
+    special |= !finite;
+    float magnitude = floatOf(magnitudeBits);
+    float normal =
+        floatOf((magnitudeBits + half + ((magnitudeBits >> dropped) & 1u)) & mask);
+    float subnormal =
+        ((magnitude * toUnits * unitsUp + kRoundingShift) - kRoundingShift) *
+        fromUnits;
+    float rounded = magnitude < minNormal ? subnormal : normal;
+    bool saturated = finite && rounded > largest;
+    clipped += saturated;
+    rounded = saturated ? largest : rounded;
+    values[i] = floatOf(bitsOf(rounded) | sign) * scaleUp;
+  }
+  return special ? -clipped - 1 : clipped;
+}
+
+/// Dynamic fixed point: round(x / 2^exponent) saturated to the integer's
+/// range (counted), NaN to 0, as encode() does.
+int64_t roundBlockToFixed(float largest, float scaleDown, float scaleUp,
+                          float *values, int64_t count) {
+  float lowest = -largest - 1.0f;
+  int64_t clipped = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    float scaled = values[i] * scaleDown;
+    scaled = scaled == scaled ? scaled : 0.0f;
+    // Bounded first, so that the rounding shift holds it.
+    float bounded = std::min(std::max(scaled, lowest - 1.0f), largest + 1.0f);
+    float integer = (bounded + kRoundingShift) - kRoundingShift;
+    clipped += integer > largest || integer < lowest;
+    values[i] = std::min(std::max(integer, lowest), largest) * scaleUp;
+  }
+  return clipped;
+}
+} // namespace
+
 int64_t dlc::rt::precision::roundTripSaturating(Format format, int exponent,
                                                 float *values, int64_t count) {
   if (format == Format::F32)
     return 0;
   const FormatInfo &f = info(format);
-  // Fixed point saturates as it encodes: what lay past the top half step.
-  // A minifloat's overflow is the one way a finite value turns infinite or
-  // NaN.
-  float largest = std::ldexp(static_cast<float>(f.largest), exponent);
-  float saturatesFrom = std::ldexp(static_cast<float>(f.largest + 0.5), exponent);
-  int64_t clipped = 0;
-  constexpr int64_t kBlock = 256;
+  float scaleDown = std::ldexp(1.0f, -exponent), scaleUp = std::ldexp(1.0f, exponent);
+  float largest = static_cast<float>(f.largest);
+  if (f.fixedPoint)
+    return roundBlockToFixed(largest, scaleDown, scaleUp, values, count);
+  // In blocks, so that a block with an infinity or NaN in it can be done
+  // again, value by value, from its originals.
+  constexpr int64_t kBlock = 512;
   float original[kBlock];
+  int64_t clipped = 0;
   for (int64_t begin = 0; begin < count; begin += kBlock) {
     int64_t n = std::min(kBlock, count - begin);
     float *block = values + begin;
     std::copy_n(block, n, original);
-    roundTrip(format, exponent, block, n);
-    for (int64_t i = 0; i < n; ++i) {
-      bool over = f.fixedPoint
-                      ? std::fabs(original[i]) >= saturatesFrom
-                      : std::isfinite(original[i]) && !std::isfinite(block[i]);
-      if (over) {
-        block[i] = std::copysign(largest, original[i]);
-        ++clipped;
-      }
+    int64_t result = roundBlockToMinifloat(minifloat(format), largest,
+                                           scaleDown, scaleUp, block, n);
+    if (result >= 0) {
+      clipped += result;
+      continue;
     }
+    clipped += -result - 1;
+    for (int64_t i = 0; i < n; ++i)
+      if (!std::isfinite(original[i] * scaleDown))
+        block[i] = decode(format, encode(format, original[i], exponent), exponent);
   }
   return clipped;
 }
