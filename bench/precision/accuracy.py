@@ -1,0 +1,104 @@
+"""What --precision costs in accuracy and saves in bytes: the Fashion-MNIST
+CNN (python/dlc_tools/export_cnn.py's structure) trained for E epochs with
+the same seed in fp32, with --precision=bf16, with --precision=auto (the
+trainer calibrates and chooses), and compiled again from the plan auto
+wrote (--precision-plan: its activations kept in their formats' bytes).
+Per trainer: test accuracy, the change from fp32, images per second as a
+ratio to fp32's, and the activation bytes live when the loss is computed
+(what the backward pass keeps, with the fp32 input) from the memory
+report; then the plan's formats per tensor.
+
+    /usr/bin/python3 bench/precision/accuracy.py [--epochs 2] [--batch 64]
+        [--write docs/benchmarks.md]
+"""
+import argparse
+import collections
+import datetime
+import json
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "python"))
+from report import ROOT, machine, publish, trainer_summary  # noqa: E402
+from dlc_tools.export_cnn import export_fashion_cnn  # noqa: E402
+
+DATA = "/usr/share/datasets/fashion-mnist"
+DLC = ROOT / "build" / "bin" / "dlc"
+
+
+def compile_trainer(model, exe, batch, *flags):
+    report = exe.with_suffix(".memory.json")
+    subprocess.run([DLC, model, "-o", exe, "--batch", str(batch), "--lr", "0.05",
+                    "--momentum", "0.9", "--report-memory", report, *map(str, flags)],
+                   check=True)
+    timeline = json.loads(report.read_text())["timeline"]
+    return next(p["activations"] for p in timeline if p["op"] == "softmaxCrossEntropy")
+
+
+def train(exe, epochs, *flags):
+    result = subprocess.run([str(exe), "--data", DATA, "--epochs", str(epochs), "--seed", "1",
+                             "--log-every", "0", *map(str, flags)],
+                            capture_output=True, text=True, check=True)
+    log = [l for l in result.stdout.splitlines() if l.startswith("precision:")]
+    return trainer_summary(result.stdout), log
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--write")
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = pathlib.Path(tmp)
+        model = export_fashion_cnn(tmp / "cnn.onnx", 0, 13)
+        plan = tmp / "auto-plan.json"
+        for name, flags, run_flags in [
+                ("fp32", (), ()),
+                ("--precision=bf16", ("--precision=bf16",), ()),
+                ("--precision=auto", ("--precision=auto",), ("--precision-plan-out", plan)),
+                ("--precision-plan (auto's, compiled again)", ("--precision-plan", plan), ())]:
+            exe = tmp / ("t%d" % len(rows))
+            live = compile_trainer(model, exe, args.batch, *flags)
+            summary, log = train(exe, args.epochs, *run_flags)
+            rows.append((name, summary, live, log))
+            print(name, summary["test_accuracy"], summary["images_per_second"], live, flush=True)
+        chosen = json.loads(plan.read_text())["tensors"]
+    base = rows[0][1]
+    lines = ["## Precision: accuracy and bytes (CPU)", "",
+             "- Command: `bench/precision/accuracy.py --epochs %d --batch %d`"
+             % (args.epochs, args.batch),
+             "- Machine: %s" % machine(),
+             "- Date: %s" % datetime.date.today().isoformat(),
+             "- The Fashion-MNIST CNN, %d epochs, batch %d, SGD lr 0.05 momentum 0.9, seed 1, "
+             "60,000 training and 10,000 test images. Activations: the bytes live when the "
+             "loss is computed (the memory report), the fp32 data input included." %
+             (args.epochs, args.batch), "",
+             "| trainer | test accuracy | change (points) | images/s / fp32's | activations "
+             "(KiB) | fp32's / these |", "|---|---:|---:|---:|---:|---:|"]
+    for name, summary, live, _ in rows:
+        lines.append("| %s | %.4f | %+.2f | %.2f | %.0f | %.2f |" % (
+            name, summary["test_accuracy"],
+            100 * (summary["test_accuracy"] - base["test_accuracy"]),
+            summary["images_per_second"] / base["images_per_second"], live / 1024,
+            rows[0][2] / live))
+    log = rows[2][3]
+    census = collections.Counter(t["format"] for t in chosen)
+    lines += ["", "`--precision=auto`: %s; %d format changes logged while training "
+              "(overflows: %d)." % (log[0] if log else "no calibration line",
+                                     len(log) - 1,
+                                     sum(" overflowed (" in l for l in log)),
+              "Formats chosen: %s." % ", ".join("%d %s" % (n, f) for f, n in census.most_common()),
+              "", "| tensor | kind | elements | format | exponent |", "|---|---|---:|---|---:|"]
+    for t in chosen:
+        lines.append("| `%s` | %s | %d | %s | %d |" % (t["name"], t["kind"], t["elements"],
+                                                      t["format"], t["exponent"]))
+    publish("\n".join(lines) + "\n", args.write)
+
+
+if __name__ == "__main__":
+    main()
