@@ -1,21 +1,23 @@
 """What --precision costs in accuracy and saves in bytes: the Fashion-MNIST
 CNN (python/dlc_tools/export_cnn.py's structure) trained for E epochs with
-the same seed in fp32, with --precision=bf16, with --precision=auto (the
+the same seeds (the data order and dropout; one run per seed) in fp32, with --precision=bf16, with --precision=auto (the
 trainer calibrates and chooses), and compiled again from the plan auto
 wrote (--precision-plan: its activations kept in their formats' bytes).
-Per trainer: test accuracy, the change from fp32, images per second as a
+Per trainer: the mean test accuracy over the seeds and its range, the
+mean change from fp32 (seed by seed), the median images per second as a
 ratio to fp32's, and the activation bytes live when the loss is computed
 (what the backward pass keeps, with the fp32 input) from the memory
 report; then the plan's formats per tensor.
 
     /usr/bin/python3 bench/precision/accuracy.py [--epochs 2] [--batch 64]
-        [--write docs/benchmarks.md]
+        [--seeds 1,2,3] [--write docs/benchmarks.md]
 """
 import argparse
 import collections
 import datetime
 import json
 import pathlib
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,8 +40,8 @@ def compile_trainer(model, exe, batch, *flags):
     return next(p["activations"] for p in timeline if p["op"] == "softmaxCrossEntropy")
 
 
-def train(exe, epochs, *flags):
-    result = subprocess.run([str(exe), "--data", DATA, "--epochs", str(epochs), "--seed", "1",
+def train(exe, epochs, seed, *flags):
+    result = subprocess.run([str(exe), "--data", DATA, "--epochs", str(epochs), "--seed", str(seed),
                              "--log-every", "0", *map(str, flags)],
                             capture_output=True, text=True, check=True)
     log = [l for l in result.stdout.splitlines() if l.startswith("precision:")]
@@ -50,8 +52,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--seeds", default="1,2,3")
     parser.add_argument("--write")
     args = parser.parse_args()
+    seeds = [int(s) for s in args.seeds.split(",")]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
@@ -64,35 +68,45 @@ def main():
                 ("--precision-plan (auto's, compiled again)", ("--precision-plan", plan), ())]:
             exe = tmp / ("t%d" % len(rows))
             live = compile_trainer(model, exe, args.batch, *flags)
-            summary, log = train(exe, args.epochs, *run_flags)
-            rows.append((name, summary, live, log))
-            print(name, summary["test_accuracy"], summary["images_per_second"], live, flush=True)
+            runs = []
+            for seed in seeds:
+                # auto's plan comes from its first seed's run.
+                extra = run_flags if seed == seeds[0] else ()
+                runs.append(train(exe, args.epochs, seed, *extra))
+                print(name, seed, runs[-1][0]["test_accuracy"],
+                      runs[-1][0]["images_per_second"], live, flush=True)
+            rows.append((name, runs, live))
         chosen = json.loads(plan.read_text())["tensors"]
-    base = rows[0][1]
+    base = [summary["test_accuracy"] for summary, _ in rows[0][1]]
+    base_speed = statistics.median(summary["images_per_second"] for summary, _ in rows[0][1])
     lines = ["## Precision: accuracy and bytes (CPU)", "",
-             "- Command: `bench/precision/accuracy.py --epochs %d --batch %d`"
-             % (args.epochs, args.batch),
+             "- Command: `bench/precision/accuracy.py --epochs %d --batch %d --seeds %s`"
+             % (args.epochs, args.batch, args.seeds),
              "- Machine: %s" % machine(),
              "- Date: %s" % datetime.date.today().isoformat(),
-             "- The Fashion-MNIST CNN, %d epochs, batch %d, SGD lr 0.05 momentum 0.9, seed 1, "
-             "60,000 training and 10,000 test images. Activations: the bytes live when the "
-             "loss is computed (the memory report), the fp32 data input included." %
-             (args.epochs, args.batch), "",
-             "| trainer | test accuracy | change (points) | images/s / fp32's | activations "
-             "(KiB) | fp32's / these |", "|---|---:|---:|---:|---:|---:|"]
-    for name, summary, live, _ in rows:
-        lines.append("| %s | %.4f | %+.2f | %.2f | %.0f | %.2f |" % (
-            name, summary["test_accuracy"],
-            100 * (summary["test_accuracy"] - base["test_accuracy"]),
-            summary["images_per_second"] / base["images_per_second"], live / 1024,
-            rows[0][2] / live))
-    log = rows[2][3]
+             "- The Fashion-MNIST CNN, %d epochs, batch %d, SGD lr 0.05 momentum 0.9, one run "
+             "per seed (%s), 60,000 training and 10,000 test images. Accuracy: the mean over "
+             "the seeds and the range; change: the mean of each seed's difference from "
+             "fp32's. Activations: the bytes live when the loss is computed (the memory "
+             "report), the fp32 data input included." % (args.epochs, args.batch, args.seeds),
+             "",
+             "| trainer | test accuracy | range | change (points) | images/s / fp32's | "
+             "activations (KiB) | fp32's / these |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, runs, live in rows:
+        accuracy = [summary["test_accuracy"] for summary, _ in runs]
+        speed = statistics.median(summary["images_per_second"] for summary, _ in runs)
+        lines.append("| %s | %.4f | %.4f-%.4f | %+.2f | %.2f | %.0f | %.2f |" % (
+            name, statistics.mean(accuracy), min(accuracy), max(accuracy),
+            100 * statistics.mean(a - b for a, b in zip(accuracy, base)),
+            speed / base_speed, live / 1024, rows[0][2] / live))
+    log = rows[2][1][0][1]
     census = collections.Counter(t["format"] for t in chosen)
-    lines += ["", "`--precision=auto`: %s; %d format changes logged while training "
-              "(overflows: %d)." % (log[0] if log else "no calibration line",
-                                     len(log) - 1,
-                                     sum(" overflowed (" in l for l in log)),
-              "Formats chosen: %s." % ", ".join("%d %s" % (n, f) for f, n in census.most_common()),
+    lines += ["", "`--precision=auto`, seed %d: %s; %d format changes logged while "
+              "training (overflows: %d)." % (seeds[0], log[0] if log else "no calibration line",
+                                             len(log) - 1,
+                                             sum(" overflowed (" in l for l in log)),
+              "Formats at the end: %s." % ", ".join("%d %s" % (n, f)
+                                                  for f, n in census.most_common()),
               "", "| tensor | kind | elements | format | exponent |", "|---|---|---:|---|---:|"]
     for t in chosen:
         lines.append("| `%s` | %s | %d | %s | %d |" % (t["name"], t["kind"], t["elements"],

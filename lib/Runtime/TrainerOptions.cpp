@@ -130,7 +130,9 @@ Output:
                     activations kept for the backward pass, gradients) the
                     largest magnitude, the zeros and non-finite values, and
                     a histogram of leading-bit positions; rank 0 writes
-                    them to FILE.json at the end
+                    them to FILE.json at the end. With dlc --precision=auto
+                    either may come alone: FILE.json then holds the steps
+                    the formats were chosen and kept from
   --precision-plan-out FILE.json
                     (a program compiled with dlc --precision or
                     --precision-plan) write each tensor's number format, as

@@ -205,6 +205,11 @@ constexpr float kRoundingShift = 12582912.0f;
 /// the grid is evenly spaced (the subnormals). Past the largest value it
 /// saturates, counted. Values that are not finite are left to encode() and
 /// decode().
+/// Each of these two is compiled for AVX-512, AVX2 and the baseline; the
+/// loader picks the CPU's (GCC's target_clones).
+#define DLC_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+
+DLC_VECTOR_CLONES
 int64_t roundBlockToMinifloat(const Minifloat &m, float largest,
                               float scaleDown, float scaleUp, float *values,
                               int64_t count) {
@@ -215,13 +220,13 @@ int64_t roundBlockToMinifloat(const Minifloat &m, float largest,
   float toUnits = std::ldexp(1.0f, -m.minExponent());
   float unitsUp = std::ldexp(1.0f, m.mantissaBits);
   float fromUnits = std::ldexp(1.0f, m.minExponent() - m.mantissaBits);
-  int64_t clipped = 0;
-  bool special = false;
+  // Counters of 32 bits (a block is short), so that the loop vectorises.
+  uint32_t clipped = 0, special = 0;
   for (int64_t i = 0; i < count; ++i) {
     uint32_t x = bitsOf(values[i] * scaleDown);
     uint32_t sign = x & 0x80000000u, magnitudeBits = x & 0x7fffffffu;
-    bool finite = magnitudeBits < 0x7f800000u;
-    special |= !finite;
+    uint32_t finite = magnitudeBits < 0x7f800000u;
+    special |= finite ^ 1u;
     float magnitude = floatOf(magnitudeBits);
     float normal =
         floatOf((magnitudeBits + half + ((magnitudeBits >> dropped) & 1u)) & mask);
@@ -229,16 +234,17 @@ int64_t roundBlockToMinifloat(const Minifloat &m, float largest,
         ((magnitude * toUnits * unitsUp + kRoundingShift) - kRoundingShift) *
         fromUnits;
     float rounded = magnitude < minNormal ? subnormal : normal;
-    bool saturated = finite && rounded > largest;
+    uint32_t saturated = finite & uint32_t(rounded > largest);
     clipped += saturated;
     rounded = saturated ? largest : rounded;
     values[i] = floatOf(bitsOf(rounded) | sign) * scaleUp;
   }
-  return special ? -clipped - 1 : clipped;
+  return special ? -int64_t(clipped) - 1 : int64_t(clipped);
 }
 
 /// Dynamic fixed point: round(x / 2^exponent) saturated to the integer's
 /// range (counted), NaN to 0, as encode() does.
+DLC_VECTOR_CLONES
 int64_t roundBlockToFixed(float largest, float scaleDown, float scaleUp,
                           float *values, int64_t count) {
   float lowest = -largest - 1.0f;
