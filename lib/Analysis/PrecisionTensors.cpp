@@ -19,11 +19,23 @@
 using namespace mlir;
 using namespace dlc;
 
-namespace {
-bool isUpdate(exec::KernelOp kernel) {
+bool dlc::isOptimizerUpdate(exec::KernelOp kernel) {
   return kernel.getCallee() == "sgdUpdate" || kernel.getCallee() == "adamUpdate";
 }
 
+DictionaryAttr dlc::describeSlot(Builder &builder, const PrecisionTensor &tensor,
+                                 ArrayRef<NamedAttribute> extra) {
+  auto type = cast<exec::BufferType>(tensor.buffer.getType());
+  SmallVector<NamedAttribute> members = {
+      builder.getNamedAttr("name", builder.getStringAttr(tensor.name)),
+      builder.getNamedAttr("kind", builder.getStringAttr(tensor.kind)),
+      builder.getNamedAttr("elements",
+                           builder.getI64IntegerAttr(type.getNumElements()))};
+  members.append(extra.begin(), extra.end());
+  return builder.getDictionaryAttr(members);
+}
+
+namespace {
 /// Kernels the precision passes insert.
 bool isInstrumentation(exec::KernelOp kernel) {
   return kernel.getCallee() == kRoundKernel ||
@@ -109,7 +121,7 @@ SmallVector<PrecisionTensor> dlc::findPrecisionTensors(func::FuncOp step) {
   llvm::SetVector<Attribute> parameters;
   SmallVector<std::pair<Value, std::string>> weights;
   step->walk([&](exec::KernelOp kernel) {
-    if (!isUpdate(kernel))
+    if (!isOptimizerUpdate(kernel))
       return;
     Value param = pointerOperand(kernel, 0), gradient = pointerOperand(kernel, 1);
     auto ref = param ? exec::storageOf(param).getDefiningOp<exec::GlobalRefOp>()
@@ -139,7 +151,7 @@ SmallVector<PrecisionTensor> dlc::findPrecisionTensors(func::FuncOp step) {
   DenseSet<Value> seen{input};
   for (auto kernel : body.getOps<exec::KernelOp>()) {
     // Constants (the loss's seed gradient) say nothing about the model.
-    if (isUpdate(kernel) || isInstrumentation(kernel) ||
+    if (isOptimizerUpdate(kernel) || isInstrumentation(kernel) ||
         kernel.getCallee() == "fill")
       continue;
     bool isLoss = llvm::is_contained(kernel.getInputs(), labels);

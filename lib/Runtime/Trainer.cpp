@@ -198,7 +198,7 @@ private:
   LrSchedule schedule;
   /// What roundToFormat rounds each dlc_model.precision slot to, and how
   /// it changes (dlc --precision=auto).
-  std::unique_ptr<PrecisionControl> formats;
+  std::unique_ptr<PrecisionControl> formatControl;
   /// After a step: the formats follow its statistics and overflows.
   void adjustFormats(int64_t stepsDone, bool gathered);
   /// Whether the last step left updates for the next (completeCarried),
@@ -283,8 +283,8 @@ void Trainer::initialiseArena() {
   PrecisionSettings settings = options.precision;
   if (options.statsEvery)
     settings.every = options.statsEvery;
-  formats = std::make_unique<PrecisionControl>(dlc_model, settings);
-  setTensorFormats(*ctx, formats->formats());
+  formatControl = std::make_unique<PrecisionControl>(dlc_model, settings);
+  setTensorFormats(*ctx, formatControl->formats());
   loadInitialValues();
   labelsAt = batch * train.sampleSize * sizeof(float);
   batchStage = createBatchStage(*ctx, labelsAt + batch * sizeof(int32_t));
@@ -530,7 +530,7 @@ std::string Trainer::statisticsJson() const {
 void Trainer::adjustFormats(int64_t stepsDone, bool gathered) {
   if (gathered && !options.statsOut.empty())
     for (int i = 0; i < dlc_model.numStatistics; ++i)
-      statistics[i].merge(formats->interval()[i]);
+      statistics[i].merge(formatControl->interval()[i]);
   std::vector<int64_t> overflows = takeOverflows(*ctx);
   int64_t saturated = 0;
   for (int64_t count : overflows)
@@ -545,17 +545,17 @@ void Trainer::adjustFormats(int64_t stepsDone, bool gathered) {
     saturated = 1;
   }
   std::vector<std::string> log;
-  bool changed = formats->afterStep(stepsDone, gathered, overflows, log);
+  bool changed = formatControl->afterStep(stepsDone, gathered, overflows, log);
   if (world.size > 1 && (gathered || saturated)) {
     // Rank 0's decisions, on its statistics, for all.
-    std::vector<precision::TensorFormat> shared = formats->formats();
+    std::vector<precision::TensorFormat> shared = formatControl->formats();
     comm::broadcast(shared.data(),
                     shared.size() * sizeof(precision::TensorFormat), 0);
-    formats->adopt(shared);
+    formatControl->adopt(shared);
     changed = true;
   }
   if (changed)
-    setTensorFormats(*ctx, formats->formats());
+    setTensorFormats(*ctx, formatControl->formats());
   if (world.leader())
     for (const std::string &line : log)
       std::printf("%s\n", line.c_str());
@@ -748,11 +748,11 @@ int Trainer::run() {
       // An adjustable program's statistics are the formats' (which
       // --stats-out records too); another's, --stats-out's alone.
       bool adjustable = dlc_model.adjustableFormats;
-      bool gather = adjustable ? formats->gathers()
+      bool gather = adjustable ? formatControl->gathers()
                                : options.statsEvery &&
                                      position.stepsDone % options.statsEvery == 0;
       setStatistics(*ctx, !gather        ? nullptr
-                          : adjustable ? &formats->interval()
+                          : adjustable ? &formatControl->interval()
                                        : &statistics);
       statisticsSteps += gather;
       double stepStart = now();
@@ -841,7 +841,7 @@ int Trainer::run() {
   if (!options.statsOut.empty() && world.leader())
     writeFileAtomically(options.statsOut, statisticsJson());
   if (!options.precisionPlanOut.empty() && world.leader())
-    writeFileAtomically(options.precisionPlanOut, formats->planJson());
+    writeFileAtomically(options.precisionPlanOut, formatControl->planJson());
   if (!options.tracePath.empty())
     writeFileAtomically(tracePathOfRank(options.tracePath, world),
                         trace::json());

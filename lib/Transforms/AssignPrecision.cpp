@@ -85,13 +85,9 @@ struct AssignPrecision : dlc::impl::AssignPrecisionBase<AssignPrecision> {
         else
           missing.push_back(tensor.name);
       }
-      auto type = cast<exec::BufferType>(tensor.buffer.getType());
-      slots.push_back(builder.getDictionaryAttr(
-          {builder.getNamedAttr("name", builder.getStringAttr(tensor.name)),
-           builder.getNamedAttr("kind", builder.getStringAttr(tensor.kind)),
-           builder.getNamedAttr("elements", builder.getI64IntegerAttr(
-                                                type.getNumElements())),
-           builder.getNamedAttr("format",
+      slots.push_back(describeSlot(
+          builder, tensor,
+          {builder.getNamedAttr("format",
                                 builder.getStringAttr(assignment.format)),
            builder.getNamedAttr("exponent",
                                 builder.getI64IntegerAttr(assignment.exponent))}));

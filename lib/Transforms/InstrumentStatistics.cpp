@@ -33,14 +33,8 @@ struct InstrumentStatistics
     instrument(step.front(), tensors);
     Builder builder(module.getContext());
     SmallVector<Attribute> slots;
-    for (const PrecisionTensor &tensor : tensors) {
-      auto type = cast<exec::BufferType>(tensor.buffer.getType());
-      slots.push_back(builder.getDictionaryAttr(
-          {builder.getNamedAttr("name", builder.getStringAttr(tensor.name)),
-           builder.getNamedAttr("kind", builder.getStringAttr(tensor.kind)),
-           builder.getNamedAttr("elements", builder.getI64IntegerAttr(
-                                                type.getNumElements()))}));
-    }
+    for (const PrecisionTensor &tensor : tensors)
+      slots.push_back(describeSlot(builder, tensor));
     module->setAttr("dlc.statistics", builder.getArrayAttr(slots));
   }
 

@@ -27,10 +27,6 @@ using namespace mlir;
 using namespace dlc;
 
 namespace {
-bool isUpdate(exec::KernelOp kernel) {
-  return kernel.getCallee() == "sgdUpdate" || kernel.getCallee() == "adamUpdate";
-}
-
 /// The global a buffer's bytes belong to, if any.
 FlatSymbolRefAttr globalOf(Value buffer) {
   auto ref = exec::storageOf(buffer).getDefiningOp<exec::GlobalRefOp>();
@@ -234,7 +230,7 @@ struct LowerPrecision : dlc::impl::LowerPrecisionBase<LowerPrecision> {
   void roundWeight(Block &body, Value weight, int64_t slot) {
     FlatSymbolRefAttr global = globalOf(weight);
     auto readsWeight = [&](exec::KernelOp kernel) {
-      return !isUpdate(kernel) && kernel.getCallee() != kRoundKernel &&
+      return !isOptimizerUpdate(kernel) && kernel.getCallee() != kRoundKernel &&
              llvm::any_of(kernel.getInputs(),
                           [&](Value in) { return globalOf(in) == global; });
     };

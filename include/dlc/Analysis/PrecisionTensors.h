@@ -13,7 +13,9 @@
 #ifndef DLC_ANALYSIS_PRECISIONTENSORS_H
 #define DLC_ANALYSIS_PRECISIONTENSORS_H
 
+#include "dlc/Dialect/Exec/ExecOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
 #include "llvm/ADT/SmallVector.h"
 
 #include <string>
@@ -46,6 +48,16 @@ inline constexpr llvm::StringLiteral kUnpackKernel = "unpackFromFormat";
 /// input, then the others in the order their final values are written.
 /// Empty when `step` is not a training step.
 llvm::SmallVector<PrecisionTensor> findPrecisionTensors(mlir::func::FuncOp step);
+
+/// A slot of the module attributes that list the tensors (dlc.statistics,
+/// dlc.precision): its name, kind and elements, then `extra`.
+mlir::DictionaryAttr describeSlot(mlir::Builder &builder,
+                                  const PrecisionTensor &tensor,
+                                  llvm::ArrayRef<mlir::NamedAttribute> extra = {});
+
+/// Whether `kernel` is an optimizer's update (which reads the master
+/// weight and its gradient).
+bool isOptimizerUpdate(exec::KernelOp kernel);
 
 } // namespace dlc
 
