@@ -88,6 +88,12 @@ void dlc::buildPipeline(OpPassManager &pm, const PipelineOptions &options,
       LowerPrecisionOptions lower;
       lower.adjustable = adjustable;
       pm.addPass(createLowerPrecision(lower));
+      // Convolutions on bf16 values take bf16 kernels, and their workspaces
+      // change with them.
+      if (options.target == Target::Cpu && !adjustable) {
+        pm.addPass(createUseBf16Kernels());
+        pm.addPass(createSizeCpuWorkspaces());
+      }
     }
     // The trainer of an adjustable program calibrates on statistics.
     if (options.statistics || adjustable)

@@ -13,17 +13,26 @@
 // of the later calls go to the scratch after the library's part and are
 // added to the first.
 //
+// A geometry with bf16Operands runs oneDNN's bf16 kernels: the operands
+// are reordered into bf16 (rounding to nearest even, as the exact
+// emulation rounds) beside the layout change they get anyway, and the
+// products are summed in fp32. Where oneDNN has only its reference kernels
+// for bf16 (a CPU without AVX512-BF16, or an odd geometry), the fp32
+// kernels run on copies of the operands rounded to bf16: the same values.
+//
 //===----------------------------------------------------------------------===//
 
 #include "CpuDnnl.h"
 #include "dlc/Runtime/CpuWorkspaces.h"
 #include "dlc/Runtime/Kernels.h"
+#include "dlc/Runtime/Precision/Formats.h"
 
 #include <algorithm>
 #include <array>
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <string>
 #include <vector>
 
 namespace dlc::rt {
@@ -36,11 +45,56 @@ using Tag = memory::format_tag;
 
 struct ConvPrimitives {
   Execution forward, forwardWithBias, backwardData, backwardWeights;
+  /// bf16Operands on fp32 kernels: the calls round copies of the operands.
+  bool roundsCopies = false;
 };
 
+/// Whether oneDNN runs `descriptor` on more than its reference kernels.
+bool isOptimized(const dnnl::primitive_desc &descriptor) {
+  return std::string(descriptor.impl_info_str()).rfind("ref", 0) != 0;
+}
+
+/// Whether oneDNN may use bf16 instructions here (AVX512-BF16 or AMX; not
+/// held below them by DNNL_MAX_CPU_ISA). Without them its bf16 kernels
+/// emulate the instructions, slower than fp32 ones on rounded copies.
+bool hasBf16Instructions() {
+  static const bool has = [] {
+    auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+    auto bf16 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);
+    return (isa & bf16) == bf16;
+  }();
+  return has;
+}
+
+ConvPrimitives build(const Conv2DGeometry &g, bool bf16);
+
+/// bf16 arithmetic on fp32 kernels: the calls round copies of the operands.
+ConvPrimitives buildEmulated(const Conv2DGeometry &g) {
+  ConvPrimitives emulated = build(g, false);
+  emulated.roundsCopies = true;
+  return emulated;
+}
+
+/// The primitives of `g` in its arithmetic, on bf16 kernels where oneDNN
+/// has fast ones.
 ConvPrimitives build(const Conv2DGeometry &g) {
+  if (!g.bf16Operands)
+    return build(g, false);
+  if (!hasBf16Instructions())
+    return buildEmulated(g);
+  try {
+    return build(g, true);
+  } catch (const dnnl::error &) {
+    return buildEmulated(g);
+  }
+}
+
+ConvPrimitives build(const Conv2DGeometry &g, bool bf16) {
   using namespace dnnl;
   auto f32 = memory::data_type::f32;
+  // The multiplied operands' type: the products are summed in fp32 either
+  // way, into fp32 results.
+  auto operand = bf16 ? memory::data_type::bf16 : f32;
   memory::dims srcDims = {g.batch, g.inChannels, g.inHeight, g.inWidth};
   memory::dims dstDims = {g.batch, g.outChannels, g.outHeight, g.outWidth};
   memory::dims weightDims =
@@ -53,8 +107,12 @@ ConvPrimitives build(const Conv2DGeometry &g) {
   memory::desc dst = activationDesc(dstDims, g.outputBlock);
   memory::desc weights(weightDims, f32, g.groups == 1 ? Tag::oihw : Tag::goihw);
   memory::desc bias({g.outChannels}, f32, Tag::x);
-  memory::desc anySrc(srcDims, f32, Tag::any), anyDst(dstDims, f32, Tag::any);
-  memory::desc anyWeights(weightDims, f32, Tag::any);
+  memory::desc anySrc(srcDims, operand, Tag::any);
+  memory::desc anyWeights(weightDims, operand, Tag::any);
+  memory::desc anyDst(dstDims, operand, Tag::any);
+  memory::desc anyResult(dstDims, f32, Tag::any);
+  memory::desc anySrcResult(srcDims, f32, Tag::any);
+  memory::desc anyWeightsResult(weightDims, f32, Tag::any);
   memory::dims strides = {g.strideH, g.strideW};
   // oneDNN counts dilation from 0 (no gaps), ONNX from 1.
   memory::dims dilations = {g.dilationH - 1, g.dilationW - 1};
@@ -64,22 +122,26 @@ ConvPrimitives build(const Conv2DGeometry &g) {
 
   convolution_forward::primitive_desc forward(
       convolution_forward::desc(prop_kind::forward_training, algo, anySrc,
-                                anyWeights, anyDst, strides, dilations,
+                                anyWeights, anyResult, strides, dilations,
                                 padBegin, padEnd),
       attributes(), engine());
   convolution_forward::primitive_desc forwardWithBias(
       convolution_forward::desc(prop_kind::forward_training, algo, anySrc,
-                                anyWeights, bias, anyDst, strides, dilations,
-                                padBegin, padEnd),
+                                anyWeights, bias, anyResult, strides,
+                                dilations, padBegin, padEnd),
       attributes(), engine());
   convolution_backward_data::primitive_desc backwardData(
-      convolution_backward_data::desc(algo, anySrc, anyWeights, anyDst,
+      convolution_backward_data::desc(algo, anySrcResult, anyWeights, anyDst,
                                       strides, dilations, padBegin, padEnd),
       attributes(), engine(), forward);
   convolution_backward_weights::primitive_desc backwardWeights(
-      convolution_backward_weights::desc(algo, anySrc, anyWeights, anyDst,
-                                         strides, dilations, padBegin, padEnd),
+      convolution_backward_weights::desc(algo, anySrc, anyWeightsResult,
+                                         anyDst, strides, dilations, padBegin,
+                                         padEnd),
       attributes(), engine(), forward);
+  if (bf16 && !(isOptimized(forward) && isOptimized(forwardWithBias) &&
+                isOptimized(backwardData) && isOptimized(backwardWeights)))
+    return buildEmulated(g);
 
   ConvPrimitives p;
   p.forward = Execution(forward);
@@ -111,9 +173,9 @@ ConvPrimitives build(const Conv2DGeometry &g) {
 }
 
 ConvPrimitives &primitives(const Conv2DGeometry &g) {
-  static std::map<std::array<int64_t, 21>, ConvPrimitives> cache;
+  static std::map<std::array<int64_t, 22>, ConvPrimitives> cache;
   static std::mutex mutex;
-  std::array<int64_t, 21> key;
+  std::array<int64_t, 22> key;
   static_assert(sizeof(key) == sizeof(Conv2DGeometry));
   std::memcpy(key.data(), &g, sizeof(key));
   std::lock_guard<std::mutex> lock(mutex);
@@ -122,6 +184,29 @@ ConvPrimitives &primitives(const Conv2DGeometry &g) {
     it = cache.emplace(key, build(g)).first;
   return it->second;
 }
+
+/// `count` values rounded to bf16 in `copy` (one per operand of a call),
+/// for fp32 kernels standing in for bf16 ones.
+const float *roundedCopy(const float *values, int64_t count,
+                         std::vector<float> &copy) {
+  copy.assign(values, values + count);
+  precision::roundTrip(precision::Format::BF16, 0, copy.data(), count);
+  return copy.data();
+}
+
+/// The operands a call multiplies, rounded where its primitives ask.
+struct Operands {
+  const float *first, *second;
+  Operands(const ConvPrimitives &p, const float *first, int64_t firstCount,
+           const float *second, int64_t secondCount)
+      : first(first), second(second) {
+    if (!p.roundsCopies)
+      return;
+    static thread_local std::vector<float> copies[2];
+    this->first = roundedCopy(first, firstCount, copies[0]);
+    this->second = roundedCopy(second, secondCount, copies[1]);
+  }
+};
 
 /// The geometry of one library call over `images` images.
 Conv2DGeometry callGeometry(const Conv2DGeometry &g, int64_t images) {
@@ -199,12 +284,14 @@ void conv2d(Context &, const Conv2DGeometry &g, const float *x, const float *w,
   char *planned = reinterpret_cast<char *>(scratch);
   forEachCall(g, [&](const Conv2DGeometry &call, int64_t first) {
     ConvPrimitives &p = primitives(call);
-    const float *xs = x + first * inputImage(g);
+    Operands in(p, x + first * inputImage(g), call.batch * inputImage(g), w,
+                weightElements(g));
     float *ys = y + first * outputImage(g);
     if (b)
-      p.forwardWithBias.run({xs, w, b, ys}, planned, scratchBytes);
+      p.forwardWithBias.run({in.first, in.second, b, ys}, planned,
+                            scratchBytes);
     else
-      p.forward.run({xs, w, ys}, planned, scratchBytes);
+      p.forward.run({in.first, in.second, ys}, planned, scratchBytes);
   });
 }
 
@@ -212,9 +299,11 @@ void conv2dBackwardData(Context &, const Conv2DGeometry &g, const float *dy,
                         const float *w, float *dx, int8_t *scratch,
                         int64_t scratchBytes) {
   forEachCall(g, [&](const Conv2DGeometry &call, int64_t first) {
-    primitives(call).backwardData.run(
-        {dy + first * outputImage(g), w, dx + first * inputImage(g)},
-        reinterpret_cast<char *>(scratch), scratchBytes);
+    ConvPrimitives &p = primitives(call);
+    Operands in(p, dy + first * outputImage(g), call.batch * outputImage(g), w,
+                weightElements(g));
+    p.backwardData.run({in.first, in.second, dx + first * inputImage(g)},
+                       reinterpret_cast<char *>(scratch), scratchBytes);
   });
 }
 
@@ -227,9 +316,11 @@ void conv2dBackwardFilter(Context &, const Conv2DGeometry &g, const float *dy,
   int64_t n = weightElements(g);
   forEachCall(g, [&](const Conv2DGeometry &call, int64_t first) {
     float *out = first == 0 ? dw : partial;
-    primitives(call).backwardWeights.run(
-        {dy + first * outputImage(g), x + first * inputImage(g), out},
-        reinterpret_cast<char *>(scratch), scratchBytes);
+    ConvPrimitives &p = primitives(call);
+    Operands in(p, dy + first * outputImage(g), call.batch * outputImage(g),
+                x + first * inputImage(g), call.batch * inputImage(g));
+    p.backwardWeights.run({in.first, in.second, out},
+                          reinterpret_cast<char *>(scratch), scratchBytes);
     if (first != 0)
       for (int64_t i = 0; i < n; ++i)
         dw[i] += partial[i];

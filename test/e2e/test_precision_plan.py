@@ -5,6 +5,7 @@ casts to bfloat16 and float16, ml_dtypes' float8, numpy's rint for fixed
 point); the plan the trainer writes back, compiled again; plans that are
 wrong, refused."""
 import json
+import re
 
 import ml_dtypes
 import numpy as np
@@ -118,6 +119,26 @@ def test_first_step_gradients_of_a_forced_format_match_a_rounding_reference(
     kinds = {t["kind"] for t in plan["tensors"]}
     assert kinds == {"weight", "activation", "activation_gradient", "weight_gradient"}
     assert {t["format"] for t in plan["tensors"]} == {fmt}
+    exact = reference_gradients(model, {"tensors": []}, x, y)
+    check_gradients(ours, reference_gradients(model, plan, x, y), exact)
+
+
+@pytest.mark.parametrize("isa", ["", "AVX2"], ids=["cpu-default", "no-bf16-isa"])
+def test_bf16_convolutions_give_the_rounding_references_gradients_on_any_isa(
+        workdir, monkeypatch, isa):
+    """LeNet in bf16 takes oneDNN's bf16 convolutions where the CPU has them
+    and, with oneDNN held to AVX2, fp32 kernels on rounded
+    copies: both are the rounding reference's arithmetic."""
+    if isa:
+        monkeypatch.setenv("DNNL_MAX_CPU_ISA", isa)
+    model = models.torch_lenet(workdir / "model.onnx")
+    x, y = make_data((1, 28, 28), 10, BATCH, seed=22)
+    exec_ir = workdir / "step.mlir"
+    compile_model(model, exec_ir, "--batch", BATCH, "--precision=bf16", "--emit=exec")
+    # A geometry's 22nd field, bf16Operands.
+    assert re.search(r'"Conv2DGeometry", \[(-?\d+, ){21}1\]', exec_ir.read_text()), \
+        "no convolution takes bf16 kernels"
+    ours, plan = dlc_first_step(workdir, model, x, y, "--precision=bf16")
     exact = reference_gradients(model, {"tensors": []}, x, y)
     check_gradients(ours, reference_gradients(model, plan, x, y), exact)
 

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dlc/Runtime/Precision/Choice.h"
+#include "dlc/Runtime/Precision/Formats.h"
 #include "dlc/Runtime/Precision/Tracking.h"
 
 #include <gtest/gtest.h>
@@ -203,3 +204,32 @@ TEST(PrecisionTracking, NonFiniteStatisticsMoveToFp32) {
   EXPECT_EQ(tracker.current().format, Format::F32);
 }
 } // namespace
+
+/// Whether every code of `format` at `exponent` decodes to a value that
+/// survives rounding to bf16, found by decoding them all.
+bool everyCodeIsBf16(Format format, int exponent) {
+  uint32_t codes = 1u << info(format).bits;
+  for (uint32_t code = 0; code < codes; ++code) {
+    float value = decode(format, code, exponent);
+    if (!std::isfinite(value))
+      continue;
+    float rounded = value;
+    roundTrip(Format::BF16, 0, &rounded, 1);
+    if (rounded != value)
+      return false;
+  }
+  return true;
+}
+
+TEST(PrecisionFormats, Bf16HoldsExactlyWhatDecodingEveryCodeShows) {
+  for (Format format : {Format::BF16, Format::F16, Format::F8E4M3,
+                        Format::F8E5M2, Format::I8, Format::I16})
+    for (int exponent : {-140, -125, -20, 0, 7})
+      EXPECT_EQ(bf16HoldsExactly(format, exponent),
+                everyCodeIsBf16(format, exponent))
+          << info(format).name << " at 2^" << exponent;
+  EXPECT_TRUE(bf16HoldsExactly(Format::F8E4M3, 0));
+  EXPECT_TRUE(bf16HoldsExactly(Format::I8, -7));
+  EXPECT_FALSE(bf16HoldsExactly(Format::F16, 0));
+  EXPECT_FALSE(bf16HoldsExactly(Format::F32, 0));
+}

@@ -137,12 +137,20 @@ void mseLossGrad(Context &ctx, const float *x, const int32_t *labels,
 /// nChw16c (channels in groups of that many, innermost), which the
 /// compiler picks on the CPU where every kernel that touches the tensor
 /// takes it (dlc-assign-cpu-layouts). The CUDA target keeps them 0.
+///
+/// `bf16Operands` 1: the call rounds both multiplied operands (x or dy, and
+/// w or x; not the bias) to bf16, round to nearest even, and sums the
+/// products in fp32 -- what oneDNN's bf16 kernels compute, and where the
+/// CPU has no bf16 instructions the fp32 kernels on rounded copies. The
+/// precision lowering sets it where the plan keeps those operands in
+/// bf16 (or in a format bf16 holds exactly). 0: fp32 arithmetic.
 struct Conv2DGeometry {
   int64_t batch, inChannels, inHeight, inWidth;
   int64_t outChannels, kernelHeight, kernelWidth, outHeight, outWidth;
   int64_t strideH, strideW, padTop, padLeft, padBottom, padRight;
   int64_t dilationH, dilationW, groups, imagesPerCall;
   int64_t inputBlock = 0, outputBlock = 0;
+  int64_t bf16Operands = 0;
 };
 
 /// Whether both sides of each spatial dimension take the same padding.

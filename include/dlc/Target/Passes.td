@@ -69,4 +69,27 @@ def SizeCpuWorkspaces : Pass<"dlc-size-cpu-workspaces", "mlir::ModuleOp"> {
   let dependentDialects = ["dlc::exec::ExecDialect"];
 }
 
+def UseBf16Kernels : Pass<"dlc-use-bf16-kernels", "mlir::ModuleOp"> {
+  let summary = "Runs convolutions on bf16 operands in oneDNN's bf16 kernels";
+  let description = [{
+    After `dlc-lower-precision` with a plan fixed at compile time: a
+    forward or backward-data convolution whose two
+    multiplied operands were last written by the precision kernels
+    (`roundToFormat`, `unpackFromFormat`) into a format that bf16 holds
+    exactly (bf16, fp8, int8 at their exponents) gets `bf16Operands` in its
+    `Conv2DGeometry`: the call rounds those operands to bf16 (a no-op on
+    them) and multiplies in bf16, summing in fp32, which on a CPU with
+    AVX512-BF16 is oneDNN's bf16 kernels and gives the values the fp32
+    kernels give, up to the order of the sums. Such a call rounds a weight
+    itself, so the copy `dlc-lower-precision` rounded to bf16 for it alone
+    is dropped and the call reads the master weight. Workspaces change with
+    the arithmetic: `dlc-size-cpu-workspaces` runs again after this pass.
+    Programs whose formats the trainer chooses (`dlc.precision_adjustable`)
+    are left as they are. Backward-weights convolutions keep fp32 kernels
+    (they run on the same rounded values; oneDNN's bf16 ones are slower
+    there on ResNet-18's shapes).
+  }];
+  let dependentDialects = ["dlc::exec::ExecDialect"];
+}
+
 #endif // DLC_TARGET_PASSES_TD

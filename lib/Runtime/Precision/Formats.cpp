@@ -309,6 +309,16 @@ const FormatInfo &dlc::rt::precision::info(Format format) {
   return table[static_cast<int>(format)];
 }
 
+bool dlc::rt::precision::bf16HoldsExactly(Format format, int exponent) {
+  const FormatInfo &f = info(format), &bf16 = info(Format::BF16);
+  // Every value is a multiple of the smallest (2^(lowest + exponent)) with
+  // at most this many significant bits; an fp32 value like that is a bf16
+  // value (the two share their exponent range).
+  int significant = f.fixedPoint ? f.highest - f.lowest + 1 : f.fractionBits + 1;
+  return significant <= bf16.fractionBits + 1 &&
+         f.lowest + exponent >= bf16.lowest;
+}
+
 std::optional<Format> dlc::rt::precision::parseFormat(std::string_view name) {
   for (int i = 0; i <= static_cast<int>(Format::I16); ++i)
     if (name == info(static_cast<Format>(i)).name)

@@ -7,8 +7,8 @@ using namespace mlir;
 namespace dlc::cpu {
 
 namespace {
-/// The fields of `args[0]` if it is a `type` of `shortForm` or `fullForm`
-/// fields.
+/// The fields of `args[0]` if it is a `type` of `shortForm` fields, of
+/// `fullForm`, or of a form between (the later fields default to 0).
 std::optional<ArrayRef<int64_t>> fieldsOf(ArrayRef<Attribute> args,
                                           StringRef type, size_t shortForm,
                                           size_t fullForm) {
@@ -17,7 +17,7 @@ std::optional<ArrayRef<int64_t>> fieldsOf(ArrayRef<Attribute> args,
   if (!geometry || geometry.getType() != type)
     return std::nullopt;
   size_t n = geometry.getFields().size();
-  if (n != shortForm && n != fullForm)
+  if (n < shortForm || n > fullForm)
     return std::nullopt;
   return geometry.getFields();
 }
@@ -29,7 +29,7 @@ int64_t fieldOr0(ArrayRef<int64_t> f, size_t i) {
 } // namespace
 
 std::optional<rt::Conv2DGeometry> readConvGeometry(ArrayRef<Attribute> args) {
-  auto f = fieldsOf(args, "Conv2DGeometry", 19, 21);
+  auto f = fieldsOf(args, "Conv2DGeometry", 19, 22);
   if (!f)
     return std::nullopt;
   const ArrayRef<int64_t> &v = *f;
@@ -38,6 +38,7 @@ std::optional<rt::Conv2DGeometry> readConvGeometry(ArrayRef<Attribute> args) {
                        v[14], v[15], v[16], v[17], v[18]};
   g.inputBlock = fieldOr0(v, 19);
   g.outputBlock = fieldOr0(v, 20);
+  g.bf16Operands = fieldOr0(v, 21);
   return g;
 }
 
@@ -64,14 +65,17 @@ readBatchNormGeometry(ArrayRef<Attribute> args) {
 }
 
 exec::StructAttr geometryAttr(MLIRContext *ctx, const rt::Conv2DGeometry &g) {
-  return exec::StructAttr::get(ctx, "Conv2DGeometry",
-                               {g.batch,         g.inChannels,  g.inHeight,
-                                g.inWidth,       g.outChannels, g.kernelHeight,
-                                g.kernelWidth,   g.outHeight,   g.outWidth,
-                                g.strideH,       g.strideW,     g.padTop,
-                                g.padLeft,       g.padBottom,   g.padRight,
-                                g.dilationH,     g.dilationW,   g.groups,
-                                g.imagesPerCall, g.inputBlock,  g.outputBlock});
+  SmallVector<int64_t> fields = {
+      g.batch,       g.inChannels,   g.inHeight,      g.inWidth,
+      g.outChannels, g.kernelHeight, g.kernelWidth,   g.outHeight,
+      g.outWidth,    g.strideH,      g.strideW,       g.padTop,
+      g.padLeft,     g.padBottom,    g.padRight,      g.dilationH,
+      g.dilationW,   g.groups,       g.imagesPerCall, g.inputBlock,
+      g.outputBlock};
+  // The arithmetic field only where it is not fp32's (its default).
+  if (g.bf16Operands)
+    fields.push_back(g.bf16Operands);
+  return exec::StructAttr::get(ctx, "Conv2DGeometry", fields);
 }
 
 exec::StructAttr geometryAttr(MLIRContext *ctx, const rt::Pool2DGeometry &g) {

@@ -48,6 +48,11 @@ struct TensorFormat {
 };
 std::optional<Format> parseFormat(std::string_view name);
 
+/// Whether bf16 holds every value `format` holds at `exponent`: then a
+/// kernel that multiplies in bf16 and sums in fp32 computes on them exactly
+/// what an fp32 kernel does (fp8 and int8 yes, fp16 and int16 no).
+bool bf16HoldsExactly(Format format, int exponent);
+
 /// One value converted to `format` (its bits in the low bits of the result)
 /// and back. `exponent`: the power of two the encoding is scaled by (the
 /// value stored is x / 2^exponent). Fixed point saturates at the integer's
