@@ -46,6 +46,17 @@ def trainer_summary(stdout):
     return json.loads([l for l in stdout.splitlines() if l.startswith("{")][-1])
 
 
+def mean_step_seconds(exe, x, y, steps, batch, *flags):
+    """The mean step of a trainer's run of `steps` steps over the .npy
+    samples x, y (batch over its images per second): the first step, and
+    any that gather statistics, count with the others, as in a long run."""
+    result = subprocess.run([str(exe), "--train-x", str(x), "--train-y", str(y),
+                             "--steps", str(steps), "--epochs", "100", "--log-every", "0",
+                             *map(str, flags)],
+                            capture_output=True, text=True, check=True)
+    return batch / trainer_summary(result.stdout)["images_per_second"]
+
+
 def machine():
     model = platform.processor() or "unknown CPU"
     try:

@@ -19,16 +19,9 @@ import sys
 import tempfile
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from report import ROOT, machine, overlap_trainers, publish, trainer_summary  # noqa: E402
+from report import ROOT, machine, mean_step_seconds, overlap_trainers, publish  # noqa: E402
 
 BATCH = 64
-
-
-def seconds_per_step(exe, x, y, steps):
-    result = subprocess.run([str(exe), "--train-x", str(x), "--train-y", str(y),
-                             "--steps", str(steps), "--epochs", "100", "--log-every", "0"],
-                            capture_output=True, text=True, check=True)
-    return BATCH / trainer_summary(result.stdout)["images_per_second"]
 
 
 def bf16_instructions():
@@ -53,8 +46,8 @@ def main():
                         "--precision=bf16"], check=True)
         base, ratios = [], []
         for run in range(args.runs):
-            reference = seconds_per_step(fp32, x, y, args.steps)
-            ours = seconds_per_step(bf16, x, y, args.steps)
+            reference = mean_step_seconds(fp32, x, y, args.steps, BATCH)
+            ours = mean_step_seconds(bf16, x, y, args.steps, BATCH)
             base.append(reference)
             ratios.append(ours / reference)
             print(run, reference, ours, flush=True)

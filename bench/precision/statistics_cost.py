@@ -18,19 +18,13 @@ import sys
 import tempfile
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from report import ROOT, machine, overlap_trainers, publish, trainer_summary  # noqa: E402
+from report import ROOT, machine, mean_step_seconds, overlap_trainers, publish  # noqa: E402
 
 BATCH = 32
 
 
 def seconds_per_step(exe, x, y, steps, *flags):
-    """The mean step (batch over images per second): steps that gather
-    count with the others, as they would in a long run."""
-    result = subprocess.run([str(exe), "--train-x", str(x), "--train-y", str(y),
-                             "--steps", str(steps), "--epochs", "100", "--log-every", "0",
-                             "--threads", "1", *map(str, flags)],
-                            capture_output=True, text=True, check=True)
-    return BATCH / trainer_summary(result.stdout)["images_per_second"]
+    return mean_step_seconds(exe, x, y, steps, BATCH, "--threads", 1, *flags)
 
 
 def main():

@@ -16,9 +16,10 @@
 // A geometry with bf16Operands runs oneDNN's bf16 kernels: the operands
 // are reordered into bf16 (rounding to nearest even, as the exact
 // emulation rounds) beside the layout change they get anyway, and the
-// products are summed in fp32. Where oneDNN has only its reference kernels
-// for bf16 (a CPU without AVX512-BF16, or an odd geometry), the fp32
-// kernels run on copies of the operands rounded to bf16: the same values.
+// products are summed in fp32. Where the CPU has no bf16 instructions
+// (oneDNN's would emulate them) or oneDNN has no fast bf16 kernel for the
+// geometry, the fp32 kernels run on copies of the operands rounded to
+// bf16: the same values.
 //
 //===----------------------------------------------------------------------===//
 
@@ -66,11 +67,11 @@ bool hasBf16Instructions() {
   return has;
 }
 
-ConvPrimitives build(const Conv2DGeometry &g, bool bf16);
+ConvPrimitives buildKernels(const Conv2DGeometry &g, bool bf16);
 
 /// bf16 arithmetic on fp32 kernels: the calls round copies of the operands.
 ConvPrimitives buildEmulated(const Conv2DGeometry &g) {
-  ConvPrimitives emulated = build(g, false);
+  ConvPrimitives emulated = buildKernels(g, false);
   emulated.roundsCopies = true;
   return emulated;
 }
@@ -79,17 +80,18 @@ ConvPrimitives buildEmulated(const Conv2DGeometry &g) {
 /// has fast ones.
 ConvPrimitives build(const Conv2DGeometry &g) {
   if (!g.bf16Operands)
-    return build(g, false);
+    return buildKernels(g, false);
   if (!hasBf16Instructions())
     return buildEmulated(g);
   try {
-    return build(g, true);
+    return buildKernels(g, true);
   } catch (const dnnl::error &) {
     return buildEmulated(g);
   }
 }
 
-ConvPrimitives build(const Conv2DGeometry &g, bool bf16) {
+/// The primitives of `g` with operands of bf16 or fp32.
+ConvPrimitives buildKernels(const Conv2DGeometry &g, bool bf16) {
   using namespace dnnl;
   auto f32 = memory::data_type::f32;
   // The multiplied operands' type: the products are summed in fp32 either

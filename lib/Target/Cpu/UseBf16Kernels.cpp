@@ -133,7 +133,7 @@ struct UseBf16Kernels : dlc::impl::UseBf16KernelsBase<UseBf16Kernels> {
   void dropWeightCopy(exec::KernelOp conv, exec::KernelOp round) {
     std::optional<PlannedFormat> format = formatOf(round);
     Value master = round.getInputs().front(), copy = round.getOutputs().front();
-    if (round.getCallee() != kRoundKernel || master == copy ||
+    if (!format || round.getCallee() != kRoundKernel || master == copy ||
         !master.getDefiningOp<exec::GlobalRefOp>() ||
         format->format != precision::Format::BF16 || format->exponent != 0)
       return;
