@@ -87,7 +87,7 @@ def main():
              "- The Fashion-MNIST CNN, %d epochs, batch %d, SGD lr 0.05 momentum 0.9, one run "
              "per seed (%s), 60,000 training and 10,000 test images. Accuracy: the mean over "
              "the seeds and the range; change: the mean of each seed's difference from "
-             "fp32's. Activations: the bytes live when the loss is computed (the memory "
+             "fp32's, with its standard error. Activations: the bytes live when the loss is computed (the memory "
              "report), the fp32 data input included." % (args.epochs, args.batch, args.seeds),
              "",
              "| trainer | test accuracy | range | change (points) | images/s / fp32's | "
@@ -95,16 +95,20 @@ def main():
     for name, runs, live in rows:
         accuracy = [summary["test_accuracy"] for summary, _ in runs]
         speed = statistics.median(summary["images_per_second"] for summary, _ in runs)
-        lines.append("| %s | %.4f | %.4f-%.4f | %+.2f | %.2f | %.0f | %.2f |" % (
+        change = [100 * (a - b) for a, b in zip(accuracy, base)]
+        error = statistics.stdev(change) / len(change) ** 0.5 if len(change) > 1 else 0.0
+        lines.append("| %s | %.4f | %.4f-%.4f | %+.2f ± %.2f | %.2f | %.0f | %.2f |" % (
             name, statistics.mean(accuracy), min(accuracy), max(accuracy),
-            100 * statistics.mean(a - b for a, b in zip(accuracy, base)),
-            speed / base_speed, live / 1024, rows[0][2] / live))
+            statistics.mean(change), error, speed / base_speed, live / 1024,
+            rows[0][2] / live))
     log = rows[2][1][0][1]
     census = collections.Counter(t["format"] for t in chosen)
-    lines += ["", "`--precision=auto`, seed %d: %s; %d format changes logged while "
-              "training (overflows: %d)." % (seeds[0], log[0] if log else "no calibration line",
-                                             len(log) - 1,
-                                             sum(" overflowed (" in l for l in log)),
+    redone = [summary["overflow_redos"] for summary, _ in rows[2][1]]
+    lines += ["", "`--precision=auto`, seed %d: %s; %d lines logged while training "
+              "(overflows: %d, steps redone: %d; over all seeds, steps redone: %s)."
+              % (seeds[0], log[0] if log else "no calibration line", len(log) - 1,
+                 sum(" overflowed (" in l for l in log), sum(" redone " in l for l in log),
+                 ", ".join(map(str, redone))),
               "Formats at the end: %s." % ", ".join("%d %s" % (n, f)
                                                   for f, n in census.most_common()),
               "", "| tensor | kind | elements | format | exponent |", "|---|---|---:|---|---:|"]

@@ -114,6 +114,7 @@ bool PrecisionControl::afterStep(int64_t stepsDone, bool gatheredNow,
                   describe(before) + " -> " + describe(current[i]));
   }
   overflowStepCount += overflowed;
+  lastStepOverflowed = overflowed;
   if (gatheredNow)
     gathered.assign(model.numPrecision, Statistics());
   return changed;

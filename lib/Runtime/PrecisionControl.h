@@ -6,9 +6,9 @@
 // every --stats-every N-th step move each tensor's exponent, or its format
 // when the exponent cannot make the range fit (Tracking.h), and a step in
 // which a tensor's rounding saturated more than the overflow tolerance
-// allows raises its exponent at once. Decisions are rank 0's, on its own
-// statistics, and every rank takes them (broadcast), so that all run the
-// same step.
+// allows raises its exponent at once, and the trainer redoes or skips that
+// step (--on-overflow). Decisions are rank 0's, on its own statistics, and
+// every rank takes them (broadcast), so that all run the same step.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,6 +23,11 @@
 
 namespace dlc::rt {
 
+/// What the trainer does with a step that overflowed a tensor's format,
+/// once the exponents are raised: run it again from the variables it found
+/// (redo), go on to the next batch from them (skip), or keep its updates.
+enum class OverflowAction { Redo, Skip, Keep };
+
 struct PrecisionSettings {
   int64_t calibrationSteps = 10;
   precision::Tolerances tolerances;
@@ -30,6 +35,9 @@ struct PrecisionSettings {
   int history = 16;
   /// After calibration, gather statistics every `every` steps.
   int64_t every = 10;
+  OverflowAction onOverflow = OverflowAction::Redo;
+  /// Attempts of one step under Redo; the last one's updates stay.
+  int attempts = 16;
 };
 
 class PrecisionControl {
@@ -61,6 +69,16 @@ public:
   /// The plan: each tensor's format now and the statistics that decided it.
   std::string planJson() const;
   bool calibrated() const { return !trackers.empty(); }
+  /// Whether the last afterStep found a tensor saturated past the overflow
+  /// tolerance (and raised its exponent).
+  bool overflowed() const { return lastStepOverflowed; }
+  /// Whether the step about to run may be undone: its formats are narrow
+  /// ones and --on-overflow is not keep.
+  bool undoable() const {
+    return adjustable() && calibrated() &&
+           settings.onOverflow != OverflowAction::Keep;
+  }
+  const PrecisionSettings &precisionSettings() const { return settings; }
   int64_t overflowSteps() const { return overflowStepCount; }
   int64_t changes() const { return changeCount; }
 
@@ -73,6 +91,7 @@ private:
   std::vector<precision::Statistics> gathered;
   std::vector<precision::FormatTracker> trackers;
   int64_t stepsSeen = 0, overflowStepCount = 0, changeCount = 0;
+  bool lastStepOverflowed = false;
 };
 
 } // namespace dlc::rt

@@ -21,6 +21,7 @@
 #include "OnnxIO.h"
 #include "Trace.h"
 #include "TrainerOptions.h"
+#include "VariableSnapshot.h"
 #include "dlc/Runtime/Backend.h"
 #include "dlc/Runtime/Model.h"
 #include "dlc/Runtime/Precision/Statistics.h"
@@ -201,6 +202,15 @@ private:
   std::unique_ptr<PrecisionControl> formatControl;
   /// After a step: the formats follow its statistics and overflows.
   void adjustFormats(int64_t stepsDone, bool gathered);
+  /// After step `stepNumber` overflowed, with its exponents raised: puts
+  /// back the variables it started from (--on-overflow redo or skip).
+  /// Returns whether to run it again.
+  bool undoStep(int64_t stepNumber);
+  VariableSnapshot snapshot;
+  /// Attempts of the step being redone so far; overflowed steps redone and
+  /// skipped, for the summary.
+  int attempt = 1;
+  int64_t redoneSteps = 0, skippedSteps = 0;
   /// Whether the last step left updates for the next (completeCarried),
   /// and the hyperparameters they take.
   bool carriedPending = false;
@@ -561,6 +571,34 @@ void Trainer::adjustFormats(int64_t stepsDone, bool gathered) {
       std::printf("%s\n", line.c_str());
 }
 
+bool Trainer::undoStep(int64_t stepNumber) {
+  const PrecisionSettings &settings = formatControl->precisionSettings();
+  bool redo = settings.onOverflow == OverflowAction::Redo;
+  if (redo && attempt >= settings.attempts) {
+    if (world.leader())
+      std::printf("precision: step %" PRId64 " overflowed in %d attempts; "
+                  "its updates stay\n",
+                  stepNumber, attempt);
+    attempt = 1;
+    return false;
+  }
+  snapshot.restore(*ctx, arena, dlc_model);
+  // The updates it left for the next step are undone with it.
+  carriedPending = false;
+  if (world.leader())
+    std::printf("precision: step %" PRId64 " %s\n", stepNumber,
+                redo ? ("redone (attempt " + std::to_string(attempt + 1) + ")")
+                           .c_str()
+                     : "skipped: its updates undone");
+  if (!redo) {
+    ++skippedSteps;
+    return false;
+  }
+  ++redoneSteps;
+  ++attempt;
+  return true;
+}
+
 int Trainer::run() {
   // An adjustable program gathers statistics at its formats' interval,
   // which --stats-out records.
@@ -730,6 +768,12 @@ int Trainer::run() {
           schedule.at(options.lr.value_or(dlc_model.defaults.lr),
                       position.stepsDone));
       hyper.step = position.stepsDone + 1;
+      // A step that may be undone starts from settled variables.
+      bool undoable = formatControl->undoable();
+      if (undoable) {
+        completeCarried();
+        snapshot.take(*ctx, arena, dlc_model);
+      }
       // A pipelined step applies the updates of the step before it.
       setHyperparameters(*ctx, carriedPending ? carriedHyper : hyper);
       bool last = step + 1 == stepsPerEpoch ||
@@ -773,10 +817,17 @@ int Trainer::run() {
       // updated weights.
       if (dump || check)
         completeCarried();
+      if (adjustable)
+        adjustFormats(position.stepsDone + 1, gather);
+      if (undoable && formatControl->overflowed() &&
+          undoStep(position.stepsDone + 1)) {
+        trace::end();
+        stepSeconds.push_back(now() - stepStart);
+        continue;
+      }
+      attempt = 1;
       ++position.stepInEpoch;
       ++position.stepsDone;
-      if (adjustable)
-        adjustFormats(position.stepsDone, gather);
       settleOutcome();
       outcome.values[0] = loss;
       outcome.values[1] = stopRequested ? 1.0 : 0.0;
@@ -885,7 +936,8 @@ int Trainer::run() {
         ",\"library_workspace_bytes\":%" PRId64
         ",\"peak_device_bytes\":%s,\"comm_wait_seconds\":%s"
         ",\"link_alpha_us\":%s,\"link_gbit\":%s"
-        ",\"sum_latency_us\":%s,\"allreduces_per_step\":%s}\n",
+        ",\"sum_latency_us\":%s,\"allreduces_per_step\":%s"
+        ",\"overflow_redos\":%" PRId64 ",\"overflow_skips\":%" PRId64 "}\n",
         epochsRun, position.stepsDone, number(lastLoss).c_str(),
         number(epochLoss).c_str(), number(testAccuracy).c_str(),
         number(stepsTimed * globalBatch / trainSeconds).c_str(),
@@ -899,7 +951,8 @@ int Trainer::run() {
                         : "null",
         world.size > 1 && !stepSeconds.empty()
             ? number(double(comm::sumsStarted()) / stepSeconds.size()).c_str()
-            : "null");
+            : "null",
+        redoneSteps, skippedSteps);
   }
   std::fflush(stdout);
   return 0;

@@ -150,6 +150,20 @@ Output:
                     values a format may leave above its range (default
                     1e-4; a step that saturates more raises the exponent at
                     once) and below it (default 1e-3)
+  --scale-margin B  (dlc --precision=auto) place each tensor's exponent B
+                    positions above what its statistics need, so that its
+                    values may grow 2^B times before they saturate
+                    (default 1, at most 16)
+  --on-overflow redo|skip|keep
+                    (dlc --precision=auto) after a step that saturated a
+                    tensor past the tolerance and raised its exponent: run
+                    the step again from the variables it started from (redo,
+                    the default; at most 16 attempts, the last one stays),
+                    go on to the next batch from them (skip), or keep its
+                    updates (keep). redo and skip copy the variables to the
+                    host before each step, and a pipelined program
+                    (--overlap=next-forward) finishes its carried updates
+                    before that copy
   --help            this text
 Environment, under mpirun:
   DLC_COMM_ORDER=program|priority
@@ -180,7 +194,24 @@ void parsePrecisionSetting(const std::string &flag, const char *text,
     settings.calibrationSteps = parseInteger(flag, text, 1);
   else if (flag == "--amax-history")
     settings.history = static_cast<int>(parseInteger(flag, text, 1));
-  else if (flag == "--overflow-tolerance")
+  else if (flag == "--on-overflow") {
+    std::string action = text;
+    if (action == "redo")
+      settings.onOverflow = OverflowAction::Redo;
+    else if (action == "skip")
+      settings.onOverflow = OverflowAction::Skip;
+    else if (action == "keep")
+      settings.onOverflow = OverflowAction::Keep;
+    else
+      throw Error("--on-overflow: '" + action +
+                  "' is not one of redo, skip, keep");
+  } else if (flag == "--scale-margin") {
+    int64_t margin = parseInteger(flag, text, 0);
+    if (margin > 16)
+      throw Error("--scale-margin " + std::to_string(margin) +
+                  ": at most 16 positions");
+    settings.tolerances.margin = static_cast<int>(margin);
+  } else if (flag == "--overflow-tolerance")
     settings.tolerances.overflow = parseNumber(flag, text, 0.0, 1.0);
   else
     settings.tolerances.underflow = parseNumber(flag, text, 0.0, 1.0);
@@ -237,6 +268,7 @@ TrainerOptions dlc::rt::parseTrainerOptions(int argc, char **argv) {
     else if (flag == "--precision-plan-out")
       options.precisionPlanOut = value();
     else if (flag == "--calibration-steps" || flag == "--amax-history" ||
+             flag == "--on-overflow" || flag == "--scale-margin" ||
              flag == "--overflow-tolerance" ||
              flag == "--underflow-tolerance") {
       parsePrecisionSetting(flag, value(), options.precision);

@@ -28,9 +28,17 @@ Statistics spread(int low, int high, int64_t perPosition = 1000,
   return s;
 }
 
+/// The placement without headroom, whose arithmetic the tests below work
+/// out; the margin's own tests follow them.
+Tolerances tight() {
+  Tolerances tolerances;
+  tolerances.margin = 0;
+  return tolerances;
+}
+
 TEST(PrecisionChoice, SixOctavesFitInt8WithTheTopAtItsTop) {
   // Positions -3..2: int8's range [e, e + 6] with e = 2 - 6.
-  Choice choice = choose(spread(-3, 2), Tolerances());
+  Choice choice = choose(spread(-3, 2), tight());
   EXPECT_EQ(choice.format, Format::I8);
   EXPECT_EQ(choice.exponent, -4);
   EXPECT_EQ(choice.overflowShare, 0.0);
@@ -40,39 +48,39 @@ TEST(PrecisionChoice, SixOctavesFitInt8WithTheTopAtItsTop) {
 
 TEST(PrecisionChoice, ALargestPastTheFormatsLargestRaisesTheExponent) {
   // 7.99 > 127 * 2^-4 = 7.9375: one more.
-  Choice choice = choose(spread(-3, 2, 1000, 7.99 / 8.0), Tolerances());
+  Choice choice = choose(spread(-3, 2, 1000, 7.99 / 8.0), tight());
   EXPECT_EQ(choice.format, Format::I8);
   EXPECT_EQ(choice.exponent, -3);
   // 500 > 448: E4M3 with exponent 0 would overflow its 2^8.
   Statistics wide = spread(-8, 8, 1000, 500.0 / 512.0);
-  choice = choose(wide, Tolerances());
+  choice = choose(wide, tight());
   EXPECT_EQ(choice.format, Format::F8E4M3);
   EXPECT_EQ(choice.exponent, 1);
 }
 
 TEST(PrecisionChoice, TwelveOctavesTakeE4M3Unscaled) {
   // Int8 with e = -3 loses positions -8..-4, 5 of 12: too much underflow.
-  Choice choice = choose(spread(-8, 3), Tolerances());
+  Choice choice = choose(spread(-8, 3), tight());
   EXPECT_EQ(choice.format, Format::F8E4M3);
   EXPECT_EQ(choice.exponent, 0);
-  EXPECT_EQ(place(Format::I8, spread(-8, 3), Tolerances()).underflowShare,
+  EXPECT_EQ(place(Format::I8, spread(-8, 3), tight()).underflowShare,
             5.0 / 12.0);
 }
 
 TEST(PrecisionChoice, WiderSpreadsTakeWiderFormats) {
   // 25 octaves: past E4M3's 18, within E5M2's 32 (scaled: -30..-6 sits
   // below its unscaled range).
-  Choice e5m2 = choose(spread(-30, -6, 1000, 0.8), Tolerances());
+  Choice e5m2 = choose(spread(-30, -6, 1000, 0.8), tight());
   EXPECT_EQ(e5m2.format, Format::F8E5M2);
   EXPECT_EQ(e5m2.exponent, -6 - 15);
   // 35 octaves: past int16's 15, within fp16's 40.
-  EXPECT_EQ(choose(spread(-20, 14), Tolerances()).format, Format::F16);
+  EXPECT_EQ(choose(spread(-20, 14), tight()).format, Format::F16);
   // 60: only bf16, unscaled.
-  Choice bf16 = choose(spread(-40, 19), Tolerances());
+  Choice bf16 = choose(spread(-40, 19), tight());
   EXPECT_EQ(bf16.format, Format::BF16);
   EXPECT_EQ(bf16.exponent, 0);
   // fp32's whole range: nothing narrower, and it says why.
-  Choice f32 = choose(spread(-149, 127), Tolerances());
+  Choice f32 = choose(spread(-149, 127), tight());
   EXPECT_EQ(f32.format, Format::F32);
   EXPECT_EQ(f32.reason, "bf16 and narrower underflow");
 }
@@ -83,14 +91,14 @@ TEST(PrecisionChoice, RareOutliersSaturateWithinTheOverflowTolerance) {
   s.values += 10;
   s.absMax = 1.5e6f;
   // 10 of 600010 above: under 1e-4, so the range's top stays at 5.
-  Choice choice = choose(s, Tolerances());
+  Choice choice = choose(s, tight());
   EXPECT_EQ(choice.format, Format::I8);
   EXPECT_EQ(choice.top, 5);
   EXPECT_EQ(choice.exponent, -1);
   EXPECT_DOUBLE_EQ(choice.overflowShare, 10.0 / 600010.0);
   // Allowed none: the range must reach them, 21 octaves: past int8's 7
   // and E4M3's 18, within E5M2's 32, scaled up to reach 2^20.
-  Tolerances strict;
+  Tolerances strict = tight();
   strict.overflow = 0.0;
   Choice wide = choose(s, strict);
   EXPECT_EQ(wide.format, Format::F8E5M2);
@@ -102,7 +110,7 @@ TEST(PrecisionChoice, UnderflowExactlyAtTheToleranceFits) {
   Statistics s = spread(0, 6, 999);
   s.counts[-1 - Statistics::kLowest] = 7;
   s.values += 7;
-  Tolerances tolerances;
+  Tolerances tolerances = tight();
   tolerances.underflow = 7.0 / double(s.placed());
   EXPECT_EQ(choose(s, tolerances).format, Format::I8);
   tolerances.underflow = 6.0 / double(s.placed());
@@ -113,23 +121,47 @@ TEST(PrecisionChoice, NonFiniteValuesKeepFp32) {
   Statistics s = spread(-3, 2);
   s.nonFinite = 1;
   s.values += 1;
-  Choice choice = choose(s, Tolerances());
+  Choice choice = choose(s, tight());
   EXPECT_EQ(choice.format, Format::F32);
   EXPECT_EQ(choice.reason, "non-finite values");
 }
 
 TEST(PrecisionChoice, OnlyAllowedFormatsAreChosen) {
-  Choice choice = choose(spread(-3, 2), Tolerances(), {Format::BF16});
+  Choice choice = choose(spread(-3, 2), tight(), {Format::BF16});
   EXPECT_EQ(choice.format, Format::BF16);
   EXPECT_EQ(choice.exponent, 0);
-  EXPECT_EQ(choose(spread(-3, 2), Tolerances(), {}).reason,
+  EXPECT_EQ(choose(spread(-3, 2), tight(), {}).reason,
             "no narrower format allowed");
+}
+
+TEST(PrecisionChoice, TheMarginLeavesHeadroomAboveTheTop) {
+  // The default margin, 1: positions -3..2 with the top one below int8's.
+  Choice choice = choose(spread(-3, 2), Tolerances());
+  EXPECT_EQ(choice.format, Format::I8);
+  EXPECT_EQ(choice.exponent, -3);
+  // Seven octaves fill int8 without headroom; with it, -4 underflows
+  // (1/7 > 1e-3) and E4M3 at exponent 0 holds -4..2 with 6 to spare.
+  EXPECT_EQ(choose(spread(-4, 2), tight()).format, Format::I8);
+  choice = choose(spread(-4, 2), Tolerances());
+  EXPECT_EQ(choice.format, Format::F8E4M3);
+  EXPECT_EQ(choice.exponent, 0);
+  // A minifloat is scaled where its top lacks the headroom: positions up
+  // to 8 take E4M3 at 2^1 with a margin, at 2^0 without.
+  EXPECT_EQ(choose(spread(-6, 7), tight()).exponent, 0);
+  choice = choose(spread(-6, 7), Tolerances());
+  EXPECT_EQ(choice.format, Format::F8E4M3);
+  EXPECT_EQ(choice.exponent, 1);
+  Tolerances two;
+  two.margin = 2;
+  choice = choose(spread(-2, 2), two);
+  EXPECT_EQ(choice.format, Format::I8);
+  EXPECT_EQ(choice.exponent, -2);
 }
 
 TEST(PrecisionChoice, ZerosFitTheNarrowest) {
   Statistics s;
   s.values = s.zeros = 100;
-  Choice choice = choose(s, Tolerances());
+  Choice choice = choose(s, tight());
   EXPECT_EQ(choice.format, Format::I8);
   EXPECT_EQ(choice.exponent, 0);
 }
@@ -158,7 +190,7 @@ namespace {
 using Change = FormatTracker::Change;
 
 TEST(PrecisionTracking, TheExponentFollowsTheRecentHistograms) {
-  Tolerances tolerances;
+  Tolerances tolerances = tight();
   FormatTracker tracker(choose(spread(-3, 2), tolerances), tolerances, 2);
   ASSERT_EQ(tracker.current().format, Format::I8);
   ASSERT_EQ(tracker.current().exponent, -4);
@@ -176,7 +208,7 @@ TEST(PrecisionTracking, TheExponentFollowsTheRecentHistograms) {
 }
 
 TEST(PrecisionTracking, ATensorThatOutgrowsItsFormatWidens) {
-  Tolerances tolerances;
+  Tolerances tolerances = tight();
   FormatTracker tracker(choose(spread(-8, 3), tolerances), tolerances, 4);
   ASSERT_EQ(tracker.current().format, Format::F8E4M3);
   // 30 octaves: past E4M3's 18, within E5M2's 32, scaled so that the top
@@ -187,7 +219,7 @@ TEST(PrecisionTracking, ATensorThatOutgrowsItsFormatWidens) {
 }
 
 TEST(PrecisionTracking, AnOverflowRaisesTheExponentAtOnce) {
-  Tolerances tolerances;
+  Tolerances tolerances = tight();
   FormatTracker tracker(choose(spread(-3, 2), tolerances), tolerances);
   tracker.overflowed();
   EXPECT_EQ(tracker.current().exponent, -3);
@@ -195,7 +227,7 @@ TEST(PrecisionTracking, AnOverflowRaisesTheExponentAtOnce) {
 }
 
 TEST(PrecisionTracking, NonFiniteStatisticsMoveToFp32) {
-  Tolerances tolerances;
+  Tolerances tolerances = tight();
   FormatTracker tracker(choose(spread(-3, 2), tolerances), tolerances);
   Statistics bad = spread(-3, 2);
   bad.nonFinite = 1;

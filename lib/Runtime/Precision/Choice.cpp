@@ -72,6 +72,7 @@ Choice dlc::rt::precision::place(Format format, const Statistics &s,
   int exponent = choice.top - f.highest;
   if (!holdsTop(exponent))
     ++exponent;
+  exponent += tolerances.margin;
   if (!f.fixedPoint && exponent <= 0 && holdsTop(0) && fits(at(0), tolerances))
     exponent = 0;
   return at(exponent);

@@ -11,9 +11,12 @@
 //   Zeros fit every format; any non-finite value keeps the tensor in fp32.
 // - The exponent: the smallest that keeps overflow within bounds (the
 //   range's top at the position `overflow` allows, checked against the
-//   largest magnitude where that is the histogram's top), which also gives
-//   the least underflow; the minifloats keep exponent 0 where that is
-//   within both bounds (no scaling to apply).
+//   largest magnitude where that is the histogram's top), plus `margin`
+//   positions of headroom (Transformer Engine's margin: values may grow
+//   2^margin times before they saturate, since the statistics come from
+//   steps past); the minifloats keep exponent 0 where that has at least
+//   the headroom and is within both bounds (no scaling to apply). The
+//   shares are those at the exponent chosen, headroom included.
 // - The format: the narrowest allowed one that is within both bounds;
 //   among formats of one width, the one with the most fraction bits (int8,
 //   then fp8 E4M3, then E5M2; int16, then fp16, then bf16). fp32 always
@@ -39,6 +42,8 @@ struct Tolerances {
   /// format's range, and below it.
   double overflow = 1e-4;
   double underflow = 1e-3;
+  /// Positions of headroom above the values' top.
+  int margin = 1;
 };
 
 /// A format for one tensor and what decided it.

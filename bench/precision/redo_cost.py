@@ -1,0 +1,77 @@
+"""What undoing an overflowed step costs (./trainer --on-overflow): the
+--precision=auto trainer of ResNet-18 (torchvision structure, 32 x 32 x 3,
+10 classes, batch 64, SGD with momentum) run with --on-overflow=keep, which
+copies nothing, and with redo, which copies the variables to the host
+before every step and runs again a step that overflowed; runs alternate on
+the same random data, the mean step of each over keep's in the same round,
+medians of the rounds, with the steps each redid.
+
+    /usr/bin/python3 bench/precision/redo_cost.py [--runs 5] [--steps 30]
+        [--write docs/benchmarks.md]
+"""
+import argparse
+import datetime
+import pathlib
+import statistics
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from report import ROOT, machine, overlap_trainers, publish, trainer_summary  # noqa: E402
+
+BATCH = 64
+CALIBRATION = 2
+
+
+def run(exe, x, y, steps, action):
+    result = subprocess.run([str(exe), "--train-x", str(x), "--train-y", str(y),
+                             "--steps", str(steps), "--epochs", "100", "--log-every", "0",
+                             "--calibration-steps", str(CALIBRATION),
+                             "--on-overflow", action],
+                            capture_output=True, text=True, check=True)
+    summary = trainer_summary(result.stdout)
+    return BATCH / summary["images_per_second"], summary["overflow_redos"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--write")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = pathlib.Path(tmp)
+        _, x, y = overlap_trainers(tmp, "resnet18", 32, 10, BATCH, BATCH * args.steps, [])
+        auto = tmp / "resnet18-auto"
+        subprocess.run([ROOT / "build" / "bin" / "dlc", tmp / "resnet18.onnx", "-o", auto,
+                        "--batch", str(BATCH), "--momentum", "0.9", "--overlap=none",
+                        "--precision=auto"], check=True)
+        base, ratios, redos = [], [], []
+        for round_ in range(args.runs):
+            keep, _ = run(auto, x, y, args.steps, "keep")
+            redo, redone = run(auto, x, y, args.steps, "redo")
+            base.append(keep)
+            ratios.append(redo / keep)
+            redos.append(redone)
+            print(round_, keep, redo, redone, flush=True)
+    lines = ["## Precision: the cost of redoing overflowed steps (CPU)", "",
+             "- Command: `bench/precision/redo_cost.py --runs %d --steps %d`"
+             % (args.runs, args.steps),
+             "- Machine: %s" % machine(),
+             "- Date: %s" % datetime.date.today().isoformat(),
+             "- ResNet-18 (torchvision structure), 32x32x3, 10 classes, batch %d, SGD with "
+             "momentum, `--overlap=none`, `--precision=auto --calibration-steps %d`, %d "
+             "steps on random data; the mean step of each run over `--on-overflow=keep`'s "
+             "in the same round, medians of %d rounds. keep's step: %.1f ms."
+             % (BATCH, CALIBRATION, args.steps, args.runs, 1e3 * statistics.median(base)), "",
+             "| trainer | step / keep's step | range | steps redone per run |",
+             "|---|---:|---:|---:|",
+             "| --on-overflow=redo | %.3f | %.3f-%.3f | %s |"
+             % (statistics.median(ratios), min(ratios), max(ratios),
+                ", ".join(map(str, redos)))]
+    publish("\n".join(lines) + "\n", args.write)
+
+
+if __name__ == "__main__":
+    main()
