@@ -77,6 +77,27 @@ bool allReduceMeanWaitCarried(Context &ctx, int64_t slot) {
   return true;
 }
 
+bool ContextBase::takeBf16Grid(const float *x, int64_t n) {
+  bool onGrid = true;
+  const float *next = x;
+  auto entry = roundedGradients.lower_bound(x);
+  while (entry != roundedGradients.end() && entry->first < x + n) {
+    auto [count, slot] = entry->second;
+    precision::TensorFormat format =
+        slot < static_cast<int64_t>(formats.size()) ? formats[slot]
+                                                    : precision::TensorFormat();
+    onGrid = onGrid && entry->first == next &&
+             precision::bf16HoldsExactly(format.format, format.exponent);
+    next = entry->first + count;
+    entry = roundedGradients.erase(entry);
+  }
+  return onGrid && next == x + n;
+}
+
+void setWeightGradientSlots(Context &ctx, const std::vector<bool> &slots) {
+  base(ctx).weightGradientSlots = slots;
+}
+
 void setStatistics(Context &ctx, std::vector<precision::Statistics> *table) {
   base(ctx).statistics = table;
 }

@@ -14,6 +14,7 @@
 #include "dlc/Runtime/Precision/Formats.h"
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -29,6 +30,21 @@ struct ContextBase {
   /// Per slot, the values roundToFormat saturated since the trainer last
   /// took the counts (takeOverflows).
   std::vector<int64_t> overflows;
+  /// Which slots hold weight gradients (setWeightGradientSlots), and where
+  /// roundToFormat last wrote each under mpirun: its first float -> its
+  /// floats and slot, until the average that sends it takes the entry.
+  std::vector<bool> weightGradientSlots;
+  std::map<const float *, std::pair<int64_t, int64_t>> roundedGradients;
+  /// Records a rounded weight gradient (roundToFormat, both backends).
+  void noteRounded(const float *y, int64_t n, int64_t slot) {
+    if (worldSize > 1 &&
+        slot < static_cast<int64_t>(weightGradientSlots.size()) &&
+        weightGradientSlots[slot])
+      roundedGradients[y] = {n, slot};
+  }
+  /// Whether the `n` floats at `x` are gradients rounded to formats whose
+  /// values bf16 holds, one after another; takes their entries.
+  bool takeBf16Grid(const float *x, int64_t n);
   /// The step's key of the counter-based random numbers (dropout masks).
   uint64_t randomKey = 0;
   Hyperparameters hyper;

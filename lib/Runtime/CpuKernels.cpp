@@ -352,6 +352,7 @@ void roundToFormat(Context &ctx, const float *x, float *y, int64_t n,
     if (clipped && overflows)
       __atomic_fetch_add(overflows, clipped, __ATOMIC_RELAXED);
   });
+  state.noteRounded(y, n, slot);
 }
 
 namespace {
@@ -580,8 +581,11 @@ int64_t allReduceMeanStart(Context &ctx, float *x, int64_t n,
                            int64_t priority) {
   if (ctx.worldSize == 1)
     return -1;
+  // Gradients their formats put on bf16's grid go as bf16, half the bytes.
+  bool bf16 = base(ctx).takeBf16Grid(x, n);
   return ctx.pending.add(
-      {comm::startSum(x, n, 1.0f / static_cast<float>(ctx.worldSize), priority),
+      {comm::startSum(x, n, 1.0f / static_cast<float>(ctx.worldSize), priority,
+                      bf16),
        x, n});
 }
 

@@ -295,6 +295,11 @@ void Trainer::initialiseArena() {
     settings.every = options.statsEvery;
   formatControl = std::make_unique<PrecisionControl>(dlc_model, settings);
   setTensorFormats(*ctx, formatControl->formats());
+  std::vector<bool> weightGradients(dlc_model.numPrecision);
+  for (int i = 0; i < dlc_model.numPrecision; ++i)
+    weightGradients[i] =
+        std::strcmp(dlc_model.precision[i].kind, "weight_gradient") == 0;
+  setWeightGradientSlots(*ctx, weightGradients);
   loadInitialValues();
   labelsAt = batch * train.sampleSize * sizeof(float);
   batchStage = createBatchStage(*ctx, labelsAt + batch * sizeof(int32_t));

@@ -6,6 +6,7 @@ the step that overflowed is redone from the variables it found (its
 weights then are PyTorch's, rounding as the final formats round), skipped,
 or kept, as --on-overflow says."""
 import json
+import re
 
 import numpy as np
 import onnx
@@ -204,3 +205,26 @@ def test_every_rank_redoes_the_same_steps_under_mpirun(workdir):
     assert "precision: step 3 redone (attempt 2)" in result.stdout, result.stdout
     assert result.json["steps"] == 4 and result.json["overflow_redos"] >= 1
     assert np.isfinite(result.json["last_loss"])
+
+
+def test_the_formats_picture_draws_each_tensors_range_over_its_histogram(workdir):
+    from dlc_tools import plot_precision
+    rng = np.random.default_rng(34)
+    x = rng.standard_normal((3 * BATCH, 20)).astype(np.float32)
+    y = rng.integers(0, 5, 3 * BATCH).astype(np.int64)
+    _, plan, stats = run_auto(workdir, x, y, 3, "--calibration-steps", 3)
+    svg = workdir / "formats.svg"
+    assert plot_precision.main([str(workdir / "plan.json"), str(workdir / "stats.json"),
+                                "-o", str(svg)]) == 0
+    text = svg.read_text()
+    ranges = re.findall(r'<rect class="range"[^>]*><title>(\w+) at 2\^(-?\d+)</title>', text)
+    narrow = [(t["format"], str(t["exponent"])) for t in plan["tensors"]]
+    assert ranges == narrow, (ranges, narrow)
+    for tensor in plan["tensors"]:
+        assert ">%s (%s)<" % (tensor["name"], tensor["kind"].replace("_", " ")) in text
+    # A plan naming a tensor the statistics lack is refused, nothing written.
+    plan["tensors"][0]["name"] = "no such tensor"
+    (workdir / "bad.json").write_text(json.dumps(plan))
+    assert plot_precision.main([str(workdir / "bad.json"), str(workdir / "stats.json"),
+                                "-o", str(workdir / "bad.svg")]) == 1
+    assert not (workdir / "bad.svg").exists()

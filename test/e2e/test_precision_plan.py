@@ -260,3 +260,38 @@ def test_activations_kept_for_the_backward_pass_take_their_formats_bytes(
     wide = live_at_loss(workdir, model)
     # The same tensors at batch 64 (the plan's elements are at batch 8).
     assert wide - narrow >= 0.99 * saved_per_value * kept * 64 // BATCH, (wide, narrow, kept)
+
+
+def test_gradients_in_bf16_formats_cross_the_network_as_bf16(workdir):
+    """Under mpirun a --precision=bf16 program's gradient averages go as
+    bf16 codes, half fp32's bytes in the trace, and are exactly the
+    reference's: each rank's gradients rounded to bf16 as PyTorch rounds
+    them, their sum in fp32 rounded once to bf16, halved."""
+    model = models.torch_mlp(workdir / "model.onnx")
+    x, y = make_data((20,), 5, 2 * BATCH, seed=23)
+    sizes = {}
+    for fmt in ("fp32", "bf16"):
+        exe = compile_model(model, workdir / ("trainer-" + fmt), "--batch", BATCH, "--lr", LR,
+                            "--momentum", 0, "--precision=" + fmt)
+        xp, yp = save_npy_dataset(workdir, x, y)
+        saved, plan, trace = (workdir / "trained.onnx", workdir / "plan-out.json",
+                              workdir / "trace.json")
+        plan_out = ("--precision-plan-out", plan) if fmt == "bf16" else ()
+        result = train(exe, "--train-x", xp, "--train-y", yp, "--no-shuffle", "--steps", 1,
+                       "--log-every", 0, "--save", saved, "--trace", trace, *plan_out,
+                       ranks=2)
+        assert result.returncode == 0, result
+        events = json.loads((workdir / "trace.rank0.json").read_text())["traceEvents"]
+        sizes[fmt] = sum(e["args"]["bytes"] for e in events if e.get("name") == "allreduce")
+    assert sizes["bf16"] * 2 == sizes["fp32"] > 0, sizes
+    trained, initial = initializers(saved), initializers(model)
+    ours = {n: (initial[n].astype(np.float64) - trained[n]) / LR for n in initial}
+    plan = json.loads(plan.read_text())
+    # Rank r trains on samples r * BATCH to (r + 1) * BATCH.
+    halves = [(x[r * BATCH:(r + 1) * BATCH], y[r * BATCH:(r + 1) * BATCH]) for r in (0, 1)]
+    rounded = [reference_gradients(model, plan, *half) for half in halves]
+    exact = [reference_gradients(model, {"tensors": []}, *half) for half in halves]
+    wire = {n: torch.from_numpy(rounded[0][n].astype(np.float32) +
+                                rounded[1][n].astype(np.float32))
+            .to(torch.bfloat16).double().numpy() / 2 for n in initial}
+    check_gradients(ours, wire, {n: (exact[0][n] + exact[1][n]) / 2 for n in initial})

@@ -108,6 +108,10 @@ void setStatistics(Context &ctx, std::vector<precision::Statistics> *table);
 /// steps to come (the trainer starts from the compiled plan).
 void setTensorFormats(Context &ctx,
                       const std::vector<precision::TensorFormat> &formats);
+/// Which slots of dlc_model.precision hold weight gradients: under mpirun
+/// an average of gradients that roundToFormat last rounded to formats on
+/// bf16's grid crosses the network as bf16.
+void setWeightGradientSlots(Context &ctx, const std::vector<bool> &slots);
 /// Per slot, how many values roundToFormat saturated (past the format's
 /// largest) since the last call; the counts start again from zero. Call
 /// between steps.

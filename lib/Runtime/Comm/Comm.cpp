@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Comm.h"
+#include "Bf16Wire.h"
 #include "Progress.h"
 
 #include <mpi.h>
@@ -200,6 +201,7 @@ void comm::finalize(const World &world) {
   if (!world.mpi)
     return;
   progress.stop();
+  comm::detail::freeBf16Sum();
   MPI_Comm_free(&sumComm);
   MPI_Comm_free(&roundComm);
   MPI_Finalize();
@@ -277,11 +279,12 @@ void comm::receive(void *data, size_t bytes, int from) {
 }
 
 comm::Request comm::startSum(float *data, int64_t count, float scale,
-                             int64_t priority) {
+                             int64_t priority, bool bf16OnWire) {
   Request request;
   if (!active())
     return request;
-  request.handle = progress.startSum(data, count, scale, priority);
+  request.handle =
+      progress.startSum(data, count, scale, priority, bf16OnWire);
   return request;
 }
 

@@ -1,6 +1,7 @@
 //===- Progress.cpp - gradient sums in flight, sent by priority -----------===//
 
 #include "Progress.h"
+#include "Bf16Wire.h"
 #include "../Trace.h"
 
 #include <algorithm>
@@ -54,9 +55,15 @@ EmulatedLink emulatedLink() {
 }
 
 /// A chunk's sum is in: scale it (the mean), one vectorised pass while the
-/// other chunks are still on the wire.
+/// other chunks are still on the wire (from its bf16 codes, where it went
+/// as bf16).
 void scale(const Sum &sum, Chunk &chunk) {
   chunk.arrived = true;
+  if (sum.bf16) {
+    unpackBf16(chunk.codes.data(), chunk.data, chunk.count, sum.scale);
+    std::vector<uint16_t>().swap(chunk.codes);
+    return;
+  }
   if (sum.scale == 1.0f)
     return;
   float *x = chunk.data;
@@ -65,15 +72,19 @@ void scale(const Sum &sum, Chunk &chunk) {
     x[i] *= factor;
 }
 
+int64_t wireBytes(const Sum &sum) {
+  return sum.bf16 ? int64_t(sizeof(uint16_t)) : int64_t(sizeof(float));
+}
+
 void traceSum(const Sum &sum) {
   trace::span("allreduce", "comm", sum.started, trace::now(),
               trace::Communication, sum.sequence, sum.bytes, sum.priority);
 }
 } // namespace
 
-Clock::duration EmulatedLink::transfer(double alpha, int64_t count) const {
+Clock::duration EmulatedLink::transfer(double alpha, int64_t bytes) const {
   return std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double>(alpha + 32.0 * count / bitsPerSecond));
+      std::chrono::duration<double>(alpha + 8.0 * bytes / bitsPerSecond));
 }
 
 void Progress::start(MPI_Comm sums, MPI_Comm rounds, bool threaded) {
@@ -106,15 +117,21 @@ void Progress::stop() {
   changed.notify_all();
   if (thread.joinable())
     thread.join();
+  if (offGrid)
+    std::fprintf(stderr,
+                 "warning: %lld gradient values sent as bf16 were not on its "
+                 "grid and were rounded on the wire\n",
+                 static_cast<long long>(offGrid));
 }
 
 Sum *Progress::startSum(float *data, int64_t count, float scale,
-                        int64_t priority) {
+                        int64_t priority, bool bf16) {
   std::lock_guard<std::mutex> lock(mutex);
   Sum &sum = sums.emplace_back();
   sum.started = trace::now();
   sum.sequence = nextSequence++;
-  sum.bytes = count * int64_t(sizeof(float));
+  sum.bf16 = bf16;
+  sum.bytes = count * wireBytes(sum);
   sum.scale = scale;
   sum.priority = priority;
   int64_t at = 0;
@@ -139,17 +156,24 @@ Sum *Progress::startSum(float *data, int64_t count, float scale,
 void Progress::sendChunk(Sum &sum) {
   Chunk &chunk = sum.chunks[sum.nextToSend++];
   chunk.number = firstOnWire + static_cast<int64_t>(onWire.size());
-  MPI_Iallreduce(MPI_IN_PLACE, chunk.data, static_cast<int>(chunk.count),
-                 MPI_FLOAT, MPI_SUM, sumComm, &chunk.request);
+  if (sum.bf16) {
+    chunk.codes.resize(chunk.count);
+    offGrid += packBf16(chunk.data, chunk.codes.data(), chunk.count);
+    MPI_Iallreduce(MPI_IN_PLACE, chunk.codes.data(),
+                   static_cast<int>(chunk.count), MPI_UINT16_T, bf16Sum(),
+                   sumComm, &chunk.request);
+  } else {
+    MPI_Iallreduce(MPI_IN_PLACE, chunk.data, static_cast<int>(chunk.count),
+                   MPI_FLOAT, MPI_SUM, sumComm, &chunk.request);
+  }
+  int64_t bytes = chunk.count * wireBytes(sum);
   if (agreed) {
-    int64_t bytes = chunk.count * int64_t(sizeof(float));
     onWire.push_back({bytes});
     bytesOnWire += bytes;
   }
   if (link.on()) {
     double alpha = sum.nextToSend == 1 ? link.alphaSeconds : 0.0;
-    chunk.due =
-        std::max(Clock::now(), linkFree) + link.transfer(alpha, chunk.count);
+    chunk.due = std::max(Clock::now(), linkFree) + link.transfer(alpha, bytes);
     linkFree = chunk.due;
   }
 }

@@ -49,6 +49,8 @@ struct Chunk {
   float *data;
   int64_t count;
   int64_t number = -1; ///< its place in the order chunks were sent
+  /// Its bf16 codes, where its sum goes as bf16 (what MPI reduces).
+  std::vector<uint16_t> codes;
   /// Whether MPI has completed it, and whether it counts as arrived (its
   /// sum scaled into the mean; no earlier than the emulated link allows).
   bool received = false, arrived = false;
@@ -63,8 +65,9 @@ struct Sum {
   float scale = 1.0f;
   int64_t priority = 0;
   bool done = false;
+  bool bf16 = false; ///< on the wire as bf16 codes
   /// Its place in the order of starts (the same on every rank; its trace
-  /// id), when it started (for --trace), its bytes.
+  /// id), when it started (for --trace), its bytes on the wire.
   int64_t sequence = 0;
   double started = 0.0;
   int64_t bytes = 0;
@@ -72,12 +75,12 @@ struct Sum {
 
 /// The link DLC_COMM_EMULATE_LINK="ALPHA_US:GBIT_PER_S" describes, a test
 /// aid: chunks cross it one after another in the order they are sent, each
-/// of n floats taking 32 n / beta once the link is free, and a sum's first
+/// of n bytes taking 8 n / beta once the link is free, and a sum's first
 /// alpha more. A chunk counts as arrived no earlier.
 struct EmulatedLink {
   double alphaSeconds = 0.0, bitsPerSecond = 0.0;
   bool on() const { return bitsPerSecond > 0.0; }
-  Clock::duration transfer(double alpha, int64_t count) const;
+  Clock::duration transfer(double alpha, int64_t bytes) const;
 };
 
 class Progress {
@@ -90,7 +93,8 @@ public:
   /// Call on every rank once every sum has been waited for.
   void stop();
 
-  Sum *startSum(float *data, int64_t count, float scale, int64_t priority);
+  Sum *startSum(float *data, int64_t count, float scale, int64_t priority,
+                bool bf16);
   /// Whether sums go out by priority (DLC_COMM_ORDER=priority).
   bool byPriority() const { return agreed; }
   const EmulatedLink &emulated() const { return link; }
@@ -150,6 +154,9 @@ private:
   };
   std::deque<Sent> onWire;
   int64_t firstOnWire = 0, bytesOnWire = 0;
+  /// Values sent as bf16 that were not on its grid (stop() warns): a
+  /// gradient's format promised they would be.
+  int64_t offGrid = 0;
   /// The round in flight, and whether the last one found a rank busy.
   MPI_Request round = MPI_REQUEST_NULL;
   std::vector<uint64_t> roundIn, roundOut;
