@@ -77,8 +77,11 @@ bool allReduceMeanWaitCarried(Context &ctx, int64_t slot) {
   return true;
 }
 
-bool ContextBase::takeBf16Grid(const float *x, int64_t n) {
-  bool onGrid = true;
+precision::TensorFormat ContextBase::takeWireFormat(const float *x,
+                                                    int64_t n) {
+  using precision::Format;
+  bool adjacent = true, same = true, onBf16Grid = true;
+  std::vector<precision::TensorFormat> seen;
   const float *next = x;
   auto entry = roundedGradients.lower_bound(x);
   while (entry != roundedGradients.end() && entry->first < x + n) {
@@ -86,12 +89,21 @@ bool ContextBase::takeBf16Grid(const float *x, int64_t n) {
     precision::TensorFormat format =
         slot < static_cast<int64_t>(formats.size()) ? formats[slot]
                                                     : precision::TensorFormat();
-    onGrid = onGrid && entry->first == next &&
-             precision::bf16HoldsExactly(format.format, format.exponent);
+    adjacent = adjacent && entry->first == next;
+    same = same && (seen.empty() || (seen[0].format == format.format &&
+                                     seen[0].exponent == format.exponent));
+    onBf16Grid = onBf16Grid &&
+                 precision::bf16HoldsExactly(format.format, format.exponent);
+    seen.push_back(format);
     next = entry->first + count;
     entry = roundedGradients.erase(entry);
   }
-  return onGrid && next == x + n;
+  if (seen.empty() || !adjacent || next != x + n)
+    return {};
+  if (same)
+    return seen[0];
+  return onBf16Grid ? precision::TensorFormat{Format::BF16, 0}
+                    : precision::TensorFormat{};
 }
 
 void setWeightGradientSlots(Context &ctx, const std::vector<bool> &slots) {

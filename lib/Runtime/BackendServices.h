@@ -42,9 +42,11 @@ struct ContextBase {
         weightGradientSlots[slot])
       roundedGradients[y] = {n, slot};
   }
-  /// Whether the `n` floats at `x` are gradients rounded to formats whose
-  /// values bf16 holds, one after another; takes their entries.
-  bool takeBf16Grid(const float *x, int64_t n);
+  /// The format the `n` floats at `x` may cross the network in: where they
+  /// are gradients roundToFormat rounded, one after another, the format
+  /// they share, or bf16 where it holds all of theirs; fp32 otherwise.
+  /// Takes their entries.
+  precision::TensorFormat takeWireFormat(const float *x, int64_t n);
   /// The step's key of the counter-based random numbers (dropout masks).
   uint64_t randomKey = 0;
   Hyperparameters hyper;

@@ -581,11 +581,11 @@ int64_t allReduceMeanStart(Context &ctx, float *x, int64_t n,
                            int64_t priority) {
   if (ctx.worldSize == 1)
     return -1;
-  // Gradients their formats put on bf16's grid go as bf16, half the bytes.
-  bool bf16 = base(ctx).takeBf16Grid(x, n);
+  // Gradients in a narrow format go in it (NarrowSum.h).
+  precision::TensorFormat wire = base(ctx).takeWireFormat(x, n);
   return ctx.pending.add(
       {comm::startSum(x, n, 1.0f / static_cast<float>(ctx.worldSize), priority,
-                      bf16),
+                      wire),
        x, n});
 }
 

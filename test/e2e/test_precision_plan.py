@@ -262,28 +262,47 @@ def test_activations_kept_for_the_backward_pass_take_their_formats_bytes(
     assert wide - narrow >= 0.99 * saved_per_value * kept * 64 // BATCH, (wide, narrow, kept)
 
 
-def test_gradients_in_bf16_formats_cross_the_network_as_bf16(workdir):
-    """Under mpirun a --precision=bf16 program's gradient averages go as
-    bf16 codes, half fp32's bytes in the trace, and are exactly the
-    reference's: each rank's gradients rounded to bf16 as PyTorch rounds
-    them, their sum in fp32 rounded once to bf16, halved."""
+WIRE_PLANS = {
+    # Every tensor bf16: averages go as bf16, half fp32's bytes.
+    "bf16": (None, 2),
+    # Weight gradients in 8 bits (one of them int8 at an exponent): a byte a
+    # value.
+    "8-bit": ({"default": "bf16", "tensors": [
+        {"name": "fc1.weight:grad", "format": "int8", "exponent": -8},
+        *({"name": n + ":grad", "format": "fp8e5m2"}
+          for n in ("fc1.bias", "fc2.weight", "fc2.bias", "fc3.weight", "fc3.bias"))]}, 4),
+}
+
+
+@pytest.mark.parametrize("wire", WIRE_PLANS)
+def test_gradient_averages_cross_the_network_in_the_gradients_format(workdir, wire):
+    """Under mpirun a gradient average goes in its gradient's format: a
+    quarter or half fp32's bytes in the trace, and exactly the reference's
+    mean: each rank's gradients rounded as PyTorch rounds them, summed in
+    fp32, the mean rounded once to the format."""
+    plan_in, shrink = WIRE_PLANS[wire]
     model = models.torch_mlp(workdir / "model.onnx")
     x, y = make_data((20,), 5, 2 * BATCH, seed=23)
+    if plan_in:
+        (workdir / "plan-in.json").write_text(json.dumps(plan_in))
     sizes = {}
-    for fmt in ("fp32", "bf16"):
+    for fmt in ("fp32", wire):
+        flags = (("--precision=" + fmt,) if plan_in is None or fmt == "fp32"
+                 else ("--precision-plan", workdir / "plan-in.json"))
         exe = compile_model(model, workdir / ("trainer-" + fmt), "--batch", BATCH, "--lr", LR,
-                            "--momentum", 0, "--precision=" + fmt)
+                            "--momentum", 0, *flags)
         xp, yp = save_npy_dataset(workdir, x, y)
         saved, plan, trace = (workdir / "trained.onnx", workdir / "plan-out.json",
                               workdir / "trace.json")
-        plan_out = ("--precision-plan-out", plan) if fmt == "bf16" else ()
+        plan_out = ("--precision-plan-out", plan) if fmt != "fp32" else ()
+        # Each gradient averaged alone, so that each goes in its own format.
         result = train(exe, "--train-x", xp, "--train-y", yp, "--no-shuffle", "--steps", 1,
                        "--log-every", 0, "--save", saved, "--trace", trace, *plan_out,
-                       ranks=2)
+                       ranks=2, env={"DLC_COMM_BUCKET_BYTES": "0"})
         assert result.returncode == 0, result
         events = json.loads((workdir / "trace.rank0.json").read_text())["traceEvents"]
         sizes[fmt] = sum(e["args"]["bytes"] for e in events if e.get("name") == "allreduce")
-    assert sizes["bf16"] * 2 == sizes["fp32"] > 0, sizes
+    assert sizes[wire] * shrink == sizes["fp32"] > 0, sizes
     trained, initial = initializers(saved), initializers(model)
     ours = {n: (initial[n].astype(np.float64) - trained[n]) / LR for n in initial}
     plan = json.loads(plan.read_text())
@@ -291,7 +310,9 @@ def test_gradients_in_bf16_formats_cross_the_network_as_bf16(workdir):
     halves = [(x[r * BATCH:(r + 1) * BATCH], y[r * BATCH:(r + 1) * BATCH]) for r in (0, 1)]
     rounded = [reference_gradients(model, plan, *half) for half in halves]
     exact = [reference_gradients(model, {"tensors": []}, *half) for half in halves]
-    wire = {n: torch.from_numpy(rounded[0][n].astype(np.float32) +
-                                rounded[1][n].astype(np.float32))
-            .to(torch.bfloat16).double().numpy() / 2 for n in initial}
-    check_gradients(ours, wire, {n: (exact[0][n] + exact[1][n]) / 2 for n in initial})
+    formats = {t["name"][:-len(":grad")]: rounding(t["format"], t["exponent"])
+               for t in plan["tensors"] if t["kind"] == "weight_gradient"}
+    mean = {n: formats[n](torch.from_numpy(
+        (rounded[0][n].astype(np.float32) + rounded[1][n].astype(np.float32)) / 2))
+        .double().numpy() for n in initial}
+    check_gradients(ours, mean, {n: (exact[0][n] + exact[1][n]) / 2 for n in initial})

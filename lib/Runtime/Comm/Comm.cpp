@@ -7,7 +7,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "Comm.h"
-#include "Bf16Wire.h"
 #include "Progress.h"
 
 #include <mpi.h>
@@ -201,7 +200,6 @@ void comm::finalize(const World &world) {
   if (!world.mpi)
     return;
   progress.stop();
-  comm::detail::freeBf16Sum();
   MPI_Comm_free(&sumComm);
   MPI_Comm_free(&roundComm);
   MPI_Finalize();
@@ -279,12 +277,13 @@ void comm::receive(void *data, size_t bytes, int from) {
 }
 
 comm::Request comm::startSum(float *data, int64_t count, float scale,
-                             int64_t priority, bool bf16OnWire) {
+                             int64_t priority,
+                             precision::TensorFormat wire) {
   Request request;
   if (!active())
     return request;
   request.handle =
-      progress.startSum(data, count, scale, priority, bf16OnWire);
+      progress.startSum(data, count, scale, priority, wire);
   return request;
 }
 

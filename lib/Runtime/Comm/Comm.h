@@ -11,6 +11,8 @@
 #ifndef DLC_RUNTIME_COMM_COMM_H
 #define DLC_RUNTIME_COMM_COMM_H
 
+#include "dlc/Runtime/Precision/Formats.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -76,14 +78,15 @@ void receive(void *data, size_t bytes, int from);
 /// the mean), each chunk of a large one as soon as it has arrived, on the
 /// communication thread; wait() completes it. Of the sums started and not
 /// yet sent, the one with the lowest `priority` goes first (every rank must
-/// pass the same priority for the same sum). With `bf16OnWire` (the same
-/// on every rank), the values cross the network as bf16 codes
-/// (Bf16Wire.h): for values already on bf16's grid.
+/// pass the same priority for the same sum). With a `wire` format other
+/// than fp32 (the same on every rank), the values cross the network in it
+/// and the mean is rounded to it (NarrowSum.h): for values it holds.
 struct Request {
   void *handle = nullptr;
 };
 Request startSum(float *data, int64_t count, float scale = 1.0f,
-                 int64_t priority = 0, bool bf16OnWire = false);
+                 int64_t priority = 0,
+                 precision::TensorFormat wire = precision::TensorFormat());
 void wait(Request &request);
 /// Whether the sum is complete; if so, the request is finished as by wait(),
 /// without counting as blocked. Only where sums progress on their own.

@@ -1,7 +1,6 @@
 //===- Progress.cpp - gradient sums in flight, sent by priority -----------===//
 
 #include "Progress.h"
-#include "Bf16Wire.h"
 #include "../Trace.h"
 
 #include <algorithm>
@@ -55,13 +54,12 @@ EmulatedLink emulatedLink() {
 }
 
 /// A chunk's sum is in: scale it (the mean), one vectorised pass while the
-/// other chunks are still on the wire (from its bf16 codes, where it went
-/// as bf16).
+/// other chunks are still on the wire (a narrow exchange took the mean
+/// itself).
 void scale(const Sum &sum, Chunk &chunk) {
   chunk.arrived = true;
-  if (sum.bf16) {
-    unpackBf16(chunk.codes.data(), chunk.data, chunk.count, sum.scale);
-    std::vector<uint16_t>().swap(chunk.codes);
+  if (chunk.narrow) {
+    chunk.narrow.reset(); // the exchange took the mean
     return;
   }
   if (sum.scale == 1.0f)
@@ -73,7 +71,7 @@ void scale(const Sum &sum, Chunk &chunk) {
 }
 
 int64_t wireBytes(const Sum &sum) {
-  return sum.bf16 ? int64_t(sizeof(uint16_t)) : int64_t(sizeof(float));
+  return precision::info(sum.wire.format).bits / 8;
 }
 
 void traceSum(const Sum &sum) {
@@ -117,20 +115,15 @@ void Progress::stop() {
   changed.notify_all();
   if (thread.joinable())
     thread.join();
-  if (offGrid)
-    std::fprintf(stderr,
-                 "warning: %lld gradient values sent as bf16 were not on its "
-                 "grid and were rounded on the wire\n",
-                 static_cast<long long>(offGrid));
 }
 
 Sum *Progress::startSum(float *data, int64_t count, float scale,
-                        int64_t priority, bool bf16) {
+                        int64_t priority, precision::TensorFormat wire) {
   std::lock_guard<std::mutex> lock(mutex);
   Sum &sum = sums.emplace_back();
   sum.started = trace::now();
   sum.sequence = nextSequence++;
-  sum.bf16 = bf16;
+  sum.wire = wire;
   sum.bytes = count * wireBytes(sum);
   sum.scale = scale;
   sum.priority = priority;
@@ -156,12 +149,9 @@ Sum *Progress::startSum(float *data, int64_t count, float scale,
 void Progress::sendChunk(Sum &sum) {
   Chunk &chunk = sum.chunks[sum.nextToSend++];
   chunk.number = firstOnWire + static_cast<int64_t>(onWire.size());
-  if (sum.bf16) {
-    chunk.codes.resize(chunk.count);
-    offGrid += packBf16(chunk.data, chunk.codes.data(), chunk.count);
-    MPI_Iallreduce(MPI_IN_PLACE, chunk.codes.data(),
-                   static_cast<int>(chunk.count), MPI_UINT16_T, bf16Sum(),
-                   sumComm, &chunk.request);
+  if (sum.wire.format != precision::Format::F32) {
+    chunk.narrow = std::make_unique<NarrowSum>(
+        sum.wire, chunk.data, chunk.count, sum.scale, narrowChunks++, sumComm);
   } else {
     MPI_Iallreduce(MPI_IN_PLACE, chunk.data, static_cast<int>(chunk.count),
                    MPI_FLOAT, MPI_SUM, sumComm, &chunk.request);
@@ -191,7 +181,10 @@ void Progress::wait(Sum *sum) {
   } else {
     Clock::time_point due{};
     for (Chunk &chunk : sum->chunks) {
-      MPI_Wait(&chunk.request, MPI_STATUS_IGNORE);
+      if (chunk.narrow)
+        chunk.narrow->wait();
+      else
+        MPI_Wait(&chunk.request, MPI_STATUS_IGNORE);
       chunk.received = true;
       scale(*sum, chunk);
       due = std::max(due, chunk.due);
@@ -264,7 +257,13 @@ bool Progress::testChunks() {
       continue;
     arrived = settle(sum) || arrived;
     for (size_t i = 0; i < sum.nextToSend && !sum.done; ++i)
-      if (!sum.chunks[i].received) {
+      if (!sum.chunks[i].received && sum.chunks[i].narrow) {
+        // Its own messages, tested apart.
+        if (!sum.chunks[i].narrow->test())
+          break;
+        sum.chunks[i].received = true;
+        arrived = settle(sum) || arrived;
+      } else if (!sum.chunks[i].received) {
         front.push_back(&sum);
         chunks.push_back(&sum.chunks[i]);
         requests.push_back(sum.chunks[i].request);

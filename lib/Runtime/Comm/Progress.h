@@ -26,6 +26,8 @@
 #ifndef DLC_RUNTIME_COMM_PROGRESS_H
 #define DLC_RUNTIME_COMM_PROGRESS_H
 
+#include "NarrowSum.h"
+
 #include <mpi.h>
 
 #include <chrono>
@@ -37,6 +39,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <memory>
 #include <vector>
 
 namespace dlc::rt::comm::detail {
@@ -49,8 +52,9 @@ struct Chunk {
   float *data;
   int64_t count;
   int64_t number = -1; ///< its place in the order chunks were sent
-  /// Its bf16 codes, where its sum goes as bf16 (what MPI reduces).
-  std::vector<uint16_t> codes;
+  /// Where its sum goes in a narrow format: that exchange, which stands in
+  /// for `request`.
+  std::unique_ptr<NarrowSum> narrow;
   /// Whether MPI has completed it, and whether it counts as arrived (its
   /// sum scaled into the mean; no earlier than the emulated link allows).
   bool received = false, arrived = false;
@@ -65,7 +69,9 @@ struct Sum {
   float scale = 1.0f;
   int64_t priority = 0;
   bool done = false;
-  bool bf16 = false; ///< on the wire as bf16 codes
+  /// The format its values cross the network in (NarrowSum.h); fp32: an
+  /// MPI allreduce.
+  precision::TensorFormat wire;
   /// Its place in the order of starts (the same on every rank; its trace
   /// id), when it started (for --trace), its bytes on the wire.
   int64_t sequence = 0;
@@ -94,7 +100,7 @@ public:
   void stop();
 
   Sum *startSum(float *data, int64_t count, float scale, int64_t priority,
-                bool bf16);
+                precision::TensorFormat wire);
   /// Whether sums go out by priority (DLC_COMM_ORDER=priority).
   bool byPriority() const { return agreed; }
   const EmulatedLink &emulated() const { return link; }
@@ -154,9 +160,8 @@ private:
   };
   std::deque<Sent> onWire;
   int64_t firstOnWire = 0, bytesOnWire = 0;
-  /// Values sent as bf16 that were not on its grid (stop() warns): a
-  /// gradient's format promised they would be.
-  int64_t offGrid = 0;
+  /// The chunks sent in a narrow format so far: the next one's tag.
+  int64_t narrowChunks = 0;
   /// The round in flight, and whether the last one found a rank busy.
   MPI_Request round = MPI_REQUEST_NULL;
   std::vector<uint64_t> roundIn, roundOut;
