@@ -7,9 +7,10 @@ as lines, so that one can see where the peak is and what makes it.
     /usr/bin/python3 -m dlc_tools.plot_memory report.json -o memory.svg
 """
 import argparse
-import json
 import sys
 from xml.sax.saxutils import escape
+
+from dlc_tools.svg_output import read_json, write_svg
 
 KINDS = [("parameters", "#8da0cb"), ("optimizer state", "#b3b3d9"),
          ("activations", "#66c2a5"), ("gradients", "#fc8d62"), ("scratch", "#e5c494")]
@@ -75,17 +76,8 @@ def main(argv=None):
     parser.add_argument("-o", "--output", required=True, help="the SVG file to write")
     parser.add_argument("--title", help="the picture's title (default: the report's name)")
     args = parser.parse_args(argv)
-    try:
-        with open(args.report) as f:
-            report = json.load(f)
-        svg = render(report, args.title or args.report)
-    except (OSError, ValueError, KeyError) as error:
-        print("plot_memory: %s: %s" % (args.report, error), file=sys.stderr)
-        return 1
-    with open(args.output, "w") as f:
-        f.write(svg)
-    return 0
-
+    return write_svg("plot_memory: " + args.report, args.output,
+                     lambda: render(read_json(args.report), args.title or args.report))
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -8,10 +8,11 @@ leaves above (saturated) or below (flushed to zero) its range.
     /usr/bin/python3 -m dlc_tools.plot_precision plan.json stats.json -o formats.svg
 """
 import argparse
-import json
 import math
 import sys
 from xml.sax.saxutils import escape
+
+from dlc_tools.svg_output import read_json, write_svg
 
 # Each format's leading-bit positions unscaled: smallest subnormal to
 # largest finite value (Formats.h), and its colour.
@@ -94,19 +95,8 @@ def main(argv=None):
     parser.add_argument("-o", "--output", required=True, help="the SVG file to write")
     parser.add_argument("--title", help="the picture's title (default: the plan's name)")
     args = parser.parse_args(argv)
-    try:
-        with open(args.plan) as f:
-            plan = json.load(f)
-        with open(args.stats) as f:
-            stats = json.load(f)
-        svg = render(plan, stats, args.title or args.plan)
-    except (OSError, ValueError, KeyError) as error:
-        print("plot_precision: %s" % error, file=sys.stderr)
-        return 1
-    with open(args.output, "w") as f:
-        f.write(svg)
-    return 0
-
+    return write_svg("plot_precision", args.output, lambda: render(
+        read_json(args.plan), read_json(args.stats), args.title or args.plan))
 
 if __name__ == "__main__":
     sys.exit(main())
