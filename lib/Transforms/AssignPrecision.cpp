@@ -152,11 +152,16 @@ struct AssignPrecision : dlc::impl::AssignPrecisionBase<AssignPrecision> {
     }
     Assignment assignment{name->str(), 0};
     if (const llvm::json::Value *exponent = entry.get("exponent")) {
+      precision::Format format =
+          *precision::parseFormat(std::string_view(name->data(), name->size()));
+      int lowest = precision::lowestExponent(format),
+          highest = precision::highestExponent(format);
       std::optional<int64_t> value = exponent->getAsInteger();
-      if (!value || *value < -160 || *value > 160) {
+      if (!value || *value < lowest || *value > highest) {
         module.emitError() << "precision plan " << plan << ": " << what
-                           << " has an exponent that is not an integer in "
-                              "[-160, 160]";
+                           << " has an exponent that is not an integer in ["
+                           << lowest << ", " << highest << "], the exponents "
+                           << *name << " may be scaled by";
         return std::nullopt;
       }
       assignment.exponent = *value;

@@ -193,6 +193,8 @@ def test_a_plan_with_a_default_needs_only_the_exceptions(workdir):
     ('{"default": "bf12", "tensors": []}', "\"default\" has the unknown format 'bf12'"),
     ('{"default": "bf16", "tensors": [{"name": "input", "format": "int8", "exponent": 1.5}]}',
      "'input' has an exponent that is not an integer"),
+    ('{"default": "bf16", "tensors": [{"name": "input", "format": "bf16", "exponent": -135}]}',
+     "'input' has an exponent that is not an integer in [-126, 0], the exponents bf16 may"),
     ('{"default": "bf16", "tensors": [{"name": "input", "format": "int8"},'
      ' {"name": "input", "format": "int16"}]}', "names 'input' twice"),
 ])

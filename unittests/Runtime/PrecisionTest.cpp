@@ -158,6 +158,20 @@ TEST(PrecisionChoice, TheMarginLeavesHeadroomAboveTheTop) {
   EXPECT_EQ(choice.exponent, -2);
 }
 
+TEST(PrecisionChoice, TheExponentStaysWhereFp32CanScale) {
+  // 143 octaves, 17 of them below bf16's smallest subnormal: bf16 would
+  // need 2^-135 to hold them, a scale fp32 cannot multiply by; 2^-126
+  // holds them all.
+  Choice choice = choose(spread(-150, -8), tight());
+  EXPECT_EQ(choice.format, Format::BF16);
+  EXPECT_EQ(choice.exponent, -126);
+  EXPECT_EQ(choice.underflowShare, 0.0);
+  EXPECT_EQ(highestExponent(Format::BF16), 0);
+  EXPECT_EQ(highestExponent(Format::I8), 121);
+  EXPECT_EQ(highestExponent(Format::F32), 0);
+  EXPECT_EQ(lowestExponent(Format::F8E5M2), -126);
+}
+
 TEST(PrecisionChoice, ZerosFitTheNarrowest) {
   Statistics s;
   s.values = s.zeros = 100;
@@ -226,6 +240,35 @@ TEST(PrecisionTracking, AnOverflowRaisesTheExponentAtOnce) {
   EXPECT_EQ(tracker.overflows(), 1);
 }
 
+TEST(PrecisionTracking, ASpikeInOneIntervalIsNotAveragedAway) {
+  Tolerances tolerances = tight();
+  FormatTracker tracker(choose(spread(-3, 2), tolerances), tolerances, 4);
+  ASSERT_EQ(tracker.current().exponent, -4);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(tracker.update(spread(-3, 2)), Change::None);
+  // One value an octave up: 1 in 6001 of its interval, past the 1e-4
+  // overflow tolerance, though 1 in 24001 of the four merged is within it.
+  Statistics spike = spread(-3, 2);
+  spike.counts[3 - Statistics::kLowest] = 1;
+  spike.values += 1;
+  spike.absMax = 9.0f;
+  EXPECT_EQ(tracker.update(spike), Change::Exponent);
+  EXPECT_EQ(tracker.current().exponent, -3);
+  EXPECT_EQ(tracker.current().overflowShare, 0.0);
+}
+
+TEST(PrecisionTracking, AnOverflowHoldsItsExponentForTheHistory) {
+  Tolerances tolerances = tight();
+  FormatTracker tracker(choose(spread(-3, 2), tolerances), tolerances, 2);
+  tracker.overflowed();
+  // The overflowed step's interval and the next are the history of two.
+  EXPECT_EQ(tracker.update(spread(-3, 2)), Change::None);
+  EXPECT_EQ(tracker.update(spread(-3, 2)), Change::None);
+  EXPECT_EQ(tracker.current().exponent, -3);
+  EXPECT_EQ(tracker.update(spread(-3, 2)), Change::Exponent);
+  EXPECT_EQ(tracker.current().exponent, -4);
+}
+
 TEST(PrecisionTracking, NonFiniteStatisticsMoveToFp32) {
   Tolerances tolerances = tight();
   FormatTracker tracker(choose(spread(-3, 2), tolerances), tolerances);
@@ -236,6 +279,22 @@ TEST(PrecisionTracking, NonFiniteStatisticsMoveToFp32) {
   EXPECT_EQ(tracker.current().format, Format::F32);
 }
 } // namespace
+
+TEST(PrecisionFormats, AValueWhoseScalingOverflowsFp32Saturates) {
+  // 1e30 * 2^126 and 1e20 * 2^100 are past fp32's largest: the rounding
+  // saturates them as any value past the format's largest, and counts them.
+  float bf16[] = {1e30f, -1e30f, 0.0f, 1.0f, NAN};
+  EXPECT_EQ(roundTripSaturating(Format::BF16, -126, bf16, 5), 2);
+  EXPECT_EQ(bf16[0], std::ldexp(float(info(Format::BF16).largest), -126));
+  EXPECT_EQ(bf16[1], -bf16[0]);
+  EXPECT_EQ(bf16[2], 0.0f);
+  EXPECT_EQ(bf16[3], 1.0f);
+  EXPECT_TRUE(std::isnan(bf16[4]));
+  float e5m2[] = {1e20f, 1e-30f};
+  EXPECT_EQ(roundTripSaturating(Format::F8E5M2, -100, e5m2, 2), 1);
+  EXPECT_EQ(e5m2[0], std::ldexp(57344.0f, -100));
+  EXPECT_EQ(e5m2[1], std::ldexp(1.25f, -100)); // 1e-30 * 2^100 = 1.27
+}
 
 /// Whether every code of `format` at `exponent` decodes to a value that
 /// survives rounding to bf16, found by decoding them all.

@@ -63,10 +63,8 @@ Choice dlc::rt::precision::place(Format format, const Statistics &s,
            double(s.absMax) <= std::ldexp(f.largest, e);
   };
   auto at = [&](int e) {
-    Choice placed = choice;
-    placed.exponent = e;
-    placed.overflowShare = shareAbove(s, f.highest + e);
-    placed.underflowShare = shareBelow(s, f.lowest + e);
+    Choice placed = placeAt(format, s, e);
+    placed.top = choice.top;
     return placed;
   };
   int exponent = choice.top - f.highest;
@@ -75,7 +73,21 @@ Choice dlc::rt::precision::place(Format format, const Statistics &s,
   exponent += tolerances.margin;
   if (!f.fixedPoint && exponent <= 0 && holdsTop(0) && fits(at(0), tolerances))
     exponent = 0;
-  return at(exponent);
+  return at(std::clamp(exponent, lowestExponent(format), highestExponent(format)));
+}
+
+Choice dlc::rt::precision::placeAt(Format format, const Statistics &s,
+                                   int exponent) {
+  Choice placed;
+  placed.format = format;
+  placed.exponent = exponent;
+  if (format == Format::F32 || s.placed() == 0)
+    return placed;
+  const FormatInfo &f = info(format);
+  placed.top = s.highestPosition();
+  placed.overflowShare = shareAbove(s, f.highest + exponent);
+  placed.underflowShare = shareBelow(s, f.lowest + exponent);
+  return placed;
 }
 
 bool dlc::rt::precision::fits(const Choice &choice,

@@ -287,11 +287,27 @@ int64_t dlc::rt::precision::roundTripSaturating(Format format, int exponent,
       continue;
     }
     clipped += -result - 1;
-    for (int64_t i = 0; i < n; ++i)
-      if (!std::isfinite(original[i] * scaleDown))
-        block[i] = decode(format, encode(format, original[i], exponent), exponent);
+    for (int64_t i = 0; i < n; ++i) {
+      if (std::isfinite(original[i] * scaleDown))
+        continue;
+      // A finite value whose scaling overflowed fp32 is far past the
+      // format's largest: it saturates too.
+      bool finite = std::isfinite(original[i]);
+      clipped += finite;
+      block[i] = finite ? std::copysign(largest, original[i]) * scaleUp
+                        : decode(format, encode(format, original[i], exponent),
+                                 exponent);
+    }
   }
   return clipped;
+}
+
+int dlc::rt::precision::highestExponent(Format format) {
+  return format == Format::F32 ? 0 : std::min(126, 127 - info(format).highest);
+}
+
+int dlc::rt::precision::lowestExponent(Format format) {
+  return format == Format::F32 ? 0 : kLowestExponent;
 }
 
 const FormatInfo &dlc::rt::precision::info(Format format) {

@@ -16,7 +16,9 @@
 //   2^margin times before they saturate, since the statistics come from
 //   steps past); the minifloats keep exponent 0 where that has at least
 //   the headroom and is within both bounds (no scaling to apply). The
-//   shares are those at the exponent chosen, headroom included.
+//   shares are those at the exponent chosen, headroom included. The
+//   exponent stays within the format's (Formats.h: lowestExponent and
+//   highestExponent, where fp32 can do the scaling).
 // - The format: the narrowest allowed one that is within both bounds;
 //   among formats of one width, the one with the most fraction bits (int8,
 //   then fp8 E4M3, then E5M2; int16, then fp16, then bf16). fp32 always
@@ -64,6 +66,8 @@ const std::vector<Format> &formatsByPreference();
 /// or not they are within `tolerances` (fits() says).
 Choice place(Format format, const Statistics &statistics,
              const Tolerances &tolerances);
+/// How `format` at `exponent` would hold `statistics`: the shares only.
+Choice placeAt(Format format, const Statistics &statistics, int exponent);
 bool fits(const Choice &choice, const Tolerances &tolerances);
 
 /// The choice for `statistics` among `allowed` (fp32 is always allowed).

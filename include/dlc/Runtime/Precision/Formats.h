@@ -48,6 +48,14 @@ struct TensorFormat {
 };
 std::optional<Format> parseFormat(std::string_view name);
 
+/// The exponents a format may be scaled by: the scale factors 2^-exponent
+/// and 2^exponent both normal fp32 numbers (the rounding scales in fp32, and
+/// 2^135 is no float), and the scaled range inside fp32's. bf16, whose
+/// range is fp32's, takes exponents up to 0; fp32 itself only 0.
+constexpr int kLowestExponent = -126;
+int highestExponent(Format format);
+int lowestExponent(Format format);
+
 /// Whether bf16 holds every value `format` holds at `exponent`: then a
 /// kernel that multiplies in bf16 and sums in fp32 computes on them exactly
 /// what an fp32 kernel does (fp8 and int8 yes, fp16 and int16 no).
