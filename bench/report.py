@@ -1,7 +1,11 @@
 """Shared by the benchmarks: the machine's description, writing one
 section of docs/benchmarks.md in place (publish: print it, and write it
 where --write says), exporting a torchvision model to ONNX, and the
-trainers the data-parallel benchmarks compare (one per --overlap)."""
+trainers the data-parallel benchmarks compare (one per --overlap), and the
+parts every benchmark that alternates runs repeats (round_arguments,
+section_head, compile_model)."""
+import argparse
+import datetime
 import json
 import os
 import pathlib
@@ -10,6 +14,7 @@ import subprocess
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+DLC = ROOT / "build" / "bin" / "dlc"
 
 
 def export_torchvision(name, path, size=224, classes=1000, batch=None):
@@ -28,17 +33,43 @@ def overlap_trainers(tmp, name, size, classes, batch, count, modes, *flags):
     import numpy as np
     onnx = tmp / (name + ".onnx")
     export_torchvision(name, onnx, size, classes)
-    trainers = {}
-    for mode in modes:
-        trainers[mode] = tmp / ("%s-%s" % (name, mode))
-        subprocess.run([str(ROOT / "build" / "bin" / "dlc"), str(onnx), "-o",
-                        str(trainers[mode]), "--batch", str(batch), "--momentum", "0.9",
-                        "--overlap=" + mode, *flags], check=True)
+    trainers = {mode: compile_model(onnx, tmp / ("%s-%s" % (name, mode)), batch,
+                                    "--overlap=" + mode, *flags)
+                for mode in modes}
     rng = np.random.default_rng(0)
     x, y = tmp / (name + "-x.npy"), tmp / (name + "-y.npy")
     np.save(x, rng.standard_normal((count, 3, size, size)).astype(np.float32))
     np.save(y, rng.integers(0, classes, count))
     return trainers, x, y
+
+
+def compile_model(onnx, exe, batch, *flags):
+    """dlc on `onnx` into `exe` (returned): batch per rank `batch`, SGD with
+    momentum 0.9, then `flags`."""
+    subprocess.run([str(DLC), str(onnx), "-o", str(exe), "--batch", str(batch),
+                    "--momentum", "0.9", *map(str, flags)], check=True)
+    return exe
+
+
+def round_arguments(doc, runs, steps=None):
+    """The command line of a benchmark whose runs alternate in rounds: --runs
+    (rounds), --steps (per run, where `steps` is given) and --write (the
+    markdown file to put its section in); its description is the first
+    paragraph of `doc`."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=runs)
+    if steps is not None:
+        parser.add_argument("--steps", type=int, default=steps)
+    parser.add_argument("--write")
+    return parser.parse_args()
+
+
+def section_head(title, command, machine_note=""):
+    """The lines a section of docs/benchmarks.md starts with: its heading,
+    the command that made it, the machine and the date."""
+    return ["## " + title, "", "- Command: `%s`" % command,
+            "- Machine: %s%s" % (machine(), machine_note),
+            "- Date: %s" % datetime.date.today().isoformat()]
 
 
 def trainer_summary(stdout):

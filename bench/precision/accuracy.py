@@ -29,12 +29,11 @@ import tempfile
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "python"))
-from report import ROOT, export_torchvision, machine, publish, trainer_summary  # noqa: E402
+from report import DLC, export_torchvision, machine, publish, trainer_summary  # noqa: E402
 from dlc_tools import plot_precision  # noqa: E402
 from dlc_tools.export_cnn import export_fashion_cnn  # noqa: E402
 
 DATA = "/usr/share/datasets/fashion-mnist"
-DLC = ROOT / "build" / "bin" / "dlc"
 
 
 def compile_trainer(model, exe, batch, *flags):

@@ -10,8 +10,6 @@ medians of the rounds, with the steps each undid.
     /usr/bin/python3 bench/precision/redo_cost.py [--runs 5] [--steps 30]
         [--write docs/benchmarks.md]
 """
-import argparse
-import datetime
 import pathlib
 import statistics
 import subprocess
@@ -19,7 +17,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from report import ROOT, machine, overlap_trainers, publish, trainer_summary  # noqa: E402
+from report import (compile_model, overlap_trainers, publish, round_arguments,  # noqa: E402
+                    section_head, trainer_summary)
 
 BATCH = 64
 CALIBRATION = 2
@@ -37,18 +36,12 @@ def run(exe, x, y, steps, action):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--write")
-    args = parser.parse_args()
+    args = round_arguments(__doc__, runs=5, steps=30)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
         _, x, y = overlap_trainers(tmp, "resnet18", 32, 10, BATCH, BATCH * args.steps, [])
-        auto = tmp / "resnet18-auto"
-        subprocess.run([ROOT / "build" / "bin" / "dlc", tmp / "resnet18.onnx", "-o", auto,
-                        "--batch", str(BATCH), "--momentum", "0.9", "--overlap=none",
-                        "--precision=auto"], check=True)
+        auto = compile_model(tmp / "resnet18.onnx", tmp / "resnet18-auto", BATCH,
+                             "--overlap=none", "--precision=auto")
         actions = ["skip", "redo"]
         base, ratios, undone = [], {a: [] for a in actions}, {a: [] for a in actions}
         for round_ in range(args.runs):
@@ -59,11 +52,10 @@ def main():
                 ratios[action].append(seconds / keep)
                 undone[action].append(steps)
             print(round_, keep, {a: r[-1] for a, r in ratios.items()}, flush=True)
-    lines = ["## Precision: the cost of redoing overflowed steps (CPU)", "",
-             "- Command: `bench/precision/redo_cost.py --runs %d --steps %d`"
-             % (args.runs, args.steps),
-             "- Machine: %s" % machine(),
-             "- Date: %s" % datetime.date.today().isoformat(),
+    lines = section_head("Precision: the cost of redoing overflowed steps (CPU)",
+                         "bench/precision/redo_cost.py --runs %d --steps %d"
+                         % (args.runs, args.steps))
+    lines += [
              "- ResNet-18 (torchvision structure), 32x32x3, 10 classes, batch %d, SGD with "
              "momentum, `--overlap=none`, `--precision=auto --calibration-steps %d`, %d "
              "steps on random data; the mean step of each run over `--on-overflow=keep`'s "

@@ -10,16 +10,14 @@ copies.
     /usr/bin/python3 bench/precision/speed.py [--runs 5] [--steps 12]
         [--write docs/benchmarks.md]
 """
-import argparse
-import datetime
 import pathlib
 import statistics
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from report import ROOT, machine, mean_step_seconds, overlap_trainers, publish  # noqa: E402
+from report import (compile_model, mean_step_seconds, overlap_trainers, publish,  # noqa: E402
+                    round_arguments, section_head)
 
 BATCH = 64
 
@@ -30,20 +28,14 @@ def bf16_instructions():
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--steps", type=int, default=12)
-    parser.add_argument("--write")
-    args = parser.parse_args()
+    args = round_arguments(__doc__, runs=5, steps=12)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
         exes, x, y = overlap_trainers(tmp, "resnet18", 32, 10, BATCH, BATCH * args.steps,
                                       ["none"])
         fp32 = exes["none"]
-        bf16 = tmp / "resnet18-bf16"
-        subprocess.run([ROOT / "build" / "bin" / "dlc", tmp / "resnet18.onnx", "-o", bf16,
-                        "--batch", str(BATCH), "--momentum", "0.9", "--overlap=none",
-                        "--precision=bf16"], check=True)
+        bf16 = compile_model(tmp / "resnet18.onnx", tmp / "resnet18-bf16", BATCH,
+                             "--overlap=none", "--precision=bf16")
         base, ratios = [], []
         for run in range(args.runs):
             reference = mean_step_seconds(fp32, x, y, args.steps, BATCH)
@@ -51,11 +43,10 @@ def main():
             base.append(reference)
             ratios.append(ours / reference)
             print(run, reference, ours, flush=True)
-    lines = ["## Precision: bf16 step time (CPU)", "",
-             "- Command: `bench/precision/speed.py --runs %d --steps %d`" % (args.runs, args.steps),
-             "- Machine: %s; AVX512-BF16 or AMX: %s" % (machine(),
-                                                     "yes" if bf16_instructions() else "no"),
-             "- Date: %s" % datetime.date.today().isoformat(),
+    lines = section_head("Precision: bf16 step time (CPU)",
+                         "bench/precision/speed.py --runs %d --steps %d" % (args.runs, args.steps),
+                         "; AVX512-BF16 or AMX: %s" % ("yes" if bf16_instructions() else "no"))
+    lines += [
              "- ResNet-18 (torchvision structure), 32x32x3, 10 classes, batch %d, SGD with "
              "momentum, `--overlap=none`, the trainer's default threads; the mean step of "
              "each run over fp32's in the same round, medians of %d rounds. fp32 step: "

@@ -8,17 +8,15 @@ trainer's in the same run (runs alternate).
     /usr/bin/python3 bench/precision/statistics_cost.py [--runs 3] [--steps 12]
         [--write docs/benchmarks.md]
 """
-import argparse
-import datetime
 import json
 import pathlib
 import statistics
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from report import ROOT, machine, mean_step_seconds, overlap_trainers, publish  # noqa: E402
+from report import (compile_model, mean_step_seconds, overlap_trainers, publish,  # noqa: E402
+                    round_arguments, section_head)
 
 BATCH = 32
 
@@ -28,20 +26,14 @@ def seconds_per_step(exe, x, y, steps, *flags):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--steps", type=int, default=12)
-    parser.add_argument("--write")
-    args = parser.parse_args()
+    args = round_arguments(__doc__, runs=3, steps=12)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
         exes, x, y = overlap_trainers(tmp, "resnet18", 64, 10, BATCH, BATCH * args.steps,
                                       ["none"])
         plain = exes["none"]
-        stats = tmp / "resnet18-stats"
-        subprocess.run([ROOT / "build" / "bin" / "dlc", tmp / "resnet18.onnx", "-o", stats,
-                        "--batch", str(BATCH), "--momentum", "0.9", "--overlap=none",
-                        "--tensor-stats"], check=True)
+        stats = compile_model(tmp / "resnet18.onnx", tmp / "resnet18-stats", BATCH,
+                              "--overlap=none", "--tensor-stats")
         out = tmp / "stats.json"
         rows = [("compiled with --tensor-stats, not gathering", stats, ()),
                 ("gathering every 10 steps", stats,
@@ -56,11 +48,10 @@ def main():
                 ratios[name].append(seconds_per_step(exe, x, y, args.steps, *flags) / reference)
             print(run, reference, {k: v[-1] for k, v in ratios.items()}, flush=True)
         tensors = len(json.loads(out.read_text())["tensors"])
-    lines = ["## Cost of gathering statistics (CPU)", "",
-             "- Command: `bench/precision/statistics_cost.py --runs %d --steps %d`"
-             % (args.runs, args.steps),
-             "- Machine: %s; one thread" % machine(),
-             "- Date: %s" % datetime.date.today().isoformat(),
+    lines = section_head("Cost of gathering statistics (CPU)",
+                         "bench/precision/statistics_cost.py --runs %d --steps %d"
+                         % (args.runs, args.steps), "; one thread")
+    lines += [
              "- ResNet-18 (torchvision structure), 64x64, 10 classes, batch %d, SGD with "
              "momentum, `--overlap=none`; %d tensors instrumented; the mean step of each run "
              "(from the trainer's images per second) over the plain trainer's in the same "

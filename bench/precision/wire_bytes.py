@@ -9,7 +9,6 @@ the formats the weight gradients had then.
 """
 import argparse
 import collections
-import datetime
 import json
 import pathlib
 import subprocess
@@ -17,7 +16,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from report import ROOT, machine, overlap_trainers, publish  # noqa: E402
+from report import compile_model, overlap_trainers, publish, section_head  # noqa: E402
 
 BATCH, CALIBRATION, STEPS = 32, 3, 5
 
@@ -48,10 +47,8 @@ def main():
         fp32 = bytes_per_step(exes["backward"], x, y, tmp)
         rows.append(("fp32", fp32, ""))
         for flag in ("--precision=bf16", "--precision=auto"):
-            exe = tmp / ("resnet18" + flag.split("=")[1])
-            subprocess.run([ROOT / "build" / "bin" / "dlc", tmp / "resnet18.onnx", "-o", exe,
-                            "--batch", str(BATCH), "--momentum", "0.9", "--overlap=backward",
-                            flag], check=True)
+            exe = compile_model(tmp / "resnet18.onnx", tmp / ("resnet18" + flag.split("=")[1]),
+                                BATCH, "--overlap=backward", flag)
             plan = tmp / "plan.json"
             extra = ("--calibration-steps", str(CALIBRATION)) if flag.endswith("auto") else ()
             sent = bytes_per_step(exe, x, y, tmp, "--precision-plan-out", plan, *extra)
@@ -60,10 +57,9 @@ def main():
             rows.append((flag, sent, ", ".join("%d %s" % (n, f)
                                                for f, n in census.most_common())))
             print(flag, sent, fp32 / sent, flush=True)
-    lines = ["## Precision: gradient bytes on the wire (CPU, 2 ranks)", "",
-             "- Command: `bench/precision/wire_bytes.py`",
-             "- Machine: %s" % machine(),
-             "- Date: %s" % datetime.date.today().isoformat(),
+    lines = section_head("Precision: gradient bytes on the wire (CPU, 2 ranks)",
+                         "bench/precision/wire_bytes.py")
+    lines += [
              "- ResNet-18 (torchvision structure), 32x32x3, 10 classes, batch %d per rank, "
              "SGD with momentum, `--overlap=backward`, 2 ranks under mpirun on one machine, "
              "%d steps (auto: `--calibration-steps %d`); the bytes of the last step's "

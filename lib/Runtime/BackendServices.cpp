@@ -7,6 +7,7 @@
 #include "dlc/Runtime/Random.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 namespace dlc::rt {
@@ -81,7 +82,7 @@ precision::TensorFormat ContextBase::takeWireFormat(const float *x,
                                                     int64_t n) {
   using precision::Format;
   bool adjacent = true, same = true, onBf16Grid = true;
-  std::vector<precision::TensorFormat> seen;
+  std::optional<precision::TensorFormat> first;
   const float *next = x;
   auto entry = roundedGradients.lower_bound(x);
   while (entry != roundedGradients.end() && entry->first < x + n) {
@@ -89,25 +90,30 @@ precision::TensorFormat ContextBase::takeWireFormat(const float *x,
     precision::TensorFormat format =
         slot < static_cast<int64_t>(formats.size()) ? formats[slot]
                                                     : precision::TensorFormat();
+    if (!first)
+      first = format;
     adjacent = adjacent && entry->first == next;
-    same = same && (seen.empty() || (seen[0].format == format.format &&
-                                     seen[0].exponent == format.exponent));
+    same = same && first->format == format.format &&
+           first->exponent == format.exponent;
     onBf16Grid = onBf16Grid &&
                  precision::bf16HoldsExactly(format.format, format.exponent);
-    seen.push_back(format);
     next = entry->first + count;
     entry = roundedGradients.erase(entry);
   }
-  if (seen.empty() || !adjacent || next != x + n)
+  if (!first || !adjacent || next != x + n)
     return {};
   if (same)
-    return seen[0];
+    return *first;
   return onBf16Grid ? precision::TensorFormat{Format::BF16, 0}
                     : precision::TensorFormat{};
 }
 
 void setWeightGradientSlots(Context &ctx, const std::vector<bool> &slots) {
   base(ctx).weightGradientSlots = slots;
+}
+
+void setStochasticRoundingSlots(Context &ctx, const std::vector<bool> &slots) {
+  base(ctx).stochasticSlots = slots;
 }
 
 void setStatistics(Context &ctx, std::vector<precision::Statistics> *table) {

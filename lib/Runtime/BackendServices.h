@@ -34,6 +34,8 @@ struct ContextBase {
   /// roundToFormat last wrote each under mpirun: its first float -> its
   /// floats and slot, until the average that sends it takes the entry.
   std::vector<bool> weightGradientSlots;
+  /// Which slots roundToFormat rounds stochastically.
+  std::vector<bool> stochasticSlots;
   std::map<const float *, std::pair<int64_t, int64_t>> roundedGradients;
   /// Records a rounded weight gradient (roundToFormat, both backends).
   void noteRounded(const float *y, int64_t n, int64_t slot) {

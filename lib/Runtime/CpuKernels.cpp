@@ -344,11 +344,20 @@ void roundToFormat(Context &ctx, const float *x, float *y, int64_t n,
   int64_t *overflows = slot < static_cast<int64_t>(state.overflows.size())
                            ? &state.overflows[slot]
                            : nullptr;
+  bool stochastic = slot < static_cast<int64_t>(state.stochasticSlots.size()) &&
+                    state.stochasticSlots[slot];
+  // A stream of its own per slot, apart from the dropout masks' streams.
+  uint64_t key = mix64(state.randomKey ^ 0x726f756e64000000ull ^ uint64_t(slot));
   parallelChunks(n, [=](int64_t begin, int64_t end) {
     if (x != y)
       std::copy(x + begin, x + end, y + begin);
-    int64_t clipped = precision::roundTripSaturating(
-        format.format, format.exponent, y + begin, end - begin);
+    int64_t clipped =
+        stochastic ? precision::roundTripSaturatingStochastic(
+                         format.format, format.exponent, y + begin,
+                         end - begin, key, begin)
+                   : precision::roundTripSaturating(
+                         format.format, format.exponent, y + begin,
+                         end - begin);
     if (clipped && overflows)
       __atomic_fetch_add(overflows, clipped, __ATOMIC_RELAXED);
   });

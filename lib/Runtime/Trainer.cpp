@@ -45,6 +45,7 @@
 #include <numeric>
 #include <random>
 #include <sstream>
+#include <string_view>
 #include <tuple>
 
 using namespace dlc::rt;
@@ -295,11 +296,16 @@ void Trainer::initialiseArena() {
     settings.every = options.statsEvery;
   formatControl = std::make_unique<PrecisionControl>(dlc_model, settings);
   setTensorFormats(*ctx, formatControl->formats());
-  std::vector<bool> weightGradients(dlc_model.numPrecision);
-  for (int i = 0; i < dlc_model.numPrecision; ++i)
-    weightGradients[i] =
-        std::strcmp(dlc_model.precision[i].kind, "weight_gradient") == 0;
+  std::vector<bool> weightGradients(dlc_model.numPrecision),
+      gradients(dlc_model.numPrecision);
+  for (int i = 0; i < dlc_model.numPrecision; ++i) {
+    std::string_view kind = dlc_model.precision[i].kind;
+    weightGradients[i] = kind == "weight_gradient";
+    gradients[i] = options.stochasticRounding &&
+                   (kind == "weight_gradient" || kind == "activation_gradient");
+  }
   setWeightGradientSlots(*ctx, weightGradients);
+  setStochasticRoundingSlots(*ctx, gradients);
   loadInitialValues();
   labelsAt = batch * train.sampleSize * sizeof(float);
   batchStage = createBatchStage(*ctx, labelsAt + batch * sizeof(int32_t));
@@ -615,6 +621,10 @@ int Trainer::run() {
   if (!dlc_model.adjustableFormats && options.precisionFlagsGiven)
     throw Error("--calibration-steps, --amax-history and the tolerances are "
                 "for a program compiled with dlc --precision=auto");
+  if (options.stochasticRounding && dlc_model.numPrecision == 0)
+    throw Error("--rounding=stochastic: this trainer was compiled without "
+                "number formats (dlc ... --precision=bf16, or "
+                "--precision-plan FILE)");
   if (!options.precisionPlanOut.empty() && dlc_model.numPrecision == 0)
     throw Error("--precision-plan-out: this trainer was compiled without "
                 "number formats (dlc ... --precision=bf16, or "

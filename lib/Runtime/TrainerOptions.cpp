@@ -164,6 +164,15 @@ Output:
                     host before each step, and a pipelined program
                     (--overlap=next-forward) finishes its carried updates
                     before that copy
+  --rounding nearest|stochastic
+                    (dlc --precision or --precision-plan) round the
+                    gradients, activations' and weights', to their formats
+                    to nearest, ties to even (the default), or
+                    stochastically: up with probability the distance from
+                    the value below over the step, so that a rounded
+                    gradient is the exact one on average; random bits from
+                    --seed, the rank, the step and the element, as dropout's.
+                    Activations and weights round to nearest either way
   --help            this text
 Environment, under mpirun:
   DLC_COMM_ORDER=program|priority
@@ -273,6 +282,13 @@ TrainerOptions dlc::rt::parseTrainerOptions(int argc, char **argv) {
              flag == "--underflow-tolerance") {
       parsePrecisionSetting(flag, value(), options.precision);
       options.precisionFlagsGiven = true;
+    }
+    else if (flag == "--rounding") {
+      std::string rounding = value();
+      if (rounding != "nearest" && rounding != "stochastic")
+        throw Error("--rounding: '" + rounding +
+                    "' is not one of nearest, stochastic");
+      options.stochasticRounding = rounding == "stochastic";
     }
     else if (flag == "--no-cuda-graph")
       options.cudaGraph = false;

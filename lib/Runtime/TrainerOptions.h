@@ -37,6 +37,8 @@ struct TrainerOptions {
   /// is statsEvery's).
   PrecisionSettings precision;
   bool precisionFlagsGiven = false;
+  /// --rounding=stochastic: gradients round stochastically.
+  bool stochasticRounding = false;
   int threads = 0; ///< 0: the library default
   /// On the GPU, capture the step as a CUDA graph and replay it.
   bool cudaGraph = true;

@@ -12,6 +12,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
+#include <vector>
 
 using namespace dlc::rt::precision;
 
@@ -294,6 +296,78 @@ TEST(PrecisionFormats, AValueWhoseScalingOverflowsFp32Saturates) {
   EXPECT_EQ(roundTripSaturating(Format::F8E5M2, -100, e5m2, 2), 1);
   EXPECT_EQ(e5m2[0], std::ldexp(57344.0f, -100));
   EXPECT_EQ(e5m2[1], std::ldexp(1.25f, -100)); // 1e-30 * 2^100 = 1.27
+}
+
+/// Values over `format`'s range at `exponent` and past it: random
+/// significands at every leading-bit position from below its smallest
+/// subnormal to above its largest, both signs, and the grid's midpoints.
+std::vector<float> valuesAcross(Format format, int exponent) {
+  const FormatInfo &f = info(format);
+  std::vector<float> values;
+  uint64_t state = 7;
+  for (int p = f.lowest - 3; p <= f.highest + 2; ++p)
+    for (int k = 0; k < 64; ++k) {
+      state = dlc::rt::mix64(state);
+      float significand = 1.0f + float(state >> 41) / float(1 << 23);
+      if (k == 0) // a midpoint of the grid at this position
+        significand = 1.0f + std::ldexp(1.0f, -std::max(f.fractionBits, 1) - 1);
+      float x = std::ldexp(significand, p + exponent);
+      if (std::isfinite(x))
+        values.push_back(k % 2 ? -x : x);
+    }
+  return values;
+}
+
+TEST(PrecisionFormats, StochasticRoundingIsEncodeStochasticBitForBit) {
+  const uint64_t key = 0x5eedf00dull;
+  for (Format format : {Format::BF16, Format::F16, Format::F8E4M3,
+                        Format::F8E5M2, Format::I8, Format::I16})
+    for (int exponent : {0, -5, 3}) {
+      if (exponent > highestExponent(format))
+        continue;
+      std::vector<float> values = valuesAcross(format, exponent);
+      std::vector<float> rounded = values;
+      // Two calls, as two threads' chunks: the bits follow the index.
+      int64_t half = static_cast<int64_t>(values.size()) / 2;
+      int64_t clipped =
+          roundTripSaturatingStochastic(format, exponent, rounded.data(), half,
+                                        key, 0) +
+          roundTripSaturatingStochastic(format, exponent, rounded.data() + half,
+                                        values.size() - half, key, half);
+      float largest = std::ldexp(float(info(format).largest), exponent);
+      int64_t expectedClipped = 0;
+      for (size_t i = 0; i < values.size(); ++i) {
+        float expected = decode(
+            format,
+            encodeStochastic(format, values[i], randomBits(key, i), exponent),
+            exponent);
+        // Fixed point: two's complement, one step more below than above.
+        bool past = info(format).fixedPoint
+                        ? values[i] > largest ||
+                              values[i] < -largest - std::ldexp(1.0f, exponent)
+                        : !std::isfinite(expected);
+        expectedClipped += past;
+        if (!std::isfinite(expected))
+          expected = std::copysign(largest, values[i]);
+        ASSERT_EQ(std::memcmp(&expected, &rounded[i], sizeof(float)), 0)
+            << info(format).name << " at 2^" << exponent << ": " << values[i]
+            << " -> " << rounded[i] << ", expected " << expected;
+      }
+      EXPECT_EQ(clipped, expectedClipped) << info(format).name;
+    }
+}
+
+TEST(PrecisionFormats, StochasticRoundingIsUnbiased) {
+  // 3.3 in int8 at 2^0: 3 or 4, 4 three times in ten.
+  std::vector<float> values(100000, 3.3f);
+  roundTripSaturatingStochastic(Format::I8, 0, values.data(), values.size(),
+                                42);
+  double sum = 0.0;
+  for (float v : values) {
+    ASSERT_TRUE(v == 3.0f || v == 4.0f);
+    sum += v;
+  }
+  EXPECT_NEAR(sum / values.size(), 3.3, 0.01);
 }
 
 /// Whether every code of `format` at `exponent` decodes to a value that

@@ -112,6 +112,10 @@ void setTensorFormats(Context &ctx,
 /// an average of gradients that roundToFormat last rounded to formats on
 /// bf16's grid crosses the network as bf16.
 void setWeightGradientSlots(Context &ctx, const std::vector<bool> &slots);
+/// Which slots roundToFormat rounds stochastically (./trainer
+/// --rounding=stochastic), each element with random bits of the step's key,
+/// the slot and its index; the others to nearest, ties to even.
+void setStochasticRoundingSlots(Context &ctx, const std::vector<bool> &slots);
 /// Per slot, how many values roundToFormat saturated (past the format's
 /// largest) since the last call; the counts start again from zero. Call
 /// between steps.

@@ -260,7 +260,138 @@ int64_t roundBlockToFixed(float largest, float scaleDown, float scaleUp,
   }
   return clipped;
 }
+
+/// roundBlockToMinifloat rounding stochastically, as encodeStochastic does
+/// with the bits randomBits(key, first + i): on the normal grid up where
+/// the random bits' top `dropped` bits are below the value's dropped bits;
+/// on the subnormal grid up where random + 1 <= the remainder in units of
+/// 2^-32 (exact in double).
+DLC_VECTOR_CLONES
+int64_t roundBlockToMinifloatStochastic(const Minifloat &m, float largest,
+                                        float scaleDown, float scaleUp,
+                                        float *values, int64_t count,
+                                        uint64_t key, int64_t first) {
+  int dropped = 23 - m.mantissaBits;
+  uint32_t low = (1u << dropped) - 1;
+  float minNormal = std::ldexp(1.0f, m.minExponent());
+  // In double: bf16's 2^133 is no float.
+  double toUnits = std::ldexp(1.0, m.mantissaBits - m.minExponent());
+  double fromUnits = std::ldexp(1.0, m.minExponent() - m.mantissaBits);
+  uint32_t clipped = 0, special = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    uint32_t random = randomBits(key, first + i);
+    uint32_t x = bitsOf(values[i] * scaleDown);
+    uint32_t sign = x & 0x80000000u, magnitudeBits = x & 0x7fffffffu;
+    uint32_t finite = magnitudeBits < 0x7f800000u;
+    special |= finite ^ 1u;
+    float magnitude = floatOf(magnitudeBits);
+    uint32_t up = (random >> (32 - dropped)) < (magnitudeBits & low);
+    float normal = floatOf((magnitudeBits & ~low) + (up << dropped));
+    double units = std::min(double(magnitude) * toUnits, 1e9);
+    double whole = double(int32_t(units));
+    double threshold = (units - whole) * 4294967296.0;
+    float subnormal = float(
+        (whole + (double(random) + 1.0 <= threshold ? 1.0 : 0.0)) * fromUnits);
+    float rounded = magnitude < minNormal ? subnormal : normal;
+    uint32_t saturated = finite & uint32_t(rounded > largest);
+    clipped += saturated;
+    rounded = saturated ? largest : rounded;
+    values[i] = floatOf(bitsOf(rounded) | sign) * scaleUp;
+  }
+  return special ? -int64_t(clipped) - 1 : int64_t(clipped);
+}
+
+/// roundBlockToFixed rounding stochastically, as encodeStochastic does:
+/// the value clamped to the integer's range, then up from the integer below
+/// where random < the remainder times 2^32 (in double, where scaling is
+/// exact). A value past the range counts as saturated.
+DLC_VECTOR_CLONES
+int64_t roundBlockToFixedStochastic(float largest, double scaleDown,
+                                    float scaleUp, float *values,
+                                    int64_t count, uint64_t key,
+                                    int64_t first) {
+  double highest = largest, lowest = -highest - 1.0;
+  int64_t clipped = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    double scaled = double(values[i]) * scaleDown;
+    scaled = scaled == scaled ? scaled : 0.0;
+    clipped += scaled > highest || scaled < lowest;
+    double bounded = std::min(std::max(scaled, lowest), highest);
+    double below = std::floor(bounded);
+    double threshold = (bounded - below) * 4294967296.0;
+    double integer =
+        below + (double(randomBits(key, first + i)) < threshold ? 1.0 : 0.0);
+    values[i] = float(integer) * scaleUp;
+  }
+  return clipped;
+}
+
+/// The values of a block that were not finite once scaled, from their
+/// originals: a finite one (its scaling overflowed fp32) saturates,
+/// counted; infinity and NaN convert as encode() converts them.
+int64_t redoSpecials(Format format, int exponent, float largest,
+                     float scaleDown, float scaleUp, const float *original,
+                     float *block, int64_t n) {
+  int64_t clipped = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (std::isfinite(original[i] * scaleDown))
+      continue;
+    bool finite = std::isfinite(original[i]);
+    clipped += finite;
+    block[i] = finite ? std::copysign(largest, original[i]) * scaleUp
+                      : decode(format, encode(format, original[i], exponent),
+                               exponent);
+  }
+  return clipped;
+}
+
+/// Rounds `values` in blocks with `roundBlock(block, n, firstIndex)`,
+/// which returns the values it saturated, or -(that + 1) where the block
+/// held values not finite once scaled (redone from their originals).
+template <typename RoundBlock>
+int64_t roundMinifloatBlocks(Format format, int exponent, float *values,
+                             int64_t count, RoundBlock roundBlock) {
+  float scaleDown = std::ldexp(1.0f, -exponent), scaleUp = std::ldexp(1.0f, exponent);
+  float largest = static_cast<float>(info(format).largest);
+  constexpr int64_t kBlock = 512;
+  float original[kBlock];
+  int64_t clipped = 0;
+  for (int64_t begin = 0; begin < count; begin += kBlock) {
+    int64_t n = std::min(kBlock, count - begin);
+    float *block = values + begin;
+    std::copy_n(block, n, original);
+    int64_t result = roundBlock(block, n, begin);
+    if (result >= 0) {
+      clipped += result;
+      continue;
+    }
+    clipped += -result - 1 + redoSpecials(format, exponent, largest, scaleDown,
+                                          scaleUp, original, block, n);
+  }
+  return clipped;
+}
 } // namespace
+
+int64_t dlc::rt::precision::roundTripSaturatingStochastic(
+    Format format, int exponent, float *values, int64_t count, uint64_t key,
+    int64_t first) {
+  if (format == Format::F32)
+    return 0;
+  const FormatInfo &f = info(format);
+  float scaleUp = std::ldexp(1.0f, exponent);
+  float largest = static_cast<float>(f.largest);
+  if (f.fixedPoint)
+    return roundBlockToFixedStochastic(largest, std::ldexp(1.0, -exponent),
+                                       scaleUp, values, count, key, first);
+  float scaleDown = std::ldexp(1.0f, -exponent);
+  return roundMinifloatBlocks(
+      format, exponent, values, count,
+      [&](float *block, int64_t n, int64_t begin) {
+        return roundBlockToMinifloatStochastic(minifloat(format), largest,
+                                               scaleDown, scaleUp, block, n,
+                                               key, first + begin);
+      });
+}
 
 int64_t dlc::rt::precision::roundTripSaturating(Format format, int exponent,
                                                 float *values, int64_t count) {
@@ -271,35 +402,12 @@ int64_t dlc::rt::precision::roundTripSaturating(Format format, int exponent,
   float largest = static_cast<float>(f.largest);
   if (f.fixedPoint)
     return roundBlockToFixed(largest, scaleDown, scaleUp, values, count);
-  // In blocks, so that a block with an infinity or NaN in it can be done
-  // again, value by value, from its originals.
-  constexpr int64_t kBlock = 512;
-  float original[kBlock];
-  int64_t clipped = 0;
-  for (int64_t begin = 0; begin < count; begin += kBlock) {
-    int64_t n = std::min(kBlock, count - begin);
-    float *block = values + begin;
-    std::copy_n(block, n, original);
-    int64_t result = roundBlockToMinifloat(minifloat(format), largest,
-                                           scaleDown, scaleUp, block, n);
-    if (result >= 0) {
-      clipped += result;
-      continue;
-    }
-    clipped += -result - 1;
-    for (int64_t i = 0; i < n; ++i) {
-      if (std::isfinite(original[i] * scaleDown))
-        continue;
-      // A finite value whose scaling overflowed fp32 is far past the
-      // format's largest: it saturates too.
-      bool finite = std::isfinite(original[i]);
-      clipped += finite;
-      block[i] = finite ? std::copysign(largest, original[i]) * scaleUp
-                        : decode(format, encode(format, original[i], exponent),
-                                 exponent);
-    }
-  }
-  return clipped;
+  return roundMinifloatBlocks(
+      format, exponent, values, count,
+      [&](float *block, int64_t n, int64_t) {
+        return roundBlockToMinifloat(minifloat(format), largest, scaleDown,
+                                     scaleUp, block, n);
+      });
 }
 
 int dlc::rt::precision::highestExponent(Format format) {

@@ -13,6 +13,8 @@
 #ifndef DLC_RUNTIME_PRECISION_FORMATS_H
 #define DLC_RUNTIME_PRECISION_FORMATS_H
 
+#include "dlc/Runtime/Random.h"
+
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -87,6 +89,18 @@ void roundTrip(Format format, int exponent, float *values, int64_t count);
 /// on with its values clipped. Returns how many did.
 int64_t roundTripSaturating(Format format, int exponent, float *values,
                             int64_t count);
+/// roundTripSaturating rounding stochastically: values[i] as
+/// encodeStochastic rounds it with randomBits(key, first + i), bit for bit,
+/// then saturated. The bits are a function of the key and the element's
+/// index alone, so a tensor rounds the same in any order of chunks.
+int64_t roundTripSaturatingStochastic(Format format, int exponent,
+                                      float *values, int64_t count,
+                                      uint64_t key, int64_t first = 0);
+/// 32 uniform random bits for element `index` under `key` (splitmix64's
+/// finaliser, as dropout masks).
+inline uint32_t randomBits(uint64_t key, int64_t index) {
+  return static_cast<uint32_t>(mix64(key + static_cast<uint64_t>(index)) >> 32);
+}
 
 } // namespace dlc::rt::precision
 
