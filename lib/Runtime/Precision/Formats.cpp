@@ -199,6 +199,17 @@ namespace {
 /// SSE4.1.
 constexpr float kRoundingShift = 12582912.0f;
 
+/// A rounded magnitude past the format's largest becomes the largest
+/// (counted in `clipped`); then its sign and scale go back on. Both
+/// minifloat loops end so.
+inline float saturatedBack(float rounded, float largest, uint32_t finite,
+                           uint32_t sign, float scaleUp, uint32_t &clipped) {
+  uint32_t saturated = finite & uint32_t(rounded > largest);
+  clipped += saturated;
+  rounded = saturated ? largest : rounded;
+  return floatOf(bitsOf(rounded) | sign) * scaleUp;
+}
+
 /// A minifloat's grid in fp32 arithmetic, branch-free so that the loop
 /// vectorises: above the smallest normal, rounding drops fp32's low
 /// mantissa bits (to nearest even; a carry moves the exponent); below it
@@ -234,10 +245,7 @@ int64_t roundBlockToMinifloat(const Minifloat &m, float largest,
         ((magnitude * toUnits * unitsUp + kRoundingShift) - kRoundingShift) *
         fromUnits;
     float rounded = magnitude < minNormal ? subnormal : normal;
-    uint32_t saturated = finite & uint32_t(rounded > largest);
-    clipped += saturated;
-    rounded = saturated ? largest : rounded;
-    values[i] = floatOf(bitsOf(rounded) | sign) * scaleUp;
+    values[i] = saturatedBack(rounded, largest, finite, sign, scaleUp, clipped);
   }
   return special ? -int64_t(clipped) - 1 : int64_t(clipped);
 }
@@ -293,10 +301,7 @@ int64_t roundBlockToMinifloatStochastic(const Minifloat &m, float largest,
     float subnormal = float(
         (whole + (double(random) + 1.0 <= threshold ? 1.0 : 0.0)) * fromUnits);
     float rounded = magnitude < minNormal ? subnormal : normal;
-    uint32_t saturated = finite & uint32_t(rounded > largest);
-    clipped += saturated;
-    rounded = saturated ? largest : rounded;
-    values[i] = floatOf(bitsOf(rounded) | sign) * scaleUp;
+    values[i] = saturatedBack(rounded, largest, finite, sign, scaleUp, clipped);
   }
   return special ? -int64_t(clipped) - 1 : int64_t(clipped);
 }
