@@ -50,10 +50,12 @@ FormatTracker::Change FormatTracker::update(const Statistics &recent) {
     Choice placed = placeOnHistory(format, window);
     if (fits(placed, tolerances)) {
       choice = placed;
+      floors.clear();
       return Change::Widened;
     }
   }
   choice = choose(window, tolerances, {});
+  floors.clear();
   return Change::Widened;
 }
 
@@ -66,8 +68,10 @@ Choice FormatTracker::placeOnHistory(Format format,
   for (const Statistics &interval : recentIntervals)
     if (interval.placed() > 0)
       exponent = std::max(exponent, place(format, interval, tolerances).exponent);
-  for (const Floor &floor : floors)
-    exponent = std::max(exponent, floor.exponent);
+  // The floors are exponents of the tensor's own format.
+  if (format == choice.format)
+    for (const Floor &floor : floors)
+      exponent = std::max(exponent, floor.exponent);
   // Overflow is judged interval by interval, underflow over the window.
   Choice placed = placeAt(format, window, exponent);
   placed.overflowShare = 0.0;
